@@ -1,0 +1,41 @@
+# careapp: `make serve` runs the site, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+WORKERS ?= 2
+FLASK := $(BIN)/flask --app careapp
+
+.PHONY: serve test translations lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+translations: $(VENV)/.installed
+	$(FLASK) translate compile
+
+serve: $(VENV)/.installed translations
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - 'careapp:create_app()'
+
+test: $(VENV)/.installed-test translations
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check careapp tests bench migrations
+	$(BIN)/ruff format --check careapp tests bench
+
+bench: $(VENV)/.installed-test translations
+	$(BIN)/python bench/search.py
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3* artifacts .pytest_cache

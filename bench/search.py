@@ -1,0 +1,125 @@
+"""Benchmark: search page and API list over 2,000 filed institutions, measured in-process.
+
+Run with ``make bench`` (or ``.venv/bin/python bench/search.py``). Prints p50/p95 per request
+and the SQL statements each request runs. Uses a throwaway SQLite file unless
+``BENCH_DATABASE_URL`` names another database (whose tables it drops and recreates).
+"""
+
+import os
+import random
+import statistics
+import tempfile
+import time
+from datetime import date, time as clock
+
+import sqlalchemy as sa
+
+from careapp import create_app
+from careapp.demo import seed_demo
+from careapp.extensions import db
+from careapp.models import (
+    Authority,
+    CareClass,
+    CareOffer,
+    CareType,
+    ClassKind,
+    Institution,
+    Nature,
+    Status,
+    Township,
+)
+
+INSTITUTIONS = 2000
+ROUNDS = 200
+REQUESTS = {
+    "search page, no filter": "/",
+    "search page, township + care type + age": "/?township=chendai&care_type=full_day&age_months=20",
+    "search page, text": "/?q=%E6%B1%A0%E5%BA%97",
+    "search page, page 10": "/?page=10",
+    "API list, no filter": "/api/v1/institutions",
+    "API list, township + care type + age": "/api/v1/institutions?township=anhai&care_type=hourly&age_months=14",
+    "API list, 100 per page": "/api/v1/institutions?per_page=100",
+}
+
+
+def load_institutions(total: int) -> None:
+    """Fill the register with ``total`` filed institutions spread over every township."""
+    seed_demo("jinjiang", date.today())
+    townships = db.session.scalars(sa.select(Township)).all()
+    existing = db.session.scalar(sa.select(sa.func.count(Institution.id)))
+    rng = random.Random(7)
+    for number in range(existing, total):
+        township = townships[number % len(townships)]
+        institution = Institution(
+            name=f"{township.name}第{number}托育园",
+            township=township,
+            address=f"{township.name}测试路 {number} 号",
+            phone="0595-85660000",
+            nature=rng.choice(list(Nature)),
+            authority=Authority.CIVIL_AFFAIRS,
+            uscc=f"52350582{number:010d}",
+            status=Status.FILED,
+            filing_number=f"BENCH-{number:06d}",
+            filed_on=date(2024, 1, 1),
+        )
+        for care_type in rng.sample(list(CareType), rng.randint(1, 4)):
+            low = rng.choice((6, 12, 18, 24))
+            institution.offers.append(
+                CareOffer(
+                    care_type=care_type,
+                    opens_at=clock(8),
+                    closes_at=clock(17),
+                    price_yuan=rng.randint(30, 4000),
+                    min_age_months=low,
+                    max_age_months=36,
+                )
+            )
+        institution.classes.append(
+            CareClass(kind=ClassKind.TODDLER, name="托小班", capacity=15, carers=3)
+        )
+        db.session.add(institution)
+    db.session.commit()
+
+
+def measure(client, engine, path: str) -> tuple[float, float, int]:
+    """p50 and p95 in milliseconds over ROUNDS requests, and the statements per request."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_rest) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    client.get(path)
+    sa.event.remove(engine, "before_cursor_execute", record)
+    per_request = len(statements)
+    timings = []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        response = client.get(path)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    timings.sort()
+    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1], per_request
+
+
+def main() -> None:
+    """Load the data, then time every request kind and print a Markdown table."""
+    url = os.environ.get("BENCH_DATABASE_URL")
+    folder = tempfile.mkdtemp(prefix="careapp-bench-")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{folder}/bench.sqlite3"})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        load_institutions(INSTITUTIONS)
+        engine = db.engine
+    client = app.test_client()
+    print(f"{INSTITUTIONS} filed institutions, {ROUNDS} requests each, {engine.url.get_backend_name()}")
+    print("| request | p50 ms | p95 ms | SQL statements |")
+    print("|---|---|---|---|")
+    for name, path in REQUESTS.items():
+        p50, p95, queries = measure(client, engine, path)
+        print(f"| {name} | {p50:.1f} | {p95:.1f} | {queries} |")
+
+
+if __name__ == "__main__":
+    main()

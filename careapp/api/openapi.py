@@ -1,0 +1,423 @@
+"""The OpenAPI 3.1 description of the JSON API, built from the models' enums."""
+
+from careapp.models import Authority, CareType, ClassKind, EventType, Nature, PriceUnit
+from careapp.models.region import TownshipKind
+
+API_TITLE = "careapp public register API"
+API_VERSION = "1.0.0"
+#: The limits the query parsers enforce (careapp.services.params and .search).
+MAX_TEXT_LENGTH = 100
+MAX_AGE_MONTHS = 600
+MAX_PAGE = 100_000
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+LANGUAGES = ["zh_CN", "en"]
+
+
+# Schema building blocks ------------------------------------------------------------------------
+
+
+def _ref(name: str) -> dict:
+    """A reference to the component schema ``name``."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _string(description: str | None = None, **keywords) -> dict:
+    """A string schema, with optional JSON Schema keywords such as ``format``."""
+    schema = {"type": "string", **keywords}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _integer(description: str | None = None, **keywords) -> dict:
+    """An integer schema, with optional keywords such as ``minimum``."""
+    schema = {"type": "integer", **keywords}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _nullable(schema: dict) -> dict:
+    """``schema`` that also admits ``null`` (OpenAPI 3.1 type arrays)."""
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def _date(description: str | None = None) -> dict:
+    """A calendar date written as YYYY-MM-DD."""
+    return _string(description, format="date")
+
+
+def _enum(values: list[str], description: str | None = None) -> dict:
+    """A string restricted to ``values``."""
+    return _string(description, enum=list(values))
+
+
+def _array(items: dict, **keywords) -> dict:
+    """An array of ``items``."""
+    return {"type": "array", "items": items, **keywords}
+
+
+def _object(properties: dict, description: str | None = None) -> dict:
+    """A closed object whose every property is always present (possibly as ``null``)."""
+    schema = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _list_envelope(item_schema: str) -> dict:
+    """The contract's list shape with items of ``item_schema``."""
+    return _object(
+        {
+            "items": _array(_ref(item_schema)),
+            "total": _integer("Number of matching items on all pages.", minimum=0),
+            "page": _integer("This page's number, from 1.", minimum=1),
+            "per_page": _integer("The page size used.", minimum=1),
+        },
+        f"One page of {item_schema} items.",
+    )
+
+
+# Component schemas -----------------------------------------------------------------------------
+
+AGE_MONTHS = _integer("Age in months.", minimum=0)
+HOURS_MINUTES = _string("Time of day as HH:MM.", pattern="^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+TOWNSHIP_REF = {
+    "code": _string("Stable identifier used in URLs and the API."),
+    "name": _string("Name in the request language."),
+}
+
+HISTORY_ITEM = {
+    "type": _enum(EventType.values(), "What happened on the register."),
+    "date": _date("When it happened."),
+    "summary": _string("Public summary in the request language."),
+}
+
+INSTITUTION_SUMMARY = {
+    "id": _integer(minimum=1),
+    "name": _string("Name in the request language."),
+    "township": _ref("TownshipRef"),
+    "address": _string("Address in the request language."),
+    "nature": _enum(Nature.values(), "What kind of provider the institution is."),
+    "care_types": _array(
+        _enum(CareType.values()), uniqueItems=True, description="Care types offered."
+    ),
+    "min_age_months": _nullable(
+        _integer("Youngest accepted age in months; null without offers.", minimum=0)
+    ),
+    "max_age_months": _nullable(
+        _integer("Age in months from which no offer accepts a child; null without offers.")
+    ),
+    # Only filed institutions are public, and a filed one always has both.
+    "filing_number": _string("Number assigned by the health bureau on filing."),
+    "filed_on": _date("Date the institution was filed."),
+}
+
+INSTITUTION_DETAIL = {
+    **INSTITUTION_SUMMARY,
+    "phone": _string(),
+    "description": _string("Description in the request language; may be empty."),
+    "latitude": _nullable({"type": "number", "minimum": -90, "maximum": 90}),
+    "longitude": _nullable({"type": "number", "minimum": -180, "maximum": 180}),
+    "registration_authority": _enum(Authority.values(), "Authority it is registered with."),
+    "uscc": _string("Unified Social Credit Code.", maxLength=18),
+    "is_demonstration": {"type": "boolean", "description": "Recognised as a demonstration."},
+    "meals": _ref("Meals"),
+    "offers": _array(_ref("Offer")),
+    "classes": _array(_ref("CareClass")),
+    "capacity": _integer("Places: the sum of the classes' capacities.", minimum=0),
+    "safety": _ref("Safety"),
+    "history": _array(_ref("HistoryItem"), description="Public filing events, newest first."),
+}
+
+
+def _schemas() -> dict:
+    """Every component schema, by name."""
+    return {
+        "Error": _object(
+            {
+                "error": _object(
+                    {
+                        "code": _string("Machine-readable code, e.g. invalid_parameter."),
+                        "message": _string("Explanation in the request language."),
+                    }
+                )
+            },
+            "An error response.",
+        ),
+        "Health": _object(
+            {
+                "status": _enum(["ok", "unavailable"]),
+                "database": _enum(["ok", "unreachable"]),
+            },
+            "Liveness and database reachability.",
+        ),
+        "TownshipRef": _object(TOWNSHIP_REF, "A township as referenced from other objects."),
+        "Township": _object(
+            {
+                **TOWNSHIP_REF,
+                "kind": _enum(TownshipKind.values()),
+                "institution_count": _integer("Public institutions in it.", minimum=0),
+            },
+            "A township with its number of public institutions.",
+        ),
+        "TownshipList": _list_envelope("Township"),
+        "InstitutionSummary": _object(INSTITUTION_SUMMARY, "A filed institution in a list."),
+        "InstitutionList": _list_envelope("InstitutionSummary"),
+        "InstitutionDetail": _object(INSTITUTION_DETAIL, "Everything public about a filed one."),
+        "Offer": _object(
+            {
+                "care_type": _enum(CareType.values()),
+                "opens_at": HOURS_MINUTES,
+                "closes_at": HOURS_MINUTES,
+                "price_yuan": _integer("Price in whole yuan per price_unit.", minimum=0),
+                "price_unit": _enum(PriceUnit.values()),
+                "min_age_months": AGE_MONTHS,
+                "max_age_months": _integer("Accepted up to, not including, this age.", minimum=0),
+            },
+            "One care type offered, with its hours, price and accepted ages.",
+        ),
+        "CareClass": _object(
+            {
+                "id": _integer(minimum=1),
+                "kind": _enum(ClassKind.values()),
+                "name": _string(),
+                "min_age_months": AGE_MONTHS,
+                "max_age_months": AGE_MONTHS,
+                "capacity": _integer("Advertised places.", minimum=1),
+                "carers": _integer(minimum=1),
+            },
+            "A class of children of one age band.",
+        ),
+        "Safety": _object(
+            {
+                "cctv_covers_all_areas": {"type": "boolean"},
+                "cctv_retention_days": _integer(minimum=0),
+                "fire_acceptance_on": _nullable(_date()),
+                "health_evaluation_on": _nullable(_date()),
+                "staff_health_checked_on": _nullable(_date()),
+                "staff_count": _integer(minimum=0),
+                "certified_staff_count": _integer(minimum=0),
+            },
+            "Safety declarations.",
+        ),
+        "Meals": _object(
+            {
+                "served": {"type": "boolean"},
+                "food_licence_number": _nullable(_string()),
+                "food_licence_expires_on": _nullable(_date()),
+            },
+            "Whether meals are served, and the food licence.",
+        ),
+        "HistoryItem": _object(HISTORY_ITEM, "A filing event in an institution's history."),
+        "RegistryEvent": _object(
+            {
+                "institution_id": _integer(minimum=1),
+                "institution_name": _string("Name in the request language."),
+                **HISTORY_ITEM,
+            },
+            "A filing event in the public disclosure list.",
+        ),
+        "RegistryEventList": _list_envelope("RegistryEvent"),
+    }
+
+
+# Parameters and responses ----------------------------------------------------------------------
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    """An optional query parameter."""
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _param_ref(name: str) -> dict:
+    """A reference to the component parameter ``name``."""
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def _parameters() -> dict:
+    """The reusable parameters, by name."""
+    return {
+        "Lang": _query(
+            "lang",
+            _enum(LANGUAGES),
+            "Response language; remembered in a cookie. Without it: the cookie, then"
+            " Accept-Language, then zh_CN.",
+        ),
+        "TownshipFilter": _query("township", _string(), "Only this township (its code)."),
+        "Page": _query("page", _integer(minimum=1, maximum=MAX_PAGE, default=1), "Page number."),
+        "PerPage": _query(
+            "per_page",
+            _integer(minimum=1, maximum=MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
+            "Page size.",
+        ),
+    }
+
+
+def _json(schema: dict, description: str) -> dict:
+    """A response with a JSON body of ``schema``."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _response_ref(name: str) -> dict:
+    """A reference to the component response ``name``."""
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+def _responses() -> dict:
+    """The reusable responses, by name."""
+    return {
+        "BadRequest": _json(_ref("Error"), "A query parameter is malformed or unknown."),
+        "NotFound": _json(_ref("Error"), "Nothing public has this id."),
+    }
+
+
+# Paths -----------------------------------------------------------------------------------------
+
+
+def _get(operation_id: str, summary: str, tag: str, responses: dict, parameters=()) -> dict:
+    """A path item with one GET operation."""
+    operation = {"operationId": operation_id, "summary": summary, "tags": [tag]}
+    if parameters:
+        operation["parameters"] = list(parameters)
+    operation["responses"] = responses
+    return {"get": operation}
+
+
+def _api_path(operation_id: str, summary: str, tag: str, responses: dict, parameters=()) -> dict:
+    """A path item under ``/api/v1``, which every request may give a ``lang``."""
+    item = _get(operation_id, summary, tag, responses, parameters)
+    item["parameters"] = [_param_ref("Lang")]
+    return item
+
+
+def _paths() -> dict:
+    """Every endpoint that exists, by path."""
+    bad_request = _response_ref("BadRequest")
+    return {
+        "/healthz": _get(
+            "healthz",
+            "Liveness and database reachability",
+            "monitoring",
+            {
+                "200": _json(_ref("Health"), "The service and its database are up."),
+                "503": _json(_ref("Health"), "The database is unreachable."),
+            },
+        ),
+        "/api/v1/townships": _api_path(
+            "listTownships",
+            "Every township with its number of public institutions",
+            "register",
+            {"200": _json(_ref("TownshipList"), "All townships on one page.")},
+        ),
+        "/api/v1/institutions": _api_path(
+            "searchInstitutions",
+            "Search filed institutions",
+            "register",
+            {
+                "200": _json(_ref("InstitutionList"), "One page of matching institutions."),
+                "400": bad_request,
+            },
+            [
+                _param_ref("TownshipFilter"),
+                _query("care_type", _enum(CareType.values()), "Only those offering it."),
+                _query(
+                    "age_months",
+                    _integer(minimum=0, maximum=MAX_AGE_MONTHS),
+                    "Only those accepting a child of this age in months.",
+                ),
+                _query("nature", _enum(Nature.values()), "Only this kind of provider."),
+                _query(
+                    "q",
+                    _string(maxLength=MAX_TEXT_LENGTH),
+                    "Text to find in the name or address.",
+                ),
+                _query(
+                    "birth_date",
+                    _date(),
+                    "The child's birth date; replaces age_months with the age today.",
+                ),
+                _param_ref("Page"),
+                _param_ref("PerPage"),
+            ],
+        ),
+        "/api/v1/institutions/{institution_id}": _api_path(
+            "getInstitution",
+            "One filed institution in full",
+            "register",
+            {
+                "200": _json(_ref("InstitutionDetail"), "The institution."),
+                "404": _response_ref("NotFound"),
+            },
+            [
+                {
+                    "name": "institution_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": _integer(minimum=0),
+                }
+            ],
+        ),
+        "/api/v1/registry/events": _api_path(
+            "listRegistryEvents",
+            "The public disclosure list, newest first",
+            "register",
+            {
+                "200": _json(_ref("RegistryEventList"), "One page of filing events."),
+                "400": bad_request,
+            },
+            [
+                _query("since", _date(), "Only events on or after this date."),
+                _param_ref("TownshipFilter"),
+                _query("type", _enum(EventType.values()), "Only events of this type."),
+                _param_ref("Page"),
+                _param_ref("PerPage"),
+            ],
+        ),
+        "/api/v1/openapi.json": _api_path(
+            "getOpenapiDocument",
+            "This OpenAPI document",
+            "meta",
+            {"200": _json({"type": "object"}, "The OpenAPI 3.1 document.")},
+        ),
+    }
+
+
+def openapi_document() -> dict:
+    """The OpenAPI 3.1 document describing every endpoint of the JSON API."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": API_TITLE,
+            "version": API_VERSION,
+            "description": (
+                "Filed childcare institutions, townships and the public disclosure list."
+                " UTF-8 JSON in snake_case; names follow the request language."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "tags": [
+            {"name": "register", "description": "The public register."},
+            {"name": "monitoring", "description": "Health checks."},
+            {"name": "meta", "description": "This description."},
+        ],
+        "paths": _paths(),
+        "components": {
+            "schemas": _schemas(),
+            "parameters": _parameters(),
+            "responses": _responses(),
+        },
+    }

@@ -1,0 +1,126 @@
+"""Turn models into the JSON shapes of the public contract."""
+
+from careapp.models import CareClass, CareOffer, FilingEvent, Institution, Township
+from careapp.services.params import Page
+
+
+def page_body(page: Page, serialize, language: str) -> dict:
+    """The contract's list shape: items, total, page, per_page."""
+    return {
+        "items": [serialize(item, language) for item in page.items],
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+    }
+
+
+def township_ref(township: Township, language: str) -> dict:
+    """A township as referenced from other objects."""
+    return {"code": township.code, "name": township.name_for(language)}
+
+
+def township_item(township: Township, institution_count: int, language: str) -> dict:
+    """A township in the townships list."""
+    return {
+        **township_ref(township, language),
+        "kind": str(township.kind),
+        "institution_count": institution_count,
+    }
+
+
+def institution_summary(institution: Institution, language: str) -> dict:
+    """An institution as listed in search results."""
+    return {
+        "id": institution.id,
+        "name": institution.name_for(language),
+        "township": township_ref(institution.township, language),
+        "address": institution.address_for(language),
+        "nature": str(institution.nature),
+        "care_types": [str(care_type) for care_type in institution.care_types],
+        "min_age_months": institution.min_age_months,
+        "max_age_months": institution.max_age_months,
+        "filing_number": institution.filing_number,
+        "filed_on": institution.filed_on.isoformat() if institution.filed_on else None,
+    }
+
+
+def _offer(offer: CareOffer) -> dict:
+    return {
+        "care_type": str(offer.care_type),
+        "opens_at": offer.opens_at.strftime("%H:%M"),
+        "closes_at": offer.closes_at.strftime("%H:%M"),
+        "price_yuan": offer.price_yuan,
+        "price_unit": str(offer.price_unit),
+        "min_age_months": offer.min_age_months,
+        "max_age_months": offer.max_age_months,
+    }
+
+
+def _care_class(care_class: CareClass) -> dict:
+    return {
+        "id": care_class.id,
+        "kind": str(care_class.kind),
+        "name": care_class.name,
+        "min_age_months": care_class.standard.min_age_months,
+        "max_age_months": care_class.standard.max_age_months,
+        "capacity": care_class.capacity,
+        "carers": care_class.carers,
+    }
+
+
+def _optional_date(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _safety(institution: Institution) -> dict:
+    return {
+        "cctv_covers_all_areas": institution.cctv_covers_all_areas,
+        "cctv_retention_days": institution.cctv_retention_days,
+        "fire_acceptance_on": _optional_date(institution.fire_acceptance_on),
+        "health_evaluation_on": _optional_date(institution.health_evaluation_on),
+        "staff_health_checked_on": _optional_date(institution.staff_health_checked_on),
+        "staff_count": institution.staff_count,
+        "certified_staff_count": institution.certified_staff_count,
+    }
+
+
+def history_item(event: FilingEvent, language: str) -> dict:
+    """A filing event in an institution's public history."""
+    return {
+        "type": str(event.event_type),
+        "date": event.occurred_on.isoformat(),
+        "summary": event.summary_for(language),
+    }
+
+
+def institution_detail(institution: Institution, language: str) -> dict:
+    """Everything public about a filed institution."""
+    return {
+        **institution_summary(institution, language),
+        "phone": institution.phone,
+        "description": institution.description_for(language),
+        "latitude": float(institution.latitude) if institution.latitude is not None else None,
+        "longitude": float(institution.longitude) if institution.longitude is not None else None,
+        "registration_authority": str(institution.authority),
+        "uscc": institution.uscc,
+        "is_demonstration": institution.is_demonstration,
+        "meals": {
+            "served": institution.serves_meals,
+            "food_licence_number": institution.food_licence_number,
+            "food_licence_expires_on": _optional_date(institution.food_licence_expires_on),
+        },
+        "offers": [_offer(offer) for offer in institution.offers],
+        "classes": [_care_class(care_class) for care_class in institution.classes],
+        "capacity": institution.total_capacity,
+        "safety": _safety(institution),
+        "history": [history_item(event, language) for event in institution.events],
+    }
+
+
+def registry_event(event: FilingEvent, language: str) -> dict:
+    """A filing event in the public disclosure list."""
+    return {
+        "institution_id": event.institution_id,
+        "institution_name": event.institution.name_for(language),
+        **history_item(event, language),
+    }

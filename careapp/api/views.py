@@ -1,0 +1,80 @@
+"""Endpoints of the JSON API; they reuse the public services and never their own queries."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app, jsonify, request
+
+from careapp.api import bp, health_bp, serializers
+from careapp.api.openapi import openapi_document
+from careapp.errors import json_error
+from careapp.extensions import db
+from careapp.i18n import current_language
+from careapp.services import registry, search
+from careapp.services.errors import InvalidParameters
+from careapp.services.params import parse_paging
+
+
+@bp.errorhandler(InvalidParameters)
+def invalid_parameters(error: InvalidParameters):
+    """A bad query parameter answers 400 with the first problem."""
+    return json_error(400, error.first_message, "invalid_parameter")
+
+
+def _paging() -> tuple[int, int]:
+    config = current_app.config
+    return parse_paging(request.args, config["SEARCH_PER_PAGE"], config["API_MAX_PER_PAGE"])
+
+
+@health_bp.get("/healthz")
+def healthz():
+    """Liveness and database reachability for monitoring."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("Health check could not reach the database")
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.get("/townships")
+def townships():
+    """Every township with its number of public institutions."""
+    language = current_language()
+    rows = search.townships_with_counts()
+    items = [serializers.township_item(township, count, language) for township, count in rows]
+    return jsonify(items=items, total=len(items), page=1, per_page=max(len(items), 1))
+
+
+@bp.get("/institutions")
+def institutions():
+    """Search public institutions."""
+    criteria = search.parse_criteria(request.args, date.today())
+    page_number, per_page = _paging()
+    page = search.search_institutions(criteria, page_number, per_page)
+    return jsonify(serializers.page_body(page, serializers.institution_summary, current_language()))
+
+
+@bp.get("/institutions/<int:institution_id>")
+def institution(institution_id: int):
+    """One public institution in full; 404 unless filed."""
+    found = search.get_public_institution(institution_id)
+    if found is None:
+        return json_error(404, "No public institution has this id.")
+    return jsonify(serializers.institution_detail(found, current_language()))
+
+
+@bp.get("/registry/events")
+def registry_events():
+    """The public disclosure list, newest first."""
+    event_filter = registry.parse_event_filter(request.args)
+    page_number, per_page = _paging()
+    page = registry.list_events(event_filter, page_number, per_page)
+    return jsonify(serializers.page_body(page, serializers.registry_event, current_language()))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_document())

@@ -1,0 +1,50 @@
+"""Configuration: safe development defaults; production settings only from the environment."""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+LANGUAGES = ("zh_CN", "en")
+DEFAULT_LANGUAGE = "zh_CN"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment does not describe a usable configuration."""
+
+
+def default_database_url() -> str:
+    """The embedded SQLite database under ``instance/``."""
+    return f"sqlite:///{INSTANCE_DIR / 'careapp.sqlite3'}"
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask configuration from the environment, then apply ``overrides``."""
+    env = os.environ.get("CAREAPP_ENV", "development")
+    if env not in ("development", "production"):
+        raise ConfigError(f"CAREAPP_ENV must be development or production, not {env!r}")
+    secret_key = os.environ.get("SECRET_KEY")
+    if env == "production" and not secret_key:
+        raise ConfigError("SECRET_KEY must be set when CAREAPP_ENV=production")
+    config = {
+        "CAREAPP_ENV": env,
+        "CAREAPP_REGION": os.environ.get("CAREAPP_REGION", "jinjiang"),
+        "SECRET_KEY": secret_key or "development-only-secret-key",
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_database_url(),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL"),
+        "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        "LANGUAGES": LANGUAGES,
+        "SEARCH_PER_PAGE": 20,
+        "API_MAX_PER_PAGE": 100,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "WTF_CSRF_TIME_LIMIT": 3600 * 8,
+        "JSON_AS_ASCII": False,
+    }
+    config.update(overrides or {})
+    return config

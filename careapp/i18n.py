@@ -1,0 +1,106 @@
+"""Language choice: ``?lang=``, then the cookie, then Accept-Language, then Chinese."""
+
+from urllib.parse import urlencode
+
+from babel import Locale, support
+from flask import Flask, current_app, request
+from flask_babel import Domain, get_locale
+
+from careapp.extensions import babel
+from careapp.labels import label
+
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
+#: How each language names itself in the switch.
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+
+
+def _from_accept_language() -> str | None:
+    """The first supported language the browser asks for, by preference."""
+    for value, _quality in request.accept_languages:
+        tag = value.lower().replace("_", "-")
+        if tag.startswith("zh"):
+            return "zh_CN"
+        if tag.startswith("en"):
+            return "en"
+    return None
+
+
+def select_language() -> str:
+    """The language of this request, as the contract orders the sources."""
+    languages = current_app.config["LANGUAGES"]
+    for candidate in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if candidate in languages:
+            return candidate
+    return _from_accept_language() or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def language_code(locale: Locale | None) -> str:
+    """careapp's code for a Babel locale: ``en`` or ``zh_CN`` (Babel spells it zh_Hans_CN)."""
+    return "en" if locale is not None and locale.language == "en" else "zh_CN"
+
+
+def current_language() -> str:
+    """The language code of this request (or of ``force_locale``), ``zh_CN`` or ``en``."""
+    return language_code(get_locale())
+
+
+class CatalogDomain(Domain):
+    """Finds catalogs under careapp's language codes (``translations/zh_CN``).
+
+    Babel parses ``zh_CN`` into ``zh_Hans_CN`` and would look for that folder instead.
+    """
+
+    def get_translations(self):
+        """The compiled catalog of the current language, loaded once per process."""
+        if get_locale() is None:
+            return super().get_translations()
+        key = (current_language(), self.domain[0])
+        if key not in self.cache:
+            self.cache[key] = support.Translations.load(
+                self.translation_directories[0], [key[0]], key[1]
+            )
+        return self.cache[key]
+
+
+def url_with(**changes) -> str:
+    """The current path and query with ``changes`` applied; a None value drops the parameter."""
+    args = request.args.to_dict()
+    for name, value in changes.items():
+        if value is None or value == "":
+            args.pop(name, None)
+        else:
+            args[name] = value
+    query = urlencode(args)
+    return f"{request.path}?{query}" if query else request.path
+
+
+def remember_language(response):
+    """Keep a language chosen with ``?lang=`` in a cookie, and say the page varies by it."""
+    chosen = request.args.get("lang")
+    if chosen in current_app.config["LANGUAGES"] and request.cookies.get(LANGUAGE_COOKIE) != chosen:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            chosen,
+            max_age=LANGUAGE_COOKIE_MAX_AGE,
+            samesite="Lax",
+            httponly=True,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+    response.vary.add("Cookie")
+    response.vary.add("Accept-Language")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Expose the language helpers to templates and remember the choice."""
+    babel.domain_instance = CatalogDomain()
+    app.after_request(remember_language)
+    app.jinja_env.globals.update(
+        current_language=current_language,
+        html_lang=lambda: HTML_LANG[current_language()],
+        language_names=LANGUAGE_NAMES,
+        url_with=url_with,
+        label=label,
+    )

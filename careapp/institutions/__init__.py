@@ -1,0 +1,1 @@
+"""Pages for institution staff: their profile, classes and filing."""

@@ -1,0 +1,295 @@
+"""Institutions, their lifecycle on the register, and the public filing events."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from careapp.extensions import db
+from careapp.models.base import StrEnum, created_at_column, enum_type, localized, one_of, utcnow
+from careapp.models.provision import CareClass, CareOffer, CareType
+from careapp.models.region import Township
+
+
+class Nature(StrEnum):
+    """What kind of provider an institution is."""
+
+    PUBLIC = "public"
+    INCLUSIVE = "inclusive"  # 普惠: private but at government-guided prices
+    PRIVATE = "private"
+    EMPLOYER = "employer"
+    KINDERGARTEN_CLASS = "kindergarten_class"
+    HOME_BASED = "home_based"
+
+
+class Authority(StrEnum):
+    """The authority an institution is registered with (登记机关)."""
+
+    STAFFING_OFFICE = "staffing_office"  # 机构编制, USCC starts with 1
+    CIVIL_AFFAIRS = "civil_affairs"  # 民政, USCC starts with 5
+    MARKET_REGULATION = "market_regulation"  # 市场监管, USCC starts with 9
+    EDUCATION = "education"  # 教育, kindergarten toddler classes
+
+
+class Status(StrEnum):
+    """Where an institution stands on the register. Only FILED is ever public."""
+
+    DRAFT = "draft"
+    UNDER_REVIEW = "under_review"
+    RETURNED = "returned"
+    REJECTED = "rejected"
+    FILED = "filed"
+    DEREGISTERED = "deregistered"
+
+
+class EventType(StrEnum):
+    """The disclosure events of the register (信息公示)."""
+
+    FILED = "filed"
+    CHANGED = "changed"
+    DEREGISTERED = "deregistered"
+
+
+class Transition(StrEnum):
+    """The moves of the filing lifecycle (登记 → 备案 → 注销)."""
+
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    RETURN = "return"
+    REJECT = "reject"
+    DEREGISTER = "deregister"
+
+
+#: For each move: the statuses it may start from and the status it leads to.
+TRANSITIONS: dict[Transition, tuple[frozenset[Status], Status]] = {
+    Transition.SUBMIT: (frozenset({Status.DRAFT, Status.RETURNED}), Status.UNDER_REVIEW),
+    Transition.APPROVE: (frozenset({Status.UNDER_REVIEW}), Status.FILED),
+    Transition.RETURN: (frozenset({Status.UNDER_REVIEW}), Status.RETURNED),
+    Transition.REJECT: (frozenset({Status.UNDER_REVIEW}), Status.REJECTED),
+    Transition.DEREGISTER: (frozenset({Status.FILED}), Status.DEREGISTERED),
+}
+
+#: Share of staff holding a childcare certificate that the policies aim for.
+CERTIFIED_STAFF_TARGET = Decimal("0.8")
+#: Days CCTV recordings must be kept.
+CCTV_RETENTION_DAYS = 90
+
+
+class Institution(db.Model):
+    """A childcare institution, whatever its state on the register."""
+
+    __tablename__ = "institutions"
+    __table_args__ = (
+        one_of("nature", Nature, "nature_valid"),
+        one_of("authority", Authority, "authority_valid"),
+        one_of("status", Status, "status_valid"),
+        sa.CheckConstraint(
+            "status <> 'filed' OR (filing_number IS NOT NULL AND filed_on IS NOT NULL)",
+            name="filed_has_number",
+        ),
+        sa.CheckConstraint("certified_staff_count <= staff_count", name="certified_within_staff"),
+        sa.CheckConstraint("cctv_retention_days >= 0", name="cctv_retention_not_negative"),
+        sa.CheckConstraint(
+            "latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude_valid"
+        ),
+        sa.CheckConstraint(
+            "longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude_valid"
+        ),
+        sa.Index("ix_institutions_status_township", "status", "township_id"),
+        sa.Index("ix_institutions_status_nature", "status", "nature"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    name_en: Mapped[str | None] = mapped_column(sa.String(160))
+    township_id: Mapped[int] = mapped_column(sa.ForeignKey("townships.id"), index=True)
+    address: Mapped[str] = mapped_column(sa.String(200))
+    address_en: Mapped[str | None] = mapped_column(sa.String(240))
+    latitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    phone: Mapped[str] = mapped_column(sa.String(32))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    description_en: Mapped[str | None] = mapped_column(sa.Text)
+
+    nature: Mapped[Nature] = mapped_column(enum_type(Nature))
+    authority: Mapped[Authority] = mapped_column(enum_type(Authority))
+    #: Unified Social Credit Code (统一社会信用代码), 18 characters.
+    uscc: Mapped[str] = mapped_column(sa.String(18), index=True)
+    registered_on: Mapped[date | None]
+
+    status: Mapped[Status] = mapped_column(enum_type(Status), default=Status.DRAFT, index=True)
+    #: Assigned by the health bureau when it files the institution.
+    filing_number: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
+    filed_on: Mapped[date | None]
+    #: 示范 — recognised as a demonstration institution.
+    is_demonstration: Mapped[bool] = mapped_column(default=False)
+
+    serves_meals: Mapped[bool] = mapped_column(default=False)
+    food_licence_number: Mapped[str | None] = mapped_column(sa.String(32))
+    food_licence_expires_on: Mapped[date | None]
+    premises_owned: Mapped[bool] = mapped_column(default=False)
+    lease_ends_on: Mapped[date | None]
+    health_evaluation_on: Mapped[date | None]
+    fire_acceptance_on: Mapped[date | None]
+    staff_health_checked_on: Mapped[date | None]
+    staff_count: Mapped[int] = mapped_column(default=0)
+    certified_staff_count: Mapped[int] = mapped_column(default=0)
+    cctv_covers_all_areas: Mapped[bool] = mapped_column(default=False)
+    cctv_retention_days: Mapped[int] = mapped_column(default=0)
+
+    #: The institution account that keeps this record.
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    #: When the application last went to the regulator; the review clock starts here.
+    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: The filing commitment letter (承诺书) was accepted by the applicant.
+    commitment_accepted: Mapped[bool] = mapped_column(default=False)
+
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    township: Mapped[Township] = relationship()
+    classes: Mapped[list[CareClass]] = relationship(
+        back_populates="institution", cascade="all, delete-orphan", order_by=CareClass.id
+    )
+    offers: Mapped[list[CareOffer]] = relationship(
+        back_populates="institution", cascade="all, delete-orphan", order_by=CareOffer.id
+    )
+    events: Mapped[list["FilingEvent"]] = relationship(
+        back_populates="institution",
+        cascade="all, delete-orphan",
+        order_by="(FilingEvent.occurred_on.desc(), FilingEvent.id.desc())",
+    )
+
+    @property
+    def is_public(self) -> bool:
+        """Whether the institution may appear anywhere public."""
+        return self.status == Status.FILED
+
+    def is_owned_by(self, user) -> bool:
+        """Whether ``user`` is the account that keeps this institution."""
+        return user is not None and self.owner_id is not None and self.owner_id == user.id
+
+    @property
+    def can_edit_application(self) -> bool:
+        """The application may be edited: a draft, or returned for correction."""
+        return self.status in (Status.DRAFT, Status.RETURNED)
+
+    def can_transition(self, action: "Transition") -> bool:
+        """Whether ``action`` is allowed from the current status."""
+        return self.status in TRANSITIONS[action][0]
+
+    def transition(self, action: "Transition") -> None:
+        """Move to the status ``action`` leads to; the caller checked ``can_transition``."""
+        if not self.can_transition(action):
+            raise ValueError(f"{action} is not allowed from {self.status}")
+        self.status = TRANSITIONS[action][1]
+
+    def name_for(self, language: str) -> str:
+        """The institution's name in ``language`` where one exists."""
+        return localized(self.name, self.name_en, language)
+
+    def address_for(self, language: str) -> str:
+        """The institution's address in ``language`` where one exists."""
+        return localized(self.address, self.address_en, language)
+
+    def description_for(self, language: str) -> str:
+        """The institution's description in ``language`` where one exists."""
+        return localized(self.description, self.description_en, language)
+
+    @property
+    def care_types(self) -> list[CareType]:
+        """The care types offered, in the canonical order."""
+        offered = {CareType(offer.care_type) for offer in self.offers}
+        return [care_type for care_type in CareType if care_type in offered]
+
+    @property
+    def min_age_months(self) -> int | None:
+        """The youngest age in months any offer accepts."""
+        return min((offer.min_age_months for offer in self.offers), default=None)
+
+    @property
+    def max_age_months(self) -> int | None:
+        """The age in months from which no offer accepts a child any more."""
+        return max((offer.max_age_months for offer in self.offers), default=None)
+
+    @property
+    def total_capacity(self) -> int:
+        """Places: the sum of the classes' capacities."""
+        return sum(care_class.capacity for care_class in self.classes)
+
+    @property
+    def certified_staff_share(self) -> Decimal | None:
+        """Share of staff with a childcare certificate, or None without staff."""
+        if not self.staff_count:
+            return None
+        return Decimal(self.certified_staff_count) / Decimal(self.staff_count)
+
+    @property
+    def meets_certified_staff_target(self) -> bool:
+        """Whether the certified-staff share reaches the 80% target."""
+        share = self.certified_staff_share
+        return share is not None and share >= CERTIFIED_STAFF_TARGET
+
+    @property
+    def meets_cctv_standard(self) -> bool:
+        """CCTV covers every child area and recordings are kept at least 90 days."""
+        return self.cctv_covers_all_areas and self.cctv_retention_days >= CCTV_RETENTION_DAYS
+
+    def offer_for(self, care_type: CareType) -> CareOffer | None:
+        """This institution's offer of ``care_type``, if any."""
+        return next((o for o in self.offers if o.care_type == care_type), None)
+
+    def __repr__(self) -> str:
+        return f"<Institution {self.id} {self.status}>"
+
+
+def publicly_listed() -> sa.Select:
+    """Institutions anybody may see. Every public path starts from this query."""
+    return sa.select(Institution).where(Institution.status == Status.FILED)
+
+
+class FilingEvent(db.Model):
+    """A public disclosure: an institution was filed, changed or deregistered."""
+
+    __tablename__ = "filing_events"
+    __table_args__ = (
+        one_of("event_type", EventType, "event_type_valid"),
+        sa.Index("ix_filing_events_occurred", "occurred_on", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("institutions.id", ondelete="CASCADE"), index=True
+    )
+    event_type: Mapped[EventType] = mapped_column(enum_type(EventType), index=True)
+    occurred_on: Mapped[date]
+    #: A short public summary, e.g. what changed.
+    summary: Mapped[str] = mapped_column(sa.String(300))
+    summary_en: Mapped[str | None] = mapped_column(sa.String(400))
+    recorded_at: Mapped[datetime] = created_at_column()
+
+    institution: Mapped[Institution] = relationship(back_populates="events")
+
+    def summary_for(self, language: str) -> str:
+        """The summary in ``language`` where one exists."""
+        return localized(self.summary, self.summary_en, language)
+
+    def __repr__(self) -> str:
+        return f"<FilingEvent {self.event_type} {self.institution_id} {self.occurred_on}>"
+
+
+#: Institutions whose filing events are public: filed now, or filed once and deregistered.
+DISCLOSED_STATUSES = (Status.FILED, Status.DEREGISTERED)
+
+
+def disclosed_events() -> sa.Select:
+    """Filing events anybody may see, newest first. Every public path starts from this query."""
+    return (
+        sa.select(FilingEvent)
+        .join(FilingEvent.institution)
+        .where(Institution.status.in_(DISCLOSED_STATUSES))
+        .order_by(FilingEvent.occurred_on.desc(), FilingEvent.id.desc())
+    )

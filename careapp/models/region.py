@@ -1,0 +1,73 @@
+"""Regions (a county-level city) and their townships (镇/街道)."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from careapp.extensions import db
+from careapp.models.base import StrEnum, enum_type, localized, one_of
+
+
+class TownshipKind(StrEnum):
+    """Whether a township is an urban sub-district (街道) or a town (镇)."""
+
+    SUBDISTRICT = "subdistrict"
+    TOWN = "town"
+
+
+class Region(db.Model):
+    """A county-level city whose townships the register covers."""
+
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stable identifier used in configuration, e.g. ``jinjiang``.
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    name_en: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Start of this region's filing numbers, e.g. ``JJ`` in ``JJ-TY-2025-0001``.
+    filing_prefix: Mapped[str] = mapped_column(sa.String(8), default="TY")
+
+    townships: Mapped[list["Township"]] = relationship(
+        back_populates="region", order_by="Township.position"
+    )
+
+    def name_for(self, language: str) -> str:
+        """The region's name in ``language`` where one exists."""
+        return localized(self.name, self.name_en, language)
+
+    def __repr__(self) -> str:
+        return f"<Region {self.code}>"
+
+
+class Township(db.Model):
+    """A sub-district or town; the unit parents search by and targets are set for."""
+
+    __tablename__ = "townships"
+    __table_args__ = (
+        one_of("kind", TownshipKind, "kind_valid"),
+        sa.CheckConstraint("population >= 0", name="population_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    #: Stable identifier used in URLs and the API, e.g. ``qingyang``.
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    name_en: Mapped[str | None] = mapped_column(sa.String(64))
+    kind: Mapped[TownshipKind] = mapped_column(enum_type(TownshipKind))
+    #: Resident population, the denominator of places per 1,000 residents.
+    population: Mapped[int] = mapped_column(default=0)
+    population_as_of: Mapped[date | None]
+    #: Order in the official list of the region.
+    position: Mapped[int] = mapped_column(default=0)
+
+    region: Mapped[Region] = relationship(back_populates="townships")
+
+    def name_for(self, language: str) -> str:
+        """The township's name in ``language`` where one exists."""
+        return localized(self.name, self.name_en, language)
+
+    def __repr__(self) -> str:
+        return f"<Township {self.code}>"

@@ -1,0 +1,68 @@
+"""Accounts: parents, institution staff, guidance providers and the regulator."""
+
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+
+from careapp.extensions import db
+from careapp.models.base import StrEnum, created_at_column, enum_type, one_of
+
+
+class Role(StrEnum):
+    """Who an account belongs to; each role has its own part of the site."""
+
+    PARENT = "parent"
+    INSTITUTION = "institution"
+    PROVIDER = "provider"
+    REGULATOR = "regulator"
+
+
+#: Roles anybody may sign up for; regulator accounts are made on the command line.
+SELF_SERVICE_ROLES = (Role.PARENT, Role.INSTITUTION, Role.PROVIDER)
+
+
+def new_session_token() -> str:
+    """A random token naming the current generation of an account's sessions."""
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    """An account that signs in with an e-mail address and a password."""
+
+    __tablename__ = "users"
+    __table_args__ = (one_of("role", Role, "role_valid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-case; the sign-in name.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(enum_type(Role), index=True)
+    display_name: Mapped[str] = mapped_column(sa.String(80))
+    #: Chinese mobile number in E.164 form, optional.
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    #: Changes whenever the password does, which signs out every other session.
+    session_token: Mapped[str] = mapped_column(
+        sa.String(64), unique=True, default=new_session_token
+    )
+    created_at: Mapped[datetime] = created_at_column()
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login: whether the account may sign in."""
+        return self.is_active_account
+
+    def get_id(self) -> str:
+        """Flask-Login: the session token, so a password change ends old sessions."""
+        return self.session_token
+
+    def has_role(self, role: Role) -> bool:
+        """Whether the account has ``role``."""
+        return self.role == role
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"

@@ -1,0 +1,7 @@
+"""Pages anybody may open: search, institution pages and the public disclosure list."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from careapp.public import views  # noqa: E402, F401

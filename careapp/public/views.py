@@ -1,0 +1,94 @@
+"""Views of the public blueprint."""
+
+from collections.abc import Callable
+from datetime import date
+
+from flask import abort, current_app, render_template, request
+
+from careapp.models import CareType, EventType, Nature, TownshipKind
+from careapp.public import bp
+from careapp.services import registry, search
+from careapp.services.errors import InvalidParameters
+from careapp.services.params import parse_paging
+
+
+def _parse_or_default(parse: Callable, default, errors: dict[str, str]):
+    """``parse()``, or ``default`` with its messages added to ``errors`` when it refuses."""
+    try:
+        return parse()
+    except InvalidParameters as invalid:
+        errors.update(invalid.errors)
+        return default
+
+
+def _paging(errors: dict[str, str]) -> tuple[int, int]:
+    """Page number and size of a page listing, falling back to the first page."""
+    per_page = current_app.config["SEARCH_PER_PAGE"]
+    return _parse_or_default(
+        lambda: parse_paging(request.args, per_page, per_page), (1, per_page), errors
+    )
+
+
+def _townships_by_kind() -> dict[TownshipKind, list]:
+    """Townships with their public institution counts, grouped into sub-districts and towns."""
+    grouped: dict[TownshipKind, list] = {kind: [] for kind in TownshipKind}
+    for township, count in search.townships_with_counts():
+        grouped[TownshipKind(township.kind)].append((township, count))
+    return grouped
+
+
+def _widening_suggestions(criteria: search.SearchCriteria) -> list[tuple[str, int]]:
+    """For an empty result: each active filter that could be dropped, with the count without it."""
+    return [(name, search.count_matching(criteria.without(name))) for name in criteria.active()]
+
+
+@bp.get("/")
+def index():
+    """Search filed institutions by township, care type, age, nature and text."""
+    errors: dict[str, str] = {}
+    criteria = _parse_or_default(
+        lambda: search.parse_criteria(request.args, date.today()), search.SearchCriteria(), errors
+    )
+    page_number, per_page = _paging(errors)
+    page = search.search_institutions(criteria, page_number, per_page)
+    suggestions = _widening_suggestions(criteria) if not page.total and not errors else []
+    body = render_template(
+        "public/index.html",
+        criteria=criteria,
+        errors=errors,
+        page=page,
+        suggestions=suggestions,
+        townships=_townships_by_kind(),
+        care_types=list(CareType),
+        natures=list(Nature),
+    )
+    return body, 400 if errors else 200
+
+
+@bp.get("/institutions/<int:institution_id>")
+def institution(institution_id: int):
+    """The public page of a filed institution; 404 for anything else."""
+    found = search.get_public_institution(institution_id)
+    if found is None:
+        abort(404)
+    return render_template("public/institution.html", institution=found)
+
+
+@bp.get("/registry")
+def registry_page():
+    """The disclosure list (信息公示): filing, change and deregistration events."""
+    errors: dict[str, str] = {}
+    event_filter = _parse_or_default(
+        lambda: registry.parse_event_filter(request.args), registry.EventFilter(), errors
+    )
+    page_number, per_page = _paging(errors)
+    page = registry.list_events(event_filter, page_number, per_page)
+    body = render_template(
+        "public/registry.html",
+        event_filter=event_filter,
+        errors=errors,
+        page=page,
+        townships=_townships_by_kind(),
+        event_types=list(EventType),
+    )
+    return body, 400 if errors else 200

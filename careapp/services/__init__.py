@@ -1,0 +1,1 @@
+"""The rules of careapp. Services take explicit actors, flush but never commit."""

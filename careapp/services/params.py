@@ -1,0 +1,111 @@
+"""Parsing of query-string parameters shared by the HTML pages and the API."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from math import ceil
+
+from flask_babel import lazy_gettext as _l
+
+from careapp.services.errors import InvalidParameters
+
+MAX_TEXT_LENGTH = 100
+
+
+@dataclass
+class ParamReader:
+    """Reads typed values out of a query string, collecting a translated error per parameter."""
+
+    args: Mapping[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def raw(self, name: str) -> str:
+        """The stripped text of ``name``, empty when absent."""
+        return (self.args.get(name) or "").strip()
+
+    def text(self, name: str) -> str | None:
+        """Free text, at most 100 characters."""
+        value = self.raw(name)
+        if len(value) > MAX_TEXT_LENGTH:
+            self.errors[name] = _l(
+                "Please use at most %(count)d characters.", count=MAX_TEXT_LENGTH
+            )
+            return None
+        return value or None
+
+    def integer(self, name: str, minimum: int, maximum: int) -> int | None:
+        """A whole number between ``minimum`` and ``maximum``."""
+        value = self.raw(name)
+        if not value:
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            self.errors[name] = _l("Please enter a whole number.")
+            return None
+        if not minimum <= number <= maximum:
+            self.errors[name] = _l(
+                "Please enter a number from %(minimum)d to %(maximum)d.",
+                minimum=minimum,
+                maximum=maximum,
+            )
+            return None
+        return number
+
+    def choice(self, name: str, allowed, message) -> str | None:
+        """One of ``allowed``; ``message`` explains an unknown value."""
+        value = self.raw(name)
+        if not value:
+            return None
+        if value not in allowed:
+            self.errors[name] = message
+            return None
+        return value
+
+    def iso_date(self, name: str) -> date | None:
+        """A date written as YYYY-MM-DD."""
+        value = self.raw(name)
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.errors[name] = _l("Please enter a date as YYYY-MM-DD, for example 2024-05-01.")
+            return None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of results."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one)."""
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        """Whether a later page exists."""
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        """Whether an earlier page exists."""
+        return self.page > 1
+
+
+def parse_paging(
+    args: Mapping[str, str], default_per_page: int, max_per_page: int
+) -> tuple[int, int]:
+    """The requested page number and page size; raises InvalidParameters."""
+    reader = ParamReader(args)
+    page = reader.integer("page", 1, 100_000) or 1
+    per_page = reader.integer("per_page", 1, max_per_page) or default_per_page
+    if reader.errors:
+        raise InvalidParameters(reader.errors)
+    return page, per_page

@@ -1,0 +1,90 @@
+"""The application factory, its paths and configuration."""
+
+from pathlib import Path
+
+import pytest
+
+from careapp import create_app
+from careapp.config import PROJECT_ROOT, ConfigError, load_config
+
+
+def test_factory_uses_top_level_templates_translations_and_migrations(app):
+    assert Path(app.template_folder) == PROJECT_ROOT / "templates"
+    assert app.config["BABEL_TRANSLATION_DIRECTORIES"] == str(PROJECT_ROOT / "translations")
+    assert Path(app.extensions["migrate"].directory) == PROJECT_ROOT / "migrations"
+    assert (PROJECT_ROOT / "templates" / "base.html").is_file()
+    assert (PROJECT_ROOT / "migrations" / "env.py").is_file()
+    assert (PROJECT_ROOT / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po").is_file()
+
+
+def test_factory_applies_overrides(app):
+    assert app.testing is True
+    assert app.config["SECRET_KEY"] == "test-secret"
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.setenv("CAREAPP_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError):
+        load_config()
+
+
+def test_production_marks_the_session_cookie_secure(monkeypatch):
+    monkeypatch.setenv("CAREAPP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    config = load_config()
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["SECRET_KEY"] == "from-the-environment"
+
+
+def test_database_url_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/elsewhere.sqlite3")
+    assert load_config()["SQLALCHEMY_DATABASE_URI"] == "sqlite:////tmp/elsewhere.sqlite3"
+
+
+def test_default_database_lives_under_instance(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    url = create_app().config["SQLALCHEMY_DATABASE_URI"]
+    assert url == f"sqlite:///{PROJECT_ROOT / 'instance' / 'careapp.sqlite3'}"
+
+
+@pytest.mark.parametrize("path", ["/", "/registry", "/api/v1/townships", "/healthz"])
+def test_every_response_carries_the_security_headers(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"]
+
+
+def test_unknown_page_answers_a_translated_404_page(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "页面不存在" in response.get_data(as_text=True)
+
+
+def test_unexpected_error_shows_the_error_page_without_a_traceback(app):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/boom")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "secret internals" not in body and "Traceback" not in body
+    assert '<html lang="zh-CN">' in body
+
+
+def test_unexpected_api_error_answers_the_json_error_shape(app):
+    @app.get("/api/v1/boom")
+    def api_boom():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/api/v1/boom")
+    assert response.status_code == 500
+    assert response.json == {
+        "error": {"code": "internal_error", "message": response.json["error"]["message"]}
+    }
+    assert "secret" not in response.json["error"]["message"]
