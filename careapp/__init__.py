@@ -1,9 +1,10 @@
 """careapp: the public register, search and booking of care for children under 3."""
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from careapp.config import PROJECT_ROOT, load_config
-from careapp.extensions import babel, csrf, db, migrate
+from careapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -21,15 +22,25 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+class IdConverter(IntegerConverter):
+    """A database id in a URL: 1 up to the largest 32-bit integer; anything else is a 404."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions and the request hooks that go with them."""
     from careapp import database, i18n, security
 
+    app.url_map.converters["id"] = IdConverter
     database.prepare_engine_options(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     babel.init_app(app, locale_selector=i18n.select_language)
     csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
 
@@ -38,11 +49,24 @@ def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per audience."""
     from careapp.api import bp as api_bp
     from careapp.api import health_bp
+    from careapp.auth import bp as auth_bp
+    from careapp.institutions import bp as institutions_bp
+    from careapp.parents import bp as parents_bp
+    from careapp.providers import bp as providers_bp
     from careapp.public import bp as public_bp
+    from careapp.regulator import bp as regulator_bp
 
-    app.register_blueprint(public_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(health_bp)
+    for blueprint in (
+        public_bp,
+        auth_bp,
+        parents_bp,
+        institutions_bp,
+        providers_bp,
+        regulator_bp,
+        api_bp,
+        health_bp,
+    ):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """Commands of ``flask --app careapp``: seed-demo, registry, translate."""
 
 import json
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from flask.cli import AppGroup
 
 from careapp.config import PROJECT_ROOT
 from careapp.extensions import db
-from careapp.models import Institution, Status
+from careapp.models import Institution, Role, Status
 from careapp.services.registry import list_register
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
@@ -23,6 +24,7 @@ SOURCE_LANGUAGE = "en"
 
 registry_cli = AppGroup("registry", help="Inspect the register of institutions.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
+jobs_cli = AppGroup("jobs", help="Periodic jobs (run them from cron).")
 
 
 @click.command("seed-demo")
@@ -35,11 +37,19 @@ def seed_demo_command(if_empty: bool) -> None:
         click.echo("The database already holds institutions; demo data not loaded.")
         return
     from careapp.demo import seed_demo
+    from careapp.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_accounts
+    from careapp.demo.places import seed_places
+    from careapp.services.accounts import find_user
 
     created = seed_demo(current_app.config["CAREAPP_REGION"], date.today())
+    created.update(seed_accounts(date.today()))
+    created.update(seed_places(date.today(), find_user(DEMO_ACCOUNTS[Role.PARENT][0])))
     db.session.commit()
     summary = ", ".join(f"{name}: {count}" for name, count in created.items())
     click.echo(f"Demo data for {current_app.config['CAREAPP_REGION']} loaded ({summary}).")
+    click.echo(f"Demo accounts (password {DEMO_PASSWORD}):")
+    for role, (email, _name) in DEMO_ACCOUNTS.items():
+        click.echo(f"  {role:<12} {email}")
 
 
 @registry_cli.command("list")
@@ -56,6 +66,73 @@ def registry_list_command(status: str | None, as_json: bool) -> None:
         return
     for row in rows:
         click.echo(f"{row['id']:>6}  {row['status']:<13} {row['name']}")
+
+
+@click.command("create-user")
+@click.option("--role", required=True, type=click.Choice(Role.values()), help="The account's role.")
+@click.option("--email", required=True, help="The sign-in address.")
+@click.option("--name", "display_name", help="Name shown in the site; defaults to the address.")
+def create_user_command(role: str, email: str, display_name: str | None) -> None:
+    """Create an account of any role; the only way to make a regulator account.
+
+    The password is asked for at a prompt, or read from the first line of standard input.
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    from careapp.auth.forms import PASSWORD_MIN_LENGTH
+    from careapp.services.accounts import EmailTaken, create_user
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise click.BadParameter(str(error), param_hint="--email") from error
+    password = _read_password()
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise click.BadParameter(
+            f"use at least {PASSWORD_MIN_LENGTH} characters", param_hint="password"
+        )
+    try:
+        user = create_user(
+            email=email, password=password, role=Role(role), display_name=display_name or email
+        )
+    except EmailTaken as error:
+        raise click.ClickException(f"An account with {email} exists already.") from error
+    db.session.commit()
+    click.echo(f"Created {role} account {user.email} (id {user.id}).")
+
+
+def _read_password() -> str:
+    """The new account's password, from a prompt when interactive, else from stdin."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@jobs_cli.command("run")
+def jobs_run_command() -> None:
+    """Run the periodic jobs once; safe to call every minute from cron.
+
+    Expires unanswered waitlist offers (passing places on), generates slots from schedules,
+    queues the day-before reminders, then delivers the outbox.
+    """
+    from careapp.database import run_in_transaction
+    from careapp.services import booking
+    from careapp.services.mail import BACKENDS, deliver, pending_messages
+
+    expired = run_in_transaction(lambda: booking.expire_offers(booking.utc_now()))
+    generated = run_in_transaction(lambda: booking.generate_all_slots(date.today()))
+    reminded = run_in_transaction(lambda: booking.send_reminders(date.today()))
+    click.echo(f"Offers expired: {expired}; slots generated: {generated}; reminders: {reminded}.")
+
+    send = BACKENDS[current_app.config["MAIL_BACKEND"]]
+    sent = failed = 0
+    for message in pending_messages():
+        if deliver(message, send):
+            sent += 1
+        else:
+            failed += 1
+        db.session.commit()
+    click.echo(f"E-mail: {sent} sent, {failed} failed.")
 
 
 def _pybabel(*args: str) -> None:
@@ -134,3 +211,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(registry_cli)
     app.cli.add_command(translate_cli)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(jobs_cli)

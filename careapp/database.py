@@ -1,13 +1,24 @@
-"""Engine settings that keep SQLite safe for several writers."""
+"""Engine settings and transactions that keep SQLite and PostgreSQL safe for many writers."""
 
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import make_url
 
+from careapp.extensions import db
+
 #: Milliseconds a SQLite connection waits for a lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 5000
+#: How often a transaction is tried when the database reports a lock or serialization conflict.
+TRANSACTION_ATTEMPTS = 5
+#: PostgreSQL states worth retrying: serialization failure, deadlock, lock not available.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+Result = TypeVar("Result")
 
 
 def is_sqlite(url: str) -> bool:
@@ -16,7 +27,7 @@ def is_sqlite(url: str) -> bool:
 
 
 def prepare_engine_options(app: Flask) -> None:
-    """Create the SQLite folder and ask for WAL, a busy timeout and foreign keys."""
+    """Create the SQLite folder and set the driver's lock timeout."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if not is_sqlite(url):
         return
@@ -29,12 +40,55 @@ def prepare_engine_options(app: Flask) -> None:
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def _configure_sqlite_connection(dbapi_connection, _record) -> None:
-    """Turn on foreign keys, WAL and the busy timeout on every new SQLite connection."""
-    module = type(dbapi_connection).__module__
-    if not module.startswith("sqlite3"):
+    """Foreign keys, WAL and a busy timeout; SQLAlchemy, not the driver, opens transactions."""
+    if not type(dbapi_connection).__module__.startswith("sqlite3"):
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+    dbapi_connection.isolation_level = None
+
+
+@sa.event.listens_for(sa.engine.Engine, "begin")
+def _begin_sqlite_transaction(connection) -> None:
+    """BEGIN IMMEDIATE for writing transactions takes SQLite's write lock up front."""
+    if connection.dialect.name != "sqlite":
+        return
+    writing = connection.get_execution_options().get("careapp_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def begin_write() -> None:
+    """Open the session's transaction as a writing one (BEGIN IMMEDIATE on SQLite)."""
+    if not db.session().in_transaction():
+        db.session.connection(execution_options={"careapp_write": True})
+
+
+def is_retryable(error: sa.exc.DBAPIError) -> bool:
+    """Whether ``error`` is a lock or serialization conflict that a new attempt may avoid."""
+    state = getattr(error.orig, "sqlstate", None)
+    if state in RETRYABLE_SQLSTATES:
+        return True
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database table is locked" in message
+
+
+def run_in_transaction(work: Callable[[], Result], attempts: int = TRANSACTION_ATTEMPTS) -> Result:
+    """Run ``work`` and commit, retrying a bounded number of times on lock conflicts."""
+    for attempt in range(1, attempts + 1):
+        begin_write()
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except sa.exc.DBAPIError as error:
+            db.session.rollback()
+            if attempt == attempts or not is_retryable(error):
+                raise
+            time.sleep(0.01 * 2**attempt)
+        except Exception:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")

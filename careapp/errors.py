@@ -1,6 +1,6 @@
 """Error pages in both languages for people and the JSON error shape for programs."""
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -66,8 +66,18 @@ def handle_http_error(error: HTTPException):
 
 
 def handle_csrf_error(error: CSRFError):
-    """An expired or missing form token: explain, without a stack trace."""
-    return _render_error(400)
+    """An expired or missing form token.
+
+    A page form is shown again with what the user typed and a friendly message: the request
+    goes through the usual guards once more, without the global check, and the form's own
+    token check refuses to act on it. Anything else gets the 400 page.
+    """
+    if wants_json() or request.method != "POST" or g.get("csrf_retry") or request.url_rule is None:
+        return _render_error(400)
+    g.csrf_retry = True
+    response = make_response(current_app.preprocess_request() or current_app.dispatch_request())
+    response.status_code = 400
+    return response
 
 
 def handle_unexpected_error(error: Exception):

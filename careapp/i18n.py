@@ -3,9 +3,10 @@
 from urllib.parse import urlencode
 
 from babel import Locale, support
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import Domain, get_locale
 
+from careapp.access import home_for
 from careapp.extensions import babel
 from careapp.labels import label
 
@@ -29,6 +30,8 @@ def _from_accept_language() -> str | None:
 
 def select_language() -> str:
     """The language of this request, as the contract orders the sources."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     for candidate in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
         if candidate in languages:
@@ -103,4 +106,5 @@ def init_app(app: Flask) -> None:
         language_names=LANGUAGE_NAMES,
         url_with=url_with,
         label=label,
+        home_for=home_for,
     )

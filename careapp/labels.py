@@ -2,7 +2,18 @@
 
 from flask_babel import lazy_gettext as _l
 
-from careapp.models import CareType, ClassKind, EventType, Nature, PriceUnit, Status, TownshipKind
+from careapp.models import (
+    BookingStatus,
+    CareType,
+    ClassKind,
+    EventType,
+    FilingAction,
+    Nature,
+    PriceUnit,
+    Role,
+    Status,
+    TownshipKind,
+)
 
 CARE_TYPE_LABELS = {
     CareType.FULL_DAY: _l("Full-day care"),
@@ -61,6 +72,46 @@ TOWNSHIP_KIND_LABELS = {
     TownshipKind.TOWN: _l("Towns"),
 }
 
+ROLE_LABELS = {
+    Role.PARENT: _l("A parent or family member"),
+    Role.INSTITUTION: _l("A childcare institution"),
+    Role.PROVIDER: _l("A parenting guidance provider"),
+    Role.REGULATOR: _l("The county health bureau"),
+}
+
+FILING_ACTION_LABELS = {
+    FilingAction.SUBMITTED: _l("Submitted for filing"),
+    FilingAction.APPROVED: _l("Filed"),
+    FilingAction.RETURNED: _l("Returned for correction"),
+    FilingAction.REJECTED: _l("Rejected"),
+    FilingAction.DEREGISTERED: _l("Deregistered"),
+    FilingAction.CHANGE_SUBMITTED: _l("Change submitted"),
+    FilingAction.CHANGE_APPROVED: _l("Change of registered facts approved"),
+    FilingAction.CHANGE_REJECTED: _l("Change rejected"),
+}
+
+REGISTERED_FACT_LABELS = {
+    "name": _l("Registered name"),
+    "name_en": _l("English name"),
+    "address": _l("Address"),
+    "address_en": _l("English address"),
+    "township_id": _l("Township"),
+    "nature": _l("Nature"),
+    "authority": _l("Registration authority"),
+    "uscc": _l("Unified social credit code"),
+    "classes": _l("Classes and places"),
+}
+
+BOOKING_STATUS_LABELS = {
+    BookingStatus.APPLIED: _l("Application sent"),
+    BookingStatus.CONFIRMED: _l("Confirmed"),
+    BookingStatus.CHECKED_IN: _l("Checked in"),
+    BookingStatus.NO_SHOW: _l("Did not come"),
+    BookingStatus.DECLINED: _l("Declined"),
+    BookingStatus.CANCELLED: _l("Cancelled"),
+    BookingStatus.CANCELLED_BY_INSTITUTION: _l("Cancelled by the institution"),
+}
+
 ALL_LABELS = {
     "care_type": CARE_TYPE_LABELS,
     "nature": NATURE_LABELS,
@@ -70,6 +121,10 @@ ALL_LABELS = {
     "class_kind": CLASS_KIND_LABELS,
     "price_unit": PRICE_UNIT_LABELS,
     "township_kind": TOWNSHIP_KIND_LABELS,
+    "role": ROLE_LABELS,
+    "filing_action": FILING_ACTION_LABELS,
+    "registered_fact": REGISTERED_FACT_LABELS,
+    "booking_status": BOOKING_STATUS_LABELS,
 }
 
 

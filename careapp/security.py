@@ -1,6 +1,17 @@
 """Response headers that every page carries."""
 
-from flask import Flask
+import sqlalchemy as sa
+from flask import Flask, current_app, g, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from careapp.database import begin_write
+from careapp.extensions import csrf, db, login_manager
+from careapp.models import User
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Blueprints whose pages are about one account and must never be cached.
+ACCOUNT_BLUEPRINTS = frozenset({"auth", "parents", "institutions", "providers", "regulator"})
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -30,6 +41,40 @@ def add_security_headers(response):
     return response
 
 
+def forbid_caching_of_account_pages(response):
+    """Pages of or for a signed-in account are not stored by browsers or proxies."""
+    if request.blueprint in ACCOUNT_BLUEPRINTS or current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Cookie")
+    return response
+
+
+def check_csrf_token() -> None:
+    """CSRF check of every unsafe request (skipped once when a form is shown again)."""
+    if current_app.config["WTF_CSRF_ENABLED"] and not g.get("csrf_retry"):
+        csrf.protect(apply_exemptions=True)
+
+
+def begin_writing_request() -> None:
+    """Requests that change things run in one writing transaction from their first query."""
+    if request.method in UNSAFE_METHODS:
+        begin_write()
+
+
+@login_manager.user_loader
+def load_user(session_token: str) -> User | None:
+    """The account whose current session token is in the session cookie."""
+    return db.session.scalar(sa.select(User).where(User.session_token == session_token))
+
+
 def init_app(app: Flask) -> None:
-    """Attach the header hook."""
+    """Attach the header hooks and configure sign-in."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.before_request(check_csrf_token)
+    app.before_request(begin_writing_request)
     app.after_request(add_security_headers)
+    app.after_request(forbid_caching_of_account_pages)

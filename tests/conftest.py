@@ -21,10 +21,13 @@ from careapp.models import (
     Institution,
     Nature,
     Region,
+    Role,
     Status,
     Township,
     TownshipKind,
+    User,
 )
+from careapp.services.accounts import create_user
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -57,7 +60,13 @@ def database_url(request, tmp_path) -> str:
 def empty_app(database_url):
     """The application bound to an empty database with no tables."""
     app = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret"}
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret",
+            # Form tests post without tokens; test_security.py turns CSRF back on.
+            "WTF_CSRF_ENABLED": False,
+        }
     )
     with app.app_context():
         reset_database()
@@ -207,3 +216,50 @@ def count_queries(app):
             sa.event.remove(engine, "before_cursor_execute", record)
 
     return counting
+
+
+PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture
+def user(app):
+    """Factory: an account of ``role`` with the password ``PASSWORD``; returns its id."""
+
+    def make(role: Role = Role.PARENT, email: str | None = None, **fields) -> int:
+        with app.app_context():
+            account = create_user(
+                email=email or f"{role}{next(_sequence)}@example.com",
+                password=PASSWORD,
+                role=role,
+                display_name=fields.pop("display_name", f"{role} account"),
+            )
+            for name, value in fields.items():
+                setattr(account, name, value)
+            db.session.commit()
+            return account.id
+
+    return make
+
+
+class AuthActions:
+    """Sign a test client in and out (flaskr's ``auth`` fixture)."""
+
+    def __init__(self, client, app):
+        self._client = client
+        self._app = app
+
+    def login(self, user_id: int, password: str = PASSWORD):
+        """Sign in as the account with ``user_id``; returns the response."""
+        with self._app.app_context():
+            email = db.session.get(User, user_id).email
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        """Sign out; returns the response."""
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client, app):
+    """Sign the ``client`` in and out."""
+    return AuthActions(client, app)

@@ -226,6 +226,19 @@ def _schemas() -> dict:
             "A filing event in the public disclosure list.",
         ),
         "RegistryEventList": _list_envelope("RegistryEvent"),
+        "Opening": _object(
+            {
+                "slot_id": _integer(minimum=1),
+                "care_type": _enum(CareType.values()),
+                "date": _date("The day of care; for full-day and half-day, the first day."),
+                "start": _string("Start time, HH:MM."),
+                "end": _string("End time, HH:MM."),
+                "capacity": _integer("Places of the slot.", minimum=0),
+                "remaining": _integer("Places still free.", minimum=0),
+            },
+            "A slot and how many places are left.",
+        ),
+        "OpeningList": _list_envelope("Opening"),
     }
 
 
@@ -371,6 +384,32 @@ def _paths() -> dict:
                 }
             ],
         ),
+        "/api/v1/institutions/{institution_id}/availability": _api_path(
+            "getAvailability",
+            "Open slots of a filed institution with the places left",
+            "places",
+            {
+                "200": _json(_ref("OpeningList"), "Every opening in the range on one page."),
+                "400": bad_request,
+                "404": _response_ref("NotFound"),
+            },
+            [
+                {
+                    "name": "institution_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": _integer(minimum=0),
+                },
+                _query("care_type", _enum(CareType.values()), "Only this care type."),
+                _query("from", _date(), "First day; today when absent."),
+                _query("to", _date(), "Last day; at most 62 days after the first."),
+                _query(
+                    "age_months",
+                    _integer(minimum=0, maximum=MAX_AGE_MONTHS),
+                    "Only slots whose class and offer accept a child of this age.",
+                ),
+            ],
+        ),
         "/api/v1/registry/events": _api_path(
             "listRegistryEvents",
             "The public disclosure list, newest first",
@@ -411,6 +450,7 @@ def openapi_document() -> dict:
         "servers": [{"url": "/"}],
         "tags": [
             {"name": "register", "description": "The public register."},
+            {"name": "places", "description": "Places free for booking."},
             {"name": "monitoring", "description": "Health checks."},
             {"name": "meta", "description": "This description."},
         ],

@@ -124,3 +124,17 @@ def registry_event(event: FilingEvent, language: str) -> dict:
         "institution_name": event.institution.name_for(language),
         **history_item(event, language),
     }
+
+
+def opening(item) -> dict:
+    """A slot with places left, for the availability API."""
+    slot = item.slot
+    return {
+        "slot_id": slot.id,
+        "care_type": str(slot.care_type),
+        "date": slot.on_date.isoformat(),
+        "start": slot.starts_at.strftime("%H:%M"),
+        "end": slot.ends_at.strftime("%H:%M"),
+        "capacity": slot.inventory.capacity,
+        "remaining": item.remaining,
+    }

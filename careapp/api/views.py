@@ -4,13 +4,14 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app, jsonify, request
+from flask_babel import gettext as _
 
 from careapp.api import bp, health_bp, serializers
 from careapp.api.openapi import openapi_document
 from careapp.errors import json_error
 from careapp.extensions import db
 from careapp.i18n import current_language
-from careapp.services import registry, search
+from careapp.services import booking, registry, search
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import parse_paging
 
@@ -56,13 +57,27 @@ def institutions():
     return jsonify(serializers.page_body(page, serializers.institution_summary, current_language()))
 
 
-@bp.get("/institutions/<int:institution_id>")
+@bp.get("/institutions/<id:institution_id>")
 def institution(institution_id: int):
     """One public institution in full; 404 unless filed."""
     found = search.get_public_institution(institution_id)
     if found is None:
-        return json_error(404, "No public institution has this id.")
+        return json_error(404, _("No public institution has this id."))
     return jsonify(serializers.institution_detail(found, current_language()))
+
+
+@bp.get("/institutions/<id:institution_id>/availability")
+def availability(institution_id: int):
+    """Open slots of a public institution with places left; 404 unless filed."""
+    found = search.get_public_institution(institution_id)
+    if found is None:
+        return json_error(404, _("No public institution has this id."))
+    query = booking.parse_availability_query(request.args, date.today())
+    openings = booking.availability(
+        found, query.first, query.last, query.care_type, query.age_months, booking.local_now()
+    )
+    items = [serializers.opening(opening) for opening in openings]
+    return jsonify(items=items, total=len(items), page=1, per_page=max(len(items), 1))
 
 
 @bp.get("/registry/events")

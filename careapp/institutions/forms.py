@@ -2,52 +2,279 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
-from careapp.labels import CLASS_KIND_LABELS
-from careapp.models import CLASS_STANDARDS, ClassKind
+from careapp.forms import choices
+from careapp.labels import AUTHORITY_LABELS, CARE_TYPE_LABELS, CLASS_KIND_LABELS, NATURE_LABELS
+from careapp.models import CLASS_STANDARDS, CareType, ClassKind
+from careapp.models.provision import AGE_LIMIT_MONTHS, YOUNGEST_AGE_MONTHS
+from careapp.validators import USCC, ChinaPhone
+
+#: Empty class rows shown on the form, so that classes can be added without JavaScript.
+CLASS_ROWS = 6
+NUMERIC = {"inputmode": "numeric"}
+
+
+def check_class_capacity(kind: str | None, capacity: int | None, carers: int | None) -> None:
+    """Raise a translated ValidationError when ``capacity`` breaks the cap or the ratio."""
+    if kind not in ClassKind.values() or capacity is None or not carers:
+        return
+    standard = CLASS_STANDARDS[ClassKind(kind)]
+    if capacity > standard.max_children:
+        raise ValidationError(
+            _l(
+                "A class of this type may have at most %(count)d children.",
+                count=standard.max_children,
+            )
+        )
+    if capacity > standard.max_capacity_for(carers):
+        raise ValidationError(
+            _l(
+                "With %(carers)d carers this class may have at most %(count)d children"
+                " (one carer for every %(ratio)d children).",
+                carers=carers,
+                count=standard.max_capacity_for(carers),
+                ratio=standard.children_per_carer,
+            )
+        )
+
+
+def _class_kind_choices(blank=None) -> list:
+    pairs = [(kind.value, label) for kind, label in CLASS_KIND_LABELS.items()]
+    return choices([("", blank), *pairs] if blank is not None else pairs)
 
 
 class CareClassForm(FlaskForm):
     """One class: its kind, name, advertised capacity and number of carers."""
 
-    kind = SelectField(
-        _l("Class type"),
-        choices=[(kind.value, label) for kind, label in CLASS_KIND_LABELS.items()],
-        validators=[DataRequired()],
-    )
+    kind = SelectField(_l("Class type"), choices=_class_kind_choices(), validators=[DataRequired()])
     name = StringField(_l("Class name"), validators=[DataRequired(), Length(max=64)])
     capacity = IntegerField(
         _l("Places"),
         validators=[DataRequired(), NumberRange(min=1, message=_l("At least one place."))],
-        render_kw={"inputmode": "numeric"},
+        render_kw=NUMERIC,
     )
     carers = IntegerField(
         _l("Carers"),
         validators=[DataRequired(), NumberRange(min=1, message=_l("At least one carer."))],
-        render_kw={"inputmode": "numeric"},
+        render_kw=NUMERIC,
     )
 
     def validate_capacity(self, field: IntegerField) -> None:
         """Refuse a capacity above the national cap or above what the carers allow."""
-        if self.kind.data not in ClassKind.values() or field.data is None or not self.carers.data:
+        check_class_capacity(self.kind.data, field.data, self.carers.data)
+
+
+class ClassRowForm(Form):
+    """One row of the classes table; a row left empty is ignored."""
+
+    kind = SelectField(_l("Class type"), choices=_class_kind_choices(blank=_l("No class")))
+    name = StringField(_l("Class name"), validators=[Optional(), Length(max=64)])
+    capacity = IntegerField(
+        _l("Places"), validators=[Optional(), NumberRange(min=1)], render_kw=NUMERIC
+    )
+    carers = IntegerField(
+        _l("Carers"), validators=[Optional(), NumberRange(min=1)], render_kw=NUMERIC
+    )
+
+    @property
+    def is_blank(self) -> bool:
+        """Whether nothing was chosen in this row."""
+        return not self.kind.data
+
+    def validate_capacity(self, field: IntegerField) -> None:
+        """A filled row needs places and carers within the national standard."""
+        if self.is_blank:
             return
-        standard = CLASS_STANDARDS[ClassKind(self.kind.data)]
-        if field.data > standard.max_children:
-            raise ValidationError(
-                _l(
-                    "A class of this type may have at most %(count)d children.",
-                    count=standard.max_children,
+        if field.data is None or self.carers.data is None:
+            raise ValidationError(_l("Enter the places and the carers of this class."))
+        check_class_capacity(self.kind.data, field.data, self.carers.data)
+
+    def as_dict(self) -> dict:
+        """The class as model values."""
+        name = (self.name.data or "").strip() or str(CLASS_KIND_LABELS[ClassKind(self.kind.data)])
+        return {
+            "kind": ClassKind(self.kind.data),
+            "name": name[:64],
+            "capacity": self.capacity.data,
+            "carers": self.carers.data,
+        }
+
+
+class OfferRowForm(Form):
+    """One care type: whether it is offered, its hours, price and ages."""
+
+    offered = BooleanField(_l("Offered"))
+    opens_at = TimeField(_l("Opens"), validators=[Optional()])
+    closes_at = TimeField(_l("Closes"), validators=[Optional()])
+    price_yuan = IntegerField(
+        _l("Price in yuan"), validators=[Optional(), NumberRange(min=0)], render_kw=NUMERIC
+    )
+    min_age_months = IntegerField(
+        _l("From age (months)"),
+        validators=[Optional(), NumberRange(min=YOUNGEST_AGE_MONTHS, max=AGE_LIMIT_MONTHS - 1)],
+        render_kw=NUMERIC,
+    )
+    max_age_months = IntegerField(
+        _l("Up to age (months, not included)"),
+        validators=[Optional(), NumberRange(min=YOUNGEST_AGE_MONTHS + 1, max=AGE_LIMIT_MONTHS)],
+        render_kw=NUMERIC,
+    )
+
+    def validate_closes_at(self, field: TimeField) -> None:
+        """An offered care type needs opening hours that end after they start."""
+        if not self.offered.data:
+            return
+        if self.opens_at.data is None or field.data is None:
+            raise ValidationError(_l("Enter the opening hours."))
+        if field.data <= self.opens_at.data:
+            raise ValidationError(_l("Closing time must be after opening time."))
+
+    def validate_price_yuan(self, field: IntegerField) -> None:
+        """An offered care type needs a price."""
+        if self.offered.data and field.data is None:
+            raise ValidationError(_l("Enter the price."))
+
+    def validate_max_age_months(self, field: IntegerField) -> None:
+        """An offered care type needs an age range that is not empty."""
+        if not self.offered.data:
+            return
+        if self.min_age_months.data is None or field.data is None:
+            raise ValidationError(_l("Enter the ages this care type accepts."))
+        if field.data <= self.min_age_months.data:
+            raise ValidationError(_l("The upper age must be above the lower age."))
+
+
+class OffersForm(Form):
+    """The four care types, one row each."""
+
+    full_day = FormField(OfferRowForm, label=CARE_TYPE_LABELS[CareType.FULL_DAY])
+    half_day = FormField(OfferRowForm, label=CARE_TYPE_LABELS[CareType.HALF_DAY])
+    hourly = FormField(OfferRowForm, label=CARE_TYPE_LABELS[CareType.HOURLY])
+    temporary = FormField(OfferRowForm, label=CARE_TYPE_LABELS[CareType.TEMPORARY])
+
+
+def _optional_date(label) -> DateField:
+    return DateField(label, validators=[Optional()])
+
+
+class InstitutionForm(FlaskForm):
+    """An institution's profile and filing declarations."""
+
+    name = StringField(_l("Registered name"), validators=[DataRequired(), Length(max=120)])
+    name_en = StringField(_l("English name (optional)"), validators=[Optional(), Length(max=160)])
+    township_id = SelectField(_l("Township"), coerce=int, validators=[InputRequired()])
+    address = StringField(_l("Address"), validators=[DataRequired(), Length(max=200)])
+    address_en = StringField(
+        _l("English address (optional)"), validators=[Optional(), Length(max=240)]
+    )
+    phone = StringField(
+        _l("Telephone"),
+        validators=[DataRequired(), ChinaPhone(), Length(max=32)],
+        render_kw={"inputmode": "tel", "autocomplete": "tel"},
+    )
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    description_en = TextAreaField(
+        _l("English description (optional)"), validators=[Optional(), Length(max=2000)]
+    )
+    nature = SelectField(
+        _l("Nature"), choices=choices((n.value, label) for n, label in NATURE_LABELS.items())
+    )
+    authority = SelectField(
+        _l("Registration authority"),
+        choices=choices(AUTHORITY_LABELS.items()),
+    )
+    uscc = StringField(
+        _l("Unified social credit code"),
+        validators=[DataRequired(), USCC("authority")],
+        render_kw={"autocapitalize": "characters", "spellcheck": "false"},
+    )
+    registered_on = _optional_date(_l("Registration date"))
+
+    premises_owned = BooleanField(_l("The premises are our own"))
+    lease_ends_on = _optional_date(_l("Lease ends on (if leased)"))
+    health_evaluation_on = _optional_date(_l("Health evaluation passed on"))
+    fire_acceptance_on = _optional_date(_l("Fire-safety acceptance on"))
+    serves_meals = BooleanField(_l("We serve meals"))
+    food_licence_number = StringField(
+        _l("Food business licence number"), validators=[Optional(), Length(max=32)]
+    )
+    food_licence_expires_on = _optional_date(_l("Food business licence valid until"))
+    staff_count = IntegerField(
+        _l("Staff"), validators=[Optional(), NumberRange(min=0)], render_kw=NUMERIC, default=0
+    )
+    certified_staff_count = IntegerField(
+        _l("Staff holding a childcare certificate"),
+        validators=[Optional(), NumberRange(min=0)],
+        render_kw=NUMERIC,
+        default=0,
+    )
+    staff_health_checked_on = _optional_date(_l("Last yearly staff health check"))
+    cctv_covers_all_areas = BooleanField(_l("CCTV covers every area children use"))
+    cctv_retention_days = IntegerField(
+        _l("Days CCTV recordings are kept"),
+        validators=[Optional(), NumberRange(min=0, max=3650)],
+        render_kw=NUMERIC,
+        default=0,
+    )
+    commitment_accepted = BooleanField(
+        _l("We accept the filing commitment letter and declare the above to be true")
+    )
+
+    classes = FieldList(FormField(ClassRowForm), min_entries=CLASS_ROWS, max_entries=20)
+    offers = FormField(OffersForm)
+
+    def validate_certified_staff_count(self, field: IntegerField) -> None:
+        """Certified staff are part of the staff."""
+        if (field.data or 0) > (self.staff_count.data or 0):
+            raise ValidationError(_l("Certified staff cannot outnumber the staff."))
+
+    def validate_classes(self, field: FieldList) -> None:
+        """At least one class."""
+        if all(row.form.is_blank for row in field):
+            raise ValidationError(_l("Add at least one class."))
+
+    def class_rows(self) -> list[dict]:
+        """The filled class rows as model values."""
+        return [row.form.as_dict() for row in self.classes if not row.form.is_blank]
+
+    def offer_rows(self) -> list[dict]:
+        """The offered care types as model values."""
+        rows = []
+        for care_type in CareType:
+            row = self.offers.form[care_type.value].form
+            if row.offered.data:
+                rows.append(
+                    {
+                        "care_type": care_type,
+                        "opens_at": row.opens_at.data,
+                        "closes_at": row.closes_at.data,
+                        "price_yuan": row.price_yuan.data,
+                        "min_age_months": row.min_age_months.data,
+                        "max_age_months": row.max_age_months.data,
+                    }
                 )
-            )
-        if field.data > standard.max_capacity_for(self.carers.data):
-            raise ValidationError(
-                _l(
-                    "With %(carers)d carers this class may have at most %(count)d children"
-                    " (one carer for every %(ratio)d children).",
-                    carers=self.carers.data,
-                    count=standard.max_capacity_for(self.carers.data),
-                    ratio=standard.children_per_carer,
-                )
-            )
+        return rows
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only carries the CSRF token."""

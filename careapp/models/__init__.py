@@ -1,5 +1,19 @@
 """The data model: one module per aggregate."""
 
+from careapp.models.booking import (
+    ACTIVE_BOOKING_STATUSES,
+    CONSENT_POLICY_VERSION,
+    Booking,
+    BookingStatus,
+    CalendarFeed,
+    Child,
+    ClosedDate,
+    GuardianConsent,
+    Schedule,
+    Slot,
+    SlotStatus,
+)
+from careapp.models.capacity import Inventory, WaitlistEntry, WaitStatus
 from careapp.models.filing import ChangeRequest, ChangeStatus, FilingAction, FilingDecision
 from careapp.models.institution import (
     Authority,
@@ -25,6 +39,20 @@ from careapp.models.region import Region, Township, TownshipKind
 from careapp.models.user import SELF_SERVICE_ROLES, Role, User
 
 __all__ = [
+    "ACTIVE_BOOKING_STATUSES",
+    "CONSENT_POLICY_VERSION",
+    "Booking",
+    "BookingStatus",
+    "CalendarFeed",
+    "Child",
+    "ClosedDate",
+    "GuardianConsent",
+    "Inventory",
+    "Schedule",
+    "Slot",
+    "SlotStatus",
+    "WaitStatus",
+    "WaitlistEntry",
     "CLASS_STANDARDS",
     "SELF_SERVICE_ROLES",
     "ChangeRequest",

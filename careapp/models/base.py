@@ -38,6 +38,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """``moment`` as an aware UTC time (SQLite hands back naive ones)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
 def created_at_column():
     """A ``created_at`` timestamp filled in by the application."""
     return mapped_column(sa.DateTime(timezone=True), default=utcnow, nullable=False)

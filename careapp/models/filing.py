@@ -40,6 +40,7 @@ class FilingDecision(db.Model):
     created_at: Mapped[datetime] = created_at_column()
 
     actor: Mapped[User] = relationship()
+    institution: Mapped["Institution"] = relationship()  # noqa: F821
 
     def __repr__(self) -> str:
         return f"<FilingDecision {self.action} {self.institution_id}>"

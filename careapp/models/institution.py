@@ -32,6 +32,21 @@ class Authority(StrEnum):
     EDUCATION = "education"  # 教育, kindergarten toddler classes
 
 
+#: The first character of a USCC names the registering authority (GB 32100-2015).
+USCC_PREFIXES: dict[Authority, frozenset[str]] = {
+    Authority.STAFFING_OFFICE: frozenset("1"),
+    Authority.CIVIL_AFFAIRS: frozenset("5"),
+    Authority.MARKET_REGULATION: frozenset("9"),
+    # A kindergarten's code comes from whoever registered the kindergarten itself.
+    Authority.EDUCATION: frozenset("159"),
+}
+
+
+def uscc_matches_authority(code: str, authority: Authority) -> bool:
+    """Whether ``code`` was issued by ``authority`` (checked on its first character)."""
+    return bool(code) and code[0] in USCC_PREFIXES[authority]
+
+
 class Status(StrEnum):
     """Where an institution stands on the register. Only FILED is ever public."""
 
@@ -142,6 +157,8 @@ class Institution(db.Model):
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     #: When the application last went to the regulator; the review clock starts here.
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: Parents may cancel a booking until this many hours before it starts.
+    cancel_cutoff_hours: Mapped[int] = mapped_column(default=2)
     #: The filing commitment letter (承诺书) was accepted by the applicant.
     commitment_accepted: Mapped[bool] = mapped_column(default=False)
 

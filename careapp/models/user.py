@@ -43,6 +43,8 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(sa.String(80))
     #: Chinese mobile number in E.164 form, optional.
     phone: Mapped[str | None] = mapped_column(sa.String(20))
+    #: Language of the e-mails sent to this account: ``zh_CN`` or ``en``.
+    language: Mapped[str] = mapped_column(sa.String(8), default="zh_CN")
     is_active_account: Mapped[bool] = mapped_column(default=True)
     #: Changes whenever the password does, which signs out every other session.
     session_token: Mapped[str] = mapped_column(

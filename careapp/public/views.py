@@ -1,13 +1,14 @@
 """Views of the public blueprint."""
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
-from flask import abort, current_app, render_template, request
+from flask import Response, abort, current_app, render_template, request
 
+from careapp.i18n import current_language
 from careapp.models import CareType, EventType, Nature, TownshipKind
 from careapp.public import bp
-from careapp.services import registry, search
+from careapp.services import booking, calendar, registry, search
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import parse_paging
 
@@ -65,13 +66,50 @@ def index():
     return body, 400 if errors else 200
 
 
-@bp.get("/institutions/<int:institution_id>")
+@bp.get("/institutions/<id:institution_id>")
 def institution(institution_id: int):
-    """The public page of a filed institution; 404 for anything else."""
+    """The public page of a filed institution, with places free; 404 for anything else."""
     found = search.get_public_institution(institution_id)
     if found is None:
         abort(404)
-    return render_template("public/institution.html", institution=found)
+    errors: dict[str, str] = {}
+    today = date.today()
+    query = _parse_or_default(
+        lambda: booking.parse_availability_query(request.args, today),
+        booking.AvailabilityQuery(today, today + timedelta(days=13)),
+        errors,
+    )
+    openings = booking.availability(
+        found, query.first, query.last, query.care_type, query.age_months, booking.local_now()
+    )
+    body = render_template(
+        "public/institution.html",
+        institution=found,
+        query=query,
+        errors=errors,
+        openings_by_day=_by_day(openings),
+    )
+    return body, 400 if errors else 200
+
+
+def _by_day(openings: list) -> list[tuple[date, list]]:
+    """Openings grouped by date, in order."""
+    days: dict[date, list] = {}
+    for opening in openings:
+        days.setdefault(opening.slot.on_date, []).append(opening)
+    return list(days.items())
+
+
+@bp.get("/calendar/<token>.ics")
+def calendar_feed(token: str):
+    """A parent's private iCalendar feed; 404 for an unknown or revoked address."""
+    parent = booking.feed_owner(token)
+    if parent is None:
+        abort(404)
+    feed = calendar.feed_for(parent, current_language())
+    return Response(
+        feed, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"}
+    )
 
 
 @bp.get("/registry")

@@ -20,8 +20,12 @@ class ParamReader:
     errors: dict[str, str] = field(default_factory=dict)
 
     def raw(self, name: str) -> str:
-        """The stripped text of ``name``, empty when absent."""
-        return (self.args.get(name) or "").strip()
+        """The stripped text of ``name``, empty when absent or refused."""
+        value = (self.args.get(name) or "").strip()
+        if "\x00" in value:
+            self.errors[name] = _l("Please remove the invisible control characters.")
+            return ""
+        return value
 
     def text(self, name: str) -> str | None:
         """Free text, at most 100 characters."""

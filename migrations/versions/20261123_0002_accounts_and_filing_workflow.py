@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 05:43:53.405397
+Create Date: 2026-11-23 05:50:02.518966
 
 """
 
@@ -54,6 +54,7 @@ def upgrade():
         ),
         sa.Column("display_name", sa.String(length=80), nullable=False),
         sa.Column("phone", sa.String(length=20), nullable=True),
+        sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("is_active_account", sa.Boolean(), nullable=False),
         sa.Column("session_token", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -162,14 +163,20 @@ def upgrade():
     with op.batch_alter_table("institutions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("owner_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("commitment_accepted", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(
+            sa.Column(
+                "commitment_accepted", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
         batch_op.create_index(batch_op.f("ix_institutions_owner_id"), ["owner_id"], unique=False)
         batch_op.create_foreign_key(
             batch_op.f("fk_institutions_owner_id_users"), "users", ["owner_id"], ["id"]
         )
 
     with op.batch_alter_table("regions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("filing_prefix", sa.String(length=8), nullable=False, server_default="TY"))
+        batch_op.add_column(
+            sa.Column("filing_prefix", sa.String(length=8), nullable=False, server_default="TY")
+        )
 
     # ### end Alembic commands ###
 

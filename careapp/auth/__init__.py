@@ -1,0 +1,7 @@
+"""Signing up, in and out, and looking after one's password."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from careapp.auth import views  # noqa: E402, F401

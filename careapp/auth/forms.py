@@ -1,0 +1,125 @@
+"""Forms for accounts."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, RadioField, StringField, TelField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from careapp.forms import choices
+from careapp.labels import ROLE_LABELS
+from careapp.models import SELF_SERVICE_ROLES
+from careapp.validators import ChinaMobile
+
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 128
+
+
+def _email_field() -> EmailField:
+    return EmailField(
+        _l("E-mail address"),
+        validators=[
+            DataRequired(message=_l("Please enter your e-mail address.")),
+            Email(message=_l("Please enter a valid e-mail address."), check_deliverability=False),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+
+
+def _new_password_field(label) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(message=_l("Please choose a password.")),
+            Length(
+                min=PASSWORD_MIN_LENGTH,
+                max=PASSWORD_MAX_LENGTH,
+                message=_l(
+                    "Use %(min)d to %(max)d characters.",
+                    min=PASSWORD_MIN_LENGTH,
+                    max=PASSWORD_MAX_LENGTH,
+                ),
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def _confirmation_field(other: str) -> PasswordField:
+    return PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            DataRequired(message=_l("Please repeat the password.")),
+            EqualTo(other, message=_l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class LoginForm(FlaskForm):
+    """Sign in with e-mail address and password."""
+
+    email = _email_field()
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(message=_l("Please enter your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class LogoutForm(FlaskForm):
+    """Sign out (a form so that it carries a CSRF token)."""
+
+
+class RegisterForm(FlaskForm):
+    """Create a parent, institution or guidance provider account."""
+
+    role = RadioField(
+        _l("I am"),
+        choices=choices((role.value, ROLE_LABELS[role]) for role in SELF_SERVICE_ROLES),
+        default=SELF_SERVICE_ROLES[0].value,
+        validators=[DataRequired(message=_l("Please choose who you are."))],
+    )
+    display_name = StringField(
+        _l("Your name or your organisation's name"),
+        validators=[DataRequired(message=_l("Please enter a name.")), Length(max=80)],
+        render_kw={"autocomplete": "name"},
+    )
+    email = _email_field()
+    phone = TelField(
+        _l("Mobile number (optional)"),
+        validators=[ChinaMobile()],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    password = _new_password_field(_l("Password"))
+    confirm = _confirmation_field("password")
+
+    def validate_password(self, field) -> None:
+        """A password must not be the e-mail address."""
+        if field.data and self.email.data and field.data.lower() == self.email.data.lower():
+            raise ValidationError(_l("Your password must not be your e-mail address."))
+
+
+class ChangePasswordForm(FlaskForm):
+    """Change the password, proving the current one."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Please enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = _new_password_field(_l("New password"))
+    confirm = _confirmation_field("password")
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Ask for a password reset link."""
+
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    """Choose a new password from a reset link."""
+
+    password = _new_password_field(_l("New password"))
+    confirm = _confirmation_field("password")

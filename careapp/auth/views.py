@@ -1,0 +1,151 @@
+"""Views of the auth blueprint."""
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from careapp.access import home_for, safe_next
+from careapp.auth import bp
+from careapp.auth.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    LogoutForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from careapp.extensions import db, limiter
+from careapp.i18n import current_language
+from careapp.models import Role
+from careapp.services import accounts
+from careapp.validators import china_mobile_e164
+
+
+def _failed_attempt(response) -> bool:
+    """Only attempts that did not sign in count against the limits."""
+    return response.status_code != 302
+
+
+def _account_key() -> str:
+    return "login-account:" + accounts.normalize_email(request.form.get("email", ""))
+
+
+def _sign_in(user) -> None:
+    """Start a fresh session for ``user`` (no value of the old session survives)."""
+    session.clear()
+    login_user(user)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
+    methods=["POST"],
+    deduct_when=_failed_attempt,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed_attempt,
+)
+def login():
+    """Sign in, then go to ``next`` when it is a path on this site, else to one's home."""
+    target = safe_next(request.values.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target or home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            _sign_in(user)
+            db.session.commit()
+            return redirect(target or home_for(user))
+        form.password.errors.append(_("The e-mail address or the password is not right."))
+    return render_template("auth/login.html", form=form, next=target)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    """Sign out; a GET shows the button so that signing out always carries a CSRF token."""
+    form = LogoutForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+        flash(_("You have signed out."), "success")
+        return redirect(url_for("public.index"))
+    return render_template("auth/logout.html", form=form)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Create a parent, institution or guidance provider account and sign in."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_user(
+                email=form.email.data,
+                password=form.password.data,
+                role=Role(form.role.data),
+                display_name=form.display_name.data,
+                phone=china_mobile_e164(form.phone.data) if form.phone.data else None,
+                language=current_language(),
+            )
+        except accounts.EmailTaken:
+            form.email.errors.append(
+                _("An account with this e-mail address exists already. Please sign in.")
+            )
+        else:
+            _sign_in(user)
+            db.session.commit()
+            flash(_("Welcome! Your account is ready."), "success")
+            return redirect(home_for(user))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's password; other sessions are signed out."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.password.data)
+        except accounts.WrongPassword:
+            form.current_password.errors.append(_("This is not your current password."))
+        else:
+            _sign_in(current_user._get_current_object())
+            db.session.commit()
+            flash(_("Your password has been changed."), "success")
+            return redirect(home_for(current_user))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+def forgot_password():
+    """Send a one-time reset link; the answer is the same whether the account exists or not."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        db.session.commit()
+        flash(
+            _("If an account uses this address, a link to reset its password is on its way."),
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password from an e-mailed link that is fresh and not yet used."""
+    user = accounts.user_for_reset_token(token)
+    if user is None:
+        return render_template("auth/reset_invalid.html"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        accounts.set_password(user, form.password.data)
+        db.session.commit()
+        flash(_("Your password has been changed. Please sign in."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form)

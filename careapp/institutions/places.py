@@ -1,0 +1,1 @@
+"""Views of the institution staff blueprint for places: slots, schedules, roster, applications."""

@@ -1,0 +1,52 @@
+"""Forms of the parents' pages."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from careapp.forms import choices
+
+
+class ChildForm(FlaskForm):
+    """A child's name, birth date and care notes, with the guardian's consent."""
+
+    name = StringField(
+        _l("Child's name"),
+        validators=[DataRequired(message=_l("Please enter the child's name.")), Length(max=40)],
+        render_kw={"autocomplete": "off"},
+    )
+    birth_date = DateField(
+        _l("Birth date"), validators=[DataRequired(message=_l("Please enter the birth date."))]
+    )
+    notes = TextAreaField(
+        _l("Allergies and care needs (optional)"), validators=[Optional(), Length(max=500)]
+    )
+    consent = BooleanField(
+        _l(
+            "I am the child's guardian and agree that careapp keeps these details to book care,"
+            " and shares them only with the institutions I book."
+        )
+    )
+
+    def validate_consent(self, field: BooleanField) -> None:
+        """The guardian must tick the consent box themselves."""
+        if not field.data:
+            raise ValidationError(_l("Please give your consent to record your child's details."))
+
+
+class BookingForm(FlaskForm):
+    """Which child the place is for; the one-time key makes a double tap harmless."""
+
+    child_id = SelectField(_l("For which child?"), coerce=int, validators=[DataRequired()])
+    request_key = HiddenField()
+
+    def set_children(self, children) -> None:
+        """Offer the parent's own children."""
+        self.child_id.choices = choices((child.id, child.name) for child in children)
+
+
+class OfferForm(FlaskForm):
+    """Accept a held place; the one-time key makes a double tap harmless."""
+
+    request_key = HiddenField()

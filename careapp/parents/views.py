@@ -1,0 +1,329 @@
+"""Views of the parents blueprint: children, booking, my bookings, waitlist and calendar."""
+
+import json
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from careapp.database import run_in_transaction
+from careapp.extensions import db
+from careapp.institutions.forms import ConfirmForm
+from careapp.models import BookingStatus
+from careapp.parents import bp
+from careapp.parents.forms import BookingForm, ChildForm, OfferForm
+from careapp.services import booking, capacity
+
+
+@bp.get("/")
+def home():
+    """A parent's start page: children, upcoming bookings and open offers."""
+    now = booking.local_now()
+    upcoming = [b for b in booking.bookings_of(current_user) if b.is_active and b.slot.starts > now]
+    return render_template(
+        "parents/home.html",
+        children=booking.children_of(current_user),
+        upcoming=upcoming[:5],
+        offers=[e for e in booking.waitlist_of(current_user) if e.status == "offered"],
+    )
+
+
+# --- children ------------------------------------------------------------------------------
+
+
+@bp.route("/children/new", methods=["GET", "POST"])
+def new_child():
+    """Add a child, with the guardian's consent."""
+    form = ChildForm()
+    if form.validate_on_submit():
+        if form.birth_date.data > date.today():
+            form.birth_date.errors.append(_("The birth date cannot be in the future."))
+        else:
+            booking.add_child(
+                current_user,
+                name=form.name.data,
+                birth_date=form.birth_date.data,
+                notes=form.notes.data or "",
+                consent=form.consent.data,
+            )
+            db.session.commit()
+            flash(_("%(name)s has been added.", name=form.name.data.strip()), "success")
+            return redirect(url_for("parents.home"))
+    return render_template("parents/child_form.html", form=form)
+
+
+def _load_child(child_id: int):
+    child = booking.own_child(current_user, child_id)
+    if child is None:
+        abort(404)
+    return child
+
+
+@bp.get("/children/<id:child_id>/export")
+def export_child(child_id: int):
+    """Everything careapp keeps about a child, as a JSON download."""
+    child = _load_child(child_id)
+    bookings = [b for b in booking.bookings_of(current_user) if b.child_id == child.id]
+    document = {
+        "name": child.name,
+        "birth_date": child.birth_date.isoformat(),
+        "notes": child.notes,
+        "consents": [
+            {"policy_version": c.policy_version, "given_at": c.given_at.isoformat()}
+            for c in child.consents
+        ],
+        "bookings": [
+            {
+                "institution": b.slot.institution.name,
+                "care_type": str(b.slot.care_type),
+                "date": b.slot.on_date.isoformat(),
+                "start": b.slot.starts_at.strftime("%H:%M"),
+                "end": b.slot.ends_at.strftime("%H:%M"),
+                "status": str(b.status),
+            }
+            for b in bookings
+        ],
+    }
+    return Response(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=child-{child.id}.json"},
+    )
+
+
+@bp.route("/children/<id:child_id>/delete", methods=["GET", "POST"])
+def delete_child(child_id: int):
+    """Delete a child and all its bookings (places held are given back)."""
+    child = _load_child(child_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        run_in_transaction(lambda: booking.delete_child(child, booking.local_now()))
+        flash(_("The child's details and bookings have been deleted."), "success")
+        return redirect(url_for("parents.home"))
+    return render_template("parents/child_delete.html", child=child, form=form)
+
+
+# --- booking -------------------------------------------------------------------------------
+
+
+def _load_slot(slot_id: int):
+    slot = booking.bookable_slot(slot_id)
+    if slot is None:
+        abort(404)
+    return slot
+
+
+def _render_book(slot, form, status=200, full=False):
+    return (
+        render_template(
+            "parents/book.html",
+            slot=slot,
+            form=form,
+            full=full or slot.inventory.remaining == 0,
+            waitlist_form=BookingForm(prefix="waitlist"),
+        ),
+        status,
+    )
+
+
+@bp.route("/book/<id:slot_id>", methods=["GET", "POST"])
+def book(slot_id: int):
+    """Book a place (hourly, temporary) or apply for one (full-day, half-day)."""
+    slot = _load_slot(slot_id)
+    children = booking.children_of(current_user)
+    if not children:
+        flash(_("Please add your child first."), "info")
+        return redirect(url_for("parents.new_child"))
+    form = BookingForm()
+    form.set_children(children)
+    if not form.request_key.data:
+        form.request_key.data = booking.new_request_key()
+    if not form.validate_on_submit():
+        return _render_book(slot, form)
+    child = booking.own_child(current_user, form.child_id.data)
+    try:
+        made = run_in_transaction(
+            lambda: booking.book(
+                current_user, child, slot, form.request_key.data, booking.local_now()
+            )
+        )
+    except booking.SlotFull as full:
+        flash(str(full.message), "error")
+        return _render_book(slot, form, 409, full=True)
+    except booking.BookingError as error:
+        flash(str(error.message), "error")
+        return _render_book(slot, form, 400)
+    except sa.exc.IntegrityError:
+        made = booking.existing_booking(form.request_key.data)
+        if made is None or made.parent_id != current_user.id:
+            flash(_("Your child already has this place."), "error")
+            return _render_book(slot, form, 409)
+    flash(_booked_message(made), "success")
+    return redirect(url_for("parents.booking_detail", booking_id=made.id))
+
+
+def _booked_message(made) -> str:
+    if made.status == BookingStatus.APPLIED:
+        return _("Your application has been sent. The institution will accept or decline it.")
+    return _("Your place is booked.")
+
+
+@bp.post("/book/<id:slot_id>/waitlist")
+def join_waitlist(slot_id: int):
+    """Join the waiting list of a full slot."""
+    slot = _load_slot(slot_id)
+    form = BookingForm(prefix="waitlist")
+    form.set_children(booking.children_of(current_user))
+    if not form.validate_on_submit():
+        abort(400)
+    child = booking.own_child(current_user, form.child_id.data)
+    try:
+        entry = run_in_transaction(
+            lambda: booking.join_waitlist(current_user, child, slot, booking.local_now())
+        )
+    except booking.BookingError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("parents.book", slot_id=slot.id))
+    flash(
+        _("You are number %(position)d on the waiting list.", position=capacity.position(entry)),
+        "success",
+    )
+    return redirect(url_for("parents.bookings"))
+
+
+# --- my bookings ---------------------------------------------------------------------------
+
+
+@bp.get("/bookings")
+def bookings():
+    """Upcoming and past bookings, waiting lists and offers."""
+    now = booking.local_now()
+    mine = booking.bookings_of(current_user)
+    entries = booking.waitlist_of(current_user)
+    return render_template(
+        "parents/bookings.html",
+        upcoming=[b for b in mine if b.is_active and b.slot.starts > now],
+        past=[b for b in mine if not (b.is_active and b.slot.starts > now)],
+        waiting=[
+            (e, booking.slot_of_entry(e), capacity.position(e))
+            for e in entries
+            if e.status == "waiting"
+        ],
+        offered=[(e, booking.slot_of_entry(e)) for e in entries if e.status == "offered"],
+        offer_form=OfferForm(request_key=booking.new_request_key()),
+        form=ConfirmForm(),
+    )
+
+
+def _load_booking(booking_id: int):
+    found = booking.own_booking(current_user, booking_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/bookings/<id:booking_id>")
+def booking_detail(booking_id: int):
+    """One booking, printable as a confirmation."""
+    found = _load_booking(booking_id)
+    now = booking.local_now()
+    return render_template(
+        "parents/booking.html",
+        booking=found,
+        can_cancel=booking.can_cancel(found, now),
+        deadline=booking.cancel_deadline(found),
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/bookings/<id:booking_id>/cancel")
+def cancel_booking(booking_id: int):
+    """Cancel before the cut-off; the place is free at once."""
+    found = _load_booking(booking_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        run_in_transaction(
+            lambda: booking.cancel_by_parent(current_user, found, booking.local_now())
+        )
+    except booking.BookingError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("The booking is cancelled."), "success")
+    return redirect(url_for("parents.booking_detail", booking_id=found.id))
+
+
+def _load_entry(entry_id: int):
+    entry = booking.own_entry(current_user, entry_id)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+@bp.post("/waitlist/<id:entry_id>/accept")
+def accept_offer(entry_id: int):
+    """Take the place held for you."""
+    entry = _load_entry(entry_id)
+    form = OfferForm()
+    if not form.validate_on_submit():
+        abort(400)
+    key = form.request_key.data or booking.new_request_key()
+    try:
+        made = run_in_transaction(
+            lambda: booking.accept_offer(current_user, entry, key, booking.local_now())
+        )
+    except booking.BookingError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("parents.bookings"))
+    flash(_booked_message(made), "success")
+    return redirect(url_for("parents.booking_detail", booking_id=made.id))
+
+
+@bp.post("/waitlist/<id:entry_id>/leave")
+def leave_waitlist(entry_id: int):
+    """Leave a waiting list or turn down an offer."""
+    entry = _load_entry(entry_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        run_in_transaction(lambda: booking.leave_waitlist(current_user, entry))
+    except booking.BookingError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("You have left the waiting list."), "success")
+    return redirect(url_for("parents.bookings"))
+
+
+# --- calendar ------------------------------------------------------------------------------
+
+
+@bp.get("/calendar")
+def calendar():
+    """The private calendar address, with buttons to renew or revoke it."""
+    return render_template(
+        "parents/calendar.html", feed=booking.calendar_feed(current_user), form=ConfirmForm()
+    )
+
+
+@bp.post("/calendar/renew")
+def renew_calendar():
+    """Make a new private calendar address; the old one stops working."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    booking.renew_calendar_feed(current_user)
+    db.session.commit()
+    flash(_("Your new calendar address is ready; the old one no longer works."), "success")
+    return redirect(url_for("parents.calendar"))
+
+
+@bp.post("/calendar/revoke")
+def revoke_calendar():
+    """Delete the private calendar address."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    booking.revoke_calendar_feed(current_user)
+    db.session.commit()
+    flash(_("The calendar address no longer works."), "success")
+    return redirect(url_for("parents.calendar"))

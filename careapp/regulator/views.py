@@ -1,0 +1,215 @@
+"""Views of the regulator blueprint: load → check → act → commit → redirect."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
+
+from careapp.extensions import db
+from careapp.institutions.forms import ConfirmForm
+from careapp.models import ChangeRequest, Institution, Status, Township
+from careapp.regulator import bp
+from careapp.regulator.forms import DeregisterForm, ReasonForm
+from careapp.services import filing, registry
+
+
+def _load_institution(institution_id: int) -> Institution:
+    query = (
+        sa.select(Institution)
+        .where(Institution.id == institution_id)
+        .options(
+            joinedload(Institution.township),
+            selectinload(Institution.classes),
+            selectinload(Institution.offers),
+        )
+    )
+    institution = db.session.scalar(query)
+    if institution is None:
+        abort(404)
+    return institution
+
+
+def _decided(message: str, institution: Institution):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("regulator.review", institution_id=institution.id))
+
+
+@bp.get("/")
+def home():
+    """The review queue and the changes waiting for a decision."""
+    today = date.today()
+    queue = filing.review_queue()
+    return render_template(
+        "regulator/home.html",
+        queue=[
+            (item, filing.waiting_working_days(item, today), filing.is_overdue(item, today))
+            for item in queue
+        ],
+        changes=filing.pending_changes(),
+        limit=filing.REVIEW_LIMIT_WORKING_DAYS,
+    )
+
+
+@bp.get("/institutions")
+def institutions():
+    """The whole register, whatever the status, optionally of one status."""
+    status = request.args.get("status")
+    if status not in Status.values():
+        status = None
+    return render_template(
+        "regulator/institutions.html",
+        institutions=registry.list_register(status),
+        status=status,
+        statuses=list(Status),
+    )
+
+
+def _render_review(institution: Institution, status: int = 200, **forms):
+    """The review page with the decision forms its state allows; ``forms`` replace defaults."""
+    today = date.today()
+    forms = {
+        "approve_form": ConfirmForm(),
+        "return_form": ReasonForm(prefix="return"),
+        "reject_form": ReasonForm(prefix="reject"),
+        **forms,
+    }
+    page = render_template(
+        "regulator/review.html",
+        institution=institution,
+        decisions=filing.decisions_of(institution),
+        problems=filing.submission_problems(institution, today),
+        waited=filing.waiting_working_days(institution, today),
+        overdue=filing.is_overdue(institution, today),
+        limit=filing.REVIEW_LIMIT_WORKING_DAYS,
+        pending=filing.pending_change(institution),
+        **forms,
+    )
+    return page, status
+
+
+@bp.get("/institutions/<id:institution_id>")
+def review(institution_id: int):
+    """Everything about one institution, with the decisions its state allows."""
+    return _render_review(_load_institution(institution_id))
+
+
+@bp.post("/institutions/<id:institution_id>/approve")
+def approve(institution_id: int):
+    """File the institution."""
+    institution = _load_institution(institution_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        filing.approve(institution, current_user, date.today())
+    except filing.FilingError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("regulator.review", institution_id=institution.id))
+    return _decided(
+        _(
+            "Filed with number %(number)s; the institution is public now.",
+            number=institution.filing_number,
+        ),
+        institution,
+    )
+
+
+def _decide_with_reason(institution_id: int, prefix: str, decide, message: str):
+    """Return or reject: the form must give a reason, else the review page shows the error."""
+    institution = _load_institution(institution_id)
+    form = ReasonForm(prefix=prefix)
+    if form.validate_on_submit():
+        try:
+            decide(institution, current_user, form.reason.data)
+        except filing.FilingError as error:
+            flash(str(error.message), "error")
+            return redirect(url_for("regulator.review", institution_id=institution.id))
+        return _decided(message, institution)
+    return _render_review(institution, 400, **{f"{prefix}_form": form})
+
+
+@bp.post("/institutions/<id:institution_id>/return")
+def return_application(institution_id: int):
+    """Return the application for correction."""
+    return _decide_with_reason(
+        institution_id,
+        "return",
+        filing.return_application,
+        _("The application was returned with your reason."),
+    )
+
+
+@bp.post("/institutions/<id:institution_id>/reject")
+def reject(institution_id: int):
+    """Reject the application."""
+    return _decide_with_reason(
+        institution_id, "reject", filing.reject, _("The application was rejected.")
+    )
+
+
+@bp.route("/institutions/<id:institution_id>/deregister", methods=["GET", "POST"])
+def deregister(institution_id: int):
+    """Deregister a filed institution; it is delisted at once."""
+    institution = _load_institution(institution_id)
+    if institution.status != Status.FILED:
+        abort(404)
+    form = DeregisterForm()
+    if form.validate_on_submit():
+        filing.deregister(institution, current_user, form.reason.data, form.effective_on.data)
+        return _decided(_("The institution was deregistered and is no longer listed."), institution)
+    return render_template("regulator/deregister.html", institution=institution, form=form)
+
+
+def _load_change(change_id: int) -> ChangeRequest:
+    change = db.session.get(ChangeRequest, change_id)
+    if change is None:
+        abort(404)
+    return change
+
+
+@bp.get("/changes/<id:change_id>")
+def change(change_id: int):
+    """A change request: the public facts beside the proposed ones."""
+    change_request = _load_change(change_id)
+    townships = {t.id: t for t in db.session.scalars(sa.select(Township))}
+    return render_template(
+        "regulator/change.html",
+        change=change_request,
+        institution=change_request.institution,
+        townships=townships,
+        approve_form=ConfirmForm(),
+        reject_form=ReasonForm(prefix="reject"),
+    )
+
+
+@bp.post("/changes/<id:change_id>/approve")
+def approve_change(change_id: int):
+    """Approve a change: the public page shows the new facts from now."""
+    change_request = _load_change(change_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        filing.approve_change(change_request, current_user, date.today())
+    except filing.FilingError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("regulator.change", change_id=change_id))
+    return _decided(_("The change was approved and is public now."), change_request.institution)
+
+
+@bp.post("/changes/<id:change_id>/reject")
+def reject_change(change_id: int):
+    """Refuse a change; the public facts stay as they were."""
+    change_request = _load_change(change_id)
+    form = ReasonForm(prefix="reject")
+    if not form.validate_on_submit():
+        flash(_("Please give the reason."), "error")
+        return redirect(url_for("regulator.change", change_id=change_id))
+    try:
+        filing.reject_change(change_request, current_user, form.reason.data)
+    except filing.FilingError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("regulator.change", change_id=change_id))
+    return _decided(_("The change was not approved."), change_request.institution)

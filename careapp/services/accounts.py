@@ -1,0 +1,152 @@
+"""Accounts: sign-up, sign-in, password changes and one-time reset links."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from careapp.extensions import db
+from careapp.models import Role, User
+from careapp.models.base import utcnow
+from careapp.models.user import new_session_token
+from careapp.services.errors import CareappError
+from careapp.services.mail import queue_email
+
+#: argon2id with the library's recommended parameters.
+password_hasher = PasswordHasher()
+#: Compared against when no account matches, so sign-in takes as long either way.
+_UNKNOWN_ACCOUNT_HASH = password_hasher.hash("no account has this password")
+RESET_SALT = "careapp-password-reset"
+
+
+class EmailTaken(CareappError):
+    """Another account already signs in with this e-mail address."""
+
+
+class WrongPassword(CareappError):
+    """The current password given does not match."""
+
+
+def normalize_email(email: str) -> str:
+    """The form in which addresses are stored and compared."""
+    return email.strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    """The account signing in with ``email``, if any."""
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def _hash(password: str) -> str:
+    return password_hasher.hash(password)
+
+
+def register_user(
+    *, email: str, password: str, role: Role, display_name: str, phone: str | None, language: str
+) -> User:
+    """Create an account; raises EmailTaken when the address is in use."""
+    if find_user(email) is not None:
+        raise EmailTaken(email)
+    user = User(
+        email=normalize_email(email),
+        password_hash=_hash(password),
+        role=role,
+        display_name=display_name.strip(),
+        phone=phone,
+        language=language,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account with this address and password, or None."""
+    user = find_user(email)
+    try:
+        password_hasher.verify(user.password_hash if user else _UNKNOWN_ACCOUNT_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.is_active:
+        return None
+    if password_hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hash(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def set_password(user: User, new_password: str) -> None:
+    """Replace the password and end every session signed in with the old one."""
+    user.password_hash = _hash(new_password)
+    user.session_token = new_session_token()
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change the password after checking the current one; raises WrongPassword."""
+    try:
+        password_hasher.verify(user.password_hash, current_password)
+    except (VerificationError, InvalidHashError) as error:
+        raise WrongPassword() from error
+    set_password(user, new_password)
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def password_reset_token(user: User) -> str:
+    """A signed token that works until it expires or the password changes (one use)."""
+    return _reset_serializer().dumps({"user": user.id, "session": user.session_token})
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """The account a reset token is for, if it is genuine, fresh and unused."""
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
+    try:
+        payload = _reset_serializer().loads(token, max_age=max_age)
+    except BadSignature:
+        return None
+    user = db.session.get(User, payload.get("user"))
+    if user is None or user.session_token != payload.get("session") or not user.is_active:
+        return None
+    return user
+
+
+def request_password_reset(email: str, now: datetime | None = None) -> None:
+    """Queue a reset link for the account with ``email``; silent when there is none."""
+    user = find_user(email)
+    if user is None or not user.is_active:
+        return
+    link = current_app.config["SITE_URL"].rstrip("/") + url_for(
+        "auth.reset_password", token=password_reset_token(user)
+    )
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    with force_locale(user.language):
+        queue_email(
+            user.email,
+            _("Reset your careapp password"),
+            _(
+                "Someone asked to reset the password of your account. If it was you, open this"
+                " link within %(minutes)d minutes and choose a new password:\n\n%(link)s\n\n"
+                "If it was not you, ignore this message; your password stays as it is.",
+                minutes=minutes,
+                link=link,
+            ),
+        )
+
+
+def create_user(*, email: str, password: str, role: Role, display_name: str) -> User:
+    """Create an account from the command line (the only way to make a regulator)."""
+    return register_user(
+        email=email,
+        password=password,
+        role=role,
+        display_name=display_name,
+        phone=None,
+        language="zh_CN",
+    )

@@ -1,0 +1,49 @@
+"""A parent's private iCalendar feed of their bookings (the ``icalendar`` library)."""
+
+from datetime import datetime
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from icalendar import Calendar, Event
+
+from careapp.labels import label
+from careapp.models import User
+from careapp.models.base import as_utc
+from careapp.services import booking
+from careapp.services.privacy import first_name
+
+PRODUCT_ID = "-//careapp//bookings//ZH"
+
+
+def _event(item, language: str) -> Event:
+    slot = item.slot
+    event = Event()
+    event.add("uid", f"booking-{item.id}@careapp")
+    event.add(
+        "summary",
+        _(
+            "%(care_type)s for %(child)s at %(institution)s",
+            care_type=label("care_type", slot.care_type),
+            child=first_name(item.child.name),
+            institution=slot.institution.name_for(language),
+        ),
+    )
+    event.add("dtstart", datetime.combine(slot.on_date, slot.starts_at, booking.SITE_TIME_ZONE))
+    event.add("dtend", datetime.combine(slot.on_date, slot.ends_at, booking.SITE_TIME_ZONE))
+    event.add("dtstamp", as_utc(item.created_at))
+    event.add("location", slot.institution.address_for(language))
+    event.add("status", "TENTATIVE" if item.status == "applied" else "CONFIRMED")
+    return event
+
+
+def feed_for(parent: User, language: str) -> bytes:
+    """The parent's active bookings as an iCalendar document."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    with force_locale(language):
+        calendar.add("x-wr-calname", _("My childcare bookings"))
+        for item in booking.bookings_of(parent):
+            if item.is_active:
+                calendar.add_component(_event(item, language))
+    return calendar.to_ical()

@@ -1,0 +1,545 @@
+"""The filing workflow: apply, review, file, return, reject, change and deregister."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload, selectinload
+
+from careapp.extensions import db
+from careapp.models import (
+    CareClass,
+    CareOffer,
+    ChangeRequest,
+    ChangeStatus,
+    EventType,
+    FilingAction,
+    FilingDecision,
+    FilingEvent,
+    Institution,
+    Nature,
+    Status,
+    Township,
+    Transition,
+    User,
+)
+from careapp.models.base import utcnow
+from careapp.models.institution import CCTV_RETENTION_DAYS
+from careapp.services.errors import CareappError
+from careapp.services.mail import N_, queue_email
+
+#: The bureau answers an application within this many working days.
+REVIEW_LIMIT_WORKING_DAYS = 5
+#: A lease must run this many years past the filing date.
+LEASE_YEARS_REQUIRED = 3
+#: Home-based care points take at most this many children in all.
+HOME_BASED_MAX_CHILDREN = 5
+
+#: Registered facts (登记事项): on a filed institution they change only with approval.
+REGISTERED_FIELDS = (
+    "name",
+    "name_en",
+    "address",
+    "address_en",
+    "township_id",
+    "nature",
+    "authority",
+    "uscc",
+)
+#: Facts an institution keeps true itself; they change at once.
+IMMEDIATE_FIELDS = ("phone", "description", "description_en")
+#: Filing declarations, editable while the application is a draft or returned.
+DECLARATION_FIELDS = (
+    "registered_on",
+    "premises_owned",
+    "lease_ends_on",
+    "health_evaluation_on",
+    "fire_acceptance_on",
+    "serves_meals",
+    "food_licence_number",
+    "food_licence_expires_on",
+    "staff_count",
+    "certified_staff_count",
+    "staff_health_checked_on",
+    "cctv_covers_all_areas",
+    "cctv_retention_days",
+    "commitment_accepted",
+)
+
+
+class FilingError(CareappError):
+    """A filing step that is not allowed now; ``message`` says why, translated."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class ApplicationIncomplete(FilingError):
+    """The application lacks what filing requires; ``problems`` lists each gap."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(_l("The application is not complete yet."))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything an institution's form says: facts, declarations, classes and offers."""
+
+    facts: dict
+    classes: list[dict]
+    offers: list[dict]
+
+
+# --- working days -------------------------------------------------------------------------
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days (Monday to Friday) after ``start`` up to and including ``end``."""
+    if end <= start:
+        return 0
+    days = 0
+    current = start
+    while current < end:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days += 1
+    return days
+
+
+# --- institution side ---------------------------------------------------------------------
+
+
+def _replace_classes(institution: Institution, classes: list[dict]) -> None:
+    institution.classes = [CareClass(**row) for row in classes]
+
+
+def _replace_offers(institution: Institution, offers: list[dict]) -> None:
+    existing = {offer.care_type: offer for offer in institution.offers}
+    kept = []
+    for row in offers:
+        offer = existing.get(row["care_type"]) or CareOffer(care_type=row["care_type"])
+        for name, value in row.items():
+            setattr(offer, name, value)
+        kept.append(offer)
+    institution.offers = kept
+
+
+def _apply(institution: Institution, values: dict, fields: tuple[str, ...]) -> None:
+    for name in fields:
+        if name in values:
+            setattr(institution, name, values[name])
+
+
+def create_application(owner: User, profile: Profile) -> Institution:
+    """A new institution in draft, kept by ``owner``."""
+    institution = Institution(owner_id=owner.id, status=Status.DRAFT)
+    _apply(institution, profile.facts, REGISTERED_FIELDS + IMMEDIATE_FIELDS + DECLARATION_FIELDS)
+    _replace_classes(institution, profile.classes)
+    _replace_offers(institution, profile.offers)
+    db.session.add(institution)
+    db.session.flush()
+    return institution
+
+
+def update_application(institution: Institution, profile: Profile) -> None:
+    """Edit a draft or returned application in full."""
+    if not institution.can_edit_application:
+        raise FilingError(_l("This application cannot be edited while it is being reviewed."))
+    _apply(institution, profile.facts, REGISTERED_FIELDS + IMMEDIATE_FIELDS + DECLARATION_FIELDS)
+    _replace_classes(institution, profile.classes)
+    _replace_offers(institution, profile.offers)
+
+
+def submission_problems(institution: Institution, today: date) -> list[str]:
+    """What stops ``institution`` from being filed today; empty when it is complete."""
+    problems = []
+    if not institution.classes:
+        problems.append(_("Add at least one class."))
+    if not institution.offers:
+        problems.append(_("Offer at least one care type."))
+    if institution.nature == Nature.HOME_BASED and (
+        institution.total_capacity > HOME_BASED_MAX_CHILDREN
+    ):
+        problems.append(
+            _(
+                "A home-based care point takes at most %(count)d children.",
+                count=HOME_BASED_MAX_CHILDREN,
+            )
+        )
+    if not institution.premises_owned:
+        lease_needed = today.replace(year=today.year + LEASE_YEARS_REQUIRED)
+        if institution.lease_ends_on is None or institution.lease_ends_on < lease_needed:
+            problems.append(
+                _(
+                    "The premises must be owned or leased until at least %(date)s.",
+                    date=lease_needed.isoformat(),
+                )
+            )
+    if institution.health_evaluation_on is None or institution.health_evaluation_on > today:
+        problems.append(_("Declare the date the health evaluation was passed."))
+    if institution.fire_acceptance_on is None or institution.fire_acceptance_on > today:
+        problems.append(_("Declare the date of the fire-safety acceptance."))
+    if institution.serves_meals and (
+        not institution.food_licence_number
+        or institution.food_licence_expires_on is None
+        or institution.food_licence_expires_on <= today
+    ):
+        problems.append(_("Serving meals needs a food business licence that is still valid."))
+    if institution.staff_count < 1 or institution.certified_staff_count < 1:
+        problems.append(_("Declare your staff and how many hold a childcare certificate."))
+    if not institution.meets_cctv_standard:
+        problems.append(
+            _(
+                "CCTV must cover every area children use and keep recordings %(days)d days.",
+                days=CCTV_RETENTION_DAYS,
+            )
+        )
+    if not institution.commitment_accepted:
+        problems.append(_("Accept the filing commitment letter."))
+    return problems
+
+
+def _record(institution: Institution, actor: User, action: FilingAction, reason: str = "") -> None:
+    db.session.add(
+        FilingDecision(institution=institution, actor_id=actor.id, action=action, reason=reason)
+    )
+
+
+def _notify_owner(institution: Institution, subject: str, body: str, **values) -> None:
+    """Queue an e-mail to the institution's account, in its language."""
+    owner = db.session.get(User, institution.owner_id) if institution.owner_id else None
+    if owner is None:
+        return
+    with force_locale(owner.language):
+        values.setdefault("name", institution.name)
+        queue_email(owner.email, _(subject, **values), _(body, **values))
+
+
+def submit(institution: Institution, actor: User, today: date) -> None:
+    """Send a complete draft or returned application to the regulator."""
+    if not institution.can_transition(Transition.SUBMIT):
+        raise FilingError(_l("This application has been submitted already."))
+    problems = submission_problems(institution, today)
+    if problems:
+        raise ApplicationIncomplete(problems)
+    institution.transition(Transition.SUBMIT)
+    institution.submitted_at = utcnow()
+    _record(institution, actor, FilingAction.SUBMITTED)
+
+
+# --- regulator side -----------------------------------------------------------------------
+
+
+def review_queue() -> list[Institution]:
+    """Applications waiting for a decision, oldest first."""
+    query = (
+        sa.select(Institution)
+        .where(Institution.status == Status.UNDER_REVIEW)
+        .options(joinedload(Institution.township))
+        .order_by(Institution.submitted_at, Institution.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def waiting_working_days(institution: Institution, today: date) -> int:
+    """Working days since the application was submitted."""
+    if institution.submitted_at is None:
+        return 0
+    return working_days_between(institution.submitted_at.date(), today)
+
+
+def is_overdue(institution: Institution, today: date) -> bool:
+    """Whether the 5-working-day answer limit has passed."""
+    return waiting_working_days(institution, today) > REVIEW_LIMIT_WORKING_DAYS
+
+
+def next_filing_number(institution: Institution, filed_on: date) -> str:
+    """The next free number, ``<REGION>-TY-<YEAR>-<NNNN>``, counted per region and year."""
+    township = institution.township or db.session.get(Township, institution.township_id)
+    prefix = f"{township.region.filing_prefix}-TY-{filed_on.year}-"
+    latest = db.session.scalar(
+        sa.select(sa.func.max(Institution.filing_number)).where(
+            Institution.filing_number.like(f"{prefix}%")
+        )
+    )
+    sequence = int(latest.rsplit("-", 1)[1]) + 1 if latest else 1
+    return f"{prefix}{sequence:04d}"
+
+
+def _require(institution: Institution, action: Transition) -> None:
+    if not institution.can_transition(action):
+        raise FilingError(_l("This decision is not possible in the application's current state."))
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise FilingError(_l("Please give the reason; the applicant will read it."))
+    return reason
+
+
+def approve(institution: Institution, actor: User, today: date) -> None:
+    """File the institution: it gets its number and is public at once."""
+    _require(institution, Transition.APPROVE)
+    institution.filing_number = next_filing_number(institution, today)
+    institution.filed_on = today
+    institution.transition(Transition.APPROVE)
+    institution.events.append(
+        FilingEvent(
+            event_type=EventType.FILED, occurred_on=today, summary="准予备案", summary_en="Filed"
+        )
+    )
+    _record(institution, actor, FilingAction.APPROVED)
+    _notify_owner(
+        institution,
+        N_("%(name)s is now filed"),
+        N_(
+            "%(name)s has been filed with filing number %(number)s and is listed publicly from now."
+        ),
+        number=institution.filing_number,
+    )
+
+
+def return_application(institution: Institution, actor: User, reason: str) -> None:
+    """Send the application back for correction, saying why."""
+    _require(institution, Transition.RETURN)
+    reason = _require_reason(reason)
+    institution.transition(Transition.RETURN)
+    _record(institution, actor, FilingAction.RETURNED, reason)
+    _notify_owner(
+        institution,
+        N_("Your filing application for %(name)s was returned"),
+        N_("Please correct the application and submit it again. The reason given:\n\n%(reason)s"),
+        reason=reason,
+    )
+
+
+def reject(institution: Institution, actor: User, reason: str) -> None:
+    """Refuse the filing, saying why."""
+    _require(institution, Transition.REJECT)
+    reason = _require_reason(reason)
+    institution.transition(Transition.REJECT)
+    _record(institution, actor, FilingAction.REJECTED, reason)
+    _notify_owner(
+        institution,
+        N_("Your filing application for %(name)s was rejected"),
+        N_(
+            "The county health bureau did not file the institution. The reason given:\n\n%(reason)s"
+        ),
+        reason=reason,
+    )
+
+
+def deregister(institution: Institution, actor: User, reason: str, on: date) -> None:
+    """Deregister (注销) a filed institution: it leaves every public list at once."""
+    _require(institution, Transition.DEREGISTER)
+    reason = _require_reason(reason)
+    institution.transition(Transition.DEREGISTER)
+    institution.events.append(
+        FilingEvent(
+            event_type=EventType.DEREGISTERED,
+            occurred_on=on,
+            summary=reason[:300],
+            summary_en=None,
+        )
+    )
+    _record(institution, actor, FilingAction.DEREGISTERED, reason)
+    _notify_owner(
+        institution,
+        N_("%(name)s has been deregistered"),
+        N_("The filing of %(name)s was deregistered on %(date)s. The reason given:\n\n%(reason)s"),
+        reason=reason,
+        date=on.isoformat(),
+    )
+
+
+# --- changes (变更) -----------------------------------------------------------------------
+
+
+def pending_change(institution: Institution) -> ChangeRequest | None:
+    """The change request of ``institution`` awaiting a decision, if any."""
+    return db.session.scalar(
+        sa.select(ChangeRequest).where(
+            ChangeRequest.institution_id == institution.id,
+            ChangeRequest.status == ChangeStatus.PENDING,
+        )
+    )
+
+
+def _class_rows(institution: Institution) -> list[dict]:
+    return [
+        {"kind": str(c.kind), "name": c.name, "capacity": c.capacity, "carers": c.carers}
+        for c in institution.classes
+    ]
+
+
+def _as_stored(value):
+    return str(value) if value is not None and not isinstance(value, int | bool) else value
+
+
+def registered_differences(institution: Institution, profile: Profile) -> dict:
+    """The registered facts (and classes) ``profile`` would change, as storable values."""
+    changed = {
+        name: _as_stored(profile.facts[name])
+        for name in REGISTERED_FIELDS
+        if name in profile.facts
+        and _as_stored(profile.facts[name]) != _as_stored(getattr(institution, name))
+    }
+    classes = [{**row, "kind": str(row["kind"])} for row in profile.classes]
+    if classes != _class_rows(institution):
+        changed["classes"] = classes
+    return changed
+
+
+def update_filed_profile(
+    institution: Institution, actor: User, profile: Profile
+) -> ChangeRequest | None:
+    """Apply contact details, hours and prices at once; registered facts become a change request."""
+    if institution.status != Status.FILED:
+        raise FilingError(_l("Only a filed institution's profile can be changed this way."))
+    _apply(institution, profile.facts, IMMEDIATE_FIELDS)
+    _replace_offers(institution, profile.offers)
+    differences = registered_differences(institution, profile)
+    if not differences:
+        return None
+    if pending_change(institution) is not None:
+        raise FilingError(
+            _l("A change is already waiting for approval. Please wait for the decision.")
+        )
+    change = ChangeRequest(institution=institution, proposed=differences, submitted_by_id=actor.id)
+    db.session.add(change)
+    _record(institution, actor, FilingAction.CHANGE_SUBMITTED)
+    return change
+
+
+def _change_summary(change: ChangeRequest, language: str) -> str:
+    labels = CHANGE_FIELD_NAMES_EN if language == "en" else CHANGE_FIELD_NAMES_ZH
+    separator = ", " if language == "en" else "、"
+    names = separator.join(labels[name] for name in change.proposed if name in labels)
+    return f"Changed: {names}" if language == "en" else f"变更事项：{names}"
+
+
+#: Public wording of what changed, stored with the event in both languages.
+CHANGE_FIELD_NAMES_ZH = {
+    "name": "机构名称",
+    "name_en": "英文名称",
+    "address": "地址",
+    "address_en": "英文地址",
+    "township_id": "所在镇（街道）",
+    "nature": "机构性质",
+    "authority": "登记机关",
+    "uscc": "统一社会信用代码",
+    "classes": "班级与托位",
+}
+CHANGE_FIELD_NAMES_EN = {
+    "name": "name",
+    "name_en": "English name",
+    "address": "address",
+    "address_en": "English address",
+    "township_id": "township",
+    "nature": "nature",
+    "authority": "registration authority",
+    "uscc": "credit code",
+    "classes": "classes and places",
+}
+
+
+def approve_change(change: ChangeRequest, actor: User, today: date) -> None:
+    """Make the proposed registered facts public and disclose the change."""
+    if not change.is_pending:
+        raise FilingError(_l("This change has been decided already."))
+    institution = change.institution
+    facts = dict(change.proposed)
+    classes = facts.pop("classes", None)
+    for name, value in facts.items():
+        setattr(institution, name, _restored(name, value))
+    if classes is not None:
+        _replace_classes(institution, classes)
+    change.status = ChangeStatus.APPROVED
+    change.decided_by_id = actor.id
+    change.decided_at = utcnow()
+    institution.events.append(
+        FilingEvent(
+            event_type=EventType.CHANGED,
+            occurred_on=today,
+            summary=_change_summary(change, "zh_CN"),
+            summary_en=_change_summary(change, "en"),
+        )
+    )
+    _record(institution, actor, FilingAction.CHANGE_APPROVED)
+    _notify_owner(
+        institution,
+        N_("The change to %(name)s was approved"),
+        N_("The county health bureau approved the change; the public page shows it from now."),
+    )
+
+
+def _restored(name: str, value):
+    if name == "township_id":
+        return int(value)
+    return value
+
+
+def reject_change(change: ChangeRequest, actor: User, reason: str) -> None:
+    """Refuse the change; the public facts stay as they were."""
+    if not change.is_pending:
+        raise FilingError(_l("This change has been decided already."))
+    change.status = ChangeStatus.REJECTED
+    change.reason = _require_reason(reason)
+    change.decided_by_id = actor.id
+    change.decided_at = utcnow()
+    _record(change.institution, actor, FilingAction.CHANGE_REJECTED, change.reason)
+    _notify_owner(
+        change.institution,
+        N_("The change to %(name)s was not approved"),
+        N_("The public page keeps the facts it had. The reason given:\n\n%(reason)s"),
+        reason=change.reason,
+    )
+
+
+def pending_changes() -> list[ChangeRequest]:
+    """Change requests awaiting a decision, oldest first."""
+    query = (
+        sa.select(ChangeRequest)
+        .where(ChangeRequest.status == ChangeStatus.PENDING)
+        .options(joinedload(ChangeRequest.institution))
+        .order_by(ChangeRequest.submitted_at)
+    )
+    return list(db.session.scalars(query))
+
+
+def institutions_of(owner: User) -> list[Institution]:
+    """The institutions ``owner`` keeps, with their townships."""
+    query = (
+        sa.select(Institution)
+        .where(Institution.owner_id == owner.id)
+        .options(joinedload(Institution.township))
+        .order_by(Institution.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def owned_institution(owner: User, institution_id: int) -> Institution | None:
+    """``owner``'s institution with this id (with classes and offers), or None."""
+    query = (
+        sa.select(Institution)
+        .where(Institution.id == institution_id, Institution.owner_id == owner.id)
+        .options(selectinload(Institution.classes), selectinload(Institution.offers))
+    )
+    return db.session.scalar(query)
+
+
+def decisions_of(institution: Institution) -> list[FilingDecision]:
+    """The institution's filing timeline, newest first, with the actors."""
+    query = (
+        sa.select(FilingDecision)
+        .where(FilingDecision.institution_id == institution.id)
+        .options(joinedload(FilingDecision.actor))
+        .order_by(FilingDecision.created_at.desc(), FilingDecision.id.desc())
+    )
+    return list(db.session.scalars(query))

@@ -1,0 +1,84 @@
+"""The e-mail outbox: queue inside the transaction, deliver after commit."""
+
+import smtplib
+from collections.abc import Callable
+from email.message import EmailMessage
+
+import sqlalchemy as sa
+from flask import current_app
+
+from careapp.extensions import db
+from careapp.models import OutboxMessage
+from careapp.models.base import utcnow
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction; it is translated when the e-mail is written."""
+    return message
+
+
+#: A message that failed this often is left for an operator.
+MAX_ATTEMPTS = 5
+
+
+def queue_email(recipient: str, subject: str, body: str) -> OutboxMessage:
+    """Add an e-mail to the outbox in the current transaction."""
+    message = OutboxMessage(recipient=recipient, subject=str(subject), body=str(body))
+    db.session.add(message)
+    return message
+
+
+def pending_messages(limit: int = 100) -> list[OutboxMessage]:
+    """Unsent messages still worth trying, oldest first, locked against parallel runs."""
+    query = (
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(db.session.scalars(query))
+
+
+def _as_email(message: OutboxMessage) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = current_app.config["MAIL_SENDER"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email.set_content(message.body)
+    return email
+
+
+def send_console(message: OutboxMessage) -> None:
+    """Development backend: print the message instead of sending it."""
+    print(_as_email(message).as_string(), flush=True)
+
+
+def send_smtp(message: OutboxMessage) -> None:
+    """Production backend: send through the configured SMTP server."""
+    config = current_app.config
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.send_message(_as_email(message))
+
+
+BACKENDS: dict[str, Callable[[OutboxMessage], None]] = {
+    "console": send_console,
+    "smtp": send_smtp,
+}
+
+
+def deliver(message: OutboxMessage, send: Callable[[OutboxMessage], None]) -> bool:
+    """Try to send one message, recording the outcome on it; True when sent."""
+    message.attempts += 1
+    try:
+        send(message)
+    except (OSError, smtplib.SMTPException) as error:
+        message.last_error = str(error)[:500]
+        return False
+    message.sent_at = utcnow()
+    message.last_error = None
+    return True

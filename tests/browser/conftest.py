@@ -1,0 +1,101 @@
+"""A live server with the demo data and a headless Chromium driven by Playwright."""
+
+import os
+import shutil
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from careapp import create_app
+from careapp.demo import seed_demo
+from careapp.demo.accounts import seed_accounts
+from careapp.extensions import db
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+PHONE = {"width": 390, "height": 844}
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, or the one CHROMIUM_PATH names."""
+    candidate = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+    return candidate if Path(candidate).exists() else shutil.which("chromium")
+
+
+CHROMIUM = chromium_path()
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no Chromium at /usr/bin/chromium or CHROMIUM_PATH"
+)
+
+
+def pytest_collection_modifyitems(items):
+    """Every test in this folder is a browser test and skips without Chromium."""
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+            if CHROMIUM is None:
+                item.add_marker(
+                    pytest.mark.skip(reason="no Chromium at /usr/bin/chromium or CHROMIUM_PATH")
+                )
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The app with the demo data, served on a free local port in a thread."""
+    database = tmp_path_factory.mktemp("live") / "live.sqlite3"
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "browser-tests"}
+    )
+    with app.app_context():
+        db.create_all()
+        seed_demo("jinjiang", date.today())
+        seed_accounts(date.today())
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", app
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium that makes no background connections."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A fresh phone-sized page (390 × 844), Chinese unless a test switches."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where screenshots go (git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

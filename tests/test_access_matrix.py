@@ -1,0 +1,416 @@
+"""Who may open what: every route of the site against every kind of visitor.
+
+Anonymous visitors are sent to sign in, accounts of the wrong role get 403, and another
+account's institution answers 404 as if it did not exist. Refused posts change nothing.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from careapp.extensions import db
+from careapp.models import (
+    ChangeRequest,
+    FilingDecision,
+    FilingEvent,
+    Institution,
+    OutboxMessage,
+    Role,
+    Status,
+    User,
+)
+
+ANONYMOUS = "anonymous"
+PARENT = "parent"
+OWNER = "owner"
+OTHER_OWNER = "other_owner"
+PROVIDER = "provider"
+REGULATOR = "regulator"
+ACTORS = (ANONYMOUS, PARENT, OWNER, OTHER_OWNER, PROVIDER, REGULATOR)
+SIGNED_IN = ACTORS[1:]
+
+#: The role of each signed-in actor; OWNER and OTHER_OWNER are two institution accounts.
+ROLES = {
+    PARENT: Role.PARENT,
+    OWNER: Role.INSTITUTION,
+    OTHER_OWNER: Role.INSTITUTION,
+    PROVIDER: Role.PROVIDER,
+    REGULATOR: Role.REGULATOR,
+}
+#: Where each signed-in actor's own start page is.
+HOMES = {
+    PARENT: "/parents/",
+    OWNER: "/institutions/mine",
+    OTHER_OWNER: "/institutions/mine",
+    PROVIDER: "/providers/",
+    REGULATOR: "/regulator/",
+}
+
+#: Expected outcome: a redirect to /login whose ``next`` is the requested path.
+LOGIN = "→ login"
+#: Expected outcome: a redirect to the actor's own start page.
+HOME = "→ home"
+
+
+def everyone(outcome) -> dict:
+    """The same outcome for every actor."""
+    return dict.fromkeys(ACTORS, outcome)
+
+
+def signed_in(outcome) -> dict:
+    """Anonymous visitors sign in first; every account gets ``outcome``."""
+    return {ANONYMOUS: LOGIN} | dict.fromkeys(SIGNED_IN, outcome)
+
+
+def only(*allowed: str, outcome=200) -> dict:
+    """A page of one audience: ``allowed`` get ``outcome``, other accounts 403."""
+    return {ANONYMOUS: LOGIN} | {actor: outcome if actor in allowed else 403 for actor in SIGNED_IN}
+
+
+def kept_by(keeper: str, outcome=200) -> dict:
+    """A page of one institution: its keeper gets ``outcome``, the other institution 404."""
+    other = OTHER_OWNER if keeper == OWNER else OWNER
+    return only(OWNER, OTHER_OWNER) | {keeper: outcome, other: 404}
+
+
+def changes_for(*actors: str) -> frozenset:
+    """The actors whose request is allowed to change the database."""
+    return frozenset(actors)
+
+
+NOBODY = changes_for()
+
+#: Every page: (path, expected outcome per actor). ``{filed}``, ``{draft}``, ``{review}``,
+#: ``{others}`` and ``{change}`` are filled in with the ids of the ``world`` fixture.
+GET_MATRIX = [
+    # public pages and the API
+    ("/", everyone(200)),
+    ("/registry", everyone(200)),
+    ("/institutions/{filed}", everyone(200)),
+    ("/institutions/{draft}", everyone(404)),
+    ("/institutions/{review}", everyone(404)),
+    ("/api/v1/institutions", everyone(200)),
+    ("/api/v1/institutions/{filed}", everyone(200)),
+    ("/api/v1/institutions/{draft}", everyone(404)),
+    ("/api/v1/townships", everyone(200)),
+    ("/api/v1/registry/events", everyone(200)),
+    ("/api/v1/openapi.json", everyone(200)),
+    ("/healthz", everyone(200)),
+    # accounts
+    ("/login", {ANONYMOUS: 200} | dict.fromkeys(SIGNED_IN, HOME)),
+    ("/logout", everyone(200)),
+    ("/register", everyone(200)),
+    ("/password/forgot", everyone(200)),
+    ("/password/reset/not-a-valid-token", everyone(400)),
+    ("/account/password", signed_in(200)),
+    # one audience each
+    ("/parents/", only(PARENT)),
+    ("/providers/", only(PROVIDER)),
+    ("/institutions/mine", only(OWNER, OTHER_OWNER)),
+    ("/institutions/new", only(OWNER, OTHER_OWNER)),
+    # one institution's own pages
+    ("/institutions/{filed}/status", kept_by(OWNER)),
+    ("/institutions/{filed}/edit", kept_by(OWNER)),
+    ("/institutions/{draft}/status", kept_by(OWNER)),
+    ("/institutions/{draft}/edit", kept_by(OWNER)),
+    ("/institutions/{review}/status", kept_by(OWNER)),
+    ("/institutions/{review}/edit", kept_by(OWNER, "/institutions/{review}/status")),
+    ("/institutions/{others}/status", kept_by(OTHER_OWNER)),
+    ("/institutions/{others}/edit", kept_by(OTHER_OWNER)),
+    ("/institutions/2147483647/status", kept_by(OWNER, 404)),
+    # the county health bureau
+    ("/regulator/", only(REGULATOR)),
+    ("/regulator/institutions", only(REGULATOR)),
+    ("/regulator/institutions?status=under_review", only(REGULATOR)),
+    ("/regulator/institutions/{review}", only(REGULATOR)),
+    ("/regulator/institutions/{draft}", only(REGULATOR)),
+    ("/regulator/institutions/{others}", only(REGULATOR)),
+    ("/regulator/institutions/2147483647", only(REGULATOR, outcome=404)),
+    ("/regulator/institutions/{filed}/deregister", only(REGULATOR)),
+    ("/regulator/institutions/{draft}/deregister", only(REGULATOR, outcome=404)),
+    ("/regulator/changes/{change}", only(REGULATOR)),
+    ("/regulator/changes/2147483647", only(REGULATOR, outcome=404)),
+]
+
+REASON = "Checked on site."
+
+#: Every form post: (path, form data, expected outcome per actor, actors whose post changes
+#: the database). Everybody else's post must leave the database exactly as it was.
+POST_MATRIX = [
+    # accounts: empty forms are shown again, nothing is stored
+    ("/login", {}, {ANONYMOUS: 200} | dict.fromkeys(SIGNED_IN, HOME), NOBODY),
+    ("/logout", {}, everyone("/"), NOBODY),
+    ("/register", {}, everyone(200), NOBODY),
+    ("/password/forgot", {}, everyone(200), NOBODY),
+    ("/password/reset/not-a-valid-token", {}, everyone(400), NOBODY),
+    ("/account/password", {}, signed_in(200), NOBODY),
+    # the institution's own forms
+    ("/institutions/new", {}, only(OWNER, OTHER_OWNER), NOBODY),
+    ("/institutions/{draft}/edit", {}, kept_by(OWNER), NOBODY),
+    ("/institutions/{others}/edit", {}, kept_by(OTHER_OWNER), NOBODY),
+    (
+        "/institutions/{draft}/submit",
+        {},
+        kept_by(OWNER, "/institutions/{draft}/status"),
+        changes_for(OWNER),
+    ),
+    (
+        "/institutions/{others}/submit",
+        {},
+        kept_by(OTHER_OWNER, "/institutions/{others}/status"),
+        changes_for(OTHER_OWNER),
+    ),
+    # the county health bureau's decisions
+    (
+        "/regulator/institutions/{review}/approve",
+        {},
+        only(REGULATOR, outcome="/regulator/institutions/{review}"),
+        changes_for(REGULATOR),
+    ),
+    (
+        "/regulator/institutions/{review}/return",
+        {"return-reason": REASON},
+        only(REGULATOR, outcome="/regulator/institutions/{review}"),
+        changes_for(REGULATOR),
+    ),
+    (
+        "/regulator/institutions/{review}/reject",
+        {"reject-reason": REASON},
+        only(REGULATOR, outcome="/regulator/institutions/{review}"),
+        changes_for(REGULATOR),
+    ),
+    (
+        "/regulator/institutions/{filed}/deregister",
+        {"effective_on": "{today}", "reason": REASON},
+        only(REGULATOR, outcome="/regulator/institutions/{filed}"),
+        changes_for(REGULATOR),
+    ),
+    (
+        "/regulator/changes/{change}/approve",
+        {},
+        only(REGULATOR, outcome="/regulator/institutions/{filed}"),
+        changes_for(REGULATOR),
+    ),
+    (
+        "/regulator/changes/{change}/reject",
+        {"reject-reason": REASON},
+        only(REGULATOR, outcome="/regulator/institutions/{filed}"),
+        changes_for(REGULATOR),
+    ),
+]
+
+
+# --- the world every request runs against ------------------------------------------------
+
+
+def complete_declarations() -> dict:
+    """Model values of an application that meets every filing requirement today."""
+    today = date.today()
+    return {
+        "premises_owned": True,
+        "health_evaluation_on": today - timedelta(days=30),
+        "fire_acceptance_on": today - timedelta(days=30),
+        "staff_count": 4,
+        "certified_staff_count": 4,
+        "cctv_covers_all_areas": True,
+        "cctv_retention_days": 90,
+        "commitment_accepted": True,
+    }
+
+
+@pytest.fixture
+def world(app, user, institution) -> dict:
+    """One account per actor, the owner's filed, draft and under-review institutions, the
+    other owner's draft, and a pending change of the filed one. Returns the ids by name."""
+    accounts = {actor: user(role) for actor, role in ROLES.items()}
+    declared = complete_declarations()
+    ids = {
+        "filed": institution(
+            "已备案托育园", status=Status.FILED, owner_id=accounts[OWNER], **declared
+        ),
+        "draft": institution(
+            "草稿托育园", status=Status.DRAFT, owner_id=accounts[OWNER], **declared
+        ),
+        "review": institution(
+            "审核中托育园",
+            status=Status.UNDER_REVIEW,
+            owner_id=accounts[OWNER],
+            submitted_at=datetime.now(UTC),
+            **declared,
+        ),
+        "others": institution(
+            "别家的托育园", status=Status.DRAFT, owner_id=accounts[OTHER_OWNER], **declared
+        ),
+    }
+    with app.app_context():
+        change = ChangeRequest(
+            institution_id=ids["filed"],
+            proposed={"name": "已备案托育园（新名）"},
+            submitted_by_id=accounts[OWNER],
+        )
+        db.session.add(change)
+        db.session.commit()
+        ids["change"] = change.id
+    return {"accounts": accounts, **ids, "today": date.today().isoformat()}
+
+
+@pytest.fixture
+def visit_as(client, auth, world):
+    """Sign ``client`` out, then in as ``actor`` (unless anonymous); reads English."""
+    client.set_cookie("lang", "en")
+
+    def switch(actor: str):
+        auth.logout()
+        if actor != ANONYMOUS:
+            assert auth.login(world["accounts"][actor]).status_code == 302
+        return client
+
+    return switch
+
+
+def filled(template: str, world: dict) -> str:
+    """A path or value with the world's ids filled in."""
+    return template.format(**{k: v for k, v in world.items() if k != "accounts"})
+
+
+def outcome(response, path: str, actor: str):
+    """What happened: the status code, or for a redirect LOGIN, HOME or the target path."""
+    if response.status_code != 302:
+        return response.status_code
+    target = urlsplit(response.location)
+    if target.path == "/login":
+        next_path = parse_qs(target.query).get("next", [None])[0]
+        return LOGIN if next_path == path else f"/login?next={next_path}"
+    if actor != ANONYMOUS and target.path == HOMES[actor]:
+        return HOME
+    return target.path
+
+
+def expected_outcomes(expected: dict, world: dict) -> dict:
+    """The table's expectations with ids filled into redirect targets."""
+    return {
+        actor: filled(value, world) if isinstance(value, str) and value.startswith("/") else value
+        for actor, value in expected.items()
+    }
+
+
+def snapshot() -> dict:
+    """Everything a refused request must leave untouched."""
+    institutions = db.session.execute(
+        sa.select(
+            Institution.id,
+            Institution.status,
+            Institution.name,
+            Institution.filing_number,
+            Institution.submitted_at,
+            Institution.updated_at,
+        ).order_by(Institution.id)
+    ).all()
+    changes = db.session.execute(
+        sa.select(ChangeRequest.id, ChangeRequest.status, ChangeRequest.reason).order_by(
+            ChangeRequest.id
+        )
+    ).all()
+    users = db.session.execute(
+        sa.select(User.id, User.password_hash, User.session_token).order_by(User.id)
+    ).all()
+
+    def count(model) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+    return {
+        "institutions": [tuple(row) for row in institutions],
+        "changes": [tuple(row) for row in changes],
+        "users": [tuple(row) for row in users],
+        "decisions": count(FilingDecision),
+        "events": count(FilingEvent),
+        "outbox": count(OutboxMessage),
+    }
+
+
+def database_state(app) -> dict:
+    """The snapshot, read in its own application context."""
+    with app.app_context():
+        return snapshot()
+
+
+# --- the tests ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"), [pytest.param(path, expected, id=path) for path, expected in GET_MATRIX]
+)
+def test_page_answers_each_actor_as_the_matrix_says(world, visit_as, path, expected):
+    url = filled(path, world)
+    observed = {actor: outcome(visit_as(actor).get(url), url, actor) for actor in ACTORS}
+
+    assert observed == expected_outcomes(expected, world)
+
+
+POST_CASES = [
+    pytest.param(path, data, actor, expected[actor], actor in changing, id=f"{path}-{actor}")
+    for path, data, expected, changing in POST_MATRIX
+    for actor in ACTORS
+]
+
+
+@pytest.mark.parametrize(("path", "data", "actor", "expected", "changes"), POST_CASES)
+def test_post_answers_each_actor_as_the_matrix_says_and_refused_posts_change_nothing(
+    app, world, visit_as, path, data, actor, expected, changes
+):
+    url = filled(path, world)
+    client = visit_as(actor)
+    before = database_state(app)
+
+    response = client.post(url, data={name: filled(value, world) for name, value in data.items()})
+
+    assert outcome(response, url, actor) == expected_outcomes({actor: expected}, world)[actor]
+    assert (database_state(app) != before) is changes
+
+
+def test_institution_account_cannot_submit_or_edit_another_accounts_institution(
+    app, world, visit_as
+):
+    client = visit_as(OTHER_OWNER)
+    before = database_state(app)
+
+    submitted = client.post(f"/institutions/{world['draft']}/submit")
+    edited = client.post(f"/institutions/{world['draft']}/edit", data={"name": "冒名"})
+
+    assert (submitted.status_code, edited.status_code) == (404, 404)
+    assert database_state(app) == before
+
+
+def _all_requests() -> list[tuple[str, str]]:
+    """Every (method, path) the matrix asks, with placeholder ids."""
+    placeholders = dict.fromkeys(("filed", "draft", "review", "others", "change"), 1)
+    placeholders["today"] = "2026-01-05"
+    gets = [("GET", path.format(**placeholders)) for path, _expected in GET_MATRIX]
+    posts = [("POST", path.format(**placeholders)) for path, *_rest in POST_MATRIX]
+    return gets + posts
+
+
+def test_every_route_and_method_of_the_site_is_in_the_matrix(app):
+    adapter = app.url_map.bind("localhost")
+    covered = set()
+    for method, path in _all_requests():
+        rule, _arguments = adapter.match(urlsplit(path).path, method=method, return_rule=True)
+        covered.add((rule.rule, method))
+
+    routes = {
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+    assert routes - covered == set()
+
+
+def test_every_actor_appears_in_every_row_of_the_matrix():
+    rows = [expected for _path, expected in GET_MATRIX]
+    rows += [expected for _path, _data, expected, _changes in POST_MATRIX]
+
+    assert all(set(row) == set(ACTORS) for row in rows)
