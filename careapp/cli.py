@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po, write_po
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from careapp.config import PROJECT_ROOT
 from careapp.extensions import db
@@ -28,6 +28,7 @@ jobs_cli = AppGroup("jobs", help="Periodic jobs (run them from cron).")
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only load when no institution exists yet.")
 def seed_demo_command(if_empty: bool) -> None:
     """Load the demo region, institutions and accounts (never in production)."""
@@ -38,12 +39,14 @@ def seed_demo_command(if_empty: bool) -> None:
         return
     from careapp.demo import seed_demo
     from careapp.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_accounts
+    from careapp.demo.courses import seed_courses
     from careapp.demo.places import seed_places
     from careapp.services.accounts import find_user
 
     created = seed_demo(current_app.config["CAREAPP_REGION"], date.today())
     created.update(seed_accounts(date.today()))
     created.update(seed_places(date.today(), find_user(DEMO_ACCOUNTS[Role.PARENT][0])))
+    created.update(seed_courses(date.today()))
     db.session.commit()
     summary = ", ".join(f"{name}: {count}" for name, count in created.items())
     click.echo(f"Demo data for {current_app.config['CAREAPP_REGION']} loaded ({summary}).")
@@ -69,6 +72,7 @@ def registry_list_command(status: str | None, as_json: bool) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--role", required=True, type=click.Choice(Role.values()), help="The account's role.")
 @click.option("--email", required=True, help="The sign-in address.")
 @click.option("--name", "display_name", help="Name shown in the site; defaults to the address.")

@@ -39,6 +39,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_LIMIT_PER_IP": "20 per 10 minutes",
         "LOGIN_LIMIT_PER_ACCOUNT": "5 per 10 minutes",
         "PASSWORD_RESET_MAX_AGE": 3600,
+        "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",
         "MAIL_BACKEND": os.environ.get(
             "MAIL_BACKEND", "smtp" if env == "production" else "console"
         ),

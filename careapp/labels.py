@@ -6,12 +6,17 @@ from careapp.models import (
     BookingStatus,
     CareType,
     ClassKind,
+    CourseFormat,
     EventType,
     FilingAction,
     Nature,
+    OrganisationType,
     PriceUnit,
+    ProviderStatus,
+    RegistrationStatus,
     Role,
     Status,
+    Topic,
     TownshipKind,
 )
 
@@ -112,6 +117,46 @@ BOOKING_STATUS_LABELS = {
     BookingStatus.CANCELLED_BY_INSTITUTION: _l("Cancelled by the institution"),
 }
 
+ORGANISATION_TYPE_LABELS = {
+    OrganisationType.MCH_HOSPITAL: _l("Maternal and child health hospital"),
+    OrganisationType.COMMUNITY_HEALTH: _l("Community health centre"),
+    OrganisationType.WOMENS_FEDERATION: _l("Women's federation"),
+    OrganisationType.FAMILY_PLANNING: _l("Family planning association"),
+    OrganisationType.INSTITUTION: _l("Filed childcare institution"),
+    OrganisationType.OTHER: _l("Other organisation"),
+}
+
+PROVIDER_STATUS_LABELS = {
+    ProviderStatus.PENDING: _l("Waiting for verification"),
+    ProviderStatus.VERIFIED: _l("Verified"),
+    ProviderStatus.SUSPENDED: _l("Suspended"),
+}
+
+TOPIC_LABELS = {
+    Topic.NUTRITION: _l("Nutrition"),
+    Topic.GROWTH: _l("Growth and development"),
+    Topic.VACCINATION: _l("Vaccination"),
+    Topic.SAFETY: _l("Safety"),
+    Topic.DISEASE_PREVENTION: _l("Disease prevention"),
+    Topic.EARLY_DEVELOPMENT: _l("Early development"),
+    Topic.PARENT_CHILD: _l("Parent–child activities"),
+    Topic.OTHER: _l("Other topic"),
+}
+
+COURSE_FORMAT_LABELS = {
+    CourseFormat.IN_PERSON: _l("In person"),
+    CourseFormat.LIVE_ONLINE: _l("Live online"),
+    CourseFormat.RECORDED: _l("Recorded"),
+}
+
+REGISTRATION_STATUS_LABELS = {
+    RegistrationStatus.REGISTERED: _l("Registered"),
+    RegistrationStatus.ATTENDED: _l("Attended"),
+    RegistrationStatus.NO_SHOW: _l("Did not come"),
+    RegistrationStatus.CANCELLED: _l("Cancelled by the family"),
+    RegistrationStatus.CANCELLED_BY_PROVIDER: _l("Cancelled by the provider"),
+}
+
 ALL_LABELS = {
     "care_type": CARE_TYPE_LABELS,
     "nature": NATURE_LABELS,
@@ -125,6 +170,11 @@ ALL_LABELS = {
     "filing_action": FILING_ACTION_LABELS,
     "registered_fact": REGISTERED_FACT_LABELS,
     "booking_status": BOOKING_STATUS_LABELS,
+    "organisation_type": ORGANISATION_TYPE_LABELS,
+    "provider_status": PROVIDER_STATUS_LABELS,
+    "topic": TOPIC_LABELS,
+    "course_format": COURSE_FORMAT_LABELS,
+    "registration_status": REGISTRATION_STATUS_LABELS,
 }
 
 

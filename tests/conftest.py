@@ -66,6 +66,8 @@ def empty_app(database_url):
             "SECRET_KEY": "test-secret",
             # Form tests post without tokens; test_security.py turns CSRF back on.
             "WTF_CSRF_ENABLED": False,
+            # Still argon2id, with the cheapest parameters: the suite makes many accounts.
+            "PASSWORD_HASH_PROFILE": "CHEAPEST",
         }
     )
     with app.app_context():

@@ -11,16 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from careapp.extensions import db
-from careapp.models import (
-    ChangeRequest,
-    FilingDecision,
-    FilingEvent,
-    Institution,
-    OutboxMessage,
-    Role,
-    Status,
-    User,
-)
+from careapp.models import ChangeRequest, Role, Status
 
 ANONYMOUS = "anonymous"
 PARENT = "parent"
@@ -75,6 +66,10 @@ def kept_by(keeper: str, outcome=200) -> dict:
     return only(OWNER, OTHER_OWNER) | {keeper: outcome, other: 404}
 
 
+#: An id no object has (the largest the URLs accept).
+MISSING = "2147483647"
+
+
 def changes_for(*actors: str) -> frozenset:
     """The actors whose request is allowed to change the database."""
     return frozenset(actors)
@@ -94,10 +89,16 @@ GET_MATRIX = [
     ("/api/v1/institutions", everyone(200)),
     ("/api/v1/institutions/{filed}", everyone(200)),
     ("/api/v1/institutions/{draft}", everyone(404)),
+    ("/api/v1/institutions/{filed}/availability", everyone(200)),
+    ("/api/v1/institutions/{draft}/availability", everyone(404)),
     ("/api/v1/townships", everyone(200)),
     ("/api/v1/registry/events", everyone(200)),
     ("/api/v1/openapi.json", everyone(200)),
     ("/healthz", everyone(200)),
+    ("/calendar/not-a-calendar-token.ics", everyone(404)),
+    ("/courses", everyone(200)),
+    ("/courses/" + MISSING, everyone(404)),
+    ("/api/v1/courses", everyone(200)),
     # accounts
     ("/login", {ANONYMOUS: 200} | dict.fromkeys(SIGNED_IN, HOME)),
     ("/logout", everyone(200)),
@@ -108,6 +109,20 @@ GET_MATRIX = [
     # one audience each
     ("/parents/", only(PARENT)),
     ("/providers/", only(PROVIDER)),
+    # a parent's own pages (objects of other parents are covered by the booking tests)
+    ("/parents/bookings", only(PARENT)),
+    ("/parents/calendar", only(PARENT)),
+    ("/parents/children/new", only(PARENT)),
+    ("/parents/bookings/" + MISSING, only(PARENT, outcome=404)),
+    ("/parents/book/" + MISSING, only(PARENT, outcome=404)),
+    ("/parents/children/" + MISSING + "/export", only(PARENT, outcome=404)),
+    ("/parents/children/" + MISSING + "/delete", only(PARENT, outcome=404)),
+    ("/parents/courses/sessions/" + MISSING, only(PARENT, outcome=404)),
+    # a guidance provider's pages (this one has not registered its organisation yet)
+    ("/providers/organisation", only(PROVIDER)),
+    ("/providers/courses/new", only(PROVIDER, outcome="/providers/organisation")),
+    ("/providers/courses/" + MISSING, only(PROVIDER, outcome=404)),
+    ("/providers/courses/" + MISSING + "/registrations.csv", only(PROVIDER, outcome=404)),
     ("/institutions/mine", only(OWNER, OTHER_OWNER)),
     ("/institutions/new", only(OWNER, OTHER_OWNER)),
     # one institution's own pages
@@ -119,7 +134,15 @@ GET_MATRIX = [
     ("/institutions/{review}/edit", kept_by(OWNER, "/institutions/{review}/status")),
     ("/institutions/{others}/status", kept_by(OTHER_OWNER)),
     ("/institutions/{others}/edit", kept_by(OTHER_OWNER)),
-    ("/institutions/2147483647/status", kept_by(OWNER, 404)),
+    ("/institutions/" + MISSING + "/status", kept_by(OWNER, 404)),
+    # a filed institution's places and bookings; an application has none
+    ("/institutions/{filed}/places", kept_by(OWNER)),
+    ("/institutions/{filed}/roster", kept_by(OWNER)),
+    ("/institutions/{filed}/applications", kept_by(OWNER)),
+    ("/institutions/{filed}/bookings.csv", kept_by(OWNER)),
+    ("/institutions/{filed}/bookings/" + MISSING, kept_by(OWNER, 404)),
+    ("/institutions/{draft}/places", kept_by(OWNER, 404)),
+    ("/institutions/{draft}/roster", kept_by(OWNER, 404)),
     # the county health bureau
     ("/regulator/", only(REGULATOR)),
     ("/regulator/institutions", only(REGULATOR)),
@@ -127,11 +150,12 @@ GET_MATRIX = [
     ("/regulator/institutions/{review}", only(REGULATOR)),
     ("/regulator/institutions/{draft}", only(REGULATOR)),
     ("/regulator/institutions/{others}", only(REGULATOR)),
-    ("/regulator/institutions/2147483647", only(REGULATOR, outcome=404)),
+    ("/regulator/institutions/" + MISSING, only(REGULATOR, outcome=404)),
     ("/regulator/institutions/{filed}/deregister", only(REGULATOR)),
     ("/regulator/institutions/{draft}/deregister", only(REGULATOR, outcome=404)),
     ("/regulator/changes/{change}", only(REGULATOR)),
-    ("/regulator/changes/2147483647", only(REGULATOR, outcome=404)),
+    ("/regulator/changes/" + MISSING, only(REGULATOR, outcome=404)),
+    ("/regulator/providers", only(REGULATOR)),
 ]
 
 REASON = "Checked on site."
@@ -146,9 +170,55 @@ POST_MATRIX = [
     ("/password/forgot", {}, everyone(200), NOBODY),
     ("/password/reset/not-a-valid-token", {}, everyone(400), NOBODY),
     ("/account/password", {}, signed_in(200), NOBODY),
+    # a parent's forms
+    ("/parents/children/new", {}, only(PARENT), NOBODY),
+    ("/parents/children/" + MISSING + "/delete", {}, only(PARENT, outcome=404), NOBODY),
+    ("/parents/book/" + MISSING, {}, only(PARENT, outcome=404), NOBODY),
+    ("/parents/book/" + MISSING + "/waitlist", {}, only(PARENT, outcome=404), NOBODY),
+    ("/parents/bookings/" + MISSING + "/cancel", {}, only(PARENT, outcome=404), NOBODY),
+    ("/parents/waitlist/" + MISSING + "/accept", {}, only(PARENT, outcome=404), NOBODY),
+    ("/parents/waitlist/" + MISSING + "/leave", {}, only(PARENT, outcome=404), NOBODY),
+    ("/parents/calendar/renew", {}, only(PARENT, outcome="/parents/calendar"), changes_for(PARENT)),
+    ("/parents/calendar/revoke", {}, only(PARENT, outcome="/parents/calendar"), NOBODY),
+    ("/parents/courses/sessions/" + MISSING, {}, only(PARENT, outcome=404), NOBODY),
+    ("/parents/courses/sessions/" + MISSING + "/waitlist", {}, only(PARENT, outcome=404), NOBODY),
+    ("/parents/course-offers/" + MISSING + "/accept", {}, only(PARENT, outcome=404), NOBODY),
+    (
+        "/parents/course-registrations/" + MISSING + "/cancel",
+        {},
+        only(PARENT, outcome=404),
+        NOBODY,
+    ),
+    # a guidance provider's forms
+    ("/providers/organisation", {}, only(PROVIDER), NOBODY),
+    ("/providers/courses/new", {}, only(PROVIDER, outcome="/providers/organisation"), NOBODY),
+    (
+        f"/providers/courses/{MISSING}/registrations/{MISSING}/attendance",
+        {},
+        only(PROVIDER, outcome=404),
+        NOBODY,
+    ),
+    (
+        f"/providers/courses/{MISSING}/sessions/{MISSING}/cancel",
+        {},
+        only(PROVIDER, outcome=404),
+        NOBODY,
+    ),
     # the institution's own forms
     ("/institutions/new", {}, only(OWNER, OTHER_OWNER), NOBODY),
     ("/institutions/{draft}/edit", {}, kept_by(OWNER), NOBODY),
+    ("/institutions/{filed}/slots", {}, kept_by(OWNER), NOBODY),
+    ("/institutions/{filed}/schedules", {}, kept_by(OWNER), NOBODY),
+    ("/institutions/{filed}/closed-days", {}, kept_by(OWNER), NOBODY),
+    ("/institutions/{filed}/slots/" + MISSING + "/places", {}, kept_by(OWNER, 404), NOBODY),
+    ("/institutions/{filed}/slots/" + MISSING + "/cancel", {}, kept_by(OWNER, 404), NOBODY),
+    (
+        "/institutions/{filed}/bookings/" + MISSING + "/attendance",
+        {},
+        kept_by(OWNER, 404),
+        NOBODY,
+    ),
+    ("/institutions/{filed}/bookings/" + MISSING + "/decision", {}, kept_by(OWNER, 404), NOBODY),
     ("/institutions/{others}/edit", {}, kept_by(OTHER_OWNER), NOBODY),
     (
         "/institutions/{draft}/submit",
@@ -199,6 +269,8 @@ POST_MATRIX = [
         only(REGULATOR, outcome="/regulator/institutions/{filed}"),
         changes_for(REGULATOR),
     ),
+    ("/regulator/providers/" + MISSING + "/verify", {}, only(REGULATOR, outcome=404), NOBODY),
+    ("/regulator/providers/" + MISSING + "/suspend", {}, only(REGULATOR, outcome=404), NOBODY),
 ]
 
 
@@ -297,36 +369,10 @@ def expected_outcomes(expected: dict, world: dict) -> dict:
 
 
 def snapshot() -> dict:
-    """Everything a refused request must leave untouched."""
-    institutions = db.session.execute(
-        sa.select(
-            Institution.id,
-            Institution.status,
-            Institution.name,
-            Institution.filing_number,
-            Institution.submitted_at,
-            Institution.updated_at,
-        ).order_by(Institution.id)
-    ).all()
-    changes = db.session.execute(
-        sa.select(ChangeRequest.id, ChangeRequest.status, ChangeRequest.reason).order_by(
-            ChangeRequest.id
-        )
-    ).all()
-    users = db.session.execute(
-        sa.select(User.id, User.password_hash, User.session_token).order_by(User.id)
-    ).all()
-
-    def count(model) -> int:
-        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
+    """Every row of every table: what a refused request must leave untouched."""
     return {
-        "institutions": [tuple(row) for row in institutions],
-        "changes": [tuple(row) for row in changes],
-        "users": [tuple(row) for row in users],
-        "decisions": count(FilingDecision),
-        "events": count(FilingEvent),
-        "outbox": count(OutboxMessage),
+        table.name: db.session.execute(sa.select(table).order_by(*table.primary_key)).all()
+        for table in db.metadata.sorted_tables
     }
 
 

@@ -194,7 +194,7 @@ def pages(institution):
     return {
         "search": ("/", {"township": "qingyang", "q": "橡树"}),
         "registry": ("/registry", {"type": "filed", "since": "2024-01-01"}),
-        "institution": (f"/institutions/{institution_id}", {"from": "search"}),
+        "institution": (f"/institutions/{institution_id}", {"care_type": "full_day"}),
         "not-found": ("/no-such-page", {"x": "1"}),
     }
 

@@ -1,17 +1,26 @@
 """The OpenAPI 3.1 description of the JSON API, built from the models' enums."""
 
-from careapp.models import Authority, CareType, ClassKind, EventType, Nature, PriceUnit
+from careapp.config import LANGUAGES
+from careapp.models import (
+    Authority,
+    CareType,
+    ClassKind,
+    CourseFormat,
+    EventType,
+    Nature,
+    PriceUnit,
+    Topic,
+)
 from careapp.models.region import TownshipKind
+from careapp.services.params import MAX_TEXT_LENGTH
+from careapp.services.search import MAX_AGE_MONTHS
 
 API_TITLE = "careapp public register API"
 API_VERSION = "1.0.0"
-#: The limits the query parsers enforce (careapp.services.params and .search).
-MAX_TEXT_LENGTH = 100
-MAX_AGE_MONTHS = 600
+#: The paging limits the query parsers enforce (careapp.services.params, careapp.config).
 MAX_PAGE = 100_000
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
-LANGUAGES = ["zh_CN", "en"]
 
 
 # Schema building blocks ------------------------------------------------------------------------
@@ -239,6 +248,24 @@ def _schemas() -> dict:
             "A slot and how many places are left.",
         ),
         "OpeningList": _list_envelope("Opening"),
+        "Course": _object(
+            {
+                "id": _integer(minimum=1),
+                "title": _string(),
+                "topic": _enum(Topic.values()),
+                "format": _enum(CourseFormat.values()),
+                "starts_at": _nullable(_string("Start of the next session, local time.")),
+                "ends_at": _nullable(_string("End of the last session, local time.")),
+                "township": {"oneOf": [_ref("TownshipRef"), {"type": "null"}]},
+                "seats": _integer("Seats of each session.", minimum=1),
+                "remaining": _integer("Seats left in the next session.", minimum=0),
+                "min_age_months": _integer(minimum=0, maximum=36),
+                "max_age_months": _integer(minimum=1, maximum=36),
+                "provider": _string("The verified provider, in the request language."),
+            },
+            "An upcoming parenting course.",
+        ),
+        "CourseList": _list_envelope("Course"),
     }
 
 
@@ -266,7 +293,7 @@ def _parameters() -> dict:
     return {
         "Lang": _query(
             "lang",
-            _enum(LANGUAGES),
+            _enum(list(LANGUAGES)),
             "Response language; remembered in a cookie. Without it: the cookie, then"
             " Accept-Language, then zh_CN.",
         ),
@@ -426,6 +453,29 @@ def _paths() -> dict:
                 _param_ref("PerPage"),
             ],
         ),
+        "/api/v1/courses": _api_path(
+            "listCourses",
+            "Upcoming parenting courses of verified providers",
+            "courses",
+            {
+                "200": _json(_ref("CourseList"), "One page of courses, soonest first."),
+                "400": bad_request,
+            },
+            [
+                _param_ref("TownshipFilter"),
+                _query("topic", _enum(Topic.values()), "Only this topic."),
+                _query("format", _enum(CourseFormat.values()), "Only this format."),
+                _query("from", _date(), "Only courses with a session on or after this day."),
+                _query("to", _date(), "Only courses with a session on or before this day."),
+                _query(
+                    "age_months",
+                    _integer(minimum=0, maximum=MAX_AGE_MONTHS),
+                    "Only courses meant for a child of this age.",
+                ),
+                _param_ref("Page"),
+                _param_ref("PerPage"),
+            ],
+        ),
         "/api/v1/openapi.json": _api_path(
             "getOpenapiDocument",
             "This OpenAPI document",
@@ -451,6 +501,7 @@ def openapi_document() -> dict:
         "tags": [
             {"name": "register", "description": "The public register."},
             {"name": "places", "description": "Places free for booking."},
+            {"name": "courses", "description": "Parenting courses."},
             {"name": "monitoring", "description": "Health checks."},
             {"name": "meta", "description": "This description."},
         ],

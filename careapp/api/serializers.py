@@ -138,3 +138,23 @@ def opening(item) -> dict:
         "capacity": slot.inventory.capacity,
         "remaining": item.remaining,
     }
+
+
+def course(item, language: str, now) -> dict:
+    """A course in the courses API: its first and last session and the seats of the next."""
+    upcoming = [s for s in item.sessions if s.is_scheduled and s.ends_at > now]
+    following = upcoming[0] if upcoming else None
+    return {
+        "id": item.id,
+        "title": item.title,
+        "topic": str(item.topic),
+        "format": str(item.format),
+        "starts_at": following.starts_at.isoformat() if following else None,
+        "ends_at": upcoming[-1].ends_at.isoformat() if upcoming else None,
+        "township": township_ref(item.township, language) if item.township else None,
+        "seats": item.seats,
+        "remaining": following.inventory.remaining if following else 0,
+        "min_age_months": item.min_age_months,
+        "max_age_months": item.max_age_months,
+        "provider": item.provider.name_for(language),
+    }

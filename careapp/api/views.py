@@ -11,7 +11,7 @@ from careapp.api.openapi import openapi_document
 from careapp.errors import json_error
 from careapp.extensions import db
 from careapp.i18n import current_language
-from careapp.services import booking, registry, search
+from careapp.services import booking, courses, registry, search
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import parse_paging
 
@@ -87,6 +87,21 @@ def registry_events():
     page_number, per_page = _paging()
     page = registry.list_events(event_filter, page_number, per_page)
     return jsonify(serializers.page_body(page, serializers.registry_event, current_language()))
+
+
+@bp.get("/courses")
+def course_list():
+    """Upcoming parenting courses of verified providers."""
+    course_filter = courses.parse_course_filter(request.args)
+    page_number, per_page = _paging()
+    now = booking.local_now()
+    page = courses.list_courses(course_filter, now, page_number, per_page)
+    language = current_language()
+    return jsonify(
+        serializers.page_body(
+            page, lambda item, lang: serializers.course(item, lang, now), language
+        )
+    )
 
 
 @bp.get("/openapi.json")

@@ -26,6 +26,7 @@ from wtforms.validators import (
 from careapp.forms import choices
 from careapp.labels import AUTHORITY_LABELS, CARE_TYPE_LABELS, CLASS_KIND_LABELS, NATURE_LABELS
 from careapp.models import CLASS_STANDARDS, CareType, ClassKind
+from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS
 from careapp.models.provision import AGE_LIMIT_MONTHS, YOUNGEST_AGE_MONTHS
 from careapp.validators import USCC, ChinaPhone
 
@@ -209,6 +210,12 @@ class InstitutionForm(FlaskForm):
         render_kw={"autocapitalize": "characters", "spellcheck": "false"},
     )
     registered_on = _optional_date(_l("Registration date"))
+    cancel_cutoff_hours = IntegerField(
+        _l("Parents may cancel until this many hours before the start"),
+        validators=[Optional(), NumberRange(min=0, max=72)],
+        render_kw=NUMERIC,
+        default=DEFAULT_CANCEL_CUTOFF_HOURS,
+    )
 
     premises_owned = BooleanField(_l("The premises are our own"))
     lease_ends_on = _optional_date(_l("Lease ends on (if leased)"))

@@ -12,6 +12,7 @@ from careapp.i18n import current_language
 from careapp.institutions import bp
 from careapp.institutions.forms import CLASS_ROWS, ConfirmForm, InstitutionForm
 from careapp.models import Authority, CareType, Institution, Nature, Status
+from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS
 from careapp.services import filing
 from careapp.services.search import townships_with_counts
 
@@ -68,6 +69,8 @@ def _profile(form: InstitutionForm) -> filing.Profile:
     facts["authority"] = Authority(facts["authority"])
     for name in COUNTS:
         facts[name] = facts[name] or 0
+    if facts["cancel_cutoff_hours"] is None:
+        facts["cancel_cutoff_hours"] = DEFAULT_CANCEL_CUTOFF_HOURS
     for name in ("name_en", "address_en", "description_en", "food_licence_number"):
         facts[name] = (facts[name] or "").strip() or None
     facts["description"] = facts["description"] or ""

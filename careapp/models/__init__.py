@@ -14,6 +14,20 @@ from careapp.models.booking import (
     SlotStatus,
 )
 from careapp.models.capacity import Inventory, WaitlistEntry, WaitStatus
+from careapp.models.course import (
+    ACTIVE_REGISTRATION_STATUSES,
+    Course,
+    CourseFormat,
+    CourseRegistration,
+    CourseSession,
+    OrganisationType,
+    Provider,
+    ProviderStatus,
+    RegistrationStatus,
+    SessionStatus,
+    Topic,
+    publicly_listed_courses,
+)
 from careapp.models.filing import ChangeRequest, ChangeStatus, FilingAction, FilingDecision
 from careapp.models.institution import (
     Authority,
@@ -39,6 +53,18 @@ from careapp.models.region import Region, Township, TownshipKind
 from careapp.models.user import SELF_SERVICE_ROLES, Role, User
 
 __all__ = [
+    "ACTIVE_REGISTRATION_STATUSES",
+    "Course",
+    "CourseFormat",
+    "CourseRegistration",
+    "CourseSession",
+    "OrganisationType",
+    "Provider",
+    "ProviderStatus",
+    "RegistrationStatus",
+    "SessionStatus",
+    "Topic",
+    "publicly_listed_courses",
     "ACTIVE_BOOKING_STATUSES",
     "CONSENT_POLICY_VERSION",
     "Booking",

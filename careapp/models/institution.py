@@ -85,6 +85,8 @@ TRANSITIONS: dict[Transition, tuple[frozenset[Status], Status]] = {
     Transition.DEREGISTER: (frozenset({Status.FILED}), Status.DEREGISTERED),
 }
 
+#: Parents may cancel until this many hours before care starts, unless the institution says.
+DEFAULT_CANCEL_CUTOFF_HOURS = 2
 #: Share of staff holding a childcare certificate that the policies aim for.
 CERTIFIED_STAFF_TARGET = Decimal("0.8")
 #: Days CCTV recordings must be kept.
@@ -158,7 +160,7 @@ class Institution(db.Model):
     #: When the application last went to the regulator; the review clock starts here.
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     #: Parents may cancel a booking until this many hours before it starts.
-    cancel_cutoff_hours: Mapped[int] = mapped_column(default=2)
+    cancel_cutoff_hours: Mapped[int] = mapped_column(default=DEFAULT_CANCEL_CUTOFF_HOURS)
     #: The filing commitment letter (承诺书) was accepted by the applicant.
     commitment_accepted: Mapped[bool] = mapped_column(default=False)
 

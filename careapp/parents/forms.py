@@ -50,3 +50,17 @@ class OfferForm(FlaskForm):
     """Accept a held place; the one-time key makes a double tap harmless."""
 
     request_key = HiddenField()
+
+
+class CourseRegistrationForm(FlaskForm):
+    """How many seats the family takes; the one-time key makes a double tap harmless."""
+
+    seats = SelectField(_l("Seats"), coerce=int, default=1)
+    request_key = HiddenField()
+
+    def set_seat_choices(self, allow_second_seat: bool) -> None:
+        """One seat, or a second one for another carer where the provider allows it."""
+        pairs = [(1, _l("One seat"))]
+        if allow_second_seat:
+            pairs.append((2, _l("Two seats (a second carer comes too)")))
+        self.seats.choices = choices(pairs)

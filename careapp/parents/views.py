@@ -14,7 +14,7 @@ from careapp.institutions.forms import ConfirmForm
 from careapp.models import BookingStatus
 from careapp.parents import bp
 from careapp.parents.forms import BookingForm, ChildForm, OfferForm
-from careapp.services import booking, capacity
+from careapp.services import booking, capacity, courses
 
 
 @bp.get("/")
@@ -22,9 +22,12 @@ def home():
     """A parent's start page: children, upcoming bookings and open offers."""
     now = booking.local_now()
     upcoming = [b for b in booking.bookings_of(current_user) if b.is_active and b.slot.starts > now]
+    children = booking.children_of(current_user)
+    ages = [booking.age_at(child, now.date()) for child in children]
     return render_template(
         "parents/home.html",
-        children=booking.children_of(current_user),
+        children=children,
+        suggestions=courses.suggestions_for(ages, now),
         upcoming=upcoming[:5],
         offers=[e for e in booking.waitlist_of(current_user) if e.status == "offered"],
     )
@@ -214,6 +217,11 @@ def bookings():
         offered=[(e, booking.slot_of_entry(e)) for e in entries if e.status == "offered"],
         offer_form=OfferForm(request_key=booking.new_request_key()),
         form=ConfirmForm(),
+        registrations=courses.registrations_of(current_user),
+        course_entries=[
+            (entry, session, capacity.position(entry))
+            for entry, session in courses.waitlist_entries_of(current_user)
+        ],
     )
 
 

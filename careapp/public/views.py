@@ -4,11 +4,13 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from flask import Response, abort, current_app, render_template, request
+from flask_login import current_user
 
 from careapp.i18n import current_language
-from careapp.models import CareType, EventType, Nature, TownshipKind
+from careapp.models import CareType, CourseFormat, EventType, Nature, Role, Topic, TownshipKind
 from careapp.public import bp
 from careapp.services import booking, calendar, registry, search
+from careapp.services import courses as courses_service
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import parse_paging
 
@@ -130,3 +132,54 @@ def registry_page():
         event_types=list(EventType),
     )
     return body, 400 if errors else 200
+
+
+@bp.get("/courses")
+def courses():
+    """Parenting courses of verified providers, filtered by township, topic, format, dates, age."""
+    errors: dict[str, str] = {}
+    course_filter = _parse_or_default(
+        lambda: courses_service.parse_course_filter(request.args),
+        courses_service.CourseFilter(),
+        errors,
+    )
+    page_number, per_page = _paging(errors)
+    now = booking.local_now()
+    page = courses_service.list_courses(course_filter, now, page_number, per_page)
+    body = render_template(
+        "public/courses.html",
+        course_filter=course_filter,
+        errors=errors,
+        page=page,
+        now=now,
+        townships=_townships_by_kind(),
+        topics=list(Topic),
+        formats=list(CourseFormat),
+        children=_own_children(),
+    )
+    return body, 400 if errors else 200
+
+
+def _own_children() -> list[tuple]:
+    """The signed-in parent's children with their ages in months (to filter by), else none."""
+    if not (current_user.is_authenticated and current_user.role == Role.PARENT):
+        return []
+    today = date.today()
+    return [(child, booking.age_at(child, today)) for child in booking.children_of(current_user)]
+
+
+@bp.get("/courses/<id:course_id>")
+def course(course_id: int):
+    """A public course with its sessions and seats; the live link only for registered families."""
+    found = courses_service.public_course(course_id)
+    if found is None:
+        abort(404)
+    parent = current_user if current_user.is_authenticated else None
+    registered = courses_service.is_registered_for(parent, found)
+    return render_template(
+        "public/course.html",
+        course=found,
+        now=booking.local_now(),
+        show_link=found.format == CourseFormat.RECORDED or registered,
+        registered=registered,
+    )

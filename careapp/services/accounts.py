@@ -3,7 +3,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
 from flask_babel import force_locale
@@ -17,10 +17,27 @@ from careapp.models.user import new_session_token
 from careapp.services.errors import CareappError
 from careapp.services.mail import queue_email
 
-#: argon2id with the library's recommended parameters.
-password_hasher = PasswordHasher()
-#: Compared against when no account matches, so sign-in takes as long either way.
-_UNKNOWN_ACCOUNT_HASH = password_hasher.hash("no account has this password")
+#: argon2id with the library's recommended parameters (RFC 9106, low memory).
+_HASHERS = {
+    "RFC_9106_LOW_MEMORY": PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY),
+    # Only for the test suite, where hundreds of accounts are made.
+    "CHEAPEST": PasswordHasher.from_parameters(profiles.CHEAPEST),
+}
+_unknown_account_hashes: dict[str, str] = {}
+
+
+def _hasher() -> PasswordHasher:
+    return _HASHERS[current_app.config["PASSWORD_HASH_PROFILE"]]
+
+
+def _unknown_account_hash() -> str:
+    """Compared against when no account matches, so sign-in takes as long either way."""
+    profile = current_app.config["PASSWORD_HASH_PROFILE"]
+    if profile not in _unknown_account_hashes:
+        _unknown_account_hashes[profile] = _hasher().hash("no account has this password")
+    return _unknown_account_hashes[profile]
+
+
 RESET_SALT = "careapp-password-reset"
 
 
@@ -43,7 +60,7 @@ def find_user(email: str) -> User | None:
 
 
 def _hash(password: str) -> str:
-    return password_hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def register_user(
@@ -69,12 +86,12 @@ def authenticate(email: str, password: str) -> User | None:
     """The active account with this address and password, or None."""
     user = find_user(email)
     try:
-        password_hasher.verify(user.password_hash if user else _UNKNOWN_ACCOUNT_HASH, password)
+        _hasher().verify(user.password_hash if user else _unknown_account_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.is_active:
         return None
-    if password_hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = _hash(password)
     user.last_login_at = utcnow()
     return user
@@ -89,7 +106,7 @@ def set_password(user: User, new_password: str) -> None:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Change the password after checking the current one; raises WrongPassword."""
     try:
-        password_hasher.verify(user.password_hash, current_password)
+        _hasher().verify(user.password_hash, current_password)
     except (VerificationError, InvalidHashError) as error:
         raise WrongPassword() from error
     set_password(user, new_password)

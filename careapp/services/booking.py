@@ -41,7 +41,7 @@ from careapp.models import (
 from careapp.models.base import as_utc
 from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.models.provision import AGE_LIMIT_MONTHS
-from careapp.services import capacity
+from careapp.services import capacity, courses
 from careapp.services.errors import CareappError, InvalidParameters
 from careapp.services.mail import N_, queue_email
 from careapp.services.params import ParamReader
@@ -85,6 +85,13 @@ def local_now() -> datetime:
 def utc_now() -> datetime:
     """The current time, aware UTC."""
     return datetime.now(UTC)
+
+
+def local_to_utc(moment: datetime) -> datetime:
+    """A naive local time of the site as an aware UTC time (aware times pass through)."""
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    return moment.replace(tzinfo=SITE_TIME_ZONE).astimezone(UTC)
 
 
 def as_local(moment: datetime) -> datetime:
@@ -150,10 +157,23 @@ def _active_entries_for(subject: str) -> list[WaitlistEntry]:
 # --- slots ---------------------------------------------------------------------------------
 
 
-def _check_slot_fits(care_class: CareClass, care_type: CareType, places: int) -> None:
+def _check_slot_fits(
+    care_class: CareClass, care_type: CareType, places: int, hours: tuple | None = None
+) -> None:
+    """Raise BookingError unless the care type is offered, ``hours`` (start, end) lie within
+    its opening hours and ``places`` fit the class."""
     offer = care_class.institution.offer_for(care_type)
     if offer is None:
         raise BookingError(_l("Your institution does not offer this care type."))
+    if hours is not None and not (offer.opens_at <= hours[0] and hours[1] <= offer.closes_at):
+        raise BookingError(
+            _l(
+                "Slots of this care type must lie within its opening hours, %(opens)s to"
+                " %(closes)s.",
+                opens=offer.opens_at.strftime("%H:%M"),
+                closes=offer.closes_at.strftime("%H:%M"),
+            )
+        )
     if not 1 <= places <= care_class.capacity:
         raise BookingError(
             _l(
@@ -213,11 +233,11 @@ def add_slot(
     today: date,
 ) -> Slot:
     """One dated slot (or the start of standing places) of a class."""
-    _check_slot_fits(care_class, care_type, places)
-    if on_date < today:
-        raise BookingError(_l("The date has passed."))
     if ends_at <= starts_at:
         raise BookingError(_l("Closing time must be after opening time."))
+    _check_slot_fits(care_class, care_type, places, (starts_at, ends_at))
+    if on_date < today:
+        raise BookingError(_l("The date has passed."))
     if _is_closed(care_class.institution_id, on_date):
         raise BookingError(_l("Your institution is closed on that day."))
     if _slot_exists(care_class, care_type, on_date, starts_at):
@@ -229,7 +249,14 @@ def add_slot(
 
 def add_schedule(care_class: CareClass, **fields) -> Schedule:
     """A weekly pattern of slots for a class."""
-    _check_slot_fits(care_class, fields["care_type"], fields["capacity"])
+    if fields["ends_at"] <= fields["starts_at"]:
+        raise BookingError(_l("Closing time must be after opening time."))
+    _check_slot_fits(
+        care_class,
+        fields["care_type"],
+        fields["capacity"],
+        (fields["starts_at"], fields["ends_at"]),
+    )
     if CareType(fields["care_type"]) in STANDING_CARE_TYPES:
         raise BookingError(
             _l("Full-day and half-day places start on a date; add them as single slots.")
@@ -329,6 +356,8 @@ def cancel_slot(slot: Slot, reason: str, now: datetime) -> int:
 
 def close_day(institution: Institution, on_date: date, reason: str, now: datetime) -> int:
     """Mark a day closed and cancel its open slots; returns how many slots were cancelled."""
+    if on_date < as_local(now).date():
+        raise BookingError(_l("The date has passed."))
     if _is_closed(institution.id, on_date):
         raise BookingError(_l("This day is marked closed already."))
     db.session.add(ClosedDate(institution_id=institution.id, on_date=on_date, reason=reason))
@@ -523,9 +552,51 @@ def _create_booking(parent: User, child: Child, slot: Slot, request_key: str) ->
     return booking
 
 
+def _entry_of(child: Child, slot: Slot) -> WaitlistEntry | None:
+    """The child's active waitlist entry for the slot, if any."""
+    return db.session.scalar(
+        sa.select(WaitlistEntry).where(
+            WaitlistEntry.inventory_id == slot.inventory_id,
+            WaitlistEntry.subject == f"child:{child.id}",
+            WaitlistEntry.status.in_((WaitStatus.WAITING, WaitStatus.OFFERED)),
+        )
+    )
+
+
+def _take_or_use_offer(child: Child, slot: Slot, now: datetime) -> None:
+    """Take a free place, or the one held for this child; a child waiting stops waiting."""
+    entry = _entry_of(child, slot)
+    if entry is not None and capacity.offer_is_open(entry, local_to_utc(now)):
+        capacity.accept_offer(entry)
+        return
+    if not capacity.take_place(slot.inventory_id):
+        raise SlotFull()
+    if entry is not None:
+        capacity.leave(entry, local_to_utc(now), _hold(slot))
+
+
+def _booked_once(parent: User, child: Child, slot: Slot, request_key: str, take) -> Booking:
+    """Take the place and record the booking in one savepoint.
+
+    When a second tap of the same form commits first, the savepoint is undone (the place
+    given back) and the first tap's booking is returned.
+    """
+    try:
+        with db.session.begin_nested():
+            take()
+            return _create_booking(parent, child, slot, request_key)
+    except sa.exc.IntegrityError:
+        earlier = existing_booking(request_key)
+        if earlier is not None and earlier.parent_id == parent.id:
+            return earlier
+        raise BookingError(_l("Your child already has this place.")) from None
+
+
 def book(parent: User, child: Child, slot: Slot, request_key: str, now: datetime) -> Booking:
     """Take a place for ``child``: confirmed at once for hourly and temporary care,
-    an application for full-day and half-day care. Raises SlotFull or BookingError.
+    an application for full-day and half-day care. ``now`` is local time.
+
+    Raises SlotFull or BookingError. A repeated ``request_key`` returns the first booking.
     """
     earlier = existing_booking(request_key)
     if earlier is not None and earlier.parent_id == parent.id:
@@ -535,15 +606,17 @@ def book(parent: User, child: Child, slot: Slot, request_key: str, now: datetime
     if _already_booked(child, slot):
         raise BookingError(_l("Your child already has this place."))
     _check_eligible(child, slot, now)
-    if not capacity.take_place(slot.inventory_id):
-        raise SlotFull()
-    return _create_booking(parent, child, slot, request_key)
+    return _booked_once(
+        parent, child, slot, request_key, lambda: _take_or_use_offer(child, slot, now)
+    )
 
 
 def join_waitlist(parent: User, child: Child, slot: Slot, now: datetime) -> WaitlistEntry:
     """Queue ``child`` for a full slot; returns the entry (its position via capacity)."""
     if child.parent_id != parent.id:
         raise BookingError(_l("This child is not on your account."))
+    if _already_booked(child, slot):
+        raise BookingError(_l("Your child already has this place."))
     _check_eligible(child, slot, now)
     if slot.inventory.remaining > 0:
         raise BookingError(_l("A place is free: you can book it now."))
@@ -562,25 +635,31 @@ def slot_of_entry(entry: WaitlistEntry) -> Slot:
 
 
 def accept_offer(parent: User, entry: WaitlistEntry, request_key: str, now: datetime) -> Booking:
-    """Turn a held place into the child's booking."""
+    """Turn a held place into the child's booking (``now`` is local time)."""
     earlier = existing_booking(request_key)
     if earlier is not None and earlier.parent_id == parent.id:
         return earlier
     if entry.user_id != parent.id:
         raise BookingError(_l("This offer is not yours."))
-    if not capacity.offer_is_open(entry, utc_now()):
+    if not capacity.offer_is_open(entry, local_to_utc(now)):
         raise BookingError(_l("This offer has expired."))
     slot = slot_of_entry(entry)
     child = child_of_entry(entry)
-    capacity.accept_offer(entry)
-    return _create_booking(parent, child, slot, request_key)
+    if _already_booked(child, slot):
+        raise BookingError(_l("Your child already has this place."))
+    return _booked_once(parent, child, slot, request_key, lambda: capacity.accept_offer(entry))
 
 
 def leave_waitlist(parent: User, entry: WaitlistEntry) -> None:
-    """Leave the line or turn down an offer (the place passes on)."""
+    """Leave the line or turn down an offer, of a slot or a course (the place passes on)."""
     if entry.user_id != parent.id or not entry.is_active:
         raise BookingError(_l("You are not on this waiting list."))
     slot = slot_of_entry(entry)
+    if slot is None:
+        passed_to = capacity.leave(entry, utc_now(), courses.OFFER_HOLD)
+        if passed_to is not None:
+            courses.notify_offer(passed_to)
+        return
     passed_to = capacity.leave(entry, utc_now(), _hold(slot))
     if passed_to is not None:
         _notify_offer(passed_to, slot)
@@ -591,8 +670,10 @@ def _hold(slot: Slot) -> timedelta:
 
 
 def _free(booking: Booking, now: datetime) -> None:
-    """Give a booking's place back (to the next in line first)."""
-    passed_to = capacity.release_place(booking.slot.inventory_id, utc_now(), _hold(booking.slot))
+    """Give a booking's place back (to the next in line first); ``now`` is local time."""
+    passed_to = capacity.release_place(
+        booking.slot.inventory_id, local_to_utc(now), _hold(booking.slot)
+    )
     if passed_to is not None:
         _notify_offer(passed_to, booking.slot)
 
@@ -669,10 +750,18 @@ def mark_attendance(booking: Booking, present: bool, now: datetime) -> None:
 
 
 def expire_offers(now: datetime) -> int:
-    """Close unanswered offers and pass their places on; safe to run every minute."""
+    """Close unanswered offers of slots and course sessions and pass their places on.
+
+    Safe to run every minute: an offer is expired once.
+    """
     expired = capacity.expired_offers(now)
     for entry in expired:
         slot = slot_of_entry(entry)
+        if slot is None:
+            passed_to = capacity.expire(entry, now, courses.OFFER_HOLD)
+            if passed_to is not None:
+                courses.notify_offer(passed_to)
+            continue
         passed_to = capacity.expire(entry, now, _hold(slot))
         if passed_to is not None:
             _notify_offer(passed_to, slot)
@@ -761,9 +850,10 @@ def bookings_of(parent: User) -> list[Booking]:
 
 
 def waitlist_of(parent: User) -> list[WaitlistEntry]:
-    """A parent's active waitlist entries."""
+    """A parent's active waitlist entries for booking slots."""
     query = (
         sa.select(WaitlistEntry)
+        .join(Slot, Slot.inventory_id == WaitlistEntry.inventory_id)
         .where(
             WaitlistEntry.user_id == parent.id,
             WaitlistEntry.status.in_((WaitStatus.WAITING, WaitStatus.OFFERED)),

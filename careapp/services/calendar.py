@@ -9,7 +9,7 @@ from icalendar import Calendar, Event
 from careapp.labels import label
 from careapp.models import User
 from careapp.models.base import as_utc
-from careapp.services import booking
+from careapp.services import booking, courses
 from careapp.services.privacy import first_name
 
 PRODUCT_ID = "-//careapp//bookings//ZH"
@@ -36,8 +36,22 @@ def _event(item, language: str) -> Event:
     return event
 
 
+def _course_event(registration) -> Event:
+    session = registration.session
+    event = Event()
+    event.add("uid", f"course-registration-{registration.id}@careapp")
+    event.add("summary", session.course.title)
+    event.add("dtstart", session.starts_at.replace(tzinfo=booking.SITE_TIME_ZONE))
+    event.add("dtend", session.ends_at.replace(tzinfo=booking.SITE_TIME_ZONE))
+    event.add("dtstamp", as_utc(registration.created_at))
+    if session.course.address:
+        event.add("location", session.course.address)
+    event.add("status", "CONFIRMED")
+    return event
+
+
 def feed_for(parent: User, language: str) -> bytes:
-    """The parent's active bookings as an iCalendar document."""
+    """The parent's active bookings and course registrations as an iCalendar document."""
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
@@ -46,4 +60,7 @@ def feed_for(parent: User, language: str) -> bytes:
         for item in booking.bookings_of(parent):
             if item.is_active:
                 calendar.add_component(_event(item, language))
+        for registration in courses.registrations_of(parent):
+            if registration.is_active and registration.session.is_scheduled:
+                calendar.add_component(_course_event(registration))
     return calendar.to_ical()

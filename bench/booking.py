@@ -1,0 +1,488 @@
+"""Benchmark: 200 parents race for the 10 places of one slot, over HTTP, on PostgreSQL.
+
+Run from the repository root with ``.venv/bin/python bench/booking.py`` (``--keep`` keeps the
+database afterwards). It recreates the PostgreSQL database ``careapp_bench`` (``BENCH_ADMIN_URL``
+names another server), builds the schema with the migrations, starts gunicorn with 4 workers,
+fires 200 concurrent booking POSTs at a temporary-care slot with 10 places and prints a Markdown
+report. It exits non-zero unless exactly 10 bookings are confirmed, no request gets a 5xx and
+the database holds exactly 10 active bookings with ``taken == 10``.
+"""
+
+import argparse
+import http.client
+import math
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import time as clock
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import flask
+import flask_login
+import psycopg
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from flask_wtf.csrf import generate_csrf
+from psycopg import sql
+from sqlalchemy.engine import make_url
+from stdnum.cn import uscc
+
+from careapp import create_app
+from careapp.config import PROJECT_ROOT
+from careapp.extensions import db
+from careapp.models import (
+    ACTIVE_BOOKING_STATUSES,
+    Authority,
+    Booking,
+    CareClass,
+    CareOffer,
+    CareType,
+    ClassKind,
+    Institution,
+    Inventory,
+    Nature,
+    Region,
+    Role,
+    Slot,
+    Status,
+    Township,
+    TownshipKind,
+    User,
+)
+from careapp.services import booking
+from careapp.services.accounts import password_hasher
+
+#: The maintenance database used to create and drop the bench database.
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+DATABASE = "careapp_bench"
+#: Signs the session cookies made here and checked by gunicorn's workers; bench data only.
+SECRET_KEY = "careapp-bench-only-secret-not-for-production"
+#: Sent with every request: Flask-Login's strong session protection hashes it into the session.
+USER_AGENT = "careapp-bench/1"
+#: A civil-affairs Unified Social Credit Code without its check digit.
+USCC_BODY = "52350582000000001"
+WORKERS = 4
+PARENTS = 200
+PLACES = 10
+#: Seconds to wait for gunicorn to answer /healthz, and for one booking request.
+STARTUP_TIMEOUT = 30
+REQUEST_TIMEOUT = 60
+
+
+@dataclass(frozen=True)
+class Parent:
+    """A signed-in parent ready to post the booking form."""
+
+    cookie: str
+    csrf_token: str
+    child_id: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one booking request got back and how long it took."""
+
+    status: int
+    location: str
+    milliseconds: float
+
+
+def bench_url() -> str:
+    """The SQLAlchemy URL of the bench database, on the server of ADMIN_URL."""
+    admin = make_url(ADMIN_URL)
+    return admin.set(drivername="postgresql+psycopg", database=DATABASE).render_as_string(
+        hide_password=False
+    )
+
+
+def admin_conninfo() -> str:
+    """ADMIN_URL in the form psycopg connects with."""
+    return make_url(ADMIN_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def drop_database() -> None:
+    """Drop the bench database, closing any connection still open to it."""
+    with psycopg.connect(admin_conninfo(), autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
+        )
+
+
+def create_database() -> None:
+    """Drop and recreate the bench database."""
+    drop_database()
+    with psycopg.connect(admin_conninfo(), autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+
+
+def build_institution() -> Slot:
+    """A filed institution with an older-toddler class and one temporary slot tomorrow."""
+    region = Region(code="jinjiang", name="晋江市", name_en="Jinjiang")
+    township = Township(
+        code="qingyang",
+        name="青阳街道",
+        name_en="Qingyang Sub-district",
+        kind=TownshipKind.SUBDISTRICT,
+        region=region,
+        population=50_000,
+    )
+    today = booking.local_now().date()
+    institution = Institution(
+        name="晋江市压测托育中心",
+        township=township,
+        address="世纪大道 1 号",
+        phone="0595-85661234",
+        nature=Nature.INCLUSIVE,
+        authority=Authority.CIVIL_AFFAIRS,
+        uscc=USCC_BODY + uscc.calc_check_digit(USCC_BODY),
+        status=Status.FILED,
+        filing_number="JJ-TY-BENCH-0001",
+        filed_on=today - timedelta(days=365),
+    )
+    institution.offers.append(
+        CareOffer(
+            care_type=CareType.TEMPORARY,
+            opens_at=clock(8),
+            closes_at=clock(17, 30),
+            price_yuan=150,
+            min_age_months=12,
+            max_age_months=36,
+        )
+    )
+    care_class = CareClass(kind=ClassKind.OLDER_TODDLER, name="托大班", capacity=20, carers=3)
+    institution.classes.append(care_class)
+    db.session.add(institution)
+    db.session.flush()
+    return booking.add_slot(
+        care_class,
+        CareType.TEMPORARY,
+        today + timedelta(days=1),
+        clock(8, 30),
+        clock(17),
+        PLACES,
+        today,
+    )
+
+
+def build_parents(total: int) -> list[tuple[User, int]]:
+    """``total`` parent accounts with one two-year-old child each; returns (user, child id)."""
+    password_hash = password_hasher.hash("bench-password-42")
+    users = [
+        User(
+            email=f"parent{number:03d}@bench.invalid",
+            password_hash=password_hash,
+            role=Role.PARENT,
+            display_name=f"压测家长{number}",
+            language="zh_CN",
+        )
+        for number in range(total)
+    ]
+    db.session.add_all(users)
+    db.session.flush()
+    # About 26 months old tomorrow: inside the class's 24-36 and the offer's 12-36 months.
+    birth_date = booking.local_now().date() - timedelta(days=800)
+    return [
+        (
+            user,
+            booking.add_child(
+                user, name=f"王小{number}", birth_date=birth_date, notes="", consent=True
+            ).id,
+        )
+        for number, user in enumerate(users)
+    ]
+
+
+def sign_in(app: flask.Flask, accounts: list[tuple[int, int]]) -> list[Parent]:
+    """A session cookie and form token per (user id, child id), made in-process (no HTTP logins).
+
+    Each parent gets its own application context: Flask-WTF caches the form token in ``g``,
+    so a shared context would hand every session after the first the first one's token.
+    """
+    serializer = app.session_interface.get_signing_serializer(app)
+    parents = []
+    for user_id, child_id in accounts:
+        with (
+            app.app_context(),
+            app.test_request_context(
+                headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
+            ),
+        ):
+            flask_login.login_user(db.session.get(User, user_id))
+            token = generate_csrf()
+            parents.append(Parent(serializer.dumps(dict(flask.session)), token, child_id))
+    return parents
+
+
+def prepare(app: flask.Flask) -> tuple[int, list[Parent]]:
+    """Build the schema and data; returns the slot id and the signed-in parents."""
+    with app.app_context():
+        upgrade()
+        slot = build_institution()
+        users = build_parents(PARENTS)
+        db.session.commit()
+        slot_id = slot.id
+        accounts = [(user.id, child_id) for user, child_id in users]
+        db.session.remove()
+    return slot_id, sign_in(app, accounts)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(port: int, log_folder: Path) -> subprocess.Popen:
+    """gunicorn with WORKERS workers serving the app on the bench database."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=bench_url(),
+        SECRET_KEY=SECRET_KEY,
+        CAREAPP_ENV="development",
+    )
+    env.pop("REDIS_URL", None)
+    command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS)]
+    command += ["--bind", f"127.0.0.1:{port}", "careapp:create_app()"]
+    with (
+        (log_folder / "stdout.log").open("wb") as stdout,
+        (log_folder / "stderr.log").open("wb") as stderr,
+    ):
+        return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=stdout, stderr=stderr)
+
+
+def get(port: int, path: str) -> int:
+    """The status of a GET on the bench server."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", path, headers={"User-Agent": USER_AGENT})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def wait_until_healthy(server: subprocess.Popen, port: int) -> None:
+    """Return once /healthz answers 200; raise if gunicorn exits or never answers."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with status {server.returncode}")
+        try:
+            if get(port, "/healthz") == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not answer /healthz within {STARTUP_TIMEOUT} s")
+
+
+def warm_up(port: int) -> None:
+    """A few concurrent health checks, so workers have loaded the app and opened connections."""
+    threads = [
+        threading.Thread(target=get, args=(port, "/healthz"), daemon=True)
+        for _ in range(WORKERS * 4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(REQUEST_TIMEOUT)
+
+
+def post_booking(port: int, slot_id: int, parent: Parent) -> Outcome:
+    """POST the booking form as ``parent``, without following the redirect."""
+    body = urlencode(
+        {
+            "child_id": parent.child_id,
+            "request_key": booking.new_request_key(),
+            "csrf_token": parent.csrf_token,
+        }
+    )
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": f"session={parent.cookie}",
+        "User-Agent": USER_AGENT,
+    }
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    try:
+        connection.request("POST", f"/parents/book/{slot_id}", body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    elapsed = (time.perf_counter() - started) * 1000
+    return Outcome(response.status, response.getheader("Location") or "", elapsed)
+
+
+def fire(port: int, slot_id: int, parents: list[Parent]) -> tuple[list[Outcome | None], float]:
+    """Every parent books at once (one thread each); returns outcomes and wall seconds.
+
+    A request that raised (connection refused, timeout) leaves None in its place.
+    """
+    outcomes: list[Outcome | None] = [None] * len(parents)
+    errors: list[str] = []
+    barrier = threading.Barrier(len(parents) + 1)
+
+    def run(index: int, parent: Parent) -> None:
+        barrier.wait(timeout=REQUEST_TIMEOUT)
+        try:
+            outcomes[index] = post_booking(port, slot_id, parent)
+        except (OSError, http.client.HTTPException) as error:
+            errors.append(f"{type(error).__name__}: {error}")
+
+    threads = [
+        threading.Thread(target=run, args=(index, parent), daemon=True)
+        for index, parent in enumerate(parents)
+    ]
+    for thread in threads:
+        thread.start()
+    barrier.wait(timeout=REQUEST_TIMEOUT)
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join(REQUEST_TIMEOUT * 2)
+    wall = time.perf_counter() - started
+    for error in sorted(set(errors)):
+        print(f"request failed: {error}", file=sys.stderr)
+    return outcomes, wall
+
+
+def percentile(sorted_values: list[float], share: float) -> float:
+    """The nearest-rank percentile of already sorted values."""
+    return sorted_values[max(0, math.ceil(share * len(sorted_values)) - 1)]
+
+
+def check_database(app: flask.Flask, slot_id: int) -> tuple[int, int]:
+    """The slot's active bookings and its inventory's ``taken``, read from the database."""
+    with app.app_context():
+        active = db.session.scalar(
+            sa.select(sa.func.count(Booking.id)).where(
+                Booking.slot_id == slot_id, Booking.status.in_(ACTIVE_BOOKING_STATUSES)
+            )
+        )
+        taken = db.session.scalar(
+            sa.select(Inventory.taken)
+            .join(Slot, Slot.inventory_id == Inventory.id)
+            .where(Slot.id == slot_id)
+        )
+        db.session.remove()
+    return active, taken
+
+
+def is_confirmed(outcome: Outcome) -> bool:
+    """A booking made: the redirect to its detail page."""
+    return outcome.status == 302 and "/parents/bookings/" in outcome.location
+
+
+def report(outcomes: list[Outcome | None], wall: float, active: int, taken: int) -> bool:
+    """Print the Markdown report; returns whether every expectation holds."""
+    answered = [outcome for outcome in outcomes if outcome is not None]
+    confirmed = [o for o in answered if is_confirmed(o)]
+    full = [o for o in answered if o.status == 409]
+    server_errors = [o for o in answered if o.status >= 500]
+    others: dict[str, int] = {}
+    for outcome in answered:
+        if not is_confirmed(outcome) and outcome.status != 409 and outcome.status < 500:
+            key = f"{outcome.status} {outcome.location}".strip()
+            others[key] = others.get(key, 0) + 1
+    failed = len(outcomes) - len(answered)
+    timings = sorted(outcome.milliseconds for outcome in answered) or [0.0]
+    distinct_bookings = len({o.location for o in confirmed})
+    checks = {
+        f"confirmed == {PLACES}": len(confirmed) == PLACES,
+        f"distinct booking pages == {PLACES}": distinct_bookings == PLACES,
+        "server errors == 0": not server_errors,
+        "requests without an answer == 0": failed == 0,
+        f"active bookings in the database == {PLACES}": active == PLACES,
+        f"inventory taken == {PLACES}": taken == PLACES,
+    }
+    print(f"## Booking race: {len(outcomes)} parents, {PLACES} places, gunicorn x{WORKERS}")
+    print()
+    # Latency depends on the machine, so say what it was and how busy.
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"PostgreSQL, {os.cpu_count()} CPUs, load average {load} (1, 5, 15 min) at the end")
+    print()
+    print("| measure | value |")
+    print("|---|---|")
+    print(f"| requests | {len(outcomes)} |")
+    print(f"| confirmed (302 to /parents/bookings/…) | {len(confirmed)} |")
+    print(f"| full (409) | {len(full)} |")
+    print(f"| server errors (5xx) | {len(server_errors)} |")
+    other_text = ", ".join(f"{key}: {count}" for key, count in sorted(others.items()))
+    print(f"| other statuses | {other_text or 'none'} |")
+    print(f"| no answer (connection error, timeout) | {failed} |")
+    print(
+        f"| latency p50 / p95 / max ms | {percentile(timings, 0.5):.0f} / "
+        f"{percentile(timings, 0.95):.0f} / {timings[-1]:.0f} |"
+    )
+    print(f"| mean latency ms | {statistics.fmean(timings):.0f} |")
+    print(f"| wall time s (throughput req/s) | {wall:.2f} ({len(answered) / wall:.0f}) |")
+    print(f"| active bookings in the database | {active} |")
+    print(f"| inventory taken / capacity | {taken} / {PLACES} |")
+    print()
+    for name, passed in checks.items():
+        print(f"- [{'x' if passed else ' '}] {name}")
+    return all(checks.values())
+
+
+def print_server_log(log_folder: Path, lines: int = 80) -> None:
+    """The end of gunicorn's stderr, where the app logs tracebacks."""
+    text = (log_folder / "stderr.log").read_text(errors="replace").splitlines()
+    print(f"\n--- last {lines} lines of gunicorn stderr ---", file=sys.stderr)
+    print("\n".join(text[-lines:]), file=sys.stderr)
+
+
+def main() -> int:
+    """Prepare, race, report and clean up; returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    arguments = parser.parse_args()
+    log_folder = Path(tempfile.mkdtemp(prefix="careapp-bench-booking-"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": bench_url(), "SECRET_KEY": SECRET_KEY})
+    server = None
+    passed = False
+    try:
+        create_database()
+        slot_id, parents = prepare(app)
+        port = free_port()
+        server = start_gunicorn(port, log_folder)
+        wait_until_healthy(server, port)
+        warm_up(port)
+        outcomes, wall = fire(port, slot_id, parents)
+        active, taken = check_database(app, slot_id)
+        passed = report(outcomes, wall, active, taken)
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        if not passed:
+            print_server_log(log_folder)
+        if passed and not arguments.keep:
+            shutil.rmtree(log_folder)
+        else:
+            print(f"gunicorn logs in {log_folder}", file=sys.stderr)
+        with app.app_context():
+            db.engine.dispose()
+        if arguments.keep:
+            print(f"\nkept database {DATABASE}")
+        else:
+            drop_database()
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

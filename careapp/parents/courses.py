@@ -1,0 +1,123 @@
+"""Views of the parents blueprint for parenting courses: register, wait, cancel."""
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from careapp.database import run_in_transaction
+from careapp.institutions.forms import ConfirmForm
+from careapp.parents import bp
+from careapp.parents.forms import CourseRegistrationForm, OfferForm
+from careapp.services import booking, capacity, courses
+
+
+def _load_session(session_id: int):
+    session = courses.public_session(session_id)
+    if session is None:
+        abort(404)
+    return session
+
+
+def _render_session(session, form, status=200):
+    return (
+        render_template(
+            "parents/course_session.html",
+            session=session,
+            course=session.course,
+            form=form,
+            registration=courses.registration_of(current_user, session),
+            confirm_form=ConfirmForm(),
+            now=booking.local_now(),
+        ),
+        status,
+    )
+
+
+@bp.route("/courses/sessions/<id:session_id>", methods=["GET", "POST"])
+def course_session(session_id: int):
+    """Register the family for a course session (one seat, or two where allowed)."""
+    session = _load_session(session_id)
+    form = CourseRegistrationForm()
+    form.set_seat_choices(session.course.allow_second_seat)
+    if not form.request_key.data:
+        form.request_key.data = booking.new_request_key()
+    if not form.validate_on_submit():
+        return _render_session(session, form)
+    try:
+        run_in_transaction(
+            lambda: courses.register(
+                current_user, session, form.seats.data, form.request_key.data, booking.local_now()
+            )
+        )
+    except courses.CourseError as error:
+        flash(str(error.message), "error")
+        return _render_session(
+            session, form, 409 if isinstance(error, courses.SessionFull) else 400
+        )
+    except sa.exc.IntegrityError:
+        flash(_("Your family is registered for this session already."), "error")
+        return _render_session(session, form, 409)
+    flash(_("Your family is registered."), "success")
+    return redirect(url_for("parents.course_session", session_id=session.id))
+
+
+@bp.post("/courses/sessions/<id:session_id>/waitlist")
+def course_waitlist(session_id: int):
+    """Join the waiting list of a full session."""
+    session = _load_session(session_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        entry = run_in_transaction(
+            lambda: courses.join_waitlist(current_user, session, booking.local_now())
+        )
+    except courses.CourseError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(
+            _(
+                "You are number %(position)d on the waiting list.",
+                position=capacity.position(entry),
+            ),
+            "success",
+        )
+    return redirect(url_for("parents.course_session", session_id=session.id))
+
+
+@bp.post("/course-registrations/<id:registration_id>/cancel")
+def cancel_course_registration(registration_id: int):
+    """Give the family's seats back before the session starts."""
+    registration = courses.own_registration(current_user, registration_id)
+    if registration is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        run_in_transaction(
+            lambda: courses.cancel_registration(current_user, registration, booking.local_now())
+        )
+    except courses.CourseError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("Your registration is cancelled."), "success")
+    return redirect(url_for("parents.course_session", session_id=registration.session_id))
+
+
+@bp.post("/course-offers/<id:entry_id>/accept")
+def accept_course_offer(entry_id: int):
+    """Take the seat held for the family."""
+    entry = booking.own_entry(current_user, entry_id)
+    if entry is None or courses.session_of_entry(entry) is None:
+        abort(404)
+    form = OfferForm()
+    if not form.validate_on_submit():
+        abort(400)
+    key = form.request_key.data or booking.new_request_key()
+    try:
+        registration = run_in_transaction(lambda: courses.accept_offer(current_user, entry, key))
+    except courses.CourseError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("parents.bookings"))
+    flash(_("Your family is registered."), "success")
+    return redirect(url_for("parents.course_session", session_id=registration.session_id))

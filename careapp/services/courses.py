@@ -1,0 +1,529 @@
+"""Parenting courses: providers and their verification, courses, seats and attendance.
+
+Seats go through the same capacity engine as booking places (``careapp.services.capacity``).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from careapp.extensions import db
+from careapp.models import (
+    ACTIVE_REGISTRATION_STATUSES,
+    Course,
+    CourseFormat,
+    CourseRegistration,
+    CourseSession,
+    Inventory,
+    Provider,
+    ProviderStatus,
+    RegistrationStatus,
+    SessionStatus,
+    Topic,
+    Township,
+    User,
+    WaitlistEntry,
+    WaitStatus,
+    publicly_listed_courses,
+)
+from careapp.models.base import utcnow
+from careapp.services import capacity
+from careapp.services.errors import CareappError, InvalidParameters
+from careapp.services.mail import N_, queue_email
+from careapp.services.params import Page, ParamReader
+from careapp.services.search import known_township_codes
+
+#: How long a freed seat is held for the first family in line.
+OFFER_HOLD = timedelta(hours=24)
+#: Weekly series are at most this long.
+MAX_SERIES_WEEKS = 26
+
+
+class CourseError(CareappError):
+    """A course step that is not allowed; ``message`` says why, translated."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class SessionFull(CourseError):
+    """No seat is free; the family may join the waiting list."""
+
+    def __init__(self):
+        super().__init__(_l("This session is full. You can join the waiting list."))
+
+
+# --- providers -----------------------------------------------------------------------------
+
+
+def provider_of(user: User) -> Provider | None:
+    """The provider organisation of a provider account, if registered."""
+    return db.session.scalar(sa.select(Provider).where(Provider.user_id == user.id))
+
+
+def save_provider(user: User, **fields) -> Provider:
+    """Create or update the account's organisation; a change of name needs new verification."""
+    provider = provider_of(user)
+    if provider is None:
+        provider = Provider(user_id=user.id, status=ProviderStatus.PENDING, **fields)
+        db.session.add(provider)
+    else:
+        renamed = fields.get("name") != provider.name
+        for name, value in fields.items():
+            setattr(provider, name, value)
+        if renamed and provider.status == ProviderStatus.VERIFIED:
+            provider.status = ProviderStatus.PENDING
+    db.session.flush()
+    return provider
+
+
+def providers_by_status(status: ProviderStatus | None = None) -> list[Provider]:
+    """Providers for the regulator, pending first."""
+    query = (
+        sa.select(Provider)
+        .options(joinedload(Provider.user))
+        .order_by(Provider.status, Provider.created_at)
+    )
+    if status is not None:
+        query = query.where(Provider.status == status)
+    return list(db.session.scalars(query))
+
+
+def verify_provider(provider: Provider) -> None:
+    """Let the provider's courses be public."""
+    provider.status = ProviderStatus.VERIFIED
+    provider.status_reason = ""
+    provider.decided_at = utcnow()
+
+
+def suspend_provider(provider: Provider, reason: str) -> None:
+    """Unlist every course of the provider at once."""
+    if not reason.strip():
+        raise CourseError(_l("Please give the reason; the provider will read it."))
+    provider.status = ProviderStatus.SUSPENDED
+    provider.status_reason = reason.strip()
+    provider.decided_at = utcnow()
+
+
+# --- courses -------------------------------------------------------------------------------
+
+
+def session_times(first_start: datetime, minutes: int, weeks: int) -> list[tuple]:
+    """Start and end of a single session (``weeks`` = 1) or a weekly series."""
+    if not 1 <= weeks <= MAX_SERIES_WEEKS:
+        raise CourseError(
+            _l("A series has from 1 to %(count)d weekly sessions.", count=MAX_SERIES_WEEKS)
+        )
+    duration = timedelta(minutes=minutes)
+    return [
+        (first_start + timedelta(weeks=week), first_start + timedelta(weeks=week) + duration)
+        for week in range(weeks)
+    ]
+
+
+def create_course(provider: Provider, times: list[tuple], **fields) -> Course:
+    """A course with its sessions, each with ``seats`` places."""
+    course = Course(provider_id=provider.id, **fields)
+    for starts_at, ends_at in times:
+        course.sessions.append(
+            CourseSession(
+                starts_at=starts_at, ends_at=ends_at, inventory=Inventory(capacity=course.seats)
+            )
+        )
+    db.session.add(course)
+    db.session.flush()
+    return course
+
+
+def courses_of(provider: Provider) -> list[Course]:
+    """A provider's courses with their sessions, newest first."""
+    query = (
+        sa.select(Course)
+        .where(Course.provider_id == provider.id)
+        .options(selectinload(Course.sessions).joinedload(CourseSession.inventory))
+        .order_by(Course.created_at.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def own_course(provider: Provider, course_id: int) -> Course | None:
+    """The provider's course with this id, or None."""
+    return db.session.scalar(
+        sa.select(Course)
+        .where(Course.id == course_id, Course.provider_id == provider.id)
+        .options(selectinload(Course.sessions).joinedload(CourseSession.inventory))
+    )
+
+
+def _active_registrations(session: CourseSession) -> list[CourseRegistration]:
+    return list(
+        db.session.scalars(
+            sa.select(CourseRegistration)
+            .where(
+                CourseRegistration.session_id == session.id,
+                CourseRegistration.status.in_(ACTIVE_REGISTRATION_STATUSES),
+            )
+            .options(joinedload(CourseRegistration.parent))
+        )
+    )
+
+
+def cancel_session(session: CourseSession, reason: str) -> int:
+    """Cancel a session; registered families are told. Returns how many were registered."""
+    if not session.is_scheduled:
+        raise CourseError(_l("This session is cancelled already."))
+    session.status = SessionStatus.CANCELLED
+    registrations = _active_registrations(session)
+    for registration in registrations:
+        registration.status = RegistrationStatus.CANCELLED_BY_PROVIDER
+        _notify(
+            registration.parent,
+            session,
+            N_("A course session was cancelled"),
+            N_("The session of %(course)s on %(time)s is cancelled. The reason given: %(reason)s"),
+            reason=reason,
+        )
+    capacity.close(session.inventory_id)
+    return len(registrations)
+
+
+# --- public listing ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CourseFilter:
+    """What a parent asked for; every field is optional."""
+
+    township: str | None = None
+    topic: str | None = None
+    format: str | None = None
+    first: date | None = None
+    last: date | None = None
+    age_months: int | None = None
+
+
+def parse_course_filter(args) -> CourseFilter:
+    """A course filter from query parameters; raises InvalidParameters."""
+    reader = ParamReader(args)
+    township = reader.choice("township", known_township_codes(), _l("There is no such township."))
+    topic = reader.choice("topic", Topic.values(), _l("There is no such topic."))
+    course_format = reader.choice("format", CourseFormat.values(), _l("There is no such format."))
+    first = reader.iso_date("from")
+    last = reader.iso_date("to")
+    age = reader.integer("age_months", 0, 600)
+    if first and last and last < first:
+        reader.errors["to"] = _l("The end date must not be before the start date.")
+    if reader.errors:
+        raise InvalidParameters(reader.errors)
+    return CourseFilter(township, topic, course_format, first, last, age)
+
+
+def _matching(course_filter: CourseFilter, now: datetime) -> sa.Select:
+    upcoming = sa.select(CourseSession.course_id).where(
+        CourseSession.status == SessionStatus.SCHEDULED, CourseSession.ends_at > now
+    )
+    if course_filter.first:
+        upcoming = upcoming.where(
+            CourseSession.starts_at >= datetime.combine(course_filter.first, time.min)
+        )
+    if course_filter.last:
+        upcoming = upcoming.where(
+            CourseSession.starts_at
+            < datetime.combine(course_filter.last + timedelta(days=1), time.min)
+        )
+    query = publicly_listed_courses().where(Course.id.in_(upcoming))
+    if course_filter.township:
+        query = query.join(Township, Township.id == Course.township_id).where(
+            Township.code == course_filter.township
+        )
+    if course_filter.topic:
+        query = query.where(Course.topic == course_filter.topic)
+    if course_filter.format:
+        query = query.where(Course.format == course_filter.format)
+    if course_filter.age_months is not None:
+        query = query.where(
+            Course.min_age_months <= course_filter.age_months,
+            Course.max_age_months > course_filter.age_months,
+        )
+    return query
+
+
+def list_courses(course_filter: CourseFilter, now: datetime, page: int, per_page: int) -> Page:
+    """One page of public upcoming courses, soonest first, with sessions and seats loaded."""
+    matching = _matching(course_filter, now)
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(matching.with_only_columns(Course.id).subquery())
+    )
+    first_start = (
+        sa.select(sa.func.min(CourseSession.starts_at))
+        .where(
+            CourseSession.course_id == Course.id,
+            CourseSession.status == SessionStatus.SCHEDULED,
+            CourseSession.ends_at > now,
+        )
+        .scalar_subquery()
+    )
+    query = (
+        matching.options(
+            contains_eager(Course.provider),
+            joinedload(Course.township),
+            selectinload(Course.sessions).joinedload(CourseSession.inventory),
+        )
+        .order_by(first_start, Course.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return Page(list(db.session.scalars(query).unique()), total, page, per_page)
+
+
+def public_course(course_id: int) -> Course | None:
+    """A public course with its sessions and seats, or None."""
+    return db.session.scalar(
+        publicly_listed_courses()
+        .where(Course.id == course_id)
+        .options(
+            contains_eager(Course.provider),
+            joinedload(Course.township),
+            selectinload(Course.sessions).joinedload(CourseSession.inventory),
+        )
+    )
+
+
+def next_session(course: Course, now: datetime) -> CourseSession | None:
+    """The course's next scheduled session that has not ended."""
+    return next((s for s in course.sessions if s.is_scheduled and s.ends_at > now), None)
+
+
+def suggestions_for(ages: list[int], now: datetime, limit: int = 5) -> list[Course]:
+    """Upcoming public courses meant for a child of one of ``ages``."""
+    found: dict[int, Course] = {}
+    for age in ages:
+        for course in list_courses(CourseFilter(age_months=age), now, 1, limit).items:
+            found.setdefault(course.id, course)
+    return list(found.values())[:limit]
+
+
+# --- registration --------------------------------------------------------------------------
+
+
+def public_session(session_id: int) -> CourseSession | None:
+    """A session of a public course, or None."""
+    return db.session.scalar(
+        sa.select(CourseSession)
+        .join(CourseSession.course)
+        .join(Course.provider)
+        .where(
+            CourseSession.id == session_id,
+            Provider.status == ProviderStatus.VERIFIED,
+            Course.cancelled.is_(False),
+        )
+        .options(contains_eager(CourseSession.course), joinedload(CourseSession.inventory))
+    )
+
+
+def registration_of(parent: User, session: CourseSession) -> CourseRegistration | None:
+    """The family's active registration for a session, if any."""
+    return db.session.scalar(
+        sa.select(CourseRegistration).where(
+            CourseRegistration.session_id == session.id,
+            CourseRegistration.parent_id == parent.id,
+            CourseRegistration.status.in_(ACTIVE_REGISTRATION_STATUSES),
+        )
+    )
+
+
+def is_registered_for(parent: User | None, course: Course) -> bool:
+    """Whether the family holds a seat in any session of the course."""
+    if parent is None:
+        return False
+    session_ids = [session.id for session in course.sessions]
+    return (
+        db.session.scalar(
+            sa.select(CourseRegistration.id).where(
+                CourseRegistration.session_id.in_(session_ids),
+                CourseRegistration.parent_id == parent.id,
+                CourseRegistration.status.in_(ACTIVE_REGISTRATION_STATUSES),
+            )
+        )
+        is not None
+    )
+
+
+def _check_can_register(session: CourseSession, seats: int, now: datetime) -> None:
+    course = session.course
+    if not session.is_scheduled:
+        raise CourseError(_l("This session has been cancelled."))
+    if session.starts_at <= now:
+        raise CourseError(_l("This session has already started."))
+    if not course.registration_open(now):
+        raise CourseError(_l("Registration for this course is not open."))
+    if seats not in (1, 2) or (seats == 2 and not course.allow_second_seat):
+        raise CourseError(_l("This course has one seat per family."))
+
+
+def register(
+    parent: User, session: CourseSession, seats: int, request_key: str, now: datetime
+) -> CourseRegistration:
+    """Take one seat (or two, where allowed) for the family; raises SessionFull or CourseError."""
+    earlier = db.session.scalar(
+        sa.select(CourseRegistration).where(CourseRegistration.request_key == request_key)
+    )
+    if earlier is not None and earlier.parent_id == parent.id:
+        return earlier
+    _check_can_register(session, seats, now)
+    if registration_of(parent, session) is not None:
+        raise CourseError(_l("Your family is registered for this session already."))
+    for _seat in range(seats):
+        if not capacity.take_place(session.inventory_id):
+            raise SessionFull()
+    registration = CourseRegistration(
+        session=session, parent_id=parent.id, seats=seats, request_key=request_key
+    )
+    db.session.add(registration)
+    db.session.flush()
+    return registration
+
+
+def cancel_registration(parent: User, registration: CourseRegistration, now: datetime) -> None:
+    """Give the seats back before the session starts (offered to the next in line)."""
+    if registration.parent_id != parent.id or registration.status != RegistrationStatus.REGISTERED:
+        raise CourseError(_l("This registration cannot be cancelled."))
+    if registration.session.starts_at <= now:
+        raise CourseError(_l("The session has started."))
+    registration.status = RegistrationStatus.CANCELLED
+    db.session.flush()
+    for _seat in range(registration.seats):
+        passed_to = capacity.release_place(registration.session.inventory_id, utcnow(), OFFER_HOLD)
+        if passed_to is not None:
+            notify_offer(passed_to)
+
+
+def join_waitlist(parent: User, session: CourseSession, now: datetime) -> WaitlistEntry:
+    """Queue the family for a full session."""
+    _check_can_register(session, 1, now)
+    if session.inventory.remaining > 0:
+        raise CourseError(_l("A seat is free: you can register now."))
+    if registration_of(parent, session) is not None:
+        raise CourseError(_l("Your family is registered for this session already."))
+    return capacity.join_waitlist(session.inventory_id, parent.id, f"family:{parent.id}")
+
+
+def session_of_entry(entry: WaitlistEntry) -> CourseSession | None:
+    """The course session whose seats a waitlist entry waits for, if it is one."""
+    return db.session.scalar(
+        sa.select(CourseSession).where(CourseSession.inventory_id == entry.inventory_id)
+    )
+
+
+def accept_offer(parent: User, entry: WaitlistEntry, request_key: str) -> CourseRegistration:
+    """Turn a held seat into the family's registration."""
+    if entry.user_id != parent.id:
+        raise CourseError(_l("This offer is not yours."))
+    if not capacity.offer_is_open(entry, utcnow()):
+        raise CourseError(_l("This offer has expired."))
+    capacity.accept_offer(entry)
+    registration = CourseRegistration(
+        session=session_of_entry(entry), parent_id=parent.id, seats=1, request_key=request_key
+    )
+    db.session.add(registration)
+    db.session.flush()
+    return registration
+
+
+def registrations_of(parent: User) -> list[CourseRegistration]:
+    """A family's registrations with sessions and courses loaded, soonest first."""
+    query = (
+        sa.select(CourseRegistration)
+        .join(CourseRegistration.session)
+        .where(CourseRegistration.parent_id == parent.id)
+        .options(contains_eager(CourseRegistration.session).joinedload(CourseSession.course))
+        .order_by(CourseSession.starts_at)
+    )
+    return list(db.session.scalars(query).unique())
+
+
+def own_registration(parent: User, registration_id: int) -> CourseRegistration | None:
+    """The family's registration with this id, or None."""
+    return db.session.scalar(
+        sa.select(CourseRegistration).where(
+            CourseRegistration.id == registration_id, CourseRegistration.parent_id == parent.id
+        )
+    )
+
+
+# --- provider side -------------------------------------------------------------------------
+
+
+def session_registrations(session: CourseSession) -> list[CourseRegistration]:
+    """Every registration of a session with the families' accounts."""
+    return list(
+        db.session.scalars(
+            sa.select(CourseRegistration)
+            .where(CourseRegistration.session_id == session.id)
+            .options(joinedload(CourseRegistration.parent))
+            .order_by(CourseRegistration.created_at)
+        )
+    )
+
+
+def mark_attendance(registration: CourseRegistration, attended: bool) -> None:
+    """Record whether the family came."""
+    if registration.status not in ACTIVE_REGISTRATION_STATUSES:
+        raise CourseError(_l("Only registered families can be marked."))
+    registration.status = RegistrationStatus.ATTENDED if attended else RegistrationStatus.NO_SHOW
+
+
+def attendance_counts(registrations: list[CourseRegistration]) -> dict[str, int]:
+    """Registered, attended and no-show families of a list of registrations."""
+    active = [r for r in registrations if r.status in ACTIVE_REGISTRATION_STATUSES]
+    return {
+        "registered": len(active),
+        "attended": sum(r.status == RegistrationStatus.ATTENDED for r in active),
+        "no_show": sum(r.status == RegistrationStatus.NO_SHOW for r in active),
+    }
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+def _notify(parent: User, session: CourseSession, subject: str, body: str, **values) -> None:
+    with force_locale(parent.language):
+        values.update(
+            course=session.course.title, time=session.starts_at.strftime("%Y-%m-%d %H:%M")
+        )
+        queue_email(parent.email, _(subject), _(body, **values))
+
+
+def notify_offer(entry: WaitlistEntry) -> None:
+    """Tell a family that a seat is held for it."""
+    session = session_of_entry(entry)
+    parent = db.session.get(User, entry.user_id)
+    _notify(
+        parent,
+        session,
+        N_("A seat is free for you"),
+        N_(
+            "A seat in %(course)s on %(time)s is held for your family for 24 hours."
+            " Sign in and open My bookings to take it."
+        ),
+    )
+
+
+def waitlist_entries_of(parent: User) -> list[tuple[WaitlistEntry, CourseSession]]:
+    """The family's active course waitlist entries with their sessions."""
+    rows = db.session.execute(
+        sa.select(WaitlistEntry, CourseSession)
+        .join(CourseSession, CourseSession.inventory_id == WaitlistEntry.inventory_id)
+        .where(
+            WaitlistEntry.user_id == parent.id,
+            WaitlistEntry.status.in_((WaitStatus.WAITING, WaitStatus.OFFERED)),
+        )
+        .options(joinedload(CourseSession.course))
+    )
+    return [(entry, session) for entry, session in rows]
