@@ -108,12 +108,14 @@ def cancel_course_registration(registration_id: int):
 def accept_course_offer(entry_id: int):
     """Take the seat held for the family."""
     entry = booking.own_entry(current_user, entry_id)
-    if entry is None or courses.session_of_entry(entry) is None:
+    session = courses.session_of_entry(entry) if entry is not None else None
+    if session is None or courses.public_session(session.id) is None:
         abort(404)
     form = OfferForm()
     if not form.validate_on_submit():
         abort(400)
-    key = form.request_key.data or booking.new_request_key()
+    # One key per page and offer: a double tap accepts once, two offers stay two.
+    key = f"{form.request_key.data or booking.new_request_key()}:{entry.id}"
     try:
         registration = run_in_transaction(lambda: courses.accept_offer(current_user, entry, key))
     except courses.CourseError as error:

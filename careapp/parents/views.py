@@ -277,7 +277,8 @@ def accept_offer(entry_id: int):
     form = OfferForm()
     if not form.validate_on_submit():
         abort(400)
-    key = form.request_key.data or booking.new_request_key()
+    # One key per page and offer: a double tap accepts once, two offers stay two.
+    key = f"{form.request_key.data or booking.new_request_key()}:{entry.id}"
     try:
         made = run_in_transaction(
             lambda: booking.accept_offer(current_user, entry, key, booking.local_now())

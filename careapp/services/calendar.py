@@ -61,6 +61,8 @@ def feed_for(parent: User, language: str) -> bytes:
             if item.is_active:
                 calendar.add_component(_event(item, language))
         for registration in courses.registrations_of(parent):
-            if registration.is_active and registration.session.is_scheduled:
+            course = registration.session.course
+            public = course.provider.is_verified and not course.cancelled
+            if registration.is_active and registration.session.is_scheduled and public:
                 calendar.add_component(_course_event(registration))
     return calendar.to_ical()

@@ -367,13 +367,17 @@ def _check_can_register(session: CourseSession, seats: int, now: datetime) -> No
         raise CourseError(_l("This course has one seat per family."))
 
 
+def _registration_with_key(request_key: str) -> CourseRegistration | None:
+    return db.session.scalar(
+        sa.select(CourseRegistration).where(CourseRegistration.request_key == request_key)
+    )
+
+
 def register(
     parent: User, session: CourseSession, seats: int, request_key: str, now: datetime
 ) -> CourseRegistration:
     """Take one seat (or two, where allowed) for the family; raises SessionFull or CourseError."""
-    earlier = db.session.scalar(
-        sa.select(CourseRegistration).where(CourseRegistration.request_key == request_key)
-    )
+    earlier = _registration_with_key(request_key)
     if earlier is not None and earlier.parent_id == parent.id:
         return earlier
     _check_can_register(session, seats, now)
@@ -422,7 +426,10 @@ def session_of_entry(entry: WaitlistEntry) -> CourseSession | None:
 
 
 def accept_offer(parent: User, entry: WaitlistEntry, request_key: str) -> CourseRegistration:
-    """Turn a held seat into the family's registration."""
+    """Turn a held seat into the family's registration; a repeated key returns the first."""
+    earlier = _registration_with_key(request_key)
+    if earlier is not None and earlier.parent_id == parent.id:
+        return earlier
     if entry.user_id != parent.id:
         raise CourseError(_l("This offer is not yours."))
     if not capacity.offer_is_open(entry, utcnow()):
