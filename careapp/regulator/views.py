@@ -160,7 +160,8 @@ def deregister(institution_id: int):
     if form.validate_on_submit():
         filing.deregister(institution, current_user, form.reason.data, form.effective_on.data)
         return _decided(_("The institution was deregistered and is no longer listed."), institution)
-    return render_template("regulator/deregister.html", institution=institution, form=form)
+    status = 400 if form.errors else 200
+    return render_template("regulator/deregister.html", institution=institution, form=form), status
 
 
 def _load_change(change_id: int) -> ChangeRequest:

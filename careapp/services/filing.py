@@ -111,6 +111,14 @@ def working_days_between(start: date, end: date) -> int:
     return days
 
 
+def add_years(day: date, years: int) -> date:
+    """The same calendar day ``years`` later; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 # --- institution side ---------------------------------------------------------------------
 
 
@@ -172,7 +180,7 @@ def submission_problems(institution: Institution, today: date) -> list[str]:
             )
         )
     if not institution.premises_owned:
-        lease_needed = today.replace(year=today.year + LEASE_YEARS_REQUIRED)
+        lease_needed = add_years(today, LEASE_YEARS_REQUIRED)
         if institution.lease_ends_on is None or institution.lease_ends_on < lease_needed:
             problems.append(
                 _(
@@ -220,10 +228,19 @@ def _notify_owner(institution: Institution, subject: str, body: str, **values) -
         queue_email(owner.email, _(subject, **values), _(body, **values))
 
 
+#: Why an application in this status cannot be submitted.
+SUBMIT_REFUSALS = {
+    Status.REJECTED: _l("A rejected application cannot be submitted again. Start a new one."),
+    Status.DEREGISTERED: _l("A deregistered institution cannot be submitted again."),
+    Status.FILED: _l("This institution is filed already."),
+    None: _l("This application has been submitted already."),
+}
+
+
 def submit(institution: Institution, actor: User, today: date) -> None:
     """Send a complete draft or returned application to the regulator."""
     if not institution.can_transition(Transition.SUBMIT):
-        raise FilingError(_l("This application has been submitted already."))
+        raise FilingError(SUBMIT_REFUSALS.get(Status(institution.status), SUBMIT_REFUSALS[None]))
     problems = submission_problems(institution, today)
     if problems:
         raise ApplicationIncomplete(problems)
@@ -340,6 +357,12 @@ def deregister(institution: Institution, actor: User, reason: str, on: date) -> 
     _require(institution, Transition.DEREGISTER)
     reason = _require_reason(reason)
     institution.transition(Transition.DEREGISTER)
+    change = pending_change(institution)
+    if change is not None:
+        change.status = ChangeStatus.REJECTED
+        change.reason = reason
+        change.decided_by_id = actor.id
+        change.decided_at = utcnow()
     institution.events.append(
         FilingEvent(
             event_type=EventType.DEREGISTERED,
@@ -454,6 +477,8 @@ def approve_change(change: ChangeRequest, actor: User, today: date) -> None:
     if not change.is_pending:
         raise FilingError(_l("This change has been decided already."))
     institution = change.institution
+    if institution.status != Status.FILED:
+        raise FilingError(_l("Only a filed institution's change can be approved."))
     facts = dict(change.proposed)
     classes = facts.pop("classes", None)
     for name, value in facts.items():
