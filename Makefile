@@ -6,7 +6,7 @@ PORT ?= 5000
 WORKERS ?= 2
 FLASK := $(BIN)/flask --app careapp
 
-.PHONY: serve test translations lint bench clean
+.PHONY: serve test translations lint bench bench-booking clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test translations
 	$(BIN)/python bench/search.py
+
+# Needs the local PostgreSQL (see README): 200 concurrent HTTP bookings under gunicorn.
+bench-booking: $(VENV)/.installed-test translations
+	$(BIN)/python bench/booking.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* artifacts .pytest_cache

@@ -10,7 +10,8 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import date, time as clock
+from datetime import date
+from datetime import time as clock
 
 import sqlalchemy as sa
 
@@ -33,11 +34,15 @@ INSTITUTIONS = 2000
 ROUNDS = 200
 REQUESTS = {
     "search page, no filter": "/",
-    "search page, township + care type + age": "/?township=chendai&care_type=full_day&age_months=20",
+    "search page, township + care type + age": (
+        "/?township=chendai&care_type=full_day&age_months=20"
+    ),
     "search page, text": "/?q=%E6%B1%A0%E5%BA%97",
     "search page, page 10": "/?page=10",
     "API list, no filter": "/api/v1/institutions",
-    "API list, township + care type + age": "/api/v1/institutions?township=anhai&care_type=hourly&age_months=14",
+    "API list, township + care type + age": (
+        "/api/v1/institutions?township=anhai&care_type=hourly&age_months=14"
+    ),
     "API list, 100 per page": "/api/v1/institutions?per_page=100",
 }
 
@@ -113,7 +118,8 @@ def main() -> None:
         load_institutions(INSTITUTIONS)
         engine = db.engine
     client = app.test_client()
-    print(f"{INSTITUTIONS} filed institutions, {ROUNDS} requests each, {engine.url.get_backend_name()}")
+    backend = engine.url.get_backend_name()
+    print(f"{INSTITUTIONS} filed institutions, {ROUNDS} requests each, {backend}")
     print("| request | p50 ms | p95 ms | SQL statements |")
     print("|---|---|---|---|")
     for name, path in REQUESTS.items():

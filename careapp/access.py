@@ -41,6 +41,13 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def or_404(found):
+    """``found``, or a 404 answer when it is None (not there, or not the user's)."""
+    if found is None:
+        abort(404)
+    return found
+
+
 def home_for(user) -> str:
     """The URL of ``user``'s own start page."""
     return url_for(ROLE_HOMES[Role(user.role)])

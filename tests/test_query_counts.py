@@ -17,8 +17,14 @@ def _queries_for(client, count_queries, path: str) -> int:
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/api/v1/institutions", "/?care_type=hourly&age_months=14", "/registry",
-     "/api/v1/registry/events", "/api/v1/townships"],
+    [
+        "/",
+        "/api/v1/institutions",
+        "/?care_type=hourly&age_months=14",
+        "/registry",
+        "/api/v1/registry/events",
+        "/api/v1/townships",
+    ],
 )
 def test_query_count_does_not_grow_with_the_number_of_results(
     client, institution, count_queries, path

@@ -8,6 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from careapp.access import or_404
 from careapp.database import run_in_transaction
 from careapp.extensions import db
 from careapp.institutions.forms import ConfirmForm
@@ -58,10 +59,7 @@ def new_child():
 
 
 def _load_child(child_id: int):
-    child = booking.own_child(current_user, child_id)
-    if child is None:
-        abort(404)
-    return child
+    return or_404(booking.own_child(current_user, child_id))
 
 
 @bp.get("/children/<id:child_id>/export")
@@ -112,10 +110,7 @@ def delete_child(child_id: int):
 
 
 def _load_slot(slot_id: int):
-    slot = booking.bookable_slot(slot_id)
-    if slot is None:
-        abort(404)
-    return slot
+    return or_404(booking.bookable_slot(slot_id))
 
 
 def _render_book(slot, form, status=200, full=False):
@@ -226,10 +221,7 @@ def bookings():
 
 
 def _load_booking(booking_id: int):
-    found = booking.own_booking(current_user, booking_id)
-    if found is None:
-        abort(404)
-    return found
+    return or_404(booking.own_booking(current_user, booking_id))
 
 
 @bp.get("/bookings/<id:booking_id>")
@@ -264,10 +256,7 @@ def cancel_booking(booking_id: int):
 
 
 def _load_entry(entry_id: int):
-    entry = booking.own_entry(current_user, entry_id)
-    if entry is None:
-        abort(404)
-    return entry
+    return or_404(booking.own_entry(current_user, entry_id))
 
 
 @bp.post("/waitlist/<id:entry_id>/accept")

@@ -6,9 +6,8 @@ Create Date: 2026-11-23 06:15:24.730477
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0004"

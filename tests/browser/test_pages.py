@@ -57,8 +57,16 @@ def test_page_weighs_at_most_60_kb_and_asks_no_other_host(live_server, phone, na
 @pytest.mark.parametrize("language", ["zh_CN", "en"])
 @pytest.mark.parametrize(
     "name",
-    ["search", "search-results", "search-empty", "institution", "registry", "login", "register",
-     "not-found"],
+    [
+        "search",
+        "search-results",
+        "search-empty",
+        "institution",
+        "registry",
+        "login",
+        "register",
+        "not-found",
+    ],
 )
 def test_page_never_scrolls_sideways_and_axe_finds_nothing_serious(
     live_server, phone, artifacts, name, language
