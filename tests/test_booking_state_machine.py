@@ -39,7 +39,7 @@ from careapp.models import (
     WaitStatus,
 )
 from careapp.services import booking
-from careapp.services.booking import OFFER_HOLD, BookingError, SlotFull, utc_now
+from careapp.services.booking import OFFER_HOLD, BookingError, SlotFull, local_to_utc
 
 #: The local time at which parents book and cancel: days before every slot, so in time.
 NOW = datetime(2030, 3, 1, 8, 0)
@@ -133,7 +133,8 @@ class BookingMachine(RuleBasedStateMachine):
             self.inventory_id = slot.inventory_id
             self.child_ids = [kid.id for kid in kids]
         # The expiry job's clock: aware UTC, starting now and only moving forward.
-        self.clock = utc_now()
+        # Holds start at the local time the services are given, so the clock starts there.
+        self.clock = local_to_utc(NOW)
         #: The places as last read; every step through ``run`` forgets them.
         self.snapshot = None
 
@@ -184,9 +185,11 @@ class BookingMachine(RuleBasedStateMachine):
 
     @rule(child=children)
     def book(self, child: int) -> None:
-        """Book: refused when the child has the place already, SlotFull when none is free."""
+        """Book: refused when the child has the place already, SlotFull when none is free;
+        a child holding an offer books the place held for it."""
         before = self.places()
         child_id = self.child_ids[child]
+        holds_offer = before.waiting.get(child_id, (None, None))[1] == WaitStatus.OFFERED
         parent_id, key = self.parent_of(child_id), f"machine-{next(self.request_keys)}"
         try:
             self.run(
@@ -203,10 +206,11 @@ class BookingMachine(RuleBasedStateMachine):
         except SlotFull:
             assert before.full
             assert child_id not in before.booked
+            assert not holds_offer
         except BookingError:
             assert child_id in before.booked
         else:
-            assert not before.full
+            assert holds_offer or not before.full
             assert child_id not in before.booked
 
     @precondition(lambda self: self.places().booked)
