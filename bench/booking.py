@@ -30,6 +30,7 @@ import flask
 import flask_login
 import psycopg
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from flask_migrate import upgrade
 from flask_wtf.csrf import generate_csrf
 from psycopg import sql
@@ -59,7 +60,6 @@ from careapp.models import (
     User,
 )
 from careapp.services import booking
-from careapp.services.accounts import password_hasher
 
 #: The maintenance database used to create and drop the bench database.
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -175,7 +175,8 @@ def build_institution() -> Slot:
 
 def build_parents(total: int) -> list[tuple[User, int]]:
     """``total`` parent accounts with one two-year-old child each; returns (user, child id)."""
-    password_hash = password_hasher.hash("bench-password-42")
+    # Nobody signs in with it (sessions are made directly); any argon2id hash will do.
+    password_hash = PasswordHasher().hash("bench-password-42")
     users = [
         User(
             email=f"parent{number:03d}@bench.invalid",
