@@ -15,6 +15,7 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.update(load_config(config))
+    app.json.ensure_ascii = False  # UTF-8 JSON, as the contract says
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

@@ -60,7 +60,6 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",
         "WTF_CSRF_TIME_LIMIT": 3600 * 8,
-        "JSON_AS_ASCII": False,
     }
     config.update(overrides or {})
     return config

@@ -11,8 +11,12 @@ from werkzeug.serving import make_server
 
 from careapp import create_app
 from careapp.demo import seed_demo
-from careapp.demo.accounts import seed_accounts
+from careapp.demo.accounts import DEMO_ACCOUNTS, seed_accounts
+from careapp.demo.courses import seed_courses
+from careapp.demo.places import seed_places
 from careapp.extensions import db
+from careapp.models import Role
+from careapp.services.accounts import find_user
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 PHONE = {"width": 390, "height": 844}
@@ -53,6 +57,8 @@ def live_server(tmp_path_factory):
         db.create_all()
         seed_demo("jinjiang", date.today())
         seed_accounts(date.today())
+        seed_places(date.today(), find_user(DEMO_ACCOUNTS[Role.PARENT][0]))
+        seed_courses(date.today())
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
