@@ -139,7 +139,7 @@ def delete_child(child: Child, now: datetime) -> None:
         if booking.is_active:
             _free(booking, now)
     for entry in _active_entries_for(f"child:{child.id}"):
-        capacity.leave(entry, utc_now(), OFFER_HOLD[CareType.TEMPORARY])
+        _leave_slot_line(entry, slot_of_entry(entry), local_to_utc(now))
     db.session.delete(child)
 
 
@@ -660,7 +660,12 @@ def leave_waitlist(parent: User, entry: WaitlistEntry) -> None:
         if passed_to is not None:
             courses.notify_offer(passed_to)
         return
-    passed_to = capacity.leave(entry, utc_now(), _hold(slot))
+    _leave_slot_line(entry, slot, utc_now())
+
+
+def _leave_slot_line(entry: WaitlistEntry, slot: Slot, moment: datetime) -> None:
+    """Leave a slot's line; a held place passes on with the slot's hold, and its taker is told."""
+    passed_to = capacity.leave(entry, moment, _hold(slot))
     if passed_to is not None:
         _notify_offer(passed_to, slot)
 

@@ -295,11 +295,6 @@ def public_course(course_id: int) -> Course | None:
     )
 
 
-def next_session(course: Course, now: datetime) -> CourseSession | None:
-    """The course's next scheduled session that has not ended."""
-    return next((s for s in course.sessions if s.is_scheduled and s.ends_at > now), None)
-
-
 def suggestions_for(ages: list[int], now: datetime, limit: int = 5) -> list[Course]:
     """Upcoming public courses meant for a child of one of ``ages``."""
     found: dict[int, Course] = {}
