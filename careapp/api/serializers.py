@@ -2,6 +2,7 @@
 
 from careapp.models import CareClass, CareOffer, FilingEvent, Institution, Township
 from careapp.services.params import Page
+from careapp.services.statistics import TownshipFigures
 
 
 def page_body(page: Page, serialize, language: str) -> dict:
@@ -157,4 +158,21 @@ def course(item, language: str, now) -> dict:
         "min_age_months": item.min_age_months,
         "max_age_months": item.max_age_months,
         "provider": item.provider.name_for(language),
+    }
+
+
+def _number(value) -> float | None:
+    """A decimal figure as a JSON number (``None`` stays null)."""
+    return None if value is None else float(value)
+
+
+def township_statistics(row: TownshipFigures, language: str) -> dict:
+    """A township's filed institutions and places against its target (aggregates only)."""
+    return {
+        **township_ref(row.township, language),
+        "filed_institutions": row.filed_institutions,
+        "places": row.places,
+        "population": row.population,
+        "places_per_1000": _number(row.places_per_1000),
+        "target_places_per_1000": _number(row.target_places_per_1000),
     }

@@ -11,9 +11,9 @@ from careapp.api.openapi import openapi_document
 from careapp.errors import json_error
 from careapp.extensions import db
 from careapp.i18n import current_language
-from careapp.services import booking, courses, registry, search
+from careapp.services import booking, courses, registry, search, statistics
 from careapp.services.errors import InvalidParameters
-from careapp.services.params import parse_paging
+from careapp.services.params import Page, parse_paging
 
 
 @bp.errorhandler(InvalidParameters)
@@ -102,6 +102,20 @@ def course_list():
             page, lambda item, lang: serializers.course(item, lang, now), language
         )
     )
+
+
+@bp.get("/statistics/townships")
+def township_statistics():
+    """Filed institutions and places per township against the places target."""
+    code = request.args.get("region")
+    region = statistics.find_region(code) if code else None
+    if code and region is None:
+        raise InvalidParameters({"region": _("There is no region with this code.")})
+    page_number, per_page = _paging()
+    rows = statistics.township_figures(region)
+    start = (page_number - 1) * per_page
+    page = Page(rows[start : start + per_page], len(rows), page_number, per_page)
+    return jsonify(serializers.page_body(page, serializers.township_statistics, current_language()))
 
 
 @bp.get("/openapi.json")

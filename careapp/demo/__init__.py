@@ -64,6 +64,7 @@ def _seed_townships(region: Region, data: RegionData, counts: Counter[str]) -> d
             kind=township.kind,
             population=township.population,
             population_as_of=CENSUS_DAY,
+            min_institutions=township.min_institutions,
             position=position,
         )
         db.session.add(new)

@@ -27,6 +27,8 @@ class TownshipData:
     longitude: float
     #: Overrides the kind's suffixes, e.g. 乡 / Township.
     suffix: tuple[str, str] | None = None
+    #: Filed institutions the region wants in the township at least (Yong'an sets these).
+    min_institutions: int = 1
 
     @property
     def short_name_en(self) -> str:
@@ -148,10 +150,10 @@ YONGAN = RegionData(
         ("安砂水电", "Ansha Hydropower"),
     ),
     townships=(
-        TownshipData("yandong", "燕东", SUB, 56_400, 25.9650, 117.3790),
-        TownshipData("yanxi", "燕西", SUB, 52_100, 25.9730, 117.3480),
-        TownshipData("yannan", "燕南", SUB, 66_300, 25.9380, 117.3700),
-        TownshipData("yanbei", "燕北", SUB, 44_200, 25.9950, 117.3660),
+        TownshipData("yandong", "燕东", SUB, 56_400, 25.9650, 117.3790, min_institutions=2),
+        TownshipData("yanxi", "燕西", SUB, 52_100, 25.9730, 117.3480, min_institutions=2),
+        TownshipData("yannan", "燕南", SUB, 66_300, 25.9380, 117.3700, min_institutions=4),
+        TownshipData("yanbei", "燕北", SUB, 44_200, 25.9950, 117.3660, min_institutions=2),
         TownshipData("xiyang", "西洋", TOWN, 14_300, 25.8740, 117.2540),
         TownshipData("gongchuan", "贡川", TOWN, 16_100, 26.0730, 117.4280),
         TownshipData("ansha", "安砂", TOWN, 16_800, 26.0900, 117.1540),

@@ -1,7 +1,5 @@
 """Views of the institution staff blueprint for places: slots, schedules, roster, applications."""
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from itertools import groupby
@@ -13,9 +11,12 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from flask_login import current_user
 
+from careapp.csv_export import csv_response
 from careapp.database import run_in_transaction
 from careapp.errors import ERROR_TITLES
+from careapp.extensions import db
 from careapp.institutions import bp
 from careapp.institutions.places_forms import (
     AttendanceForm,
@@ -30,7 +31,7 @@ from careapp.institutions.views import _load_own
 from careapp.labels import label
 from careapp.models import Booking, BookingStatus, CareClass, CareType, Institution, Slot, Status
 from careapp.models.booking import STANDING_CARE_TYPES
-from careapp.services import booking
+from careapp.services import audit, booking
 from careapp.services.booking import BookingError
 from careapp.services.privacy import mask_name
 
@@ -464,21 +465,20 @@ def booking_detail(institution_id: int, booking_id: int):
     """One booking in full: the only page that shows the child's full name and notes."""
     institution = _load_filed(institution_id)
     found = _load_booking(institution, booking_id)
-    return render_template(
+    page = render_template(
         "institutions/places/booking.html",
         institution=institution,
         booking=found,
         age=booking.age_at(found.child, found.slot.on_date),
     )
+    # The view is logged in a writing transaction of its own; no log, no page.
+    viewer, found_id = current_user.id, found.id
+    db.session.rollback()
+    run_in_transaction(lambda: audit.record_child_view(viewer, db.session.get(Booking, found_id)))
+    return page
 
 
 # --- export --------------------------------------------------------------------------------
-
-
-def _csv_cell(value) -> str:
-    """A value as text a spreadsheet will not run as a formula."""
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.get("/<id:institution_id>/bookings.csv")
@@ -497,40 +497,30 @@ def bookings_csv(institution_id: int):
             )
         )
     found = booking.institution_bookings(institution, first, last)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            _("Booking"),
-            _("Date"),
-            _("Start"),
-            _("End"),
-            _("Care type"),
-            _("Class"),
-            _("Child"),
-            _("Age in months"),
-            _("Status"),
-        ]
+    header = (
+        _("Booking"),
+        _("Date"),
+        _("Start"),
+        _("End"),
+        _("Care type"),
+        _("Class"),
+        _("Child"),
+        _("Age in months"),
+        _("Status"),
     )
-    for row in found:
-        slot = row.slot
-        writer.writerow(
-            _csv_cell(value)
-            for value in (
-                row.id,
-                slot.on_date.isoformat(),
-                slot.starts_at.strftime("%H:%M"),
-                slot.ends_at.strftime("%H:%M"),
-                label("care_type", slot.care_type),
-                slot.care_class.name,
-                mask_name(row.child.name),
-                booking.age_at(row.child, slot.on_date),
-                label("booking_status", row.status),
-            )
+    rows = (
+        (
+            row.id,
+            row.slot.on_date.isoformat(),
+            row.slot.starts_at.strftime("%H:%M"),
+            row.slot.ends_at.strftime("%H:%M"),
+            label("care_type", row.slot.care_type),
+            row.slot.care_class.name,
+            mask_name(row.child.name),
+            booking.age_at(row.child, row.slot.on_date),
+            label("booking_status", row.status),
         )
-    filename = f"bookings-{institution.id}-{first.isoformat()}-{last.isoformat()}.csv"
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
+        for row in found
     )
+    filename = f"bookings-{institution.id}-{first.isoformat()}-{last.isoformat()}.csv"
+    return csv_response(filename, header, rows)

@@ -1,5 +1,6 @@
 """The data model: one module per aggregate."""
 
+from careapp.models.audit import ChildRecordView
 from careapp.models.booking import (
     ACTIVE_BOOKING_STATUSES,
     CONSENT_POLICY_VERSION,
@@ -53,6 +54,7 @@ from careapp.models.region import Region, Township, TownshipKind
 from careapp.models.user import SELF_SERVICE_ROLES, Role, User
 
 __all__ = [
+    "ChildRecordView",
     "ACTIVE_REGISTRATION_STATUSES",
     "Course",
     "CourseFormat",

@@ -27,7 +27,10 @@ class FilingDecision(db.Model):
     """Who did what to which institution, when and why. Never updated, never deleted."""
 
     __tablename__ = "filing_decisions"
-    __table_args__ = (one_of("action", FilingAction, "action_valid"),)
+    __table_args__ = (
+        one_of("action", FilingAction, "action_valid"),
+        sa.Index("ix_filing_decisions_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(

@@ -1,12 +1,16 @@
 """Regions (a county-level city) and their townships (镇/街道)."""
 
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careapp.extensions import db
 from careapp.models.base import StrEnum, enum_type, localized, one_of
+
+#: Places (托位) per 1,000 residents by 2025 (policies 001 and 002).
+DEFAULT_PLACES_PER_1000 = Decimal("4.5")
 
 
 class TownshipKind(StrEnum):
@@ -28,6 +32,10 @@ class Region(db.Model):
     name_en: Mapped[str | None] = mapped_column(sa.String(64))
     #: Start of this region's filing numbers, e.g. ``JJ`` in ``JJ-TY-2025-0001``.
     filing_prefix: Mapped[str] = mapped_column(sa.String(8), default="TY")
+    #: Institutions registered (登记) in the region as the bureau last counted them; the
+    #: denominator of the filed share. ``None`` means: derive it from the applications.
+    registered_institutions: Mapped[int | None]
+    registered_as_of: Mapped[date | None]
 
     townships: Mapped[list["Township"]] = relationship(
         back_populates="region", order_by="Township.position"
@@ -48,6 +56,8 @@ class Township(db.Model):
     __table_args__ = (
         one_of("kind", TownshipKind, "kind_valid"),
         sa.CheckConstraint("population >= 0", name="population_not_negative"),
+        sa.CheckConstraint("min_institutions >= 0", name="min_institutions_not_negative"),
+        sa.CheckConstraint("target_places_per_1000 >= 0", name="target_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +70,12 @@ class Township(db.Model):
     #: Resident population, the denominator of places per 1,000 residents.
     population: Mapped[int] = mapped_column(default=0)
     population_as_of: Mapped[date | None]
+    #: Filed institutions the township should have at least; it counts as covered from there.
+    min_institutions: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: Places per 1,000 residents the township should reach (policies 001, 002: 4.5).
+    target_places_per_1000: Mapped[Decimal] = mapped_column(
+        sa.Numeric(4, 1), default=DEFAULT_PLACES_PER_1000, server_default="4.5"
+    )
     #: Order in the official list of the region.
     position: Mapped[int] = mapped_column(default=0)
 

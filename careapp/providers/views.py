@@ -1,14 +1,12 @@
 """Views of the providers blueprint: load → check → act → commit → redirect."""
 
-import csv
-import io
-
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
+from careapp.csv_export import csv_response
 from careapp.database import run_in_transaction
 from careapp.extensions import db
 from careapp.forms import choices
@@ -27,7 +25,6 @@ from careapp.services.courses import CourseError
 from careapp.services.search import townships_with_counts
 
 #: Characters that make a spreadsheet read a cell as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- loading and checking ------------------------------------------------------------------
@@ -272,34 +269,19 @@ def cancel_session(course_id: int, session_id: int):
 # --- export --------------------------------------------------------------------------------
 
 
-def _csv_cell(value) -> str:
-    """A value as text a spreadsheet will not run as a formula."""
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
 @bp.get("/courses/<id:course_id>/registrations.csv")
 def registrations_csv(course_id: int):
     """Every registration of the course as a CSV file for Excel (UTF-8 with a BOM)."""
     course = _load_course(course_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([_("Session start"), _("Family"), _("Seats"), _("Status")])
-    for session in course.sessions:
-        for registration in courses.session_registrations(session):
-            writer.writerow(
-                _csv_cell(value)
-                for value in (
-                    _when(session),
-                    registration.parent.display_name,
-                    registration.seats,
-                    label("registration_status", registration.status),
-                )
-            )
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f"attachment; filename=course-{course.id}-registrations.csv"
-        },
+    header = (_("Session start"), _("Family"), _("Seats"), _("Status"))
+    rows = (
+        (
+            _when(session),
+            registration.parent.display_name,
+            registration.seats,
+            label("registration_status", registration.status),
+        )
+        for session in course.sessions
+        for registration in courses.session_registrations(session)
     )
+    return csv_response(f"course-{course.id}-registrations.csv", header, rows)

@@ -8,4 +8,4 @@ from careapp.models import Role
 bp = Blueprint("regulator", __name__, url_prefix="/regulator")
 guard_blueprint(bp, Role.REGULATOR)
 
-from careapp.regulator import providers, views  # noqa: E402, F401
+from careapp.regulator import audit, dashboard, providers, views  # noqa: E402, F401

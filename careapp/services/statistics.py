@@ -1,0 +1,356 @@
+"""The figures the bureau watches against its targets, per township and for a region.
+
+Every figure counts filed institutions only (``publicly_listed``), so the same numbers can be
+published. Each is computed by one grouped query, whatever the size of the register.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+
+from careapp.extensions import db
+from careapp.models import (
+    CareClass,
+    CareType,
+    Child,
+    CourseRegistration,
+    CourseSession,
+    Institution,
+    Inventory,
+    Nature,
+    Region,
+    RegistrationStatus,
+    Slot,
+    SlotStatus,
+    Status,
+    Township,
+    publicly_listed,
+)
+from careapp.services import filing
+
+#: Share of townships with at least one filed institution (policy 000).
+COVERED_TOWNSHIPS_TARGET = Decimal("0.8")
+#: Share of registered institutions that are filed (policy 002).
+FILED_SHARE_TARGET = Decimal("0.7")
+#: The fill rate looks back over this many days, today included.
+FILL_RATE_DAYS = 30
+#: Families count as reached by a course attended within this many days.
+REACH_DAYS = 365
+#: Institutions counted as registered when the bureau has not entered a count: every one that
+#: has applied and is not deregistered.
+APPLIED_STATUSES = (Status.UNDER_REVIEW, Status.RETURNED, Status.REJECTED, Status.FILED)
+
+HUNDREDTH = Decimal("0.01")
+
+
+def ratio(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    """``part / whole`` rounded half up to 4 places; ``None`` when there is no whole."""
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class TownshipFigures:
+    """One township's filed institutions and places against its targets."""
+
+    township: Township
+    filed_institutions: int
+    places: int
+
+    @property
+    def population(self) -> int:
+        """Residents, as the bureau last entered them."""
+        return self.township.population
+
+    @property
+    def places_per_1000(self) -> Decimal | None:
+        """Places per 1,000 residents, to two decimals; ``None`` without a population."""
+        if not self.population:
+            return None
+        value = Decimal(self.places) * 1000 / Decimal(self.population)
+        return value.quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
+
+    @property
+    def target_places_per_1000(self) -> Decimal:
+        """The township's target of places per 1,000 residents."""
+        return self.township.target_places_per_1000
+
+    @property
+    def meets_places_target(self) -> bool | None:
+        """Whether the places reach the target; ``None`` without a population."""
+        per_1000 = self.places_per_1000
+        return None if per_1000 is None else per_1000 >= self.target_places_per_1000
+
+    @property
+    def min_institutions(self) -> int:
+        """How many filed institutions the township should have at least."""
+        return self.township.min_institutions
+
+    @property
+    def meets_minimum(self) -> bool:
+        """Whether the township has its minimum of filed institutions."""
+        return self.filed_institutions >= self.min_institutions
+
+    @property
+    def covered(self) -> bool:
+        """Whether at least one filed institution serves the township."""
+        return self.filed_institutions > 0
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A share with what it counts and, where one is set, the target it must reach."""
+
+    part: int
+    whole: int
+    target: Decimal | None = None
+
+    @property
+    def share(self) -> Decimal | None:
+        """``part / whole``; ``None`` when there is nothing to divide by."""
+        return ratio(self.part, self.whole)
+
+    @property
+    def meets_target(self) -> bool | None:
+        """Whether the share reaches the target; ``None`` without a target or a share."""
+        if self.target is None or self.share is None:
+            return None
+        return self.share >= self.target
+
+
+@dataclass(frozen=True)
+class WaitingApplications:
+    """Applications waiting for the bureau, against the answer limit."""
+
+    count: int
+    oldest_working_days: int
+    overdue: int
+    limit: int = filing.REVIEW_LIMIT_WORKING_DAYS
+
+
+@dataclass(frozen=True)
+class FillRate:
+    """Places taken out of places offered in one care type's slots of the last 30 days."""
+
+    care_type: CareType
+    taken: int
+    offered: int
+
+    @property
+    def share(self) -> Decimal | None:
+        """The fill rate; ``None`` when nothing was offered."""
+        return ratio(self.taken, self.offered)
+
+
+@dataclass(frozen=True)
+class RegionFigures:
+    """Everything on the bureau's dashboard for one region."""
+
+    region: Region
+    townships: list[TownshipFigures]
+    covered_townships: Measure
+    filed_share: Measure
+    registered_entered: bool
+    inclusive_places: Measure
+    waiting: WaitingApplications
+    fill_rates: list[FillRate]
+    families_reached: Measure
+
+    @property
+    def places(self) -> int:
+        """Places of every filed institution in the region."""
+        return sum(row.places for row in self.townships)
+
+    @property
+    def filed_institutions(self) -> int:
+        """Filed institutions in the region."""
+        return sum(row.filed_institutions for row in self.townships)
+
+
+def regions() -> list[Region]:
+    """Every region, in code order."""
+    return list(db.session.scalars(sa.select(Region).order_by(Region.code)))
+
+
+def find_region(code: str | None) -> Region | None:
+    """The region with ``code``; the first region when no code is given."""
+    query = sa.select(Region).order_by(Region.code).limit(1)
+    if code:
+        query = query.where(Region.code == code)
+    return db.session.scalar(query)
+
+
+def _places_per_institution() -> sa.Subquery:
+    """Each institution's places: the sum of its classes' capacities."""
+    return (
+        sa.select(CareClass.institution_id, sa.func.sum(CareClass.capacity).label("places"))
+        .group_by(CareClass.institution_id)
+        .subquery()
+    )
+
+
+def _filed_with_places() -> sa.Subquery:
+    """Filed institutions with their township, nature and places (0 without classes)."""
+    filed = publicly_listed().subquery()
+    places = _places_per_institution()
+    return (
+        sa.select(
+            filed.c.id,
+            filed.c.township_id,
+            filed.c.nature,
+            sa.func.coalesce(places.c.places, 0).label("places"),
+        )
+        .outerjoin(places, places.c.institution_id == filed.c.id)
+        .subquery()
+    )
+
+
+def township_figures(region: Region | None = None) -> list[TownshipFigures]:
+    """Filed institutions and places of every township (of ``region``), in official order."""
+    filed = _filed_with_places()
+    query = (
+        sa.select(
+            Township,
+            sa.func.count(filed.c.id),
+            sa.func.coalesce(sa.func.sum(filed.c.places), 0),
+        )
+        .outerjoin(filed, filed.c.township_id == Township.id)
+        .group_by(Township.id)
+        .order_by(Township.region_id, Township.position, Township.id)
+    )
+    if region is not None:
+        query = query.where(Township.region_id == region.id)
+    return [
+        TownshipFigures(township, int(count), int(places))
+        for township, count, places in db.session.execute(query)
+    ]
+
+
+def _in_region(region: Region):
+    """A condition on ``Institution.township_id``: the township lies in ``region``."""
+    townships = sa.select(Township.id).where(Township.region_id == region.id)
+    return Institution.township_id.in_(townships)
+
+
+def applied_count(region: Region) -> int:
+    """Institutions of the region that have applied for filing and are not deregistered."""
+    query = (
+        sa.select(sa.func.count(Institution.id))
+        .where(_in_region(region))
+        .where(Institution.status.in_(APPLIED_STATUSES))
+    )
+    return int(db.session.scalar(query))
+
+
+def registered_count(region: Region) -> tuple[int, bool]:
+    """Registered institutions and whether the bureau entered the count (else derived)."""
+    if region.registered_institutions is not None:
+        return region.registered_institutions, True
+    return applied_count(region), False
+
+
+def inclusive_places(region: Region) -> Measure:
+    """Places in inclusive (普惠) filed institutions out of all filed places of the region."""
+    filed = _filed_with_places()
+    in_region = filed.c.township_id.in_(
+        sa.select(Township.id).where(Township.region_id == region.id)
+    )
+    query = sa.select(
+        sa.func.coalesce(
+            sa.func.sum(sa.case((filed.c.nature == Nature.INCLUSIVE, filed.c.places))), 0
+        ),
+        sa.func.coalesce(sa.func.sum(filed.c.places), 0),
+    ).where(in_region)
+    inclusive, total = db.session.execute(query).one()
+    return Measure(int(inclusive), int(total))
+
+
+def waiting_applications(region: Region, today: date) -> WaitingApplications:
+    """Applications of the region under review, the longest wait and how many are overdue."""
+    queue = [item for item in filing.review_queue() if item.township.region_id == region.id]
+    waits = [filing.waiting_working_days(item, today) for item in queue]
+    overdue = sum(1 for waited in waits if waited > filing.REVIEW_LIMIT_WORKING_DAYS)
+    return WaitingApplications(len(queue), max(waits, default=0), overdue)
+
+
+def fill_rates(region: Region, today: date) -> list[FillRate]:
+    """Per care type, places taken out of places offered in slots of the last 30 days.
+
+    A slot counts on its date (a standing place on its first day); cancelled slots do not count.
+    """
+    first = today - timedelta(days=FILL_RATE_DAYS - 1)
+    query = (
+        sa.select(Slot.care_type, sa.func.sum(Inventory.taken), sa.func.sum(Inventory.capacity))
+        .join(Inventory, Inventory.id == Slot.inventory_id)
+        .join(Institution, Institution.id == Slot.institution_id)
+        .where(_in_region(region))
+        .where(Slot.on_date.between(first, today))
+        .where(Slot.status != SlotStatus.CANCELLED)
+        .group_by(Slot.care_type)
+    )
+    found = {care_type: (taken, offered) for care_type, taken, offered in db.session.execute(query)}
+    return [
+        FillRate(care_type, *(int(value) for value in found.get(care_type, (0, 0))))
+        for care_type in CareType
+    ]
+
+
+def families_reached(now: datetime) -> Measure:
+    """Families with a course attended in the last 12 months, out of families with a child."""
+    since = now - timedelta(days=REACH_DAYS)
+    reached = (
+        sa.select(sa.func.count(sa.distinct(CourseRegistration.parent_id)))
+        .join(CourseSession, CourseSession.id == CourseRegistration.session_id)
+        .where(CourseRegistration.status == RegistrationStatus.ATTENDED)
+        .where(CourseSession.starts_at.between(since, now))
+    )
+    families = sa.select(sa.func.count(sa.distinct(Child.parent_id)))
+    return Measure(int(db.session.scalar(reached)), int(db.session.scalar(families)))
+
+
+def region_figures(region: Region, today: date, now: datetime) -> RegionFigures:
+    """The whole dashboard of ``region`` on ``today``."""
+    townships = township_figures(region)
+    registered, entered = registered_count(region)
+    filed = sum(row.filed_institutions for row in townships)
+    return RegionFigures(
+        region=region,
+        townships=townships,
+        covered_townships=Measure(
+            sum(1 for row in townships if row.covered), len(townships), COVERED_TOWNSHIPS_TARGET
+        ),
+        filed_share=Measure(filed, registered, FILED_SHARE_TARGET),
+        registered_entered=entered,
+        inclusive_places=inclusive_places(region),
+        waiting=waiting_applications(region, today),
+        fill_rates=fill_rates(region, today),
+        families_reached=families_reached(now),
+    )
+
+
+def shared_target(rows: list[TownshipFigures]) -> Decimal | None:
+    """The places target when every township has the same one, else ``None``."""
+    targets = {row.target_places_per_1000 for row in rows}
+    return targets.pop() if len(targets) == 1 else None
+
+
+#: Township table columns a reader may sort by, and the value each sorts on.
+TOWNSHIP_SORTS = {
+    "township": lambda row: (row.township.region_id, row.township.position),
+    "filed": lambda row: row.filed_institutions,
+    "places": lambda row: row.places,
+    "population": lambda row: row.population,
+    "per_1000": lambda row: (row.places_per_1000 is not None, row.places_per_1000 or 0),
+    "minimum": lambda row: (row.meets_minimum, row.filed_institutions - row.min_institutions),
+}
+
+
+def sorted_townships(
+    rows: list[TownshipFigures], sort: str | None, descending: bool
+) -> list[TownshipFigures]:
+    """``rows`` sorted by a column of ``TOWNSHIP_SORTS`` (official order for an unknown one)."""
+    key = TOWNSHIP_SORTS.get(sort or "", TOWNSHIP_SORTS["township"])
+    return sorted(rows, key=key, reverse=descending)
