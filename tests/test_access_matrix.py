@@ -99,6 +99,8 @@ GET_MATRIX = [
     ("/courses", everyone(200)),
     ("/courses/" + MISSING, everyone(404)),
     ("/api/v1/courses", everyone(200)),
+    ("/api/v1/open-data/hsds.json", everyone(200)),
+    ("/open-data/institutions.csv", everyone(200)),
     # accounts
     ("/login", {ANONYMOUS: 200} | dict.fromkeys(SIGNED_IN, HOME)),
     ("/logout", everyone(200)),
@@ -156,6 +158,21 @@ GET_MATRIX = [
     ("/regulator/changes/{change}", only(REGULATOR)),
     ("/regulator/changes/" + MISSING, only(REGULATOR, outcome=404)),
     ("/regulator/providers", only(REGULATOR)),
+    ("/regulator/dashboard", only(REGULATOR)),
+    ("/regulator/dashboard?sort=places&order=desc", only(REGULATOR)),
+    ("/regulator/dashboard/townships.csv", only(REGULATOR)),
+    ("/regulator/dashboard/no-such-table.csv", only(REGULATOR, outcome=404)),
+    ("/regulator/townships/qingyang", only(REGULATOR)),
+    ("/regulator/townships/no-such-township", only(REGULATOR, outcome=404)),
+    ("/regulator/regions/jinjiang", only(REGULATOR)),
+    ("/regulator/regions/no-such-region", only(REGULATOR, outcome=404)),
+    ("/regulator/audit", only(REGULATOR)),
+    ("/regulator/audit?from=not-a-date", only(REGULATOR, outcome=400)),
+    ("/regulator/audit.csv", only(REGULATOR)),
+    # public statistics: aggregates for everyone
+    ("/statistics", everyone(200)),
+    ("/statistics?region=no-such-region", everyone(404)),
+    ("/api/v1/statistics/townships", everyone(200)),
 ]
 
 REASON = "Checked on site."
@@ -270,6 +287,14 @@ POST_MATRIX = [
         changes_for(REGULATOR),
     ),
     ("/regulator/providers/" + MISSING + "/verify", {}, only(REGULATOR, outcome=404), NOBODY),
+    # the bureau's figures: an empty form is shown again, nothing is stored
+    ("/regulator/townships/qingyang", {}, only(REGULATOR, outcome=400), NOBODY),
+    (
+        "/regulator/regions/jinjiang",
+        {"registered_institutions": "12", "registered_as_of": "{today}"},
+        only(REGULATOR, outcome="/regulator/dashboard"),
+        (REGULATOR,),
+    ),
     ("/regulator/providers/" + MISSING + "/suspend", {}, only(REGULATOR, outcome=404), NOBODY),
 ]
 

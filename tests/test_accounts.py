@@ -777,3 +777,43 @@ def test_jobs_run_gives_up_after_the_maximum_attempts(app, runner, monkeypatch):
         runner.invoke(args=["jobs", "run"])
 
     assert outbox(app)[0].attempts == mail.MAX_ATTEMPTS
+
+
+def test_signing_up_from_a_booking_link_goes_on_to_the_booking_and_then_back_to_it(client, app):
+    """Register with ``next`` → the page asked for; a parent without a child adds one first and
+    comes back to where they were going."""
+    response = client.get("/login?next=/parents/")
+    assert b"/register?next=/parents/" in response.data
+    response = client.post(
+        "/register?next=/parents/children",
+        data={
+            "role": "parent",
+            "display_name": "王秀英",
+            "email": "next-after-sign-up@example.com",
+            "password": "a-long-enough-password",
+            "confirm": "a-long-enough-password",
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/parents/children"
+    response = client.post(
+        "/parents/children/new?next=/parents/bookings",
+        data={"name": "王小宝", "birth_date": "2025-06-01", "consent": "y"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/parents/bookings"
+
+
+def test_a_next_to_another_site_is_ignored_after_sign_up(client):
+    response = client.post(
+        "/register?next=https://evil.example/",
+        data={
+            "role": "parent",
+            "display_name": "王秀英",
+            "email": "next-evil@example.com",
+            "password": "a-long-enough-password",
+            "confirm": "a-long-enough-password",
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/parents/"

@@ -12,6 +12,7 @@ from careapp.models import (
     Topic,
 )
 from careapp.models.region import TownshipKind
+from careapp.services.open_data import HSDS_ARRAYS
 from careapp.services.params import MAX_TEXT_LENGTH
 from careapp.services.search import MAX_AGE_MONTHS
 
@@ -178,6 +179,20 @@ def _schemas() -> dict:
             "A township with its number of public institutions.",
         ),
         "TownshipList": _list_envelope("Township"),
+        "TownshipStatistics": _object(
+            {
+                **TOWNSHIP_REF,
+                "filed_institutions": _integer("Filed institutions in it.", minimum=0),
+                "places": _integer("Sum of the class capacities of those.", minimum=0),
+                "population": _integer("Residents, as the bureau last entered them.", minimum=0),
+                "places_per_1000": _nullable(
+                    {"type": "number", "description": "Places per 1,000 residents (2 decimals)."}
+                ),
+                "target_places_per_1000": {"type": "number", "minimum": 0},
+            },
+            "A township's filed institutions and places against its target; aggregates only.",
+        ),
+        "TownshipStatisticsList": _list_envelope("TownshipStatistics"),
         "InstitutionSummary": _object(INSTITUTION_SUMMARY, "A filed institution in a list."),
         "InstitutionList": _list_envelope("InstitutionSummary"),
         "InstitutionDetail": _object(INSTITUTION_DETAIL, "Everything public about a filed one."),
@@ -266,6 +281,14 @@ def _schemas() -> dict:
             "An upcoming parenting course.",
         ),
         "CourseList": _list_envelope("Course"),
+        "HsdsDocument": _object(
+            {
+                name: _array({"type": "object"}, description=f"HSDS {name} records.")
+                for name in HSDS_ARRAYS
+            },
+            "Filed institutions in the Open Referral HSDS 3.0 structure: every array holds"
+            " records of the HSDS object of its name, linked by deterministic UUIDs.",
+        ),
     }
 
 
@@ -476,6 +499,26 @@ def _paths() -> dict:
                 _param_ref("PerPage"),
             ],
         ),
+        "/api/v1/open-data/hsds.json": _api_path(
+            "getHsdsDocument",
+            "Filed institutions with services, places, hours, prices and history as HSDS",
+            "open-data",
+            {"200": _json(_ref("HsdsDocument"), "Every filed institution, in one document.")},
+        ),
+        "/api/v1/statistics/townships": _api_path(
+            "listTownshipStatistics",
+            "Filed institutions and places per township against the places target",
+            "statistics",
+            {
+                "200": _json(_ref("TownshipStatisticsList"), "One page of townships."),
+                "400": bad_request,
+            },
+            [
+                _query("region", _string(), "Only the townships of the region with this code."),
+                _param_ref("Page"),
+                _param_ref("PerPage"),
+            ],
+        ),
         "/api/v1/openapi.json": _api_path(
             "getOpenapiDocument",
             "This OpenAPI document",
@@ -502,6 +545,8 @@ def openapi_document() -> dict:
             {"name": "register", "description": "The public register."},
             {"name": "places", "description": "Places free for booking."},
             {"name": "courses", "description": "Parenting courses."},
+            {"name": "statistics", "description": "Township figures against the targets."},
+            {"name": "open-data", "description": "The register as open data."},
             {"name": "monitoring", "description": "Health checks."},
             {"name": "meta", "description": "This description."},
         ],

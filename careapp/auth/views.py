@@ -78,7 +78,8 @@ def logout():
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """Create a parent, institution or guidance provider account and sign in."""
+    """Create a parent, institution or guidance provider account, sign in, go on to ``next``."""
+    target = safe_next(request.values.get("next"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
@@ -98,8 +99,8 @@ def register():
             _sign_in(user)
             db.session.commit()
             flash(_("Welcome! Your account is ready."), "success")
-            return redirect(home_for(user))
-    return render_template("auth/register.html", form=form)
+            return redirect(target or home_for(user))
+    return render_template("auth/register.html", form=form, next=target)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -4,11 +4,11 @@ import json
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from careapp.access import or_404
+from careapp.access import or_404, safe_next
 from careapp.database import run_in_transaction
 from careapp.extensions import db
 from careapp.institutions.forms import ConfirmForm
@@ -54,7 +54,7 @@ def new_child():
             )
             db.session.commit()
             flash(_("%(name)s has been added.", name=form.name.data.strip()), "success")
-            return redirect(url_for("parents.home"))
+            return redirect(safe_next(request.args.get("next")) or url_for("parents.home"))
     return render_template("parents/child_form.html", form=form)
 
 
@@ -133,7 +133,7 @@ def book(slot_id: int):
     children = booking.children_of(current_user)
     if not children:
         flash(_("Please add your child first."), "info")
-        return redirect(url_for("parents.new_child"))
+        return redirect(url_for("parents.new_child", next=request.path))
     form = BookingForm()
     form.set_children(children)
     if not form.request_key.data:
