@@ -8,4 +8,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
 csrf.exempt(bp)
 
-from careapp.api import views  # noqa: E402, F401
+from careapp.api import open_data, views  # noqa: E402, F401

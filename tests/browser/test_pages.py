@@ -1,34 +1,312 @@
-"""Key pages in a real Chromium at phone size: weight, no sideways scroll, accessibility."""
+"""Every page type in a real Chromium at phone size: weight, no sideways scroll, accessibility.
 
+Each page is checked in both languages, signed in as the demo account of its audience: axe
+finds no serious or critical violation, nothing scrolls sideways at 390 px, ``<html lang>``
+names the language, and a full-page screenshot lands in ``artifacts/<name>-<language>.png``.
+"""
+
+import uuid
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.exceptions import NotFound
 
+from careapp.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from careapp.extensions import db
-from careapp.models import publicly_listed
+from careapp.models import (
+    Course,
+    Institution,
+    Region,
+    Role,
+    Slot,
+    SlotStatus,
+    Status,
+    Township,
+    publicly_listed,
+)
+from careapp.models.filing import ChangeRequest
+from careapp.services import booking, courses, filing
+from careapp.services.accounts import create_user, find_user, password_reset_token
+
+from .conftest import PHONE, sign_in
 
 PAGE_BUDGET_BYTES = 60 * 1024
+LANGUAGES = ("zh_CN", "en")
+HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 
 
-def first_public_institution(app) -> int:
+@dataclass(frozen=True)
+class PageCase:
+    """A page type: its path (``{record}`` placeholders), who sees it and how to reach it."""
+
+    name: str
+    path: str
+    role: Role | None = None
+    #: The HTTP status the page answers with.
+    status: int = 200
+    #: Submit the page's main form empty, so that it shows its inline errors.
+    submit_empty: bool = False
+    #: Check the page as printed (the confirmation a parent prints).
+    media: str = "screen"
+
+
+PAGES = [
+    # public
+    PageCase("search", "/"),
+    PageCase("search-results", "/?township=chendai&care_type=full_day"),
+    PageCase("search-empty", "/?q=nothing-matches-this"),
+    PageCase("institution", "/institutions/{public_institution}"),
+    PageCase("registry", "/registry"),
+    PageCase("courses", "/courses"),
+    PageCase("course", "/courses/{public_course}"),
+    PageCase("login", "/login"),
+    PageCase("login-errors", "/login", submit_empty=True),
+    PageCase("register", "/register"),
+    PageCase("register-errors", "/register", submit_empty=True),
+    PageCase("forgot-password", "/password/forgot"),
+    PageCase("forgot-password-errors", "/password/forgot", submit_empty=True),
+    PageCase("reset-password", "/password/reset/{reset_token}"),
+    PageCase("reset-password-errors", "/password/reset/{reset_token}", submit_empty=True),
+    PageCase("reset-invalid", "/password/reset/not-a-token", status=400),
+    PageCase("statistics", "/statistics"),
+    PageCase("not-found", "/no-such-page", status=404),
+    # parent
+    PageCase("parent-home", "/parents/", Role.PARENT),
+    PageCase("child-new", "/parents/children/new", Role.PARENT),
+    PageCase("child-new-errors", "/parents/children/new", Role.PARENT, submit_empty=True),
+    PageCase("child-delete", "/parents/children/{child}/delete", Role.PARENT),
+    PageCase("book", "/parents/book/{open_slot}", Role.PARENT),
+    PageCase("bookings", "/parents/bookings", Role.PARENT),
+    PageCase("booking", "/parents/bookings/{booking}", Role.PARENT),
+    PageCase("booking-print", "/parents/bookings/{booking}", Role.PARENT, media="print"),
+    PageCase("calendar", "/parents/calendar", Role.PARENT),
+    PageCase("course-session", "/parents/courses/sessions/{course_session}", Role.PARENT),
+    PageCase("change-password", "/account/password", Role.PARENT),
+    PageCase("change-password-errors", "/account/password", Role.PARENT, submit_empty=True),
+    PageCase("logout", "/logout", Role.PARENT),
+    # institution
+    PageCase("institution-home", "/institutions/mine", Role.INSTITUTION),
+    PageCase("institution-new", "/institutions/new", Role.INSTITUTION),
+    PageCase("institution-new-errors", "/institutions/new", Role.INSTITUTION, submit_empty=True),
+    PageCase("institution-edit", "/institutions/{own_institution}/edit", Role.INSTITUTION),
+    PageCase("institution-status", "/institutions/{returned_institution}/status", Role.INSTITUTION),
+    PageCase("places", "/institutions/{own_institution}/places", Role.INSTITUTION),
+    PageCase("roster", "/institutions/{own_institution}/roster", Role.INSTITUTION),
+    PageCase("applications", "/institutions/{own_institution}/applications", Role.INSTITUTION),
+    PageCase(
+        "institution-booking",
+        "/institutions/{own_institution}/bookings/{booking}",
+        Role.INSTITUTION,
+    ),
+    # guidance provider
+    PageCase("provider-home", "/providers/", Role.PROVIDER),
+    PageCase("provider-organisation", "/providers/organisation", Role.PROVIDER),
+    PageCase("provider-course-new", "/providers/courses/new", Role.PROVIDER),
+    PageCase(
+        "provider-course-new-errors", "/providers/courses/new", Role.PROVIDER, submit_empty=True
+    ),
+    PageCase("provider-course", "/providers/courses/{provider_course}", Role.PROVIDER),
+    # regulator
+    PageCase("regulator-home", "/regulator/", Role.REGULATOR),
+    PageCase("regulator-review", "/regulator/institutions/{waiting_institution}", Role.REGULATOR),
+    PageCase("regulator-institutions", "/regulator/institutions", Role.REGULATOR),
+    PageCase("regulator-providers", "/regulator/providers", Role.REGULATOR),
+    PageCase("regulator-dashboard", "/regulator/dashboard", Role.REGULATOR),
+    PageCase("regulator-region", "/regulator/regions/{region}", Role.REGULATOR),
+    PageCase("regulator-township", "/regulator/townships/{township}", Role.REGULATOR),
+    PageCase("regulator-audit", "/regulator/audit", Role.REGULATOR),
+    PageCase("regulator-change", "/regulator/changes/{change}", Role.REGULATOR),
+    PageCase(
+        "regulator-deregister",
+        "/regulator/institutions/{public_institution}/deregister",
+        Role.REGULATOR,
+    ),
+    PageCase(
+        "regulator-deregister-errors",
+        "/regulator/institutions/{public_institution}/deregister",
+        Role.REGULATOR,
+        submit_empty=True,
+    ),
+]
+
+#: GET routes that answer with something other than an HTML page, and so have no PageCase.
+NOT_PAGES = {
+    "static": "the stylesheet",
+    "health.healthz": "a plain health check for the load balancer",
+    "parents.export_child": "a JSON download of a child's data",
+}
+NOT_PAGE_PREFIXES = ("api.",)  # the JSON API
+DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json")  # CSV exports, calendar feeds, JSON documents
+
+
+# --- records the pages show ----------------------------------------------------------------
+
+
+def _first(query) -> int | str:
+    """The first id ``query`` selects; fails loudly when the demo data lacks one."""
+    found = db.session.scalar(query.limit(1))
+    assert found is not None, f"the demo data has no row for {query}"
+    return found
+
+
+def _own_institution(owner, status: Status) -> int:
+    """The id of the institution account's institution in ``status``."""
+    return next(i.id for i in filing.institutions_of(owner) if i.status == status)
+
+
+def _booking_at(institution_id: int, parent) -> int:
+    """A booking of the demo child at the institution (the first slot that takes the child)."""
+    child = booking.children_of(parent)[0]
+    slots = db.session.scalars(
+        sa.select(Slot)
+        .where(Slot.institution_id == institution_id, Slot.status == SlotStatus.OPEN)
+        .order_by(Slot.on_date, Slot.starts_at)
+    )
+    db.session.commit()
+    for slot in slots:
+        try:
+            made = booking.book(parent, child, slot, booking.new_request_key(), booking.local_now())
+        except booking.BookingError:
+            db.session.rollback()
+            continue
+        db.session.commit()
+        return made.id
+    raise AssertionError("no slot of the demo institution takes the demo child")
+
+
+def _registered_session(provider_user, parent) -> tuple[int, int]:
+    """The provider's first course, with the demo parent registered for one of its sessions."""
+    course = courses.courses_of(courses.provider_of(provider_user))[0]
+    session = course.sessions[0]
+    if courses.registration_of(parent, session) is None:
+        courses.register(parent, session, 1, booking.new_request_key(), booking.local_now())
+    db.session.commit()
+    return course.id, session.id
+
+
+def _change_request(regulator) -> int:
+    """A pending change of a filed institution's name, waiting for the regulator."""
+    institution = db.session.scalar(
+        publicly_listed().where(Institution.owner_id.is_(None)).order_by(Institution.id.desc())
+    )
+    change = filing.pending_change(institution)
+    if change is None:
+        change = ChangeRequest(
+            institution=institution,
+            proposed={"name": institution.name + "（新名称）"},
+            submitted_by_id=regulator.id,
+        )
+        db.session.add(change)
+        db.session.commit()
+    return change.id
+
+
+def _reset_token() -> str:
+    """A fresh password-reset token of a throwaway parent account."""
+    user = create_user(
+        email=f"reset-{uuid.uuid4().hex[:8]}@example.com",
+        password=DEMO_PASSWORD,
+        role=Role.PARENT,
+        display_name="Reset",
+    )
+    db.session.commit()
+    return password_reset_token(user)
+
+
+def _open_slot(institution_id: int) -> int:
+    """A slot of the institution with places left (the page a parent books from)."""
+    slots = db.session.scalars(
+        sa.select(Slot)
+        .where(Slot.institution_id == institution_id, Slot.status == SlotStatus.OPEN)
+        .order_by(Slot.on_date.desc())
+    )
+    return next(slot.id for slot in slots if slot.inventory.remaining > 0)
+
+
+@pytest.fixture(scope="module")
+def records(live_server) -> dict[str, object]:
+    """The ids the page paths need, made or found in the demo data once."""
+    _, app = live_server
     with app.app_context():
-        return db.session.scalar(publicly_listed().with_only_columns(sa.text("id")).limit(1))
+        parent, owner, provider_user, regulator = (
+            find_user(DEMO_ACCOUNTS[role][0])
+            for role in (Role.PARENT, Role.INSTITUTION, Role.PROVIDER, Role.REGULATOR)
+        )
+        own_institution = _own_institution(owner, Status.FILED)
+        provider_course, course_session = _registered_session(provider_user, parent)
+        found = {
+            "public_institution": _first(
+                publicly_listed().with_only_columns(Institution.id).order_by(Institution.id)
+            ),
+            "public_course": _first(sa.select(Course.id).order_by(Course.id)),
+            "reset_token": _reset_token(),
+            "child": booking.children_of(parent)[0].id,
+            "booking": _booking_at(own_institution, parent),
+            "course_session": course_session,
+            "own_institution": own_institution,
+            "returned_institution": _own_institution(owner, Status.RETURNED),
+            "provider_course": provider_course,
+            "waiting_institution": filing.review_queue()[0].id,
+            "change": _change_request(regulator),
+            "region": _first(sa.select(Region.code).order_by(Region.id)),
+            "township": _first(sa.select(Township.code).order_by(Township.id)),
+            "open_slot": _open_slot(own_institution),
+        }
+    return found
 
 
-def page_paths(app) -> dict[str, str]:
-    institution_id = first_public_institution(app)
-    return {
-        "search": "/",
-        "search-results": "/?township=chendai&care_type=full_day",
-        "search-empty": "/?q=nothing-matches-this",
-        "institution": f"/institutions/{institution_id}",
-        "registry": "/registry",
-        "courses": "/courses",
-        "login": "/login",
-        "register": "/register",
-        "not-found": "/no-such-page",
-    }
+# --- one signed-in phone per audience and language -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def phone_for(browser, live_server):
+    """A factory of phone pages, one per (role, language), signed in once and reused."""
+    base, _ = live_server
+    pages, contexts = {}, []
+
+    def open_page(role: Role | None, language: str):
+        if (role, language) not in pages:
+            context = browser.new_context(viewport=PHONE, locale=HTML_LANG[language])
+            context.add_cookies([{"name": "lang", "value": language, "url": base}])
+            contexts.append(context)
+            page = context.new_page()
+            if role is not None:
+                sign_in(page, base, DEMO_ACCOUNTS[role][0])
+            pages[role, language] = page
+        return pages[role, language]
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def submit_empty(page):
+    """Clear the main form's fields, send it and return the response to the post."""
+    form = page.locator("main form.stack").first
+    form.evaluate(CLEAR_FIELDS)
+    with page.expect_navigation() as navigation:
+        form.locator("button[type=submit]").first.click()
+    return navigation.value
+
+
+CLEAR_FIELDS = """form => form.querySelectorAll("input:not([type=hidden]), textarea").forEach(
+    input => { if (input.type === "checkbox" || input.type === "radio") input.checked = false;
+               else input.value = ""; })"""
+
+
+def show(page, base: str, case: PageCase, records: dict) -> None:
+    """Open the page of ``case``, submitting its form empty when the case asks for errors."""
+    path = case.path.format(**records)
+    response = page.goto(base + path)
+    assert response.status == case.status
+    if case.submit_empty:
+        assert submit_empty(page).status in (200, 400)
+    assert urlsplit(page.url).path == urlsplit(path).path, "redirected away"
+
+
+# --- the checks ----------------------------------------------------------------------------
 
 
 def transferred_bytes(page, url: str) -> tuple[int, set[str]]:
@@ -48,45 +326,63 @@ def transferred_bytes(page, url: str) -> tuple[int, set[str]]:
 
 
 @pytest.mark.parametrize("name", ["search", "institution"])
-def test_page_weighs_at_most_60_kb_and_asks_no_other_host(live_server, phone, name):
-    base, app = live_server
-    total, hosts = transferred_bytes(phone, base + page_paths(app)[name])
+def test_page_weighs_at_most_60_kb_and_asks_no_other_host(live_server, phone, records, name):
+    base, _ = live_server
+    case = next(case for case in PAGES if case.name == name)
+    total, hosts = transferred_bytes(phone, base + case.path.format(**records))
     assert total <= PAGE_BUDGET_BYTES
     assert hosts == {urlsplit(base).netloc}
 
 
-@pytest.mark.parametrize("language", ["zh_CN", "en"])
-@pytest.mark.parametrize(
-    "name",
-    [
-        "search",
-        "search-results",
-        "search-empty",
-        "institution",
-        "registry",
-        "courses",
-        "login",
-        "register",
-        "not-found",
-    ],
-)
-def test_page_never_scrolls_sideways_and_axe_finds_nothing_serious(
-    live_server, phone, artifacts, name, language
-):
+def serious_violations(page) -> list[str]:
+    """axe's serious and critical violations: rule, impact and the first offending nodes."""
     from axe_playwright_python.sync_playwright import Axe
 
-    base, app = live_server
-    separator = "&" if "?" in page_paths(app)[name] else "?"
-    phone.goto(f"{base}{page_paths(app)[name]}{separator}lang={language}")
-    expected_lang = "zh-CN" if language == "zh_CN" else "en"
-    assert phone.locator("html").get_attribute("lang") == expected_lang
-    scroll_width = phone.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= 390
-    phone.screenshot(path=str(artifacts / f"{name}-{language}.png"), full_page=True)
-    results = Axe().run(phone)
-    serious = [
-        violation["id"]
+    results = Axe().run(page)
+    return [
+        f"{violation['id']} ({violation['impact']}): "
+        + " | ".join(node["html"][:120] for node in violation["nodes"][:3])
         for violation in results.response["violations"]
         if violation["impact"] in ("serious", "critical")
     ]
-    assert serious == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("case", PAGES, ids=[case.name for case in PAGES])
+def test_page_never_scrolls_sideways_and_axe_finds_nothing_serious(
+    live_server, phone_for, records, artifacts, case, language
+):
+    base, _ = live_server
+    page = phone_for(case.role, language)
+    page.emulate_media(media=case.media)
+    try:
+        show(page, base, case, records)
+        assert page.locator("html").get_attribute("lang") == HTML_LANG[language]
+        if case.submit_empty:
+            assert page.locator("main .error, main [aria-invalid=true]").count() > 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path=str(artifacts / f"{case.name}-{language}.png"), full_page=True)
+        assert serious_violations(page) == []
+    finally:
+        page.emulate_media(media="screen")
+
+
+def test_every_html_page_of_the_app_has_a_page_case(live_server, records):
+    _, app = live_server
+    adapter = app.url_map.bind("localhost")
+    covered = set()
+    for case in PAGES:
+        try:
+            covered.add(adapter.match(case.path.format(**records).split("?")[0])[0])
+        except NotFound:
+            continue
+    pages = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods
+        and rule.endpoint not in NOT_PAGES
+        and not rule.endpoint.startswith(NOT_PAGE_PREFIXES)
+        and not rule.rule.endswith(DOWNLOAD_SUFFIXES)
+    }
+    assert pages - covered == set()
+    assert len({case.name for case in PAGES}) == len(PAGES), "screenshot names must differ"
