@@ -11,6 +11,7 @@ from wtforms import (
     IntegerField,
     SelectField,
     StringField,
+    TelField,
     TextAreaField,
     TimeField,
 )
@@ -32,7 +33,10 @@ from careapp.validators import USCC, ChinaPhone
 
 #: Empty class rows shown on the form, so that classes can be added without JavaScript.
 CLASS_ROWS = 6
+#: Widget attributes that bring up the right phone keyboard and autofill.
 NUMERIC = {"inputmode": "numeric"}
+TELEPHONE = {"inputmode": "tel", "autocomplete": "tel"}
+CODE = {"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}
 
 
 def check_class_capacity(kind: str | None, capacity: int | None, carers: int | None) -> None:
@@ -181,17 +185,21 @@ def _optional_date(label) -> DateField:
 class InstitutionForm(FlaskForm):
     """An institution's profile and filing declarations."""
 
-    name = StringField(_l("Registered name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(
+        _l("Registered name"),
+        validators=[DataRequired(), Length(max=120)],
+        render_kw={"autocomplete": "organization"},
+    )
     name_en = StringField(_l("English name (optional)"), validators=[Optional(), Length(max=160)])
     township_id = SelectField(_l("Township"), coerce=int, validators=[InputRequired()])
     address = StringField(_l("Address"), validators=[DataRequired(), Length(max=200)])
     address_en = StringField(
         _l("English address (optional)"), validators=[Optional(), Length(max=240)]
     )
-    phone = StringField(
+    phone = TelField(
         _l("Telephone"),
         validators=[DataRequired(), ChinaPhone(), Length(max=32)],
-        render_kw={"inputmode": "tel", "autocomplete": "tel"},
+        render_kw=TELEPHONE,
     )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     description_en = TextAreaField(
@@ -207,7 +215,7 @@ class InstitutionForm(FlaskForm):
     uscc = StringField(
         _l("Unified social credit code"),
         validators=[DataRequired(), USCC("authority")],
-        render_kw={"autocapitalize": "characters", "spellcheck": "false"},
+        render_kw=CODE,
     )
     registered_on = _optional_date(_l("Registration date"))
     cancel_cutoff_hours = IntegerField(
@@ -223,7 +231,9 @@ class InstitutionForm(FlaskForm):
     fire_acceptance_on = _optional_date(_l("Fire-safety acceptance on"))
     serves_meals = BooleanField(_l("We serve meals"))
     food_licence_number = StringField(
-        _l("Food business licence number"), validators=[Optional(), Length(max=32)]
+        _l("Food business licence number"),
+        validators=[Optional(), Length(max=32)],
+        render_kw=CODE,
     )
     food_licence_expires_on = _optional_date(_l("Food business licence valid until"))
     staff_count = IntegerField(

@@ -13,6 +13,7 @@ from wtforms import (
     RadioField,
     SelectField,
     StringField,
+    TelField,
     TextAreaField,
     TimeField,
     URLField,
@@ -20,7 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from careapp.forms import choices
-from careapp.institutions.forms import NUMERIC
+from careapp.institutions.forms import NUMERIC, TELEPHONE
 from careapp.labels import COURSE_FORMAT_LABELS, ORGANISATION_TYPE_LABELS, TOPIC_LABELS
 from careapp.models import CourseFormat, OrganisationType, Topic
 from careapp.services.courses import MAX_SERIES_WEEKS
@@ -90,6 +91,7 @@ class OrganisationForm(FlaskForm):
             DataRequired(message=_l("Enter the name of the organisation.")),
             Length(max=120),
         ],
+        render_kw={"autocomplete": "organization"},
     )
     name_en = StringField(
         _l("English name (optional)"), filters=[_strip], validators=[Length(max=160)]
@@ -99,7 +101,7 @@ class OrganisationForm(FlaskForm):
         choices=choices((kind.value, name) for kind, name in ORGANISATION_TYPE_LABELS.items()),
     )
     township_id = SelectField(_l("Township (optional)"), coerce=optional_id)
-    phone = StringField(
+    phone = TelField(
         _l("Telephone"),
         filters=[_strip],
         validators=[
@@ -107,7 +109,7 @@ class OrganisationForm(FlaskForm):
             ChinaPhone(),
             Length(max=32),
         ],
-        render_kw={"inputmode": "tel", "autocomplete": "tel"},
+        render_kw=TELEPHONE,
     )
 
     def provider_fields(self) -> dict:

@@ -105,3 +105,51 @@ def artifacts() -> Path:
     """Where screenshots go (git-ignored)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def sign_in(page, base: str, email: str, password: str = "demo-password-1") -> None:
+    """Sign ``page`` in through the real form and wait for the account's home page."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form button[type=submit].primary")
+    assert "/login" not in page.url, "sign-in failed for " + email
+
+
+@pytest.fixture
+def phone_as(browser, live_server):
+    """A factory of phone-sized pages signed in as a demo account (``role`` → page)."""
+    base, _ = live_server
+    contexts = []
+
+    def open_as(email: str, language: str = "zh-CN"):
+        context = browser.new_context(viewport=PHONE, locale=language)
+        contexts.append(context)
+        page = context.new_page()
+        sign_in(page, base, email)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page_for(browser, live_server):
+    """A factory of fresh English phone-sized pages, signed in when given an e-mail address."""
+    base, _ = live_server
+    contexts = []
+
+    def open_page(email: str | None = None):
+        context = browser.new_context(viewport=PHONE, locale="en")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        if email is not None:
+            sign_in(page, base, email)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
