@@ -445,7 +445,7 @@ def test_csv_has_a_bom_a_header_and_one_row_per_filed_institution(client, app, w
     assert text.startswith("\ufeff")
     assert response.headers["Content-Disposition"] == "attachment; filename=institutions.csv"
     assert len(rows[0]) == 15
-    assert rows[0][:4] == ["ID", "Name", "Township code", "镇（街道）"]
+    assert rows[0][:4] == ["编号", "名称", "镇（街道）代码", "镇（街道）"]
     assert rows[1:] == [
         [
             str(world["oak"]),

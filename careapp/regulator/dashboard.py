@@ -1,6 +1,6 @@
 """The bureau's dashboard of targets, its figures as CSV, and the settings behind them."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
@@ -15,11 +15,12 @@ from careapp.public.statistics import current_region, township_sort
 from careapp.regulator import bp
 from careapp.regulator.forms import RegisteredCountForm, TownshipTargetsForm
 from careapp.services import filing, statistics
+from careapp.services.booking import local_now
 from careapp.services.statistics import RegionFigures
 
 
 def _figures(region: Region) -> RegionFigures:
-    return statistics.region_figures(region, date.today(), datetime.now(UTC))
+    return statistics.region_figures(region, date.today(), local_now())
 
 
 @bp.get("/dashboard")
@@ -62,13 +63,13 @@ def _township_table(figures: RegionFigures, language: str):
         _("Township"),
         _("Filed institutions"),
         _("Minimum filed institutions"),
-        _("Minimum"),
+        _("Minimum met"),
         _("Places"),
         _("Residents"),
         _("Figure dated"),
         _("Places per 1,000 residents"),
         _("Target places per 1,000 residents"),
-        _("Target"),
+        _("Target met"),
         _("Covered"),
     )
     rows = (
@@ -92,7 +93,14 @@ def _township_table(figures: RegionFigures, language: str):
 
 
 def _indicator_table(figures: RegionFigures, language: str):
-    header = (_("Indicator"), _("Count"), _("Out of"), _("Share (%)"), _("Target (%)"), _("Target"))
+    header = (
+        _("Indicator"),
+        _("Count"),
+        _("Out of"),
+        _("Share (%)"),
+        _("Target (%)"),
+        _("Target met"),
+    )
     measures = (
         (_("Townships with a filed institution"), figures.covered_townships),
         (_("Registered institutions that are filed"), figures.filed_share),
@@ -129,7 +137,7 @@ def _waiting_table(figures: RegionFigures, language: str):
         _("Township"),
         _("Submitted"),
         _("Working days waiting"),
-        _("Limit"),
+        _("Within the limit"),
     )
     rows = (
         (

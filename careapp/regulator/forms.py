@@ -9,7 +9,6 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
@@ -34,36 +33,51 @@ class DeregisterForm(ReasonForm):
     )
 
 
+def _bounded(field_class, label, low, high, message, **keywords):
+    """A required number from ``low`` to ``high``; ``message`` is its one error, for any mistake."""
+
+    def within(form: FlaskForm, field) -> None:
+        if field.data is not None and not low <= field.data <= high:
+            raise ValidationError(message)
+
+    return field_class(
+        label,
+        validators=[InputRequired(message=message), within],
+        invalid_value_message=message,
+        **keywords,
+    )
+
+
 class TownshipTargetsForm(FlaskForm):
     """A township's population (with the date of the figure) and its targets."""
 
-    population = IntegerField(
+    population = _bounded(
+        IntegerField,
         _l("Residents"),
-        validators=[
-            InputRequired(message=_l("Please enter the number of residents.")),
-            NumberRange(min=0, max=10_000_000, message=_l("Please enter 0 to 10,000,000.")),
-        ],
+        0,
+        10_000_000,
+        _l("Please enter the number of residents, a whole number from 0 to 10,000,000."),
         render_kw={"inputmode": "numeric"},
     )
     population_as_of = DateField(
         _l("Figure dated"),
         validators=[DataRequired(message=_l("Please enter the date of the figure."))],
     )
-    min_institutions = IntegerField(
+    min_institutions = _bounded(
+        IntegerField,
         _l("Minimum filed institutions"),
-        validators=[
-            InputRequired(message=_l("Please enter the minimum.")),
-            NumberRange(min=0, max=99, message=_l("Please enter 0 to 99.")),
-        ],
+        0,
+        99,
+        _l("Please enter the minimum, a whole number from 0 to 99."),
         render_kw={"inputmode": "numeric"},
     )
-    target_places_per_1000 = DecimalField(
+    target_places_per_1000 = _bounded(
+        DecimalField,
         _l("Target places per 1,000 residents"),
+        0,
+        99,
+        _l("Please enter the target, a number from 0 to 99, for example 4.5."),
         places=1,
-        validators=[
-            InputRequired(message=_l("Please enter the target.")),
-            NumberRange(min=0, max=99, message=_l("Please enter 0 to 99.")),
-        ],
         render_kw={"inputmode": "decimal"},
     )
 
@@ -73,15 +87,21 @@ class RegisteredCountForm(FlaskForm):
 
     registered_institutions = IntegerField(
         _l("Registered institutions"),
-        validators=[
-            Optional(),
-            NumberRange(min=0, max=100_000, message=_l("Please enter 0 to 100,000.")),
-        ],
+        validators=[Optional()],
+        invalid_value_message=_l("Please enter a whole number from 0 to 100,000, or nothing."),
         render_kw={"inputmode": "numeric"},
     )
     registered_as_of = DateField(_l("Count dated"), validators=[Optional()])
 
-    def validate_registered_as_of(self, field: DateField) -> None:
-        """A count entered needs the date it was taken."""
-        if self.registered_institutions.data is not None and field.data is None:
-            raise ValidationError(_l("Please enter the date of the count."))
+    def validate(self, extra_validators=None) -> bool:
+        """The count must be 0 to 100,000, and a count entered needs its date."""
+        if not super().validate(extra_validators):
+            return False
+        count = self.registered_institutions.data
+        if count is not None and not 0 <= count <= 100_000:
+            self.registered_institutions.errors.append(
+                _l("Please enter a whole number from 0 to 100,000, or nothing.")
+            )
+        if count is not None and self.registered_as_of.data is None:
+            self.registered_as_of.errors.append(_l("Please enter the date of the count."))
+        return not (self.registered_institutions.errors or self.registered_as_of.errors)

@@ -1,7 +1,9 @@
 """The figures the bureau watches against its targets, per township and for a region.
 
-Every figure counts filed institutions only (``publicly_listed``), so the same numbers can be
-published. Each is computed by one grouped query, whatever the size of the register.
+Institutions and places count filed institutions only (``publicly_listed``), so the same
+numbers can be published; the fill rate counts every slot of the region, because the care was
+given even when an institution has since left the register. Each figure is one grouped query,
+whatever the size of the register.
 """
 
 from dataclasses import dataclass
@@ -299,16 +301,21 @@ def fill_rates(region: Region, today: date) -> list[FillRate]:
 
 
 def families_reached(now: datetime) -> Measure:
-    """Families with a course attended in the last 12 months, out of families with a child."""
+    """Families with a course attended in the last 12 months, out of the families known here
+    (those with a child registered, and those reached). ``now`` is the site's local time, the
+    frame course sessions are stored in."""
     since = now - timedelta(days=REACH_DAYS)
-    reached = (
-        sa.select(sa.func.count(sa.distinct(CourseRegistration.parent_id)))
+    attended = (
+        sa.select(CourseRegistration.parent_id.label("parent_id"))
         .join(CourseSession, CourseSession.id == CourseRegistration.session_id)
         .where(CourseRegistration.status == RegistrationStatus.ATTENDED)
         .where(CourseSession.starts_at.between(since, now))
     )
-    families = sa.select(sa.func.count(sa.distinct(Child.parent_id)))
-    return Measure(int(db.session.scalar(reached)), int(db.session.scalar(families)))
+    known = sa.union(sa.select(Child.parent_id.label("parent_id")), attended).subquery()
+    reached = attended.subquery()
+    part = db.session.scalar(sa.select(sa.func.count(sa.distinct(reached.c.parent_id))))
+    whole = db.session.scalar(sa.select(sa.func.count()).select_from(known))
+    return Measure(int(part), int(whole))
 
 
 def region_figures(region: Region, today: date, now: datetime) -> RegionFigures:
