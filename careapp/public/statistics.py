@@ -2,6 +2,7 @@
 
 from flask import abort, render_template, request
 
+from careapp.labels import label
 from careapp.models import Region
 from careapp.public import bp
 from careapp.services import statistics
@@ -53,3 +54,11 @@ def chart_row(row: statistics.TownshipFigures, language: str) -> tuple:
     """A township as a bar of the places chart: name, places per 1,000, target met."""
     value = None if row.places_per_1000 is None else float(row.places_per_1000)
     return row.township.name_for(language), value, row.meets_places_target
+
+
+@bp.app_template_filter("fill_rate_row")
+def fill_rate_row(rate: statistics.FillRate) -> tuple:
+    """A care type as a bar of the fill-rate chart: name, per cent taken (none if nothing
+    was offered), and no target."""
+    value = None if rate.share is None else round(float(rate.share) * 100, 1)
+    return label("care_type", rate.care_type), value, None
