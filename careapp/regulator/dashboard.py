@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from careapp.access import or_404
 from careapp.csv_export import csv_response
 from careapp.extensions import db
 from careapp.i18n import current_language
@@ -173,17 +174,10 @@ def dashboard_csv(table: str):
     return csv_response(f"{region.code}-{table}-{date.today().isoformat()}.csv", header, rows)
 
 
-def _load_township(code: str) -> Township:
-    township = db.session.scalar(sa.select(Township).where(Township.code == code))
-    if township is None:
-        abort(404)
-    return township
-
-
 @bp.route("/townships/<code>", methods=["GET", "POST"])
 def township_targets(code: str):
     """Edit a township's population, the date of the figure, and its targets."""
-    township = _load_township(code)
+    township = or_404(db.session.scalar(sa.select(Township).where(Township.code == code)))
     form = TownshipTargetsForm(obj=township)
     if form.validate_on_submit():
         form.populate_obj(township)
@@ -194,17 +188,10 @@ def township_targets(code: str):
     return render_template("regulator/township_targets.html", township=township, form=form), status
 
 
-def _load_region(code: str) -> Region:
-    region = db.session.scalar(sa.select(Region).where(Region.code == code))
-    if region is None:
-        abort(404)
-    return region
-
-
 @bp.route("/regions/<code>", methods=["GET", "POST"])
 def region_settings(code: str):
     """Enter how many institutions are registered in the region, or clear it to derive it."""
-    region = _load_region(code)
+    region = or_404(db.session.scalar(sa.select(Region).where(Region.code == code)))
     form = RegisteredCountForm(obj=region)
     if form.validate_on_submit():
         region.registered_institutions = form.registered_institutions.data
