@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 WORKERS ?= 2
+# Test processes: one per core (pytest-xdist); TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
 FLASK := $(BIN)/flask --app careapp
 
 .PHONY: serve test translations lint bench bench-booking clean
@@ -28,7 +30,7 @@ serve: $(VENV)/.installed translations
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - 'careapp:create_app()'
 
 test: $(VENV)/.installed-test translations
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=20
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check careapp tests bench migrations

@@ -6,10 +6,12 @@ from datetime import date, time
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
 from stdnum.cn import uscc as uscc_codec
 
 from careapp import create_app
-from careapp.extensions import db
+from careapp.extensions import db, limiter
 from careapp.models import (
     Authority,
     CareClass,
@@ -30,6 +32,8 @@ from careapp.models import (
 from careapp.services.accounts import create_user
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+#: The pytest-xdist worker ("gw0", "gw1", …), or "main" without xdist.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 DATABASES = [
     pytest.param("sqlite", id="sqlite"),
@@ -40,36 +44,144 @@ DATABASES = [
     ),
 ]
 
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    # Form tests post without tokens; test_security.py turns CSRF back on.
+    "WTF_CSRF_ENABLED": False,
+    # Still argon2id, with the cheapest parameters: the suite makes many accounts.
+    "PASSWORD_HASH_PROFILE": "CHEAPEST",
+}
+
+
+def pytest_configure(config):
+    """Register the marker that keeps a test on SQLite."""
+    config.addinivalue_line(
+        "markers", "sqlite_only: runs on the file SQLite database only (not PostgreSQL)"
+    )
+
+
+def pytest_generate_tests(metafunc):
+    """Every database test runs once per backend; one app per backend serves a whole session."""
+    if "database_url" in metafunc.fixturenames:
+        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        backends = DATABASES[:1] if sqlite_only else DATABASES
+        metafunc.parametrize("database_url", backends, indirect=True, scope="session")
+
+
+def fresh_postgres_database(suffix: str) -> str:
+    """A new, empty PostgreSQL database of this worker next to TEST_DATABASE_URL; its URL."""
+    base = make_url(POSTGRES_URL)
+    name = f"{base.database}_{WORKER}{suffix}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    """Drop a database made by ``fresh_postgres_database``."""
+    base = make_url(POSTGRES_URL)
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(
+            f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'
+        )
+
+
+@pytest.fixture(scope="session")
+def database_url(request, tmp_path_factory):
+    """This worker's test database for the session: a SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'careapp.sqlite3'}"
+        return
+    url = fresh_postgres_database("")
+    yield url
+    drop_postgres_database(url)
+
+
+def make_app(database_url: str, **overrides):
+    """An application of the test configuration bound to ``database_url``."""
+    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+
+
+@pytest.fixture(scope="session")
+def session_app(database_url):
+    """One application per backend, its schema built once through the migrations."""
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def delete_every_row() -> None:
+    """Empty every table of the models, children first (the schema and Alembic's row stay)."""
+    statements = [f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # One round trip; the sequences restart so ids are as small as in a new database.
+            connection.exec_driver_sql("; ".join(statements + [RESTART_SEQUENCES]))
+        else:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+
+
+#: Every sequence of the public schema back to 1, in one statement.
+RESTART_SEQUENCES = (
+    "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind = 'S' AND n.nspname = 'public'"
+)
+
+
+@pytest.fixture
+def app(session_app):
+    """The session's application; afterwards its rows, configuration and limits are reset."""
+    config = dict(session_app.config)
+    yield session_app
+    with session_app.app_context():
+        db.session.remove()
+        delete_every_row()
+    session_app.config.clear()
+    session_app.config.update(config)
+    limiter.reset()
+
+
+@pytest.fixture
+def fresh_app(app, database_url):
+    """A new application on the same database, for tests that add routes to it."""
+    fresh = make_app(database_url)
+    yield fresh
+    with fresh.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def scratch_database_url(database_url, tmp_path_factory):
+    """A second database of the same backend, for tests that build and drop the schema."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('scratch') / 'scratch.sqlite3'}"
+        return
+    url = fresh_postgres_database("_scratch")
+    yield url
+    drop_postgres_database(url)
+
 
 def reset_database() -> None:
-    """Drop every table, including Alembic's, so each test starts from nothing."""
+    """Drop every table, including Alembic's, so the scratch database is empty again."""
     db.drop_all()
     with db.engine.begin() as connection:
         connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
 
 
-@pytest.fixture(params=DATABASES)
-def database_url(request, tmp_path) -> str:
-    """A fresh database URL: a file SQLite database, or the PostgreSQL test database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'careapp.sqlite3'}"
-    return POSTGRES_URL
-
-
 @pytest.fixture
-def empty_app(database_url):
-    """The application bound to an empty database with no tables."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "test-secret",
-            # Form tests post without tokens; test_security.py turns CSRF back on.
-            "WTF_CSRF_ENABLED": False,
-            # Still argon2id, with the cheapest parameters: the suite makes many accounts.
-            "PASSWORD_HASH_PROFILE": "CHEAPEST",
-        }
-    )
+def empty_app(scratch_database_url):
+    """An application bound to an empty scratch database with no tables."""
+    app = make_app(scratch_database_url)
     with app.app_context():
         reset_database()
     yield app
@@ -77,14 +189,6 @@ def empty_app(database_url):
         db.session.remove()
         reset_database()
         db.engine.dispose()
-
-
-@pytest.fixture
-def app(empty_app):
-    """The application with the schema created from the models."""
-    with empty_app.app_context():
-        db.create_all()
-    return empty_app
 
 
 @pytest.fixture
@@ -108,12 +212,21 @@ def valid_uscc(authority_digit: str = "5") -> str:
     return body + uscc_codec.calc_check_digit(body)
 
 
-@pytest.fixture
-def township(app):
-    """Factory: a township (and its region) by code."""
+DEFAULT_OFFERS = {CareType.FULL_DAY: (12, 36, 2800)}
+PASSWORD = "correct-horse-42"
 
-    def make(code: str = "qingyang", kind: TownshipKind = TownshipKind.SUBDISTRICT, **fields):
-        with app.app_context():
+
+class Factories:
+    """Make townships, institutions and accounts in ``app``'s database; each returns an id."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def township(
+        self, code: str = "qingyang", kind: TownshipKind = TownshipKind.SUBDISTRICT, **fields
+    ) -> int:
+        """A township (and its region) by code."""
+        with self.app.app_context():
             region = db.session.scalar(sa.select(Region).filter_by(code="jinjiang"))
             if region is None:
                 region = Region(code="jinjiang", name="晋江市", name_en="Jinjiang")
@@ -127,21 +240,8 @@ def township(app):
             db.session.commit()
             return found.id
 
-    return make
-
-
-DEFAULT_OFFERS = {CareType.FULL_DAY: (12, 36, 2800)}
-
-
-@pytest.fixture
-def institution(app, township):
-    """Factory: an institution with offers and classes; filed unless told otherwise.
-
-    ``offers`` maps a care type to ``(min_age_months, max_age_months, price_yuan)``.
-    Returns the new institution's id.
-    """
-
-    def make(
+    def institution(
+        self,
         name: str = "晋江市小橡树托育中心",
         *,
         status: Status = Status.FILED,
@@ -150,8 +250,12 @@ def institution(app, township):
         classes: tuple = ((ClassKind.TODDLER, 15, 3),),
         **fields,
     ) -> int:
-        township_id = township(township_code)
-        with app.app_context():
+        """An institution with offers and classes; filed unless told otherwise.
+
+        ``offers`` maps a care type to ``(min_age_months, max_age_months, price_yuan)``.
+        """
+        township_id = self.township(township_code)
+        with self.app.app_context():
             number = next(_sequence)
             record = Institution(
                 name=name,
@@ -194,7 +298,37 @@ def institution(app, township):
             db.session.commit()
             return record.id
 
-    return make
+    def user(self, role: Role = Role.PARENT, email: str | None = None, **fields) -> int:
+        """An account of ``role`` with the password ``PASSWORD``."""
+        with self.app.app_context():
+            account = create_user(
+                email=email or f"{role}{next(_sequence)}@example.com",
+                password=PASSWORD,
+                role=role,
+                display_name=fields.pop("display_name", f"{role} account"),
+            )
+            for name, value in fields.items():
+                setattr(account, name, value)
+            db.session.commit()
+            return account.id
+
+
+@pytest.fixture
+def township(app):
+    """Factory: a township (and its region) by code."""
+    return Factories(app).township
+
+
+@pytest.fixture
+def institution(app):
+    """Factory: an institution with offers and classes (see ``Factories.institution``)."""
+    return Factories(app).institution
+
+
+@pytest.fixture
+def user(app):
+    """Factory: an account of ``role`` with the password ``PASSWORD``; returns its id."""
+    return Factories(app).user
 
 
 @pytest.fixture
@@ -218,29 +352,6 @@ def count_queries(app):
             sa.event.remove(engine, "before_cursor_execute", record)
 
     return counting
-
-
-PASSWORD = "correct-horse-42"
-
-
-@pytest.fixture
-def user(app):
-    """Factory: an account of ``role`` with the password ``PASSWORD``; returns its id."""
-
-    def make(role: Role = Role.PARENT, email: str | None = None, **fields) -> int:
-        with app.app_context():
-            account = create_user(
-                email=email or f"{role}{next(_sequence)}@example.com",
-                password=PASSWORD,
-                role=role,
-                display_name=fields.pop("display_name", f"{role} account"),
-            )
-            for name, value in fields.items():
-                setattr(account, name, value)
-            db.session.commit()
-            return account.id
-
-    return make
 
 
 class AuthActions:

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
+from conftest import AuthActions, Factories, delete_every_row
 
 from careapp.extensions import db
 from careapp.models import ChangeRequest, Role, Status
@@ -317,8 +318,7 @@ def complete_declarations() -> dict:
     }
 
 
-@pytest.fixture
-def world(app, user, institution) -> dict:
+def build_world(app, user, institution) -> dict:
     """One account per actor, the owner's filed, draft and under-review institutions, the
     other owner's draft, and a pending change of the filed one. Returns the ids by name."""
     accounts = {actor: user(role) for actor, role in ROLES.items()}
@@ -354,6 +354,12 @@ def world(app, user, institution) -> dict:
 
 
 @pytest.fixture
+def world(app, user, institution) -> dict:
+    """A world of its own for a test that may change it."""
+    return build_world(app, user, institution)
+
+
+@pytest.fixture
 def visit_as(client, auth, world):
     """Sign ``client`` out, then in as ``actor`` (unless anonymous); reads English."""
     client.set_cookie("lang", "en")
@@ -365,6 +371,30 @@ def visit_as(client, auth, world):
         return client
 
     return switch
+
+
+@pytest.fixture(scope="module")
+def shared_world(session_app):
+    """One world for the whole page matrix, whose requests change nothing; emptied after."""
+    factories = Factories(session_app)
+    yield build_world(session_app, factories.user, factories.institution)
+    with session_app.app_context():
+        db.session.remove()
+        delete_every_row()
+
+
+@pytest.fixture(scope="module")
+def clients(session_app, shared_world) -> dict:
+    """One English client per actor, signed in once for the whole page matrix."""
+    signed_in = {}
+    for actor in ACTORS:
+        client = session_app.test_client()
+        client.set_cookie("lang", "en")
+        if actor != ANONYMOUS:
+            response = AuthActions(client, session_app).login(shared_world["accounts"][actor])
+            assert response.status_code == 302
+        signed_in[actor] = client
+    return signed_in
 
 
 def filled(template: str, world: dict) -> str:
@@ -413,11 +443,11 @@ def database_state(app) -> dict:
 @pytest.mark.parametrize(
     ("path", "expected"), [pytest.param(path, expected, id=path) for path, expected in GET_MATRIX]
 )
-def test_page_answers_each_actor_as_the_matrix_says(world, visit_as, path, expected):
-    url = filled(path, world)
-    observed = {actor: outcome(visit_as(actor).get(url), url, actor) for actor in ACTORS}
+def test_page_answers_each_actor_as_the_matrix_says(shared_world, clients, path, expected):
+    url = filled(path, shared_world)
+    observed = {actor: outcome(clients[actor].get(url), url, actor) for actor in ACTORS}
 
-    assert observed == expected_outcomes(expected, world)
+    assert observed == expected_outcomes(expected, shared_world)
 
 
 POST_CASES = [

@@ -66,12 +66,12 @@ def test_unknown_page_answers_a_translated_404_page(client):
     assert "页面不存在" in response.get_data(as_text=True)
 
 
-def test_unexpected_error_shows_the_error_page_without_a_traceback(app):
-    @app.get("/boom")
+def test_unexpected_error_shows_the_error_page_without_a_traceback(fresh_app):
+    @fresh_app.get("/boom")
     def boom():
         raise RuntimeError("secret internals")
 
-    response = app.test_client().get("/boom")
+    response = fresh_app.test_client().get("/boom")
     body = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "secret internals" not in body
@@ -79,12 +79,12 @@ def test_unexpected_error_shows_the_error_page_without_a_traceback(app):
     assert '<html lang="zh-CN">' in body
 
 
-def test_unexpected_api_error_answers_the_json_error_shape(app):
-    @app.get("/api/v1/boom")
+def test_unexpected_api_error_answers_the_json_error_shape(fresh_app):
+    @fresh_app.get("/api/v1/boom")
     def api_boom():
         raise RuntimeError("secret internals")
 
-    response = app.test_client().get("/api/v1/boom")
+    response = fresh_app.test_client().get("/api/v1/boom")
     assert response.status_code == 500
     assert response.json == {
         "error": {"code": "internal_error", "message": response.json["error"]["message"]}

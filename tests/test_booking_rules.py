@@ -35,7 +35,7 @@ from careapp.models import (
 )
 from careapp.models.base import as_utc
 from careapp.services import booking, capacity
-from careapp.services.booking import BookingError, SlotFull, utc_now
+from careapp.services.booking import BookingError, SlotFull, local_to_utc, utc_now
 from careapp.services.privacy import first_name, mask_name
 
 #: When parents book: local time, well before every slot.
@@ -141,7 +141,9 @@ class Desk:
         """Leave the waitlist or turn an offer down."""
         self.run(
             lambda: booking.leave_waitlist(
-                db.session.get(User, parent_id), db.session.get(WaitlistEntry, entry_id)
+                db.session.get(User, parent_id),
+                db.session.get(WaitlistEntry, entry_id),
+                NOW,
             )
         )
 
@@ -437,6 +439,18 @@ def test_turning_an_offer_down_passes_it_to_the_next_in_line(desk, home, slot, f
     assert desk.entry(first_entry)["status"] == WaitStatus.LEFT
     assert desk.entry(second_entry)["status"] == WaitStatus.OFFERED
     assert desk.taken(slot_id) == (1, 1)
+
+
+def test_offer_passed_on_by_turning_down_is_held_from_the_moment_it_was_turned_down(
+    desk, open_offer
+):
+    slot_id, (first, _first_child, first_entry), (second, second_child, second_entry) = open_offer
+
+    desk.leave(first, first_entry)
+
+    expires = desk.entry(second_entry)["offer_expires_at"]
+    assert expires == local_to_utc(NOW + HOLDS[CareType.HOURLY])
+    assert desk.book(second, second_child, slot_id) > 0
 
 
 @pytest.fixture

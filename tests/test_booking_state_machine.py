@@ -63,10 +63,8 @@ children = st.integers(min_value=0, max_value=CHILDREN - 1)
 WAITING, OFFERED = WaitStatus.WAITING, WaitStatus.OFFERED
 
 
-@pytest.fixture
-def database_url(tmp_path) -> str:
-    """A file SQLite database only (this overrides the SQLite/PostgreSQL parametrization)."""
-    return f"sqlite:///{tmp_path / 'machine.sqlite3'}"
+#: The machine runs many steps; the races on PostgreSQL are the concurrency tests' work.
+pytestmark = pytest.mark.sqlite_only
 
 
 @dataclass(frozen=True)
@@ -285,7 +283,9 @@ class BookingMachine(RuleBasedStateMachine):
         entry_id, parent_id = before.waiting[child_id][0], self.parent_of(child_id)
         self.run(
             lambda: booking.leave_waitlist(
-                db.session.get(User, parent_id), db.session.get(WaitlistEntry, entry_id)
+                db.session.get(User, parent_id),
+                db.session.get(WaitlistEntry, entry_id),
+                NOW,
             )
         )
         assert child_id not in self.places().waiting

@@ -177,7 +177,9 @@ class CourseDesk:
         """Leave the waiting list or turn an offer down."""
         self.run(
             lambda: booking.leave_waitlist(
-                db.session.get(User, parent_id), db.session.get(WaitlistEntry, entry_id)
+                db.session.get(User, parent_id),
+                db.session.get(WaitlistEntry, entry_id),
+                local_now(),
             )
         )
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from conftest import PASSWORD
+from conftest import PASSWORD, AuthActions
 from flask import abort
 
 from careapp import create_app
@@ -562,8 +562,11 @@ def test_session_cookie_is_secure_in_production(app, monkeypatch):
 
 
 @pytest.fixture
-def error_client(app, user, auth, client):
+def error_client(fresh_app, user):
     """Factory: a client and the path that answers ``status`` for it."""
+    app = fresh_app
+    client = app.test_client()
+    auth = AuthActions(client, app)
 
     @app.get("/bad-request")
     def bad_request():

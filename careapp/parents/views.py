@@ -286,7 +286,7 @@ def leave_waitlist(entry_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        run_in_transaction(lambda: booking.leave_waitlist(current_user, entry))
+        run_in_transaction(lambda: booking.leave_waitlist(current_user, entry, booking.local_now()))
     except booking.BookingError as error:
         flash(str(error.message), "error")
     else:

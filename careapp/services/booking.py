@@ -511,6 +511,12 @@ def existing_booking(request_key: str) -> Booking | None:
     return db.session.scalar(sa.select(Booking).where(Booking.request_key == request_key))
 
 
+def _made_by_this_form(parent: User, request_key: str) -> Booking | None:
+    """The parent's booking made with this one-time key already, if any."""
+    earlier = existing_booking(request_key)
+    return earlier if earlier is not None and earlier.parent_id == parent.id else None
+
+
 def _already_booked(child: Child, slot: Slot) -> bool:
     return (
         db.session.scalar(
@@ -598,12 +604,14 @@ def book(parent: User, child: Child, slot: Slot, request_key: str, now: datetime
 
     Raises SlotFull or BookingError. A repeated ``request_key`` returns the first booking.
     """
-    earlier = existing_booking(request_key)
-    if earlier is not None and earlier.parent_id == parent.id:
+    if (earlier := _made_by_this_form(parent, request_key)) is not None:
         return earlier
     if child.parent_id != parent.id:
         raise BookingError(_l("This child is not on your account."))
     if _already_booked(child, slot):
+        # The first tap of this form may have committed since the check above.
+        if (earlier := _made_by_this_form(parent, request_key)) is not None:
+            return earlier
         raise BookingError(_l("Your child already has this place."))
     _check_eligible(child, slot, now)
     return _booked_once(
@@ -650,17 +658,18 @@ def accept_offer(parent: User, entry: WaitlistEntry, request_key: str, now: date
     return _booked_once(parent, child, slot, request_key, lambda: capacity.accept_offer(entry))
 
 
-def leave_waitlist(parent: User, entry: WaitlistEntry) -> None:
-    """Leave the line or turn down an offer, of a slot or a course (the place passes on)."""
+def leave_waitlist(parent: User, entry: WaitlistEntry, now: datetime) -> None:
+    """Leave the line or turn down an offer, of a slot or a course (the place passes on);
+    ``now`` is local time."""
     if entry.user_id != parent.id or not entry.is_active:
         raise BookingError(_l("You are not on this waiting list."))
     slot = slot_of_entry(entry)
     if slot is None:
-        passed_to = capacity.leave(entry, utc_now(), courses.OFFER_HOLD)
+        passed_to = capacity.leave(entry, local_to_utc(now), courses.OFFER_HOLD)
         if passed_to is not None:
             courses.notify_offer(passed_to)
         return
-    _leave_slot_line(entry, slot, utc_now())
+    _leave_slot_line(entry, slot, local_to_utc(now))
 
 
 def _leave_slot_line(entry: WaitlistEntry, slot: Slot, moment: datetime) -> None:
