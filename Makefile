@@ -30,7 +30,7 @@ serve: $(VENV)/.installed translations
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - 'careapp:create_app()'
 
 test: $(VENV)/.installed-test translations
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=20
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=20
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check careapp tests bench migrations

@@ -61,6 +61,19 @@ def pytest_configure(config):
     )
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Spread tests one by one over the workers, but keep every browser test on one worker:
+    one live server, one demo database, one Chromium."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "browser" if nodeid.startswith("tests/browser/") else nodeid
+
+    return BrowserTestsTogether(config, log)
+
+
 def pytest_generate_tests(metafunc):
     """Every database test runs once per backend; one app per backend serves a whole session."""
     if "database_url" in metafunc.fixturenames:

@@ -40,8 +40,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
-            # One worker runs them all: one live server, one demo database, one Chromium.
-            item.add_marker(pytest.mark.xdist_group("browser"))
             if CHROMIUM is None:
                 item.add_marker(
                     pytest.mark.skip(reason="no Chromium at /usr/bin/chromium or CHROMIUM_PATH")
