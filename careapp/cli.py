@@ -114,29 +114,22 @@ def _read_password() -> str:
 
 @jobs_cli.command("run")
 def jobs_run_command() -> None:
-    """Run the periodic jobs once; safe to call every minute from cron.
+    """Run the periodic jobs once; safe to call every minute from cron, and twice at once.
 
     Expires unanswered waitlist offers (passing places on), generates slots from schedules,
     queues the day-before reminders, then delivers the outbox.
     """
-    from careapp.database import run_in_transaction
+    from careapp.jobs import run_jobs
     from careapp.services import booking
-    from careapp.services.mail import BACKENDS, deliver, pending_messages
-
-    expired = run_in_transaction(lambda: booking.expire_offers(booking.utc_now()))
-    generated = run_in_transaction(lambda: booking.generate_all_slots(date.today()))
-    reminded = run_in_transaction(lambda: booking.send_reminders(date.today()))
-    click.echo(f"Offers expired: {expired}; slots generated: {generated}; reminders: {reminded}.")
+    from careapp.services.mail import BACKENDS
 
     send = BACKENDS[current_app.config["MAIL_BACKEND"]]
-    sent = failed = 0
-    for message in pending_messages():
-        if deliver(message, send):
-            sent += 1
-        else:
-            failed += 1
-        db.session.commit()
-    click.echo(f"E-mail: {sent} sent, {failed} failed.")
+    report = run_jobs(booking.utc_now(), booking.local_now().date(), send)
+    click.echo(
+        f"Offers expired: {report.expired}; slots generated: {report.generated};"
+        f" reminders: {report.reminded}."
+    )
+    click.echo(f"E-mail: {report.sent} sent, {report.failed} failed.")
 
 
 def _pybabel(*args: str) -> None:

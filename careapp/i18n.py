@@ -1,10 +1,13 @@
 """Language choice: ``?lang=``, then the cookie, then Accept-Language, then Chinese."""
 
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from babel import Locale, support
+from babel.dates import format_skeleton
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import Domain, get_locale
+from flask_babel import gettext as _
 
 from careapp.access import home_for
 from careapp.extensions import babel
@@ -96,6 +99,15 @@ def remember_language(response):
     return response
 
 
+def day_label(day: date, today: date) -> str:
+    """A day as people say it: today, tomorrow, or the date with its weekday (12月3日周四)."""
+    if day == today:
+        return _("today")
+    if day == today + timedelta(days=1):
+        return _("tomorrow")
+    return format_skeleton("MMMEd", day, locale=get_locale())
+
+
 def init_app(app: Flask) -> None:
     """Expose the language helpers to templates and remember the choice."""
     babel.domain_instance = CatalogDomain()
@@ -107,4 +119,5 @@ def init_app(app: Flask) -> None:
         url_with=url_with,
         label=label,
         home_for=home_for,
+        day_label=day_label,
     )

@@ -110,8 +110,6 @@ REGISTERED_FACT_LABELS = {
 BOOKING_STATUS_LABELS = {
     BookingStatus.APPLIED: _l("Application sent"),
     BookingStatus.CONFIRMED: _l("Confirmed"),
-    BookingStatus.CHECKED_IN: _l("Checked in"),
-    BookingStatus.NO_SHOW: _l("Did not come"),
     BookingStatus.DECLINED: _l("Declined"),
     BookingStatus.CANCELLED: _l("Cancelled"),
     BookingStatus.CANCELLED_BY_INSTITUTION: _l("Cancelled by the institution"),

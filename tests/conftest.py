@@ -2,7 +2,7 @@
 
 import itertools
 import os
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -324,6 +324,31 @@ class Factories:
                 setattr(account, name, value)
             db.session.commit()
             return account.id
+
+
+@pytest.fixture
+def open_places(app):
+    """Factory: bookable places at an institution, a week ahead: one slot per class and
+    offered care type whose ages meet (3 places, within the offer's hours). Returns the ids."""
+    from careapp.services import booking
+
+    def make(institution_id: int, days_ahead: int = 7) -> list[int]:
+        with app.app_context():
+            record = db.session.get(Institution, institution_id)
+            day = date.today() + timedelta(days=days_ahead)
+            made = [
+                booking.add_slot(
+                    care_class, offer.care_type, day, offer.opens_at, offer.closes_at, 3, day
+                ).id
+                for care_class in record.classes
+                for offer in record.offers
+                if offer.min_age_months < care_class.standard.max_age_months
+                and care_class.standard.min_age_months < offer.max_age_months
+            ]
+            db.session.commit()
+            return made
+
+    return make
 
 
 @pytest.fixture

@@ -212,19 +212,22 @@ def test_institution_without_english_name_falls_back_to_chinese(client, institut
         pytest.param({"township": "qingyang", "care_type": "full_day"}, set(), id="combined"),
     ],
 )
-def test_institution_list_filters(client, institution, query, expected):
-    institution(
+def test_institution_list_filters(client, institution, open_places, query, expected):
+    hourly = institution(
         "青阳计时托",
         township_code="qingyang",
         nature=Nature.PUBLIC,
         offers={CareType.HOURLY: (6, 36, 40)},
+        classes=((ClassKind.INFANT, 9, 3), (ClassKind.TODDLER, 15, 3)),
     )
-    institution(
+    full_day = institution(
         "陈埭全日托",
         township_code="chendai",
         nature=Nature.PRIVATE,
         offers={CareType.FULL_DAY: (12, 36, 2800)},
     )
+    open_places(hourly)
+    open_places(full_day)
 
     body = get_json(client, "/api/v1/institutions", **query)
 

@@ -21,6 +21,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from invariants import violations
 
 from careapp.database import run_in_transaction
 from careapp.extensions import db
@@ -370,6 +371,204 @@ def test_places_stay_consistent_through_any_sequence_of_steps(app, institution, 
         "SlotMachine",
         (BookingMachine,),
         {"app": app, "class_id": class_id, "parent_ids": parent_ids},
+    )
+
+    run_state_machine_as_test(machine, settings=MACHINE_SETTINGS)
+
+
+# --- the classroom: standing places, dated care and offers sharing one class ---------------
+
+#: Each example's week starts on a Monday of its own (the classes run Monday to Friday).
+FIRST_MONDAY = date(2030, 4, 1)
+#: Children are two and a half on their example's Monday: the older-toddler class takes them.
+AGE_30_MONTHS = timedelta(days=913)
+CLASSROOM_OFFERS = {
+    CareType.FULL_DAY: (24, 36, 2800),
+    CareType.TEMPORARY: (24, 36, 150),
+    CareType.HOURLY: (24, 36, 30),
+}
+#: The slots of each example, in one class of three places: (care type, day, hours, places).
+CLASSROOM_SLOTS = (
+    (CareType.FULL_DAY, 0, (time(8), time(17, 30)), 2),
+    (CareType.TEMPORARY, 1, (time(8), time(17, 30)), 2),
+    (CareType.HOURLY, 1, (time(9), time(10)), 2),
+    (CareType.HOURLY, 1, (time(14), time(15)), 2),
+)
+slots = st.integers(min_value=0, max_value=len(CLASSROOM_SLOTS) - 1)
+
+
+class ClassroomMachine(RuleBasedStateMachine):
+    """Families book, apply, cancel, wait, take and turn down offers in four slots that share
+    one class of three places; the institution decides applications; offers expire. After
+    every step every invariant of ../shared/capacity.md holds, read row by row."""
+
+    app = None
+    institution = None
+    user = None
+    weeks = itertools.count()
+
+    @initialize()
+    def open_class(self) -> None:
+        """A new institution with one older-toddler class of three places, its four slots,
+        and four children of two parents."""
+        monday = FIRST_MONDAY + timedelta(weeks=next(self.weeks))
+        institution_id = self.institution(
+            offers=CLASSROOM_OFFERS, classes=((ClassKind.OLDER_TODDLER, 3, 1),)
+        )
+        parents = [self.user(Role.PARENT) for _ in range(PARENTS)]
+        with self.app.app_context():
+            care_class = db.session.scalar(
+                sa.select(CareClass).where(CareClass.institution_id == institution_id)
+            )
+            self.slot_ids = [
+                booking.add_slot(
+                    care_class, care_type, monday + timedelta(days=day), *hours, places, NOW.date()
+                ).id
+                for care_type, day, hours, places in CLASSROOM_SLOTS
+            ]
+            self.children = [
+                (
+                    parents[number % PARENTS],
+                    booking.add_child(
+                        db.session.get(User, parents[number % PARENTS]),
+                        name=f"李小{number}",
+                        birth_date=monday - AGE_30_MONTHS,
+                        notes="",
+                        consent=True,
+                    ).id,
+                )
+                for number in range(CHILDREN)
+            ]
+            db.session.commit()
+        self.clock = local_to_utc(NOW)
+
+    def run(self, work):
+        """``work`` in its own app context and transaction; refusals are expected answers."""
+        with self.app.app_context():
+            try:
+                return run_in_transaction(work)
+            except BookingError:
+                return None
+
+    def rows(self, statement) -> list:
+        """Rows of a query about this example."""
+        with self.app.app_context():
+            return db.session.execute(statement).all()
+
+    def active_bookings(self) -> list[tuple[int, int, str]]:
+        """``(booking id, parent id, status)`` of this example's active bookings."""
+        return self.rows(
+            sa.select(Booking.id, Booking.parent_id, Booking.status)
+            .where(Booking.slot_id.in_(self.slot_ids), Booking.status.in_(ACTIVE_BOOKING_STATUSES))
+            .order_by(Booking.id)
+        )
+
+    def entries(self, *statuses) -> list[tuple[int, int]]:
+        """``(entry id, parent id)`` of this example's waitlist entries in ``statuses``."""
+        return self.rows(
+            sa.select(WaitlistEntry.id, WaitlistEntry.user_id)
+            .join(Slot, Slot.inventory_id == WaitlistEntry.inventory_id)
+            .where(Slot.id.in_(self.slot_ids), WaitlistEntry.status.in_(statuses))
+            .order_by(WaitlistEntry.id)
+        )
+
+    @rule(child=children, slot=slots)
+    def book(self, child: int, slot: int) -> None:
+        """Book a dated place or apply for a standing one (refused when it does not fit)."""
+        parent_id, child_id = self.children[child]
+        slot_id, key = self.slot_ids[slot], f"classroom-{next(BookingMachine.request_keys)}"
+        self.run(
+            lambda: booking.book(
+                db.session.get(User, parent_id),
+                db.session.get(Child, child_id),
+                db.session.get(Slot, slot_id),
+                key,
+                NOW,
+            )
+        )
+
+    @rule(child=children, slot=slots)
+    def join_waitlist(self, child: int, slot: int) -> None:
+        """Join a slot's line (refused while the slot and its class have room)."""
+        parent_id, child_id = self.children[child]
+        slot_id = self.slot_ids[slot]
+        self.run(
+            lambda: booking.join_waitlist(
+                db.session.get(User, parent_id),
+                db.session.get(Child, child_id),
+                db.session.get(Slot, slot_id),
+                NOW,
+            )
+        )
+
+    @precondition(lambda self: self.active_bookings())
+    @rule(data=st.data())
+    def cancel(self, data) -> None:
+        """A parent cancels a booking or an application."""
+        booking_id, parent_id, _status = data.draw(st.sampled_from(self.active_bookings()))
+        self.run(
+            lambda: booking.cancel_by_parent(
+                db.session.get(User, parent_id), db.session.get(Booking, booking_id), NOW
+            )
+        )
+
+    @precondition(lambda self: any(s == "applied" for _b, _p, s in self.active_bookings()))
+    @rule(data=st.data(), accept=st.booleans())
+    def decide(self, data, accept: bool) -> None:
+        """The institution accepts or declines an application."""
+        applied = [b for b, _p, s in self.active_bookings() if s == "applied"]
+        booking_id = data.draw(st.sampled_from(applied))
+        self.run(
+            lambda: booking.decide_application(
+                db.session.get(Booking, booking_id), accept, "" if accept else "已满", NOW
+            )
+        )
+
+    @precondition(lambda self: self.entries(WaitStatus.OFFERED))
+    @rule(data=st.data())
+    def accept_offer(self, data) -> None:
+        """Take a held place (refused when it no longer fits the child)."""
+        entry_id, parent_id = data.draw(st.sampled_from(self.entries(WaitStatus.OFFERED)))
+        key = f"classroom-{next(BookingMachine.request_keys)}"
+        self.run(
+            lambda: booking.accept_offer(
+                db.session.get(User, parent_id), db.session.get(WaitlistEntry, entry_id), key, NOW
+            )
+        )
+
+    @precondition(lambda self: self.entries(WaitStatus.WAITING, WaitStatus.OFFERED))
+    @rule(data=st.data())
+    def leave_waitlist(self, data) -> None:
+        """Leave a line or turn an offer down."""
+        line = self.entries(WaitStatus.WAITING, WaitStatus.OFFERED)
+        entry_id, parent_id = data.draw(st.sampled_from(line))
+        self.run(
+            lambda: booking.leave_waitlist(
+                db.session.get(User, parent_id), db.session.get(WaitlistEntry, entry_id), NOW
+            )
+        )
+
+    @rule()
+    def expire_offers(self) -> None:
+        """The clock passes every hold and the job runs."""
+        self.clock += PAST_THE_HOLD
+        self.run(lambda: booking.expire_offers(self.clock))
+
+    @invariant()
+    def every_place_invariant_holds(self) -> None:
+        """taken = bookings + offers; the class never over three at any moment, standing
+        places counted every weekday; no child twice at once; nobody waiting for room."""
+        with self.app.app_context():
+            assert violations(since_message_id=None) == []
+
+
+def test_a_class_shared_by_standing_places_dated_care_and_offers_never_overflows(
+    app, institution, user
+):
+    machine = type(
+        "Classroom",
+        (ClassroomMachine,),
+        {"app": app, "institution": staticmethod(institution), "user": staticmethod(user)},
     )
 
     run_state_machine_as_test(machine, settings=MACHINE_SETTINGS)

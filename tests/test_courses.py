@@ -1206,13 +1206,15 @@ def test_family_may_register_again_after_cancelling(app, desk, parent, verified,
     assert desk.taken(session_id) == (1, 10)
 
 
-def test_cancelling_twice_is_refused(app, desk, parent, verified, course):
+def test_cancelling_twice_says_it_is_cancelled_and_frees_nothing_more(
+    app, desk, parent, verified, course
+):
     session_id = first_session(app, course(verified))
     parent_id = parent()
     registration_id = desk.register(parent_id, session_id)
     desk.cancel(parent_id, registration_id)
 
-    with pytest.raises(CourseError, match="This registration cannot be cancelled."):
+    with pytest.raises(courses.Settled, match="This registration has been cancelled."):
         desk.cancel(parent_id, registration_id)
     assert desk.taken(session_id) == (0, 10)
 
@@ -1350,6 +1352,23 @@ def test_offered_seat_becomes_the_familys_registration(app, desk, signed_in, par
         (holder, RegistrationStatus.CANCELLED, 1),
         (waiting, RegistrationStatus.REGISTERED, 1),
     ]
+    assert desk.taken(session_id) == (1, 1)
+
+
+def test_seat_offer_posted_to_the_slot_offer_address_is_not_found_and_changes_nothing(
+    desk, signed_in, parent, full_session
+):
+    session_id, holder, registration_id = full_session
+    waiting = parent()
+    entry_id = desk.join(waiting, session_id)
+    desk.cancel(holder, registration_id)
+
+    response = signed_in(waiting).post(
+        f"/parents/waitlist/{entry_id}/accept", data={"request_key": "k"}
+    )
+
+    assert response.status_code == 404
+    assert desk.entry(entry_id)["status"] == WaitStatus.OFFERED
     assert desk.taken(session_id) == (1, 1)
 
 
@@ -1663,7 +1682,7 @@ def test_attended_family_can_no_longer_cancel(app, desk, parent, verified, cours
     registration_id = desk.register(family, session_id)
     desk.mark(registration_id, attended=True)
 
-    with pytest.raises(CourseError, match="This registration cannot be cancelled."):
+    with pytest.raises(CourseError, match="The provider has marked your family as attended."):
         desk.cancel(family, registration_id)
     assert desk.taken(session_id) == (1, 10)
 

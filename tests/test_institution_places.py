@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from careapp.extensions import db
 from careapp.models import (
+    Attendance,
     Booking,
     BookingStatus,
     CareType,
@@ -501,9 +502,11 @@ def test_cancelling_a_slot_needs_a_reason_and_tells_every_booked_parent(
         bodies = db.session.scalars(sa.select(OutboxMessage.body)).all()
     assert any("The carer is ill." in body for body in bodies)
 
-    again = staff.post(url, data={f"cancel-{slot_id}-reason": "Again."})
-    assert again.status_code == 400
-    assert flashes(again, "error") == ["This slot is cancelled already."]
+    again = staff.post(url, data={f"cancel-{slot_id}-reason": "Again."}, follow_redirects=True)
+    assert again.status_code == 200
+    assert flashes(again, "info") == ["This slot is cancelled already."]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == before + 2
 
 
 def test_closing_a_day_cancels_its_slots_once(app, staff, filed, slot, book):
@@ -549,12 +552,24 @@ def two_classes(institution, owner):
     return institution(owner_id=owner, offers=OFFERS, classes=(TODDLERS, OLDER))
 
 
-def test_roster_lists_the_days_bookings_per_class_with_masked_names(
-    app, staff, two_classes, slot, book
+@pytest.fixture
+def staff_day(monkeypatch):
+    """Set the day the staff pages take as today, ``days_ahead`` from the real one."""
+
+    def set_day(days_ahead: int) -> date:
+        day = today() + timedelta(days=days_ahead)
+        monkeypatch.setattr("careapp.institutions.places._today", lambda: day)
+        return day
+
+    return set_day
+
+
+def test_roster_lists_the_days_children_per_class_with_masked_names(
+    app, staff, staff_day, two_classes, slot, book
 ):
     toddlers = slot(two_classes, days_ahead=2)
     book(toddlers)
-    day = (today() + timedelta(days=2)).isoformat()
+    day = staff_day(2).isoformat()
 
     response = staff.get(f"/institutions/{two_classes}/roster?date={day}")
 
@@ -562,16 +577,27 @@ def test_roster_lists_the_days_bookings_per_class_with_masked_names(
     assert response.status_code == 200
     assert MASKED in text
     assert FULL_NAME not in text
-    assert "Confirmed" in text
+    assert "Expected" in text
     assert "Check in" in text
     assert "Did not come" in text
-    assert "No bookings in this class on this day." in text
+    assert "No child is expected in this class on this day." in text
     other_class = class_id(app, two_classes, 1)
     only_older = page_text(
         staff.get(f"/institutions/{two_classes}/roster?date={day}&class={other_class}")
     )
     assert MASKED not in only_older
     assert staff.get(f"/institutions/{two_classes}/roster").status_code == 200
+
+
+def test_roster_of_another_day_shows_who_is_expected_without_check_in(staff, filed, slot, book):
+    book(slot(filed, days_ahead=2))
+    day = (today() + timedelta(days=2)).isoformat()
+
+    text = page_text(staff.get(f"/institutions/{filed}/roster?date={day}"))
+
+    assert MASKED in text
+    assert "Check in" not in text
+    assert "Children are checked in on the day of care." in text
 
 
 def test_roster_of_a_class_of_another_institution_or_a_bad_date_is_refused(
@@ -582,30 +608,56 @@ def test_roster_of_a_class_of_another_institution_or_a_bad_date_is_refused(
     assert staff.get(f"/institutions/{filed}/roster?date=2026-02-30").status_code == 400
 
 
-def test_check_in_and_no_show_are_recorded_and_lead_back_to_the_roster(
-    app, staff, filed, slot, book
+def attendance_of(app, booking_id: int) -> dict[date, bool]:
+    """A booking's attendance, day by day."""
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Attendance.on_date, Attendance.present).where(
+                Attendance.booking_id == booking_id
+            )
+        )
+        return dict(rows.all())
+
+
+def test_check_in_and_no_show_are_recorded_for_the_day_and_lead_back_to_the_roster(
+    app, staff, staff_day, filed, slot, book
 ):
     booking_id = book(slot(filed, days_ahead=2))
-    day = (today() + timedelta(days=2)).isoformat()
+    day = staff_day(2)
     url = f"/institutions/{filed}/bookings/{booking_id}/attendance"
 
     response = staff.post(url, data={"present": "1"})
     assert response.status_code == 302
     assert response.headers["Location"] == (
-        f"/institutions/{filed}/roster?date={day}#booking-{booking_id}"
+        f"/institutions/{filed}/roster?date={day.isoformat()}#booking-{booking_id}"
     )
-    checked_in = stored(app, Booking, booking_id)
-    assert checked_in.status == BookingStatus.CHECKED_IN
-    assert checked_in.checked_in_at is not None
+    assert attendance_of(app, booking_id) == {day: True}
+    assert stored(app, Booking, booking_id).status == BookingStatus.CONFIRMED
 
     staff.post(url, data={"present": "0"})
-    assert stored(app, Booking, booking_id).status == BookingStatus.NO_SHOW
-    followed = staff.get(f"/institutions/{filed}/roster?date={day}")
+    assert attendance_of(app, booking_id) == {day: False}
+    followed = staff.get(f"/institutions/{filed}/roster?date={day.isoformat()}")
     assert "Did not come" in page_text(followed)
 
 
-def test_attendance_keeps_the_class_filter(app, staff, filed, slot, book):
+def test_check_in_on_another_day_than_the_day_of_care_is_refused(
+    app, staff, staff_day, filed, slot, book
+):
     booking_id = book(slot(filed, days_ahead=2))
+    staff_day(1)
+
+    response = staff.post(
+        f"/institutions/{filed}/bookings/{booking_id}/attendance", data={"present": "1"}
+    )
+
+    assert response.status_code == 400
+    assert flashes(response, "error") == ["Attendance is recorded on the day of care only."]
+    assert attendance_of(app, booking_id) == {}
+
+
+def test_attendance_keeps_the_class_filter(app, staff, staff_day, filed, slot, book):
+    booking_id = book(slot(filed, days_ahead=2))
+    staff_day(2)
     class_of_slot = class_id(app, filed)
 
     response = staff.post(
@@ -614,6 +666,47 @@ def test_attendance_keeps_the_class_filter(app, staff, filed, slot, book):
     )
 
     assert f"class={class_of_slot}" in response.headers["Location"]
+
+
+def _next_weekday(after_days: int, iso_weekday: int) -> int:
+    """Days from today to the first ``iso_weekday`` at least ``after_days`` away."""
+    day = today() + timedelta(days=after_days)
+    return after_days + (iso_weekday - day.isoweekday()) % 7
+
+
+def test_standing_place_is_on_the_roster_every_day_the_class_runs_from_its_start(
+    app, staff, staff_day, filed, slot, book
+):
+    start = _next_weekday(2, 1)  # a Monday
+    application = book(
+        slot(filed, CareType.FULL_DAY, days_ahead=start, starts=time(8), ends=time(17))
+    )
+    with app.app_context():
+        booking.decide_application(
+            db.session.get(Booking, application), True, "", booking.utc_now()
+        )
+        db.session.commit()
+
+    def listed(days_ahead: int) -> bool:
+        day = (today() + timedelta(days=days_ahead)).isoformat()
+        return MASKED in page_text(staff.get(f"/institutions/{filed}/roster?date={day}"))
+
+    assert [listed(start - 1), listed(start), listed(start + 1), listed(start + 7)] == [
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert not listed(start + 5), "the class does not run on Saturdays"
+    for days_ahead in (start, start + 1):
+        staff_day(days_ahead)
+        staff.post(
+            f"/institutions/{filed}/bookings/{application}/attendance", data={"present": "1"}
+        )
+    assert sorted(attendance_of(app, application)) == [
+        today() + timedelta(days=start),
+        today() + timedelta(days=start + 1),
+    ]
 
 
 def test_attendance_of_an_application_is_refused_with_the_reason(app, staff, filed, slot, book):
@@ -704,14 +797,16 @@ def test_declining_needs_a_reason_next_to_the_field_and_frees_the_place(
     assert taken(app, declined.slot_id)[0] == 0
 
 
-def test_deciding_an_application_twice_flashes_that_it_is_decided(app, staff, filed, application):
+def test_deciding_an_application_twice_tells_how_it_was_decided(app, staff, filed, application):
     data = {f"decide-{application}-decision": "accept"}
     staff.post(decision_url(filed, application), data=data)
 
-    response = staff.post(decision_url(filed, application), data=data)
+    response = staff.post(decision_url(filed, application), data=data, follow_redirects=True)
 
-    assert response.status_code == 400
-    assert flashes(response, "error") == ["This application has been decided already."]
+    assert response.status_code == 200
+    assert flashes(response, "info") == [
+        "This application has been decided already: it is accepted."
+    ]
 
 
 def test_decision_without_accept_or_decline_is_a_bad_request(staff, filed, application):

@@ -1,5 +1,7 @@
 """The committed migrations build exactly the schema the models describe."""
 
+from datetime import UTC, date, datetime, time
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -36,3 +38,119 @@ def test_models_reject_what_the_migrated_schema_rejects(empty_app):
             check["name"] for check in sa.inspect(db.engine).get_check_constraints("care_classes")
         }
         assert "ck_care_classes_within_national_standard" in constraint_names
+
+
+def _insert(connection, table_name: str, **values) -> int:
+    """Insert a row into the table as it stands at this revision, filling every other
+    required column with a plain value of its type; returns the new id."""
+    table = sa.Table(table_name, sa.MetaData(), autoload_with=connection)
+    plain = {
+        sa.String: "x",
+        sa.Integer: 1,
+        sa.Date: date(2030, 3, 4),
+        sa.DateTime: datetime(2030, 3, 1, tzinfo=UTC),
+        sa.Boolean: False,
+        sa.Time: time(9),
+        sa.Text: "x",
+    }
+    row = dict(values)
+    for column in table.columns:
+        if column.name in row or column.nullable or column.primary_key:
+            continue
+        if column.server_default is not None:
+            continue
+        row[column.name] = next(v for t, v in plain.items() if isinstance(column.type, t))
+    return connection.execute(table.insert().values(**row)).inserted_primary_key[0]
+
+
+def test_checked_in_and_no_show_bookings_become_attendance_of_their_day(empty_app):
+    """Migration 0006 turns check-in states into attendance rows, and back on downgrade."""
+    with empty_app.app_context():
+        upgrade(revision="0005")
+        with db.engine.begin() as connection:
+            region = _insert(connection, "regions", code="jinjiang", name="晋江市")
+            township = _insert(
+                connection, "townships", region_id=region, code="qingyang", kind="subdistrict"
+            )
+            institution = _insert(
+                connection,
+                "institutions",
+                township_id=township,
+                status="draft",
+                nature="inclusive",
+                authority="civil_affairs",
+            )
+            care_class = _insert(
+                connection,
+                "care_classes",
+                institution_id=institution,
+                kind="toddler",
+                capacity=10,
+                carers=2,
+            )
+            inventory = _insert(connection, "inventories", capacity=3, taken=2)
+            slot = _insert(
+                connection,
+                "slots",
+                institution_id=institution,
+                care_class_id=care_class,
+                inventory_id=inventory,
+                care_type="hourly",
+                on_date=date(2030, 3, 4),
+                starts_at=time(9),
+                ends_at=time(10),
+                status="open",
+            )
+            parent = _insert(connection, "users", role="parent", email="p@example.com")
+            children = [
+                _insert(connection, "children", parent_id=parent, birth_date=date(2028, 9, 1))
+                for _ in range(3)
+            ]
+
+            def booked(child_id: int, status: str) -> int:
+                return _insert(
+                    connection,
+                    "bookings",
+                    slot_id=slot,
+                    child_id=child_id,
+                    parent_id=parent,
+                    status=status,
+                    request_key=f"{child_id}-{status}",
+                )
+
+            came, stayed_away = booked(children[0], "checked_in"), booked(children[1], "no_show")
+            # The old rules let a child who missed the place book it again.
+            missed, booked_again = booked(children[2], "no_show"), booked(children[2], "confirmed")
+
+        upgrade()
+        with db.engine.connect() as connection:
+            statuses = dict(connection.execute(sa.text("SELECT id, status FROM bookings")).all())
+            attended = dict(
+                connection.execute(
+                    sa.text("SELECT booking_id, present FROM attendances WHERE on_date = :day"),
+                    {"day": date(2030, 3, 4)},
+                ).all()
+            )
+            taken = connection.execute(sa.text("SELECT taken FROM inventories")).scalar()
+        assert statuses == {
+            came: "confirmed",
+            stayed_away: "confirmed",
+            missed: "cancelled",
+            booked_again: "confirmed",
+        }
+        assert {key: bool(value) for key, value in attended.items()} == {
+            came: True,
+            stayed_away: False,
+            missed: False,
+        }
+        assert taken == 3
+
+        downgrade(revision="0005")
+        with db.engine.connect() as connection:
+            statuses = dict(connection.execute(sa.text("SELECT id, status FROM bookings")).all())
+        assert statuses == {
+            came: "checked_in",
+            stayed_away: "no_show",
+            missed: "cancelled",
+            booked_again: "confirmed",
+        }

@@ -2,16 +2,18 @@
 
 import calendar
 import re
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from html import unescape
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import sqlalchemy as sa
 from babel.messages.pofile import read_po
 
 from careapp.config import PROJECT_ROOT
-from careapp.models import CareType, Nature, TownshipKind
-from careapp.services import search
+from careapp.extensions import db
+from careapp.models import CareClass, CareType, ClassKind, Nature, TownshipKind
+from careapp.services import booking, search
 from careapp.services.errors import InvalidParameters
 
 ZH_CATALOG = PROJECT_ROOT / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
@@ -144,9 +146,9 @@ def test_search_by_care_type_keeps_only_institutions_offering_it(client, institu
     ],
 )
 def test_search_by_age_keeps_offers_with_min_at_most_age_and_age_below_max(
-    client, institution, age_months, matches
+    client, institution, open_places, age_months, matches
 ):
-    institution("托小班", offers={CareType.FULL_DAY: (12, 24, 2800)})
+    open_places(institution("托小班", offers={CareType.FULL_DAY: (12, 24, 2800)}))
 
     response = client.get(f"/?age_months={age_months}")
 
@@ -167,24 +169,39 @@ def test_search_for_a_child_of_36_months_or_more_never_matches_and_says_why(
     assert "Childcare here is for children under 3 (36 months)." in text(response)
 
 
-def test_search_by_age_at_35_months_still_matches_an_offer_up_to_36(client, institution):
-    institution("托大班", offers={CareType.FULL_DAY: (24, 36, 2800)})
+def test_search_by_age_at_35_months_still_matches_an_offer_up_to_36(
+    client, institution, open_places
+):
+    open_places(
+        institution(
+            "托大班",
+            offers={CareType.FULL_DAY: (24, 36, 2800)},
+            classes=((ClassKind.OLDER_TODDLER, 20, 3),),
+        )
+    )
 
     assert names(client.get("/?age_months=35")) == ["托大班"]
 
 
-def test_search_by_care_type_and_age_needs_one_offer_satisfying_both(client, institution):
-    institution(
-        "乳儿计时托与托大班全日托",
-        offers={CareType.HOURLY: (6, 12, 40), CareType.FULL_DAY: (24, 36, 2800)},
+def test_search_by_care_type_and_age_needs_one_offer_satisfying_both(
+    client, institution, open_places
+):
+    open_places(
+        institution(
+            "乳儿计时托与托大班全日托",
+            offers={CareType.HOURLY: (6, 12, 40), CareType.FULL_DAY: (24, 36, 2800)},
+            classes=((ClassKind.INFANT, 9, 3), (ClassKind.OLDER_TODDLER, 20, 3)),
+        )
     )
 
     assert names(client.get("/?care_type=full_day&age_months=8")) == []
     assert names(client.get("/?care_type=hourly&age_months=8")) == ["乳儿计时托与托大班全日托"]
 
 
-def test_search_by_birth_date_uses_the_completed_months_as_of_today(en_client, institution):
-    institution("托小班", offers={CareType.FULL_DAY: (12, 24, 2800)})
+def test_search_by_birth_date_uses_the_completed_months_as_of_today(
+    en_client, institution, open_places
+):
+    open_places(institution("托小班", offers={CareType.FULL_DAY: (12, 24, 2800)}))
     born = months_before(date.today(), 12)
 
     response = en_client.get(f"/?birth_date={born.isoformat()}")
@@ -307,36 +324,44 @@ def _without(name: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def near_misses(institution):
-    """Institutions that each fail exactly one filter of ``COMBINED``."""
+def near_misses(institution, open_places):
+    """Institutions with places that each fail exactly one filter of ``COMBINED``."""
     hourly = {CareType.HOURLY: (12, 36, 40)}
-    institution("青阳阳光托育", township_code="qingyang", nature=Nature.PUBLIC, offers=hourly)
-    institution("梅岭阳光托育", township_code="meiling", nature=Nature.PUBLIC, offers=hourly)
-    institution(
-        "陈埭阳光全日托",
-        township_code="chendai",
-        nature=Nature.PUBLIC,
-        offers={CareType.FULL_DAY: (12, 36, 2800)},
-    )
-    institution(
-        "陈埭阳光乳儿托",
-        township_code="chendai",
-        nature=Nature.PUBLIC,
-        offers={CareType.HOURLY: (6, 12, 40)},
-    )
-    institution("陈埭阳光民办托育", township_code="chendai", nature=Nature.PRIVATE, offers=hourly)
-    institution("陈埭月亮托育", township_code="chendai", nature=Nature.PUBLIC, offers=hourly)
-    institution("陈埭星星托育", township_code="chendai", nature=Nature.PUBLIC, offers=hourly)
+    made = [
+        institution("青阳阳光托育", township_code="qingyang", nature=Nature.PUBLIC, offers=hourly),
+        institution("梅岭阳光托育", township_code="meiling", nature=Nature.PUBLIC, offers=hourly),
+        institution(
+            "陈埭阳光全日托",
+            township_code="chendai",
+            nature=Nature.PUBLIC,
+            offers={CareType.FULL_DAY: (12, 36, 2800)},
+        ),
+        institution(
+            "陈埭阳光乳儿托",
+            township_code="chendai",
+            nature=Nature.PUBLIC,
+            offers={CareType.HOURLY: (6, 12, 40)},
+        ),
+        institution(
+            "陈埭阳光民办托育", township_code="chendai", nature=Nature.PRIVATE, offers=hourly
+        ),
+        institution("陈埭月亮托育", township_code="chendai", nature=Nature.PUBLIC, offers=hourly),
+        institution("陈埭星星托育", township_code="chendai", nature=Nature.PUBLIC, offers=hourly),
+    ]
+    for institution_id in made:
+        open_places(institution_id)
 
 
 def test_combined_filters_keep_only_institutions_matching_all_of_them(
-    client, institution, near_misses
+    client, institution, open_places, near_misses
 ):
-    institution(
-        "陈埭阳光托育",
-        township_code="chendai",
-        nature=Nature.PUBLIC,
-        offers={CareType.HOURLY: (12, 36, 40)},
+    open_places(
+        institution(
+            "陈埭阳光托育",
+            township_code="chendai",
+            nature=Nature.PUBLIC,
+            offers={CareType.HOURLY: (12, 36, 40)},
+        )
     )
 
     response = client.get("/", query_string=COMBINED)
@@ -374,8 +399,10 @@ def test_each_widening_link_finds_as_many_results_as_it_announces(en_client, nea
         assert len(names(widened)) == announced, label
 
 
-def test_widening_a_birth_date_search_drops_the_birth_date_for_any_age(en_client, institution):
-    institution("只有全日托", offers={CareType.FULL_DAY: (6, 36, 2800)})
+def test_widening_a_birth_date_search_drops_the_birth_date_for_any_age(
+    en_client, institution, open_places
+):
+    open_places(institution("只有全日托", offers={CareType.FULL_DAY: (6, 36, 2800)}))
     born = months_before(date.today(), 18).isoformat()
 
     response = en_client.get("/", query_string={"birth_date": born, "care_type": "hourly"})
@@ -684,3 +711,51 @@ def test_search_service_counts_all_matches_and_pages_them(app, institution):
         assert total == 5
         assert (page.total, page.page, page.pages, len(page.items)) == (5, 2, 3, 2)
         assert all(item.offer_for(CareType.HOURLY) for item in page.items)
+
+
+# Places a child can book --------------------------------------------------------------------
+
+
+def _slot_in(app, institution_id: int, kind: ClassKind, care_type: CareType, day, hours) -> int:
+    """A slot of three places in the institution's class of ``kind``."""
+    with app.app_context():
+        care_class = db.session.scalar(
+            sa.select(CareClass).where(
+                CareClass.institution_id == institution_id, CareClass.kind == kind
+            )
+        )
+        made = booking.add_slot(care_class, care_type, day, *hours, 3, day)
+        db.session.commit()
+        return made.id
+
+
+def test_care_type_and_age_find_only_a_place_in_a_class_of_that_age(app, client, institution):
+    sunshine = institution(
+        "陈埭小太阳托育园",
+        township_code="chendai",
+        offers={CareType.TEMPORARY: (12, 36, 150), CareType.FULL_DAY: (12, 36, 2800)},
+        classes=((ClassKind.TODDLER, 15, 3), (ClassKind.OLDER_TODDLER, 20, 3)),
+    )
+    week = date.today() + timedelta(days=7)
+    day_hours = (time(8), time(17, 30))
+    _slot_in(app, sunshine, ClassKind.OLDER_TODDLER, CareType.TEMPORARY, week, day_hours)
+    _slot_in(app, sunshine, ClassKind.TODDLER, CareType.FULL_DAY, week, day_hours)
+    query = "/?township=chendai&care_type=temporary&age_months=20"
+
+    assert names(client.get(query)) == [], "its temporary places are all for 24–36 months"
+    _slot_in(app, sunshine, ClassKind.TODDLER, CareType.TEMPORARY, week, day_hours)
+    assert names(client.get(query)) == ["陈埭小太阳托育园"]
+
+
+def test_result_card_shows_the_next_free_place_for_the_criteria(app, en_client, institution):
+    hourly = {CareType.HOURLY: (6, 36, 40)}
+    open_soon = institution("明天有空位", offers=hourly)
+    institution("暂无空位", offers=hourly)
+    tomorrow = booking.local_now().date() + timedelta(days=1)
+    _slot_in(app, open_soon, ClassKind.TODDLER, CareType.HOURLY, tomorrow, (time(14), time(16)))
+
+    response = en_client.get("/?care_type=hourly")
+
+    by_name = {unescape(CARD_NAME.search(card).group(1)): card for card in cards(response)}
+    assert "tomorrow from 14:00: 3 places free" in unescape(by_name["明天有空位"])
+    assert "No free place in the next 14 days" in unescape(by_name["暂无空位"])

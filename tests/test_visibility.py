@@ -101,9 +101,12 @@ def test_institution_that_is_not_filed_is_not_found_by_its_name(client, institut
         pytest.param({"per_page": "100"}, id="large-page"),
     ],
 )
-def test_institution_that_is_not_filed_is_not_in_the_api_list(client, institution, status, query):
+def test_institution_that_is_not_filed_is_not_in_the_api_list(
+    client, institution, open_places, status, query
+):
     public_id = institution(PUBLIC, township_code="qingyang")
     hidden_id = institution(HIDDEN, status=status, township_code="qingyang")
+    open_places(public_id)
 
     response = client.get("/api/v1/institutions", query_string=query)
 

@@ -29,7 +29,7 @@ from careapp.institutions.places_forms import (
 )
 from careapp.institutions.views import _load_own
 from careapp.labels import label
-from careapp.models import Booking, BookingStatus, CareClass, CareType, Institution, Slot, Status
+from careapp.models import Booking, CareClass, CareType, Institution, Slot, Status
 from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.services import audit, booking
 from careapp.services.booking import BookingError
@@ -42,8 +42,6 @@ EXPORT_DEFAULT_DAYS = 30
 EXPORT_MAX_DAYS = 366
 #: Dates in links and forms are accepted in this range only (keeps date arithmetic safe).
 FIRST_YEAR, LAST_YEAR = 2000, 2100
-#: Bookings on the day roster: the children expected and those already marked.
-ROSTER_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW)
 CLASHED = _l("Someone changed these places at the same moment. Please check them and try again.")
 
 
@@ -297,6 +295,9 @@ def cancel_slot(institution_id: int, slot_id: int):
     reason = form.reason.data.strip()
     try:
         told = _change(lambda: booking.cancel_slot(slot, reason, booking.utc_now()))
+    except booking.Settled as done:
+        flash(str(done.message), "info")
+        return _back_to_places(institution)
     except BookingError as error:
         flash(str(error.message), "error")
         return _places_page(institution, sent, 400)
@@ -342,11 +343,11 @@ def close_day(institution_id: int):
 
 
 def _roster_page(institution: Institution, day: date, class_id: int | None, status: int = 200):
-    """The roster of ``day``, per class (or of one class)."""
+    """The roster of ``day``, per class (or of one class): every child expected that day."""
     _class_of(institution, class_id)
-    found = booking.institution_bookings(institution, day, day, ROSTER_STATUSES, class_id)
+    expected = booking.roster(institution, day, class_id)
     groups = [
-        (care_class, [b for b in found if b.slot.care_class_id == care_class.id])
+        (care_class, [row for row in expected if row[0].slot.care_class_id == care_class.id])
         for care_class in institution.classes
         if class_id in (None, care_class.id)
     ]
@@ -355,6 +356,7 @@ def _roster_page(institution: Institution, day: date, class_id: int | None, stat
             "institutions/places/roster.html",
             institution=institution,
             day=day,
+            is_today=day == _today(),
             class_id=class_id,
             groups=groups,
             mask_name=mask_name,
@@ -365,7 +367,7 @@ def _roster_page(institution: Institution, day: date, class_id: int | None, stat
 
 @bp.get("/<id:institution_id>/roster")
 def roster(institution_id: int):
-    """The day's bookings per class, names masked, to check children in."""
+    """The day's expected children per class, names masked, to check them in on the day."""
     institution = _load_filed(institution_id)
     day = _date_arg("date", _today())
     return _roster_page(institution, day, request.args.get("class", type=int))
@@ -373,25 +375,25 @@ def roster(institution_id: int):
 
 @bp.post("/<id:institution_id>/bookings/<id:booking_id>/attendance")
 def attendance(institution_id: int, booking_id: int):
-    """Check a child in, or record that the child did not come."""
+    """Check a child in today, or record that the child did not come."""
     institution = _load_filed(institution_id)
     found = _load_booking(institution, booking_id)
     class_id = request.args.get("class", type=int)
     form = AttendanceForm()
     if not form.validate_on_submit():
         abort(400)
-    present = form.present.data == "1"
+    present, today = form.present.data == "1", _today()
     try:
-        _change(lambda: booking.mark_attendance(found, present, booking.utc_now()))
+        _change(lambda: booking.mark_attendance(found, present, today))
     except BookingError as error:
         flash(str(error.message), "error")
-        return _roster_page(institution, found.slot.on_date, class_id, 400)
+        return _roster_page(institution, today, class_id, 400)
     child = mask_name(found.child.name)
     if present:
         flash(_("%(child)s is checked in.", child=child), "success")
     else:
         flash(_("%(child)s is recorded as absent.", child=child), "success")
-    query = {"date": found.slot.on_date.isoformat(), "class": class_id}
+    query = {"date": today.isoformat(), "class": class_id}
     target = url_for("institutions.roster", institution_id=institution.id, **query)
     return redirect(f"{target}#booking-{found.id}")
 
@@ -446,6 +448,9 @@ def decide(institution_id: int, booking_id: int):
     accept, reason = form.accepts, (form.reason.data or "").strip()
     try:
         _change(lambda: booking.decide_application(found, accept, reason, booking.utc_now()))
+    except booking.Settled as done:
+        flash(str(done.message), "info")
+        return redirect(url_for("institutions.applications", institution_id=institution.id))
     except BookingError as error:
         flash(str(error.message), "error")
         return _applications_page(institution, {found.id: form}, 400)

@@ -3,7 +3,10 @@
 from careapp.models.audit import ChildRecordView
 from careapp.models.booking import (
     ACTIVE_BOOKING_STATUSES,
+    BOOKING_STATES,
     CONSENT_POLICY_VERSION,
+    SLOT_STATES,
+    Attendance,
     Booking,
     BookingStatus,
     CalendarFeed,
@@ -14,9 +17,17 @@ from careapp.models.booking import (
     Slot,
     SlotStatus,
 )
-from careapp.models.capacity import Inventory, WaitlistEntry, WaitStatus
+from careapp.models.capacity import (
+    ACTIVE_WAIT_STATUSES,
+    WAITLIST_STATES,
+    Inventory,
+    WaitlistEntry,
+    WaitStatus,
+)
 from careapp.models.course import (
     ACTIVE_REGISTRATION_STATUSES,
+    REGISTRATION_STATES,
+    SESSION_STATES,
     Course,
     CourseFormat,
     CourseRegistration,
@@ -54,6 +65,13 @@ from careapp.models.region import Region, Township, TownshipKind
 from careapp.models.user import SELF_SERVICE_ROLES, Role, User
 
 __all__ = [
+    "ACTIVE_WAIT_STATUSES",
+    "Attendance",
+    "BOOKING_STATES",
+    "REGISTRATION_STATES",
+    "SESSION_STATES",
+    "SLOT_STATES",
+    "WAITLIST_STATES",
     "ChildRecordView",
     "ACTIVE_REGISTRATION_STATUSES",
     "Course",

@@ -9,6 +9,7 @@ from careapp.extensions import db
 from careapp.models.base import StrEnum, created_at_column, enum_type, one_of
 from careapp.models.capacity import Inventory
 from careapp.models.provision import CareClass, CareType
+from careapp.models.states import Effect, StateTable, move
 
 #: Version of the privacy notice a guardian agrees to when adding a child.
 CONSENT_POLICY_VERSION = "2026-11"
@@ -21,6 +22,12 @@ class SlotStatus(StrEnum):
 
     OPEN = "open"
     CANCELLED = "cancelled"
+
+
+#: A slot is cancelled once; its bookings and waiting list end with it.
+SLOT_STATES = StateTable(
+    "slot", {"cancel": move({SlotStatus.OPEN}, SlotStatus.CANCELLED, Effect.CLOSE)}
+)
 
 
 class Slot(db.Model):
@@ -175,20 +182,35 @@ class BookingStatus(StrEnum):
 
     APPLIED = "applied"  # full-day / half-day, waiting for the institution
     CONFIRMED = "confirmed"
-    CHECKED_IN = "checked_in"
-    NO_SHOW = "no_show"
     DECLINED = "declined"
     CANCELLED = "cancelled"  # by the parent
     CANCELLED_BY_INSTITUTION = "cancelled_by_institution"
 
 
-#: Bookings that hold a place.
-ACTIVE_BOOKING_STATUSES = (
-    BookingStatus.APPLIED,
-    BookingStatus.CONFIRMED,
-    BookingStatus.CHECKED_IN,
+#: Every move of a booking and what it does to the slot's places.
+BOOKING_STATES = StateTable(
+    "booking",
+    {
+        "book": move(set(), BookingStatus.CONFIRMED, Effect.TAKE),
+        "apply": move(set(), BookingStatus.APPLIED, Effect.TAKE),
+        "accept": move({BookingStatus.APPLIED}, BookingStatus.CONFIRMED, Effect.KEEP),
+        "decline": move({BookingStatus.APPLIED}, BookingStatus.DECLINED, Effect.RELEASE),
+        "cancel": move(
+            {BookingStatus.APPLIED, BookingStatus.CONFIRMED},
+            BookingStatus.CANCELLED,
+            Effect.RELEASE,
+        ),
+        "cancel_by_institution": move(
+            {BookingStatus.APPLIED, BookingStatus.CONFIRMED},
+            BookingStatus.CANCELLED_BY_INSTITUTION,
+            Effect.CLOSE,
+        ),
+    },
 )
-_ACTIVE_SQL = "status IN ('applied', 'confirmed', 'checked_in')"
+
+#: Bookings that hold a place.
+ACTIVE_BOOKING_STATUSES = (BookingStatus.APPLIED, BookingStatus.CONFIRMED)
+_ACTIVE_SQL = "status IN ('applied', 'confirmed')"
 
 
 class Booking(db.Model):
@@ -222,7 +244,6 @@ class Booking(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decline_reason: Mapped[str | None] = mapped_column(sa.String(300))
     cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    checked_in_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     reminder_sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     slot: Mapped[Slot] = relationship()
@@ -235,6 +256,24 @@ class Booking(db.Model):
 
     def __repr__(self) -> str:
         return f"<Booking {self.id} {self.status}>"
+
+
+class Attendance(db.Model):
+    """Whether a booked child came on one day (a standing place has one row per day)."""
+
+    __tablename__ = "attendances"
+    __table_args__ = (
+        sa.UniqueConstraint("booking_id", "on_date", name="uq_attendances_booking_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"))
+    on_date: Mapped[date] = mapped_column(index=True)
+    present: Mapped[bool]
+    recorded_at: Mapped[datetime] = created_at_column()
+
+    def __repr__(self) -> str:
+        return f"<Attendance {self.booking_id} {self.on_date} {self.present}>"
 
 
 class CalendarFeed(db.Model):

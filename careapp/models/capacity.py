@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careapp.extensions import db
 from careapp.models.base import StrEnum, created_at_column, enum_type, one_of
+from careapp.models.states import Effect, StateTable, move
 
 
 class Inventory(db.Model):
@@ -46,6 +47,28 @@ class WaitStatus(StrEnum):
     LEFT = "left"
 
 
+_WAITING, _OFFERED = WaitStatus.WAITING, WaitStatus.OFFERED
+
+#: Every move of a waiting-list entry and what it does to the places of its inventory.
+WAITLIST_STATES = StateTable(
+    "waiting-list entry",
+    {
+        "join": move(set(), _WAITING, Effect.NONE),
+        # A place given back passes straight to the first in line ...
+        "offer": move({_WAITING}, _OFFERED, Effect.KEEP),
+        # ... and a place that became free (more places) is taken for it.
+        "offer_free_place": move({_WAITING}, _OFFERED, Effect.TAKE),
+        "accept": move({_OFFERED}, WaitStatus.ACCEPTED, Effect.KEEP),
+        "leave": move({_WAITING}, WaitStatus.LEFT, Effect.NONE),
+        "turn_down": move({_OFFERED}, WaitStatus.LEFT, Effect.RELEASE),
+        "expire": move({_OFFERED}, WaitStatus.EXPIRED, Effect.RELEASE),
+        "close": move({_WAITING, _OFFERED}, WaitStatus.LEFT, Effect.CLOSE),
+    },
+)
+#: Entries still in the line: waiting, or holding an offer.
+ACTIVE_WAIT_STATUSES = (_WAITING, _OFFERED)
+
+
 class WaitlistEntry(db.Model):
     """Somebody waiting for a place of an inventory; first come, first offered."""
 
@@ -79,7 +102,7 @@ class WaitlistEntry(db.Model):
     @property
     def is_active(self) -> bool:
         """Still waiting or holding an offer."""
-        return self.status in (WaitStatus.WAITING, WaitStatus.OFFERED)
+        return self.status in ACTIVE_WAIT_STATUSES
 
     def __repr__(self) -> str:
         return f"<WaitlistEntry {self.id} {self.status}>"

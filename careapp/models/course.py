@@ -9,6 +9,7 @@ from careapp.extensions import db
 from careapp.models.base import StrEnum, created_at_column, enum_type, localized, one_of
 from careapp.models.capacity import Inventory
 from careapp.models.region import Township
+from careapp.models.states import Effect, StateTable, move
 from careapp.models.user import User
 
 
@@ -160,6 +161,13 @@ class SessionStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+#: A session is cancelled once; its registrations and waiting list end with it.
+SESSION_STATES = StateTable(
+    "course session",
+    {"cancel": move({SessionStatus.SCHEDULED}, SessionStatus.CANCELLED, Effect.CLOSE)},
+)
+
+
 class CourseSession(db.Model):
     """One meeting of a course; its seats are an ``Inventory``."""
 
@@ -207,6 +215,23 @@ ACTIVE_REGISTRATION_STATUSES = (
     RegistrationStatus.REGISTERED,
     RegistrationStatus.ATTENDED,
     RegistrationStatus.NO_SHOW,
+)
+_MARKABLE = set(ACTIVE_REGISTRATION_STATUSES)
+
+#: Every move of a course registration and what it does to the session's seats.
+REGISTRATION_STATES = StateTable(
+    "course registration",
+    {
+        "register": move(set(), RegistrationStatus.REGISTERED, Effect.TAKE),
+        "cancel": move(
+            {RegistrationStatus.REGISTERED}, RegistrationStatus.CANCELLED, Effect.RELEASE
+        ),
+        "cancel_by_provider": move(
+            _MARKABLE, RegistrationStatus.CANCELLED_BY_PROVIDER, Effect.CLOSE
+        ),
+        "attend": move(_MARKABLE, RegistrationStatus.ATTENDED, Effect.KEEP),
+        "no_show": move(_MARKABLE, RegistrationStatus.NO_SHOW, Effect.KEEP),
+    },
 )
 _ACTIVE_SQL = "status IN ('registered', 'attended', 'no_show')"
 

@@ -1,7 +1,7 @@
 """What an institution provides: classes (national caps and ratios) and care-type offers."""
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +13,10 @@ from careapp.models.base import StrEnum, enum_type, one_of
 YOUNGEST_AGE_MONTHS = 6
 #: ... and up to, but not including, this age (36 months and older go to kindergarten).
 AGE_LIMIT_MONTHS = 36
+#: A home-based point (家庭托育点) looks after at most this many children in all.
+HOME_BASED_MAX_CHILDREN = 5
+#: Classes run Monday to Friday unless the institution says otherwise (ISO weekdays).
+WORKING_WEEK = "12345"
 
 
 class ClassKind(StrEnum):
@@ -34,6 +38,10 @@ class ClassStandard:
     max_children: int
     children_per_carer: int
 
+    def accepts_age(self, age_months: int) -> bool:
+        """Whether a child of ``age_months`` belongs in this age band."""
+        return self.min_age_months <= age_months < self.max_age_months
+
     def max_capacity_for(self, carers: int) -> int:
         """The largest capacity allowed by both the cap and the ratio for ``carers`` carers."""
         return max(0, min(self.max_children, carers * self.children_per_carer))
@@ -45,7 +53,7 @@ CLASS_STANDARDS: dict[ClassKind, ClassStandard] = {
     ClassKind.OLDER_TODDLER: ClassStandard(24, 36, 20, 7),
     ClassKind.MIXED: ClassStandard(18, 36, 18, 5),
     # 家庭托育点: at most 5 children, one carer per 3.
-    ClassKind.HOME_GROUP: ClassStandard(6, 36, 5, 3),
+    ClassKind.HOME_GROUP: ClassStandard(6, 36, HOME_BASED_MAX_CHILDREN, 3),
 }
 
 
@@ -104,6 +112,8 @@ class CareClass(db.Model):
     #: Advertised places; never above the kind's cap nor what the carers allow.
     capacity: Mapped[int]
     carers: Mapped[int]
+    #: ISO weekdays the class runs, Monday = 1: standing places are counted on these days.
+    weekdays: Mapped[str] = mapped_column(sa.String(7), default=WORKING_WEEK)
 
     institution: Mapped["Institution"] = relationship(back_populates="classes")  # noqa: F821
 
@@ -111,6 +121,14 @@ class CareClass(db.Model):
     def standard(self) -> ClassStandard:
         """The national standard for this class's kind."""
         return CLASS_STANDARDS[ClassKind(self.kind)]
+
+    def runs_on(self, day: date) -> bool:
+        """Whether the class runs on ``day``'s weekday."""
+        return str(day.isoweekday()) in self.weekdays
+
+    def accepts_age(self, age_months: int) -> bool:
+        """Whether a child of ``age_months`` belongs in this class's national age band."""
+        return self.standard.accepts_age(age_months)
 
     def standard_violation(self) -> str | None:
         """Which limit the capacity breaks (``"cap"`` or ``"ratio"``), or None."""

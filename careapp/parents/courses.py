@@ -97,6 +97,8 @@ def cancel_course_registration(registration_id: int):
         run_in_transaction(
             lambda: courses.cancel_registration(current_user, registration, booking.local_now())
         )
+    except courses.Settled as done:
+        flash(str(done.message), "info")
     except courses.CourseError as error:
         flash(str(error.message), "error")
     else:

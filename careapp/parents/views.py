@@ -15,7 +15,7 @@ from careapp.institutions.forms import ConfirmForm
 from careapp.models import BookingStatus
 from careapp.parents import bp
 from careapp.parents.forms import BookingForm, ChildForm, OfferForm
-from careapp.services import booking, capacity, courses
+from careapp.services import availability, booking, capacity, courses
 
 
 @bp.get("/")
@@ -114,12 +114,14 @@ def _load_slot(slot_id: int):
 
 
 def _render_book(slot, form, status=200, full=False):
+    left = availability.places_left(slot, booking.local_now().date())
     return (
         render_template(
             "parents/book.html",
             slot=slot,
             form=form,
-            full=full or slot.inventory.remaining == 0,
+            places_left=left,
+            full=full or left == 0,
             waitlist_form=BookingForm(prefix="waitlist"),
         ),
         status,
@@ -248,6 +250,8 @@ def cancel_booking(booking_id: int):
         run_in_transaction(
             lambda: booking.cancel_by_parent(current_user, found, booking.local_now())
         )
+    except booking.Settled as done:
+        flash(str(done.message), "info")
     except booking.BookingError as error:
         flash(str(error.message), "error")
     else:
@@ -261,8 +265,10 @@ def _load_entry(entry_id: int):
 
 @bp.post("/waitlist/<id:entry_id>/accept")
 def accept_offer(entry_id: int):
-    """Take the place held for you."""
+    """Take the place held for you (a course seat is taken on its own page)."""
     entry = _load_entry(entry_id)
+    if booking.slot_of_entry(entry) is None:
+        abort(404)
     form = OfferForm()
     if not form.validate_on_submit():
         abort(400)
@@ -272,6 +278,9 @@ def accept_offer(entry_id: int):
         made = run_in_transaction(
             lambda: booking.accept_offer(current_user, entry, key, booking.local_now())
         )
+    except booking.Settled as done:
+        flash(str(done.message), "info")
+        return redirect(url_for("parents.bookings"))
     except booking.BookingError as error:
         flash(str(error.message), "error")
         return redirect(url_for("parents.bookings"))
@@ -287,6 +296,8 @@ def leave_waitlist(entry_id: int):
         abort(400)
     try:
         run_in_transaction(lambda: booking.leave_waitlist(current_user, entry, booking.local_now()))
+    except booking.Settled as done:
+        flash(str(done.message), "info")
     except booking.BookingError as error:
         flash(str(error.message), "error")
     else:

@@ -251,6 +251,9 @@ def cancel_session(course_id: int, session_id: int):
     reason = form.reason.data
     try:
         told = run_in_transaction(lambda: courses.cancel_session(session, reason))
+    except courses.Settled as done:
+        flash(str(done.message), "info")
+        return redirect(_course_url(course, f"session-{session.id}"))
     except CourseError as error:
         flash(str(error.message), "error")
         return _course_page(course, {session.id: form}, 400)

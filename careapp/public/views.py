@@ -9,7 +9,7 @@ from flask_login import current_user
 from careapp.i18n import current_language
 from careapp.models import CareType, CourseFormat, EventType, Nature, Role, Topic, TownshipKind
 from careapp.public import bp
-from careapp.services import booking, calendar, registry, search
+from careapp.services import availability, booking, calendar, registry, search
 from careapp.services import courses as courses_service
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import parse_paging
@@ -32,10 +32,11 @@ def _paging(errors: dict[str, str]) -> tuple[int, int]:
     )
 
 
-def _townships_by_kind() -> dict[TownshipKind, list]:
-    """Townships with their public institution counts, grouped into sub-districts and towns."""
+def _townships_by_kind(townships: list | None = None) -> dict[TownshipKind, list]:
+    """Townships with their public institution counts, grouped into sub-districts and towns
+    (``townships`` as ``search.townships_with_counts()`` gives them, read unless given)."""
     grouped: dict[TownshipKind, list] = {kind: [] for kind in TownshipKind}
-    for township, count in search.townships_with_counts():
+    for township, count in townships if townships is not None else search.townships_with_counts():
         grouped[TownshipKind(township.kind)].append((township, count))
     return grouped
 
@@ -49,19 +50,28 @@ def _widening_suggestions(criteria: search.SearchCriteria) -> list[tuple[str, in
 def index():
     """Search filed institutions by township, care type, age, nature and text."""
     errors: dict[str, str] = {}
+    now = booking.local_now()
+    townships = search.townships_with_counts()
+    codes = {township.code for township, _count in townships}
     criteria = _parse_or_default(
-        lambda: search.parse_criteria(request.args, date.today()), search.SearchCriteria(), errors
+        lambda: search.parse_criteria(request.args, now.date(), codes),
+        search.SearchCriteria(today=now.date()),
+        errors,
     )
     page_number, per_page = _paging(errors)
     page = search.search_institutions(criteria, page_number, per_page)
     suggestions = _widening_suggestions(criteria) if not page.total and not errors else []
+    wanted = availability.Wanted(criteria.care_type, criteria.age_months, now)
     body = render_template(
         "public/index.html",
         criteria=criteria,
         errors=errors,
         page=page,
+        next_free=availability.next_free_places(page.items, now.date(), wanted),
+        card_days=availability.CARD_DAYS,
+        today=now.date(),
         suggestions=suggestions,
-        townships=_townships_by_kind(),
+        townships=_townships_by_kind(townships),
         care_types=list(CareType),
         natures=list(Nature),
     )
@@ -75,14 +85,15 @@ def institution(institution_id: int):
     if found is None:
         abort(404)
     errors: dict[str, str] = {}
-    today = date.today()
+    now = booking.local_now()
+    today = now.date()
     query = _parse_or_default(
         lambda: booking.parse_availability_query(request.args, today),
         booking.AvailabilityQuery(today, today + timedelta(days=13)),
         errors,
     )
     openings = booking.availability(
-        found, query.first, query.last, query.care_type, query.age_months, booking.local_now()
+        found, query.first, query.last, query.care_type, query.age_months, now
     )
     body = render_template(
         "public/institution.html",

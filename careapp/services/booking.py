@@ -14,16 +14,20 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from careapp.extensions import db
 from careapp.models import (
     ACTIVE_BOOKING_STATUSES,
+    ACTIVE_WAIT_STATUSES,
+    BOOKING_STATES,
     CONSENT_POLICY_VERSION,
+    SLOT_STATES,
+    Attendance,
     Booking,
     BookingStatus,
     CalendarFeed,
     CareClass,
-    CareOffer,
     CareType,
     Child,
     ClosedDate,
@@ -42,11 +46,14 @@ from careapp.models.base import as_utc
 from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.models.provision import AGE_LIMIT_MONTHS
 from careapp.services import capacity, courses
+from careapp.services.availability import Opening, Wanted, openings
 from careapp.services.errors import CareappError, InvalidParameters
 from careapp.services.mail import N_, queue_email
+from careapp.services.occupancy import load_rooms, lock_room
 from careapp.services.params import ParamReader
 from careapp.services.privacy import first_name
 from careapp.services.search import months_between
+from careapp.services.transitions import AlreadyMoved, change_state
 
 SITE_TIME_ZONE = ZoneInfo("Asia/Shanghai")
 #: How long a waitlist offer is held before it passes on.
@@ -75,6 +82,40 @@ class SlotFull(BookingError):
 
     def __init__(self):
         super().__init__(_l("This slot is full. You can join the waiting list."))
+
+
+class Settled(BookingError):
+    """Another request (or an earlier tap) did this already; ``message`` says how it ended."""
+
+
+#: How a booking ended up, told to whoever arrives second.
+BOOKING_OUTCOMES = {
+    BookingStatus.APPLIED: _l("This application is waiting for the institution's answer."),
+    BookingStatus.CONFIRMED: _l("This place is confirmed."),
+    BookingStatus.DECLINED: _l("This application has been declined."),
+    BookingStatus.CANCELLED: _l("This booking has been cancelled."),
+    BookingStatus.CANCELLED_BY_INSTITUTION: _l("The institution has cancelled this booking."),
+}
+#: How an application ended up, told to the institution when it decides second.
+DECISION_OUTCOMES = {
+    BookingStatus.CONFIRMED: _l("This application has been decided already: it is accepted."),
+    BookingStatus.DECLINED: _l("This application has been decided already: it is declined."),
+    BookingStatus.CANCELLED: _l("The parent has cancelled this application."),
+    BookingStatus.CANCELLED_BY_INSTITUTION: _l("This application was cancelled with its slot."),
+}
+#: How a waiting-list entry ended up, told to whoever arrives second.
+WAITLIST_OUTCOMES = {
+    WaitStatus.WAITING: _l("You are on the waiting list."),
+    WaitStatus.OFFERED: _l("A place is held for you."),
+    WaitStatus.ACCEPTED: _l("You have taken this place."),
+    WaitStatus.EXPIRED: _l("This offer has expired."),
+    WaitStatus.LEFT: _l("You are no longer on this waiting list."),
+}
+
+
+def settled(moved: AlreadyMoved, outcomes: dict) -> Settled:
+    """The answer for the request that lost a race: the state the winner left."""
+    return Settled(outcomes[moved.state])
 
 
 def local_now() -> datetime:
@@ -135,23 +176,46 @@ def own_child(parent: User, child_id: int) -> Child | None:
 
 def delete_child(child: Child, now: datetime) -> None:
     """Delete a child and every booking of it, giving back places still held."""
-    for booking in db.session.scalars(sa.select(Booking).where(Booking.child_id == child.id)):
-        if booking.is_active:
-            _free(booking, now)
+    _lock_child(child)
+    # Classes are locked in one order everywhere a request needs more than one.
+    for held in sorted(_active_bookings_of_child(child), key=lambda b: b.slot.care_class_id):
+        _lock_class(held.slot)
+        change_state(held, BOOKING_STATES, "cancel", cancelled_at=utc_now())
+        _free(held, now)
     for entry in _active_entries_for(f"child:{child.id}"):
         _leave_slot_line(entry, slot_of_entry(entry), local_to_utc(now))
     db.session.delete(child)
+
+
+def _active_bookings_of_child(child: Child) -> list[Booking]:
+    return list(
+        db.session.scalars(
+            sa.select(Booking).where(
+                Booking.child_id == child.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES)
+            )
+        )
+    )
 
 
 def _active_entries_for(subject: str) -> list[WaitlistEntry]:
     return list(
         db.session.scalars(
             sa.select(WaitlistEntry).where(
-                WaitlistEntry.subject == subject,
-                WaitlistEntry.status.in_((WaitStatus.WAITING, WaitStatus.OFFERED)),
+                WaitlistEntry.subject == subject, WaitlistEntry.status.in_(ACTIVE_WAIT_STATUSES)
             )
         )
     )
+
+
+def _lock_child(child: Child) -> None:
+    """Serialise bookings of one child: two at once can neither overlap nor double up."""
+    db.session.execute(sa.select(Child.id).where(Child.id == child.id).with_for_update())
+
+
+def _lock_class(slot: Slot) -> None:
+    """Serialise every change of places in the slot's class, then read the slot afresh."""
+    lock_room(slot.care_class)
+    db.session.refresh(slot, ["status"])
 
 
 # --- slots ---------------------------------------------------------------------------------
@@ -308,18 +372,24 @@ def generate_slots(schedule: Schedule, first: date, last: date) -> int:
 
 def generate_all_slots(today: date) -> int:
     """Run every active schedule of a filed institution for the days ahead (idempotent)."""
+    # Each schedule is generated by one run at a time: another run skips it.
     schedules = db.session.scalars(
         sa.select(Schedule)
         .join(Institution, Institution.id == Schedule.institution_id)
         .where(Schedule.active.is_(True), Institution.status == Status.FILED)
-    )
+        .with_for_update(skip_locked=True, of=Schedule)
+    ).all()
     last = today + timedelta(days=GENERATE_DAYS_AHEAD)
     return sum(generate_slots(schedule, today, last) for schedule in schedules)
 
 
 def set_slot_capacity(slot: Slot, places: int, now: datetime) -> None:
-    """Change a slot's places: never above the class capacity nor below the places taken."""
+    """Change a slot's places: never above the class capacity nor below the places taken.
+
+    Places added go to those waiting first, as far as the class has room.
+    """
     _check_slot_fits(slot.care_class, CareType(slot.care_type), places)
+    _lock_class(slot)
     try:
         capacity.set_capacity(slot.inventory_id, places)
     except capacity.CapacityError as error:
@@ -327,22 +397,29 @@ def set_slot_capacity(slot: Slot, places: int, now: datetime) -> None:
             _l("Places already taken cannot be removed; cancel bookings first.")
         ) from error
     db.session.refresh(slot.inventory)
-    for entry in capacity.offer_free_places(slot.inventory_id, now, _hold(slot)):
+    _offer_room(slot, now)
+
+
+def _offer_room(slot: Slot, now: datetime) -> None:
+    """Offer the places the slot and its class have free to those waiting for the slot."""
+    room = load_rooms(slot.care_class, as_local(local_to_utc(now)).date()).free_for(slot)
+    moment = local_to_utc(now)
+    for entry in capacity.offer_free_places(slot.inventory_id, moment, _hold(slot), room):
         _notify_offer(entry, slot)
 
 
 def cancel_slot(slot: Slot, reason: str, now: datetime) -> int:
     """Cancel a slot, its bookings and its waitlist; every booked parent is told. Returns count."""
-    if not slot.is_open:
-        raise BookingError(_l("This slot is cancelled already."))
-    slot.status = SlotStatus.CANCELLED
-    slot.cancel_reason = reason
+    _lock_class(slot)
+    try:
+        change_state(slot, SLOT_STATES, "cancel", cancel_reason=reason)
+    except AlreadyMoved:
+        raise Settled(_l("This slot is cancelled already.")) from None
     bookings = _active_bookings_of(slot)
-    for booking in bookings:
-        booking.status = BookingStatus.CANCELLED_BY_INSTITUTION
-        booking.cancelled_at = now
+    for held in bookings:
+        change_state(held, BOOKING_STATES, "cancel_by_institution", cancelled_at=utc_now())
         _notify(
-            booking,
+            held,
             N_("Cancelled by the institution"),
             N_(
                 "%(institution)s cancelled %(child)s's place on %(date)s."
@@ -356,7 +433,7 @@ def cancel_slot(slot: Slot, reason: str, now: datetime) -> int:
 
 def close_day(institution: Institution, on_date: date, reason: str, now: datetime) -> int:
     """Mark a day closed and cancel its open slots; returns how many slots were cancelled."""
-    if on_date < as_local(now).date():
+    if on_date < as_local(local_to_utc(now)).date():
         raise BookingError(_l("The date has passed."))
     if _is_closed(institution.id, on_date):
         raise BookingError(_l("This day is marked closed already."))
@@ -388,21 +465,6 @@ def _active_bookings_of(slot: Slot) -> list[Booking]:
 # --- availability --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Opening:
-    """A slot as parents see it: when, what and how many places are left."""
-
-    slot: Slot
-    remaining: int
-
-
-def _class_accepts(care_class: CareClass, offer: CareOffer, age_months: int) -> bool:
-    standard = care_class.standard
-    return standard.min_age_months <= age_months < standard.max_age_months and offer.accepts_age(
-        age_months
-    )
-
-
 def availability(
     institution: Institution,
     first: date,
@@ -411,36 +473,14 @@ def availability(
     age_months: int | None = None,
     not_before: datetime | None = None,
 ) -> list[Opening]:
-    """Open slots of a filed institution between two dates, with places left.
+    """Open slots of a filed institution between two dates, with places left for one more
+    child in the slot and its class (the one availability, ``careapp.services.availability``).
 
     ``age_months`` keeps slots whose class and offer accept such a child; ``not_before``
     drops slots that have started.
     """
-    query = (
-        sa.select(Slot)
-        .join(Slot.inventory)
-        .join(Slot.care_class)
-        .where(
-            Slot.institution_id == institution.id,
-            Slot.status == SlotStatus.OPEN,
-            Slot.on_date.between(first, last),
-        )
-        .options(contains_eager(Slot.inventory), contains_eager(Slot.care_class))
-        .order_by(Slot.on_date, Slot.starts_at, Slot.care_type, Slot.id)
-    )
-    if care_type is not None:
-        query = query.where(Slot.care_type == care_type)
-    openings = []
-    for slot in db.session.scalars(query):
-        offer = institution.offer_for(CareType(slot.care_type))
-        if offer is None:
-            continue
-        if age_months is not None and not _class_accepts(slot.care_class, offer, age_months):
-            continue
-        if not_before is not None and slot.starts <= not_before:
-            continue
-        openings.append(Opening(slot, slot.inventory.remaining))
-    return openings
+    wanted = Wanted(care_type, age_months, not_before)
+    return openings([institution], first, last, wanted).get(institution.id, [])
 
 
 # --- booking -------------------------------------------------------------------------------
@@ -487,7 +527,7 @@ def _check_eligible(child: Child, slot: Slot, now: datetime) -> None:
     offer = slot.institution.offer_for(CareType(slot.care_type))
     if age >= AGE_LIMIT_MONTHS:
         raise BookingError(_l("Childcare here is for children under 3 (36 months)."))
-    if offer is None or not _class_accepts(slot.care_class, offer, age):
+    if offer is None or not (slot.care_class.accepts_age(age) and offer.accepts_age(age)):
         raise BookingError(_l("This place is not for a child of %(months)d months.", months=age))
     for other in _active_slots_of(child):
         if other.id != slot.id and _overlaps(other, slot):
@@ -531,13 +571,17 @@ def _already_booked(child: Child, slot: Slot) -> bool:
 
 
 def _create_booking(parent: User, child: Child, slot: Slot, request_key: str) -> Booking:
-    status = BookingStatus.APPLIED if slot.is_standing else BookingStatus.CONFIRMED
+    action = "apply" if slot.is_standing else "book"
     booking = Booking(
-        slot=slot, child=child, parent_id=parent.id, status=status, request_key=request_key
+        slot=slot,
+        child=child,
+        parent_id=parent.id,
+        status=BOOKING_STATES[action].target,
+        request_key=request_key,
     )
     db.session.add(booking)
     db.session.flush()
-    if status == BookingStatus.APPLIED:
+    if slot.is_standing:
         _notify(
             booking,
             N_("Application received"),
@@ -560,40 +604,35 @@ def _create_booking(parent: User, child: Child, slot: Slot, request_key: str) ->
 
 def _entry_of(child: Child, slot: Slot) -> WaitlistEntry | None:
     """The child's active waitlist entry for the slot, if any."""
-    return db.session.scalar(
-        sa.select(WaitlistEntry).where(
-            WaitlistEntry.inventory_id == slot.inventory_id,
-            WaitlistEntry.subject == f"child:{child.id}",
-            WaitlistEntry.status.in_((WaitStatus.WAITING, WaitStatus.OFFERED)),
-        )
-    )
+    return capacity.active_entry(slot.inventory_id, f"child:{child.id}")
 
 
 def _take_or_use_offer(child: Child, slot: Slot, now: datetime) -> None:
-    """Take a free place, or the one held for this child; a child waiting stops waiting."""
+    """Take a free place, or the one held for this child; a child waiting stops waiting.
+
+    A free place is taken only if the class has room at every moment the slot covers, and
+    never ahead of families waiting for this slot.
+    """
     entry = _entry_of(child, slot)
     if entry is not None and capacity.offer_is_open(entry, local_to_utc(now)):
         capacity.accept_offer(entry)
         return
-    if not capacity.take_place(slot.inventory_id):
+    waiting_ahead = capacity.has_waiting(slot.inventory_id, ahead_of=entry)
+    room = load_rooms(slot.care_class, now.date()).free_for(slot)
+    if waiting_ahead or room < 1 or not capacity.take_place(slot.inventory_id):
         raise SlotFull()
     if entry is not None:
         capacity.leave(entry, local_to_utc(now), _hold(slot))
 
 
 def _booked_once(parent: User, child: Child, slot: Slot, request_key: str, take) -> Booking:
-    """Take the place and record the booking in one savepoint.
-
-    When a second tap of the same form commits first, the savepoint is undone (the place
-    given back) and the first tap's booking is returned.
-    """
+    """Take the place and record the booking in one savepoint (all or nothing)."""
     try:
         with db.session.begin_nested():
             take()
             return _create_booking(parent, child, slot, request_key)
     except sa.exc.IntegrityError:
-        earlier = existing_booking(request_key)
-        if earlier is not None and earlier.parent_id == parent.id:
+        if (earlier := _made_by_this_form(parent, request_key)) is not None:
             return earlier
         raise BookingError(_l("Your child already has this place.")) from None
 
@@ -603,15 +642,18 @@ def book(parent: User, child: Child, slot: Slot, request_key: str, now: datetime
     an application for full-day and half-day care. ``now`` is local time.
 
     Raises SlotFull or BookingError. A repeated ``request_key`` returns the first booking.
+    The child, then the class, are locked first: two bookings of one child cannot overlap,
+    and the class's count is the one the decision relies on.
     """
     if (earlier := _made_by_this_form(parent, request_key)) is not None:
         return earlier
     if child.parent_id != parent.id:
         raise BookingError(_l("This child is not on your account."))
+    _lock_child(child)
+    _lock_class(slot)
+    if (earlier := _made_by_this_form(parent, request_key)) is not None:
+        return earlier  # the first tap of this form committed while this one waited
     if _already_booked(child, slot):
-        # The first tap of this form may have committed since the check above.
-        if (earlier := _made_by_this_form(parent, request_key)) is not None:
-            return earlier
         raise BookingError(_l("Your child already has this place."))
     _check_eligible(child, slot, now)
     return _booked_once(
@@ -620,15 +662,23 @@ def book(parent: User, child: Child, slot: Slot, request_key: str, now: datetime
 
 
 def join_waitlist(parent: User, child: Child, slot: Slot, now: datetime) -> WaitlistEntry:
-    """Queue ``child`` for a full slot; returns the entry (its position via capacity)."""
+    """Queue ``child`` for a full slot; returns the entry (its position via capacity).
+
+    Decided under the class's and the line's locks: a place freed at this moment is either
+    bookable (and the family is told to book it) or offered to this family in turn.
+    """
     if child.parent_id != parent.id:
         raise BookingError(_l("This child is not on your account."))
+    _lock_child(child)
+    _lock_class(slot)
     if _already_booked(child, slot):
         raise BookingError(_l("Your child already has this place."))
     _check_eligible(child, slot, now)
-    if slot.inventory.remaining > 0:
+    room = load_rooms(slot.care_class, now.date()).free_for(slot)
+    entry = capacity.join_waitlist(slot.inventory_id, parent.id, f"child:{child.id}", room)
+    if entry is None:
         raise BookingError(_l("A place is free: you can book it now."))
-    return capacity.join_waitlist(slot.inventory_id, parent.id, f"child:{child.id}")
+    return entry
 
 
 def child_of_entry(entry: WaitlistEntry) -> Child | None:
@@ -637,39 +687,54 @@ def child_of_entry(entry: WaitlistEntry) -> Child | None:
     return db.session.get(Child, int(identifier)) if kind == "child" else None
 
 
-def slot_of_entry(entry: WaitlistEntry) -> Slot:
-    """The slot whose places a waitlist entry waits for."""
+def slot_of_entry(entry: WaitlistEntry) -> Slot | None:
+    """The slot whose places a waitlist entry waits for (None for a course session)."""
     return db.session.scalar(sa.select(Slot).where(Slot.inventory_id == entry.inventory_id))
 
 
 def accept_offer(parent: User, entry: WaitlistEntry, request_key: str, now: datetime) -> Booking:
-    """Turn a held place into the child's booking (``now`` is local time)."""
-    earlier = existing_booking(request_key)
-    if earlier is not None and earlier.parent_id == parent.id:
+    """Turn a held place into the child's booking (``now`` is local time).
+
+    A repeated ``request_key`` returns the first booking; of an accept and a turn-down at
+    once, one happens and the other is told how the offer ended.
+    """
+    if (earlier := _made_by_this_form(parent, request_key)) is not None:
         return earlier
     if entry.user_id != parent.id:
         raise BookingError(_l("This offer is not yours."))
+    slot = slot_of_entry(entry)
+    if slot is None:
+        raise BookingError(_l("This offer is not for a place in a slot."))
+    child = child_of_entry(entry)
+    _lock_child(child)
+    _lock_class(slot)
+    if (earlier := _made_by_this_form(parent, request_key)) is not None:
+        return earlier
+    db.session.refresh(entry, ["status", "offer_expires_at"])
+    if entry.status != WaitStatus.OFFERED:
+        raise Settled(WAITLIST_OUTCOMES[entry.status])
     if not capacity.offer_is_open(entry, local_to_utc(now)):
         raise BookingError(_l("This offer has expired."))
-    slot = slot_of_entry(entry)
-    child = child_of_entry(entry)
     if _already_booked(child, slot):
         raise BookingError(_l("Your child already has this place."))
+    _check_eligible(child, slot, now)
     return _booked_once(parent, child, slot, request_key, lambda: capacity.accept_offer(entry))
 
 
 def leave_waitlist(parent: User, entry: WaitlistEntry, now: datetime) -> None:
     """Leave the line or turn down an offer, of a slot or a course (the place passes on);
     ``now`` is local time."""
-    if entry.user_id != parent.id or not entry.is_active:
+    if entry.user_id != parent.id:
         raise BookingError(_l("You are not on this waiting list."))
     slot = slot_of_entry(entry)
-    if slot is None:
-        passed_to = capacity.leave(entry, local_to_utc(now), courses.OFFER_HOLD)
-        if passed_to is not None:
-            courses.notify_offer(passed_to)
-        return
-    _leave_slot_line(entry, slot, local_to_utc(now))
+    try:
+        if slot is None:
+            courses.leave_waitlist(entry, local_to_utc(now))
+        else:
+            _lock_class(slot)
+            _leave_slot_line(entry, slot, local_to_utc(now))
+    except AlreadyMoved as moved:
+        raise settled(moved, WAITLIST_OUTCOMES) from None
 
 
 def _leave_slot_line(entry: WaitlistEntry, slot: Slot, moment: datetime) -> None:
@@ -684,12 +749,37 @@ def _hold(slot: Slot) -> timedelta:
 
 
 def _free(booking: Booking, now: datetime) -> None:
-    """Give a booking's place back (to the next in line first); ``now`` is local time."""
+    """Give a booking's place back (to the next in line first); ``now`` is local time.
+
+    A place given back makes room in the class, which may let families waiting for
+    another slot of the class take a place there.
+    """
     passed_to = capacity.release_place(
         booking.slot.inventory_id, local_to_utc(now), _hold(booking.slot)
     )
     if passed_to is not None:
         _notify_offer(passed_to, booking.slot)
+    else:
+        _offer_class_room(booking.slot.care_class, now)
+
+
+def _offer_class_room(care_class: CareClass, now: datetime) -> None:
+    """Offer room freed in a class to families waiting for its other upcoming slots."""
+    today = as_local(local_to_utc(now)).date()
+    waited_for = db.session.scalars(
+        sa.select(Slot)
+        .join(WaitlistEntry, WaitlistEntry.inventory_id == Slot.inventory_id)
+        .where(
+            Slot.care_class_id == care_class.id,
+            Slot.status == SlotStatus.OPEN,
+            Slot.on_date >= today,
+            WaitlistEntry.status == WaitStatus.WAITING,
+        )
+        .distinct()
+        .order_by(Slot.on_date, Slot.starts_at, Slot.id)
+    ).all()
+    for slot in waited_for:
+        _offer_room(slot, now)
 
 
 def cancel_deadline(booking: Booking) -> datetime:
@@ -700,43 +790,49 @@ def cancel_deadline(booking: Booking) -> datetime:
 
 def can_cancel(booking: Booking, now: datetime) -> bool:
     """Whether the parent may still cancel."""
-    return (
-        booking.is_active
-        and booking.status != BookingStatus.CHECKED_IN
-        and (now < cancel_deadline(booking))
-    )
+    return booking.is_active and now < cancel_deadline(booking)
 
 
 def cancel_by_parent(parent: User, booking: Booking, now: datetime) -> None:
-    """Cancel before the cut-off; the place is free (or offered on) at once."""
+    """Cancel before the cut-off; the place is free (or offered on) at once.
+
+    Of two cancels at once, one frees the place; the other is told it is cancelled already.
+    """
     if booking.parent_id != parent.id:
         raise BookingError(_l("This booking is not yours."))
-    if not can_cancel(booking, now):
+    _lock_class(booking.slot)
+    if booking.is_active and not can_cancel(booking, now):
         raise BookingError(_l("It is too late to cancel online. Please call the institution."))
-    booking.status = BookingStatus.CANCELLED
-    booking.cancelled_at = utc_now()
-    db.session.flush()
+    try:
+        change_state(booking, BOOKING_STATES, "cancel", cancelled_at=utc_now())
+    except AlreadyMoved as moved:
+        raise settled(moved, BOOKING_OUTCOMES) from None
     _free(booking, now)
 
 
 def decide_application(booking: Booking, accept: bool, reason: str, now: datetime) -> None:
-    """The institution accepts or declines a full-day or half-day application."""
-    if booking.status != BookingStatus.APPLIED:
-        raise BookingError(_l("This application has been decided already."))
-    booking.decided_at = utc_now()
+    """The institution accepts or declines a full-day or half-day application.
+
+    Of two decisions at once (or a decision and the parent's cancel), one is made; the other
+    is told how the application ended.
+    """
+    if not accept and not reason.strip():
+        raise BookingError(_l("Please give the reason; the parent will read it."))
+    _lock_class(booking.slot)
+    values = {"decided_at": utc_now()}
+    if not accept:
+        values["decline_reason"] = reason.strip()
+    try:
+        change_state(booking, BOOKING_STATES, "accept" if accept else "decline", **values)
+    except AlreadyMoved as moved:
+        raise settled(moved, DECISION_OUTCOMES) from None
     if accept:
-        booking.status = BookingStatus.CONFIRMED
         _notify(
             booking,
             N_("Application accepted"),
             N_("%(institution)s accepted %(child)s from %(date)s."),
         )
         return
-    if not reason.strip():
-        raise BookingError(_l("Please give the reason; the parent will read it."))
-    booking.status = BookingStatus.DECLINED
-    booking.decline_reason = reason.strip()
-    db.session.flush()
     _notify(
         booking,
         N_("Application declined"),
@@ -748,42 +844,105 @@ def decide_application(booking: Booking, accept: bool, reason: str, now: datetim
     _free(booking, now)
 
 
-def mark_attendance(booking: Booking, present: bool, now: datetime) -> None:
-    """Check a child in, or record a no-show, on the day of care."""
-    if booking.status not in (
-        BookingStatus.CONFIRMED,
-        BookingStatus.CHECKED_IN,
-        BookingStatus.NO_SHOW,
-    ):
+# --- the day roster and attendance ---------------------------------------------------------
+
+
+def is_expected_on(booking: Booking, day: date, closed: frozenset[date] = frozenset()) -> bool:
+    """Whether the booked child is expected on ``day``: the day of an hourly or temporary
+    place; every day the class runs from the start of a standing place, closed days aside."""
+    slot = booking.slot
+    if not slot.is_standing:
+        return slot.on_date == day
+    return slot.on_date <= day and slot.care_class.runs_on(day) and day not in closed
+
+
+def roster(institution: Institution, day: date, care_class_id: int | None = None):
+    """Every child expected on ``day`` with that day's attendance (or None), by time."""
+    query = (
+        sa.select(Booking, Attendance)
+        .join(Booking.slot)
+        .outerjoin(
+            Attendance, sa.and_(Attendance.booking_id == Booking.id, Attendance.on_date == day)
+        )
+        .where(
+            Slot.institution_id == institution.id,
+            Booking.status == BookingStatus.CONFIRMED,
+            sa.or_(
+                Slot.on_date == day,
+                sa.and_(Slot.care_type.in_(STANDING_CARE_TYPES), Slot.on_date <= day),
+            ),
+        )
+        .options(
+            contains_eager(Booking.slot).joinedload(Slot.care_class), joinedload(Booking.child)
+        )
+        .order_by(Slot.starts_at, Booking.id)
+    )
+    if care_class_id is not None:
+        query = query.where(Slot.care_class_id == care_class_id)
+    closed = frozenset({day}) if _is_closed(institution.id, day) else frozenset()
+    return [
+        (booking, attendance)
+        for booking, attendance in db.session.execute(query).unique()
+        if is_expected_on(booking, day, closed)
+    ]
+
+
+def mark_attendance(booking: Booking, present: bool, today: date) -> Attendance:
+    """Record on the day whether the booked child came (one record per child and day)."""
+    if booking.status != BookingStatus.CONFIRMED:
         raise BookingError(_l("Only confirmed bookings can be checked in."))
-    booking.status = BookingStatus.CHECKED_IN if present else BookingStatus.NO_SHOW
-    booking.checked_in_at = utc_now() if present else None
+    closed = frozenset({today}) if _is_closed(booking.slot.institution_id, today) else frozenset()
+    if not is_expected_on(booking, today, closed):
+        raise BookingError(_l("Attendance is recorded on the day of care only."))
+    statement = sa.select(Attendance).where(
+        Attendance.booking_id == booking.id, Attendance.on_date == today
+    )
+    record = db.session.scalar(statement.with_for_update())
+    if record is None:
+        try:
+            with db.session.begin_nested():
+                record = Attendance(booking_id=booking.id, on_date=today, present=present)
+                db.session.add(record)
+            return record
+        except sa.exc.IntegrityError:
+            record = db.session.scalar(statement.with_for_update())
+    record.present = present
+    record.recorded_at = utc_now()
+    return record
 
 
 # --- periodic jobs -------------------------------------------------------------------------
 
 
-def expire_offers(now: datetime) -> int:
-    """Close unanswered offers of slots and course sessions and pass their places on.
-
-    Safe to run every minute: an offer is expired once.
-    """
-    expired = capacity.expired_offers(now)
-    for entry in expired:
+def expire_next_offer(now: datetime) -> bool:
+    """Close one unanswered offer of a slot or course session and pass its place on; False
+    when none is left. Safe with two runs of the job at once: each offer is expired once."""
+    for entry in capacity.expired_offers(now):
         slot = slot_of_entry(entry)
-        if slot is None:
-            passed_to = capacity.expire(entry, now, courses.OFFER_HOLD)
-            if passed_to is not None:
-                courses.notify_offer(passed_to)
-            continue
-        passed_to = capacity.expire(entry, now, _hold(slot))
+        try:
+            if slot is None:
+                courses.expire_offer(entry, now)
+                return True
+            _lock_class(slot)
+            passed_to = capacity.expire(entry, now, _hold(slot))
+        except AlreadyMoved:
+            continue  # answered, or expired by the other run, at this moment
         if passed_to is not None:
             _notify_offer(passed_to, slot)
-    return len(expired)
+        return True
+    return False
+
+
+def expire_offers(now: datetime) -> int:
+    """Close every unanswered offer (each in its own savepoint) and pass its place on."""
+    expired = 0
+    while expire_next_offer(now):
+        expired += 1
+    return expired
 
 
 def send_reminders(today: date) -> int:
-    """Remind parents the day before; each booking is reminded once."""
+    """Remind parents the day before; each booking is reminded once, whichever run claims it."""
     bookings = list(
         db.session.scalars(
             sa.select(Booking)
@@ -794,10 +953,14 @@ def send_reminders(today: date) -> int:
                 Booking.status == BookingStatus.CONFIRMED,
                 Booking.reminder_sent_at.is_(None),
             )
+            .with_for_update(skip_locked=True, of=Booking)
         )
     )
+    reminded = 0
     for booking in bookings:
-        booking.reminder_sent_at = utc_now()
+        if not _claim_reminder(booking):
+            continue
+        reminded += 1
         _notify(
             booking,
             N_("Reminder: care tomorrow"),
@@ -806,7 +969,22 @@ def send_reminders(today: date) -> int:
                 "from %(start)s to %(end)s."
             ),
         )
-    return len(bookings)
+    return reminded
+
+
+def _claim_reminder(booking: Booking) -> bool:
+    """Mark the booking reminded unless another run did; whether this run claimed it."""
+    moment = utc_now()
+    claimed = db.session.execute(
+        sa.update(Booking)
+        .where(Booking.id == booking.id, Booking.reminder_sent_at.is_(None))
+        .values(reminder_sent_at=moment)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        return False
+    set_committed_value(booking, "reminder_sent_at", moment)
+    return True
 
 
 # --- messages ------------------------------------------------------------------------------

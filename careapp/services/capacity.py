@@ -4,27 +4,48 @@ Booking slots and course sessions both own an ``Inventory`` and go through these
 A place is taken with one conditional UPDATE whose row count says whether it worked, so two
 requests can never take the last place together, on SQLite or PostgreSQL. ``taken`` counts
 active bookings plus places held for open waitlist offers.
+
+Decisions about the line (who is first, whether a place is free) are made under a lock on
+the inventory's row, and every entry changes state through ``WAITLIST_STATES`` with a
+compare-and-set: an entry that left at the moment it was offered a place hands the place on
+instead of losing it.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from careapp.extensions import db
-from careapp.models import Inventory, WaitlistEntry, WaitStatus
+from careapp.models import ACTIVE_WAIT_STATUSES, WAITLIST_STATES, Inventory, WaitlistEntry
+from careapp.models import WaitStatus as Wait
 from careapp.models.base import as_utc
+from careapp.services.transitions import AlreadyMoved, change_state
 
 
 class CapacityError(ValueError):
     """A capacity change that would leave more places taken than exist."""
 
 
-def take_place(inventory_id: int) -> bool:
-    """Take one place if one is free; False when the inventory is full."""
+@dataclass(frozen=True)
+class Places:
+    """An inventory's places as read under its lock."""
+
+    capacity: int
+    taken: int
+
+    @property
+    def free(self) -> int:
+        """Places neither booked nor held."""
+        return max(0, self.capacity - self.taken)
+
+
+def take_place(inventory_id: int, count: int = 1) -> bool:
+    """Take ``count`` places if that many are free; False (nothing taken) when they are not."""
     statement = (
         sa.update(Inventory)
-        .where(Inventory.id == inventory_id, Inventory.taken < Inventory.capacity)
-        .values(taken=Inventory.taken + 1)
+        .where(Inventory.id == inventory_id, Inventory.taken + count <= Inventory.capacity)
+        .values(taken=Inventory.taken + count)
         .execution_options(synchronize_session=False)
     )
     return db.session.execute(statement).rowcount == 1
@@ -40,50 +61,71 @@ def _give_back(inventory_id: int) -> None:
     db.session.execute(statement)
 
 
-def _lock(inventory_id: int) -> None:
-    """Serialise waitlist decisions on one inventory (a row lock on PostgreSQL)."""
-    db.session.execute(
-        sa.select(Inventory.id).where(Inventory.id == inventory_id).with_for_update()
-    )
+def lock(inventory_id: int) -> Places:
+    """Serialise decisions about one inventory's line and read its places (a row lock on
+    PostgreSQL; SQLite's write transaction serialises writers already)."""
+    capacity, taken = db.session.execute(
+        sa.select(Inventory.capacity, Inventory.taken)
+        .where(Inventory.id == inventory_id)
+        .with_for_update()
+    ).one()
+    return Places(capacity, taken)
 
 
 def _first_waiting(inventory_id: int) -> WaitlistEntry | None:
     return db.session.scalar(
         sa.select(WaitlistEntry)
-        .where(
-            WaitlistEntry.inventory_id == inventory_id,
-            WaitlistEntry.status == WaitStatus.WAITING,
-        )
+        .where(WaitlistEntry.inventory_id == inventory_id, WaitlistEntry.status == Wait.WAITING)
         .order_by(WaitlistEntry.id)
         .limit(1)
     )
 
 
-def _offer(entry: WaitlistEntry, now: datetime, hold: timedelta) -> WaitlistEntry:
-    entry.status = WaitStatus.OFFERED
-    entry.offered_at = now
-    entry.offer_expires_at = now + hold
-    return entry
+def _offer_to_first(
+    inventory_id: int, action: str, now: datetime, hold: timedelta
+) -> WaitlistEntry | None:
+    """Offer a place to the first entry still waiting (by ``action``); None if nobody waits."""
+    while (entry := _first_waiting(inventory_id)) is not None:
+        try:
+            change_state(
+                entry, WAITLIST_STATES, action, offered_at=now, offer_expires_at=now + hold
+            )
+        except AlreadyMoved:
+            continue  # it left at this moment; the next in line gets the place
+        return entry
+    return None
 
 
 def release_place(inventory_id: int, now: datetime, hold: timedelta) -> WaitlistEntry | None:
     """A place frees: hold it for the first in line and return that entry, else give it back."""
-    _lock(inventory_id)
-    entry = _first_waiting(inventory_id)
+    lock(inventory_id)
+    entry = _offer_to_first(inventory_id, "offer", now, hold)
     if entry is None:
         _give_back(inventory_id)
-        return None
-    return _offer(entry, now, hold)
+    return entry
 
 
-def offer_free_places(inventory_id: int, now: datetime, hold: timedelta) -> list[WaitlistEntry]:
-    """Offer every free place to those waiting, in order (after capacity grew)."""
-    _lock(inventory_id)
+def offer_free_places(
+    inventory_id: int, now: datetime, hold: timedelta, limit: int | None = None
+) -> list[WaitlistEntry]:
+    """Offer free places to those waiting, in order, at most ``limit`` (after places grew)."""
+    free = lock(inventory_id).free
+    if limit is not None:
+        free = min(free, limit)
     offered = []
-    while (entry := _first_waiting(inventory_id)) is not None and take_place(inventory_id):
-        offered.append(_offer(entry, now, hold))
-        db.session.flush()
+    while len(offered) < free and take_place(inventory_id):
+        entry = _offer_to_first(inventory_id, "offer_free_place", now, hold)
+        if entry is None:
+            _give_back(inventory_id)
+            break
+        offered.append(entry)
     return offered
+
+
+def has_waiting(inventory_id: int, ahead_of: WaitlistEntry | None = None) -> bool:
+    """Whether anybody waits in the line (ahead of ``ahead_of``, when given)."""
+    first = _first_waiting(inventory_id)
+    return first is not None and (ahead_of is None or first.id < ahead_of.id)
 
 
 def set_capacity(inventory_id: int, capacity: int) -> None:
@@ -98,31 +140,47 @@ def set_capacity(inventory_id: int, capacity: int) -> None:
         raise CapacityError(capacity)
 
 
-def join_waitlist(inventory_id: int, user_id: int, subject: str) -> WaitlistEntry:
-    """Put ``subject`` at the end of the line, or return its place in line if already there."""
-    existing = db.session.scalar(
-        sa.select(WaitlistEntry).where(
-            WaitlistEntry.inventory_id == inventory_id,
-            WaitlistEntry.subject == subject,
-            WaitlistEntry.status.in_((WaitStatus.WAITING, WaitStatus.OFFERED)),
-        )
-    )
+def join_waitlist(
+    inventory_id: int, user_id: int, subject: str, room: int | None = None
+) -> WaitlistEntry | None:
+    """Put ``subject`` at the end of the line (or return its place in line if already there).
+
+    Returns None, joining nobody, when a place is free (in the inventory, and in ``room``
+    when the place needs room elsewhere too): decided under the inventory's lock, so a place
+    given back at this moment is not left free while families wait.
+    """
+    places = lock(inventory_id)
+    existing = active_entry(inventory_id, subject)
     if existing is not None:
         return existing
+    free = places.free if room is None else min(places.free, room)
+    if free > 0:
+        return None
     entry = WaitlistEntry(inventory_id=inventory_id, user_id=user_id, subject=subject)
     db.session.add(entry)
     db.session.flush()
     return entry
 
 
+def active_entry(inventory_id: int, subject: str) -> WaitlistEntry | None:
+    """``subject``'s entry in the line, waiting or holding an offer, if any."""
+    return db.session.scalar(
+        sa.select(WaitlistEntry).where(
+            WaitlistEntry.inventory_id == inventory_id,
+            WaitlistEntry.subject == subject,
+            WaitlistEntry.status.in_(ACTIVE_WAIT_STATUSES),
+        )
+    )
+
+
 def position(entry: WaitlistEntry) -> int:
     """1 for the first in line; 0 once a place is offered or the entry is closed."""
-    if entry.status != WaitStatus.WAITING:
+    if entry.status != Wait.WAITING:
         return 0
     ahead = db.session.scalar(
         sa.select(sa.func.count(WaitlistEntry.id)).where(
             WaitlistEntry.inventory_id == entry.inventory_id,
-            WaitlistEntry.status == WaitStatus.WAITING,
+            WaitlistEntry.status == Wait.WAITING,
             WaitlistEntry.id < entry.id,
         )
     )
@@ -131,55 +189,75 @@ def position(entry: WaitlistEntry) -> int:
 
 def offer_is_open(entry: WaitlistEntry, now: datetime) -> bool:
     """Whether ``entry`` holds an offer that has not expired."""
-    return entry.status == WaitStatus.OFFERED and as_utc(entry.offer_expires_at) > now
+    return entry.status == Wait.OFFERED and as_utc(entry.offer_expires_at) > now
 
 
 def accept_offer(entry: WaitlistEntry) -> None:
-    """The offered place becomes the caller's booking (the place is already held)."""
-    entry.status = WaitStatus.ACCEPTED
+    """The offered place becomes the caller's booking (the place is already held).
+
+    Raises AlreadyMoved when the offer was turned down or expired at this moment.
+    """
+    change_state(entry, WAITLIST_STATES, "accept")
 
 
 def leave(entry: WaitlistEntry, now: datetime, hold: timedelta) -> WaitlistEntry | None:
-    """Leave the line; a held place passes to the next in line, whom it returns."""
-    was_offered = entry.status == WaitStatus.OFFERED
-    entry.status = WaitStatus.LEFT
-    db.session.flush()
-    return release_place(entry.inventory_id, now, hold) if was_offered else None
+    """Leave the line, or turn the offer down; a held place passes to the next in line,
+    whom it returns. Whatever state a concurrent request left the entry in, a held place
+    is never lost: an entry offered a place at this moment turns the offer down."""
+    if entry.status == Wait.WAITING:
+        try:
+            change_state(entry, WAITLIST_STATES, "leave")
+            return None
+        except AlreadyMoved:
+            if entry.status != Wait.OFFERED:
+                raise
+    change_state(entry, WAITLIST_STATES, "turn_down")
+    return release_place(entry.inventory_id, now, hold)
 
 
-def expired_offers(now: datetime) -> list[WaitlistEntry]:
-    """Offers whose time is up, oldest first."""
+def expired_offers(now: datetime, limit: int = 10) -> list[WaitlistEntry]:
+    """Offers whose time is up, oldest first.
+
+    Not locked here: the caller locks what the place belongs to first (a class, a course
+    session), then ``expire`` changes the entry only if it is still an open offer, so two
+    runs of the job at once expire each offer once.
+    """
     return list(
         db.session.scalars(
             sa.select(WaitlistEntry)
-            .where(
-                WaitlistEntry.status == WaitStatus.OFFERED,
-                WaitlistEntry.offer_expires_at <= now,
-            )
+            .where(WaitlistEntry.status == Wait.OFFERED, WaitlistEntry.offer_expires_at <= now)
             .order_by(WaitlistEntry.offer_expires_at, WaitlistEntry.id)
+            .limit(limit)
         )
     )
 
 
 def expire(entry: WaitlistEntry, now: datetime, hold: timedelta) -> WaitlistEntry | None:
-    """Close an unanswered offer and pass the place on; returns the next offer, if any."""
-    entry.status = WaitStatus.EXPIRED
-    db.session.flush()
+    """Close an unanswered offer and pass the place on; returns the next offer, if any.
+
+    Raises AlreadyMoved when the offer was answered (or expired by another run) meanwhile.
+    """
+    lock(entry.inventory_id)
+    db.session.refresh(entry, ["status", "offer_expires_at"])
+    if entry.status == Wait.OFFERED and as_utc(entry.offer_expires_at) > now:
+        raise AlreadyMoved(WAITLIST_STATES, "expire", entry.status)  # extended meanwhile
+    change_state(entry, WAITLIST_STATES, "expire")
     return release_place(entry.inventory_id, now, hold)
 
 
 def close(inventory_id: int) -> list[WaitlistEntry]:
     """No place will be given any more: end every waitlist entry and free every place."""
+    lock(inventory_id)
     entries = list(
         db.session.scalars(
             sa.select(WaitlistEntry).where(
                 WaitlistEntry.inventory_id == inventory_id,
-                WaitlistEntry.status.in_((WaitStatus.WAITING, WaitStatus.OFFERED)),
+                WaitlistEntry.status.in_(ACTIVE_WAIT_STATUSES),
             )
         )
     )
     for entry in entries:
-        entry.status = WaitStatus.LEFT
+        change_state(entry, WAITLIST_STATES, "close")
     db.session.execute(
         sa.update(Inventory)
         .where(Inventory.id == inventory_id)

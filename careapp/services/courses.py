@@ -15,6 +15,8 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from careapp.extensions import db
 from careapp.models import (
     ACTIVE_REGISTRATION_STATUSES,
+    REGISTRATION_STATES,
+    SESSION_STATES,
     Course,
     CourseFormat,
     CourseRegistration,
@@ -37,6 +39,7 @@ from careapp.services.errors import CareappError, InvalidParameters
 from careapp.services.mail import N_, queue_email
 from careapp.services.params import Page, ParamReader
 from careapp.services.search import known_township_codes
+from careapp.services.transitions import AlreadyMoved, change_state
 
 #: How long a freed seat is held for the first family in line.
 OFFER_HOLD = timedelta(hours=24)
@@ -57,6 +60,20 @@ class SessionFull(CourseError):
 
     def __init__(self):
         super().__init__(_l("This session is full. You can join the waiting list."))
+
+
+class Settled(CourseError):
+    """Another request (or an earlier tap) did this already; ``message`` says how it ended."""
+
+
+#: How a registration ended up, told to whoever arrives second.
+REGISTRATION_OUTCOMES = {
+    RegistrationStatus.REGISTERED: _l("Your family is registered for this session."),
+    RegistrationStatus.ATTENDED: _l("The provider has marked your family as attended."),
+    RegistrationStatus.NO_SHOW: _l("The provider has marked your family as absent."),
+    RegistrationStatus.CANCELLED: _l("This registration has been cancelled."),
+    RegistrationStatus.CANCELLED_BY_PROVIDER: _l("The provider has cancelled this session."),
+}
 
 
 # --- providers -----------------------------------------------------------------------------
@@ -174,14 +191,22 @@ def _active_registrations(session: CourseSession) -> list[CourseRegistration]:
     )
 
 
+def _lock_session(session: CourseSession) -> None:
+    """Serialise every change of a session's seats and line, then read the session afresh."""
+    capacity.lock(session.inventory_id)
+    db.session.refresh(session, ["status"])
+
+
 def cancel_session(session: CourseSession, reason: str) -> int:
     """Cancel a session; registered families are told. Returns how many were registered."""
-    if not session.is_scheduled:
-        raise CourseError(_l("This session is cancelled already."))
-    session.status = SessionStatus.CANCELLED
+    _lock_session(session)
+    try:
+        change_state(session, SESSION_STATES, "cancel")
+    except AlreadyMoved:
+        raise Settled(_l("This session is cancelled already.")) from None
     registrations = _active_registrations(session)
     for registration in registrations:
-        registration.status = RegistrationStatus.CANCELLED_BY_PROVIDER
+        change_state(registration, REGISTRATION_STATES, "cancel_by_provider")
         _notify(
             registration.parent,
             session,
@@ -371,18 +396,32 @@ def _registration_with_key(request_key: str) -> CourseRegistration | None:
 def register(
     parent: User, session: CourseSession, seats: int, request_key: str, now: datetime
 ) -> CourseRegistration:
-    """Take one seat (or two, where allowed) for the family; raises SessionFull or CourseError."""
+    """Take one seat (or two, where allowed) for the family; raises SessionFull or CourseError.
+
+    Decided under the session's lock: a double tap registers once, and nobody takes a seat
+    ahead of families waiting for one.
+    """
+    earlier = _registration_with_key(request_key)
+    if earlier is not None and earlier.parent_id == parent.id:
+        return earlier
+    _check_can_register(session, seats, now)
+    _lock_session(session)
     earlier = _registration_with_key(request_key)
     if earlier is not None and earlier.parent_id == parent.id:
         return earlier
     _check_can_register(session, seats, now)
     if registration_of(parent, session) is not None:
         raise CourseError(_l("Your family is registered for this session already."))
-    for _seat in range(seats):
-        if not capacity.take_place(session.inventory_id):
-            raise SessionFull()
+    if capacity.has_waiting(session.inventory_id) or not capacity.take_place(
+        session.inventory_id, seats
+    ):
+        raise SessionFull()
     registration = CourseRegistration(
-        session=session, parent_id=parent.id, seats=seats, request_key=request_key
+        session=session,
+        parent_id=parent.id,
+        seats=seats,
+        request_key=request_key,
+        status=REGISTRATION_STATES["register"].target,
     )
     db.session.add(registration)
     db.session.flush()
@@ -390,13 +429,19 @@ def register(
 
 
 def cancel_registration(parent: User, registration: CourseRegistration, now: datetime) -> None:
-    """Give the seats back before the session starts (offered to the next in line)."""
-    if registration.parent_id != parent.id or registration.status != RegistrationStatus.REGISTERED:
+    """Give the seats back before the session starts (offered to the next in line).
+
+    Of two cancels at once, one gives the seats back; the other is told it is cancelled.
+    """
+    if registration.parent_id != parent.id:
         raise CourseError(_l("This registration cannot be cancelled."))
     if registration.session.starts_at <= now:
         raise CourseError(_l("The session has started."))
-    registration.status = RegistrationStatus.CANCELLED
-    db.session.flush()
+    capacity.lock(registration.session.inventory_id)
+    try:
+        change_state(registration, REGISTRATION_STATES, "cancel")
+    except AlreadyMoved as moved:
+        raise Settled(REGISTRATION_OUTCOMES[moved.state]) from None
     for _seat in range(registration.seats):
         passed_to = capacity.release_place(registration.session.inventory_id, utcnow(), OFFER_HOLD)
         if passed_to is not None:
@@ -404,13 +449,15 @@ def cancel_registration(parent: User, registration: CourseRegistration, now: dat
 
 
 def join_waitlist(parent: User, session: CourseSession, now: datetime) -> WaitlistEntry:
-    """Queue the family for a full session."""
+    """Queue the family for a full session (decided under the session's lock)."""
+    _lock_session(session)
     _check_can_register(session, 1, now)
-    if session.inventory.remaining > 0:
-        raise CourseError(_l("A seat is free: you can register now."))
     if registration_of(parent, session) is not None:
         raise CourseError(_l("Your family is registered for this session already."))
-    return capacity.join_waitlist(session.inventory_id, parent.id, f"family:{parent.id}")
+    entry = capacity.join_waitlist(session.inventory_id, parent.id, f"family:{parent.id}")
+    if entry is None:
+        raise CourseError(_l("A seat is free: you can register now."))
+    return entry
 
 
 def session_of_entry(entry: WaitlistEntry) -> CourseSession | None:
@@ -420,22 +467,55 @@ def session_of_entry(entry: WaitlistEntry) -> CourseSession | None:
     )
 
 
-def accept_offer(parent: User, entry: WaitlistEntry, request_key: str) -> CourseRegistration:
-    """Turn a held seat into the family's registration; a repeated key returns the first."""
+def accept_offer(
+    parent: User, entry: WaitlistEntry, request_key: str, now: datetime | None = None
+) -> CourseRegistration:
+    """Turn a held seat into the family's registration; a repeated key returns the first.
+
+    ``now`` is aware UTC (the present by default).
+    """
+    now = now or utcnow()
     earlier = _registration_with_key(request_key)
     if earlier is not None and earlier.parent_id == parent.id:
         return earlier
     if entry.user_id != parent.id:
         raise CourseError(_l("This offer is not yours."))
-    if not capacity.offer_is_open(entry, utcnow()):
+    capacity.lock(entry.inventory_id)
+    db.session.refresh(entry, ["status", "offer_expires_at"])
+    if not capacity.offer_is_open(entry, now):
         raise CourseError(_l("This offer has expired."))
     capacity.accept_offer(entry)
     registration = CourseRegistration(
-        session=session_of_entry(entry), parent_id=parent.id, seats=1, request_key=request_key
+        session=session_of_entry(entry),
+        parent_id=parent.id,
+        seats=1,
+        request_key=request_key,
+        status=REGISTRATION_STATES["register"].target,
     )
     db.session.add(registration)
     db.session.flush()
     return registration
+
+
+def leave_waitlist(entry: WaitlistEntry, now: datetime) -> None:
+    """Leave a session's line or turn its offer down; a held seat passes on (``now`` UTC).
+
+    Raises AlreadyMoved when the entry left the line meanwhile.
+    """
+    capacity.lock(entry.inventory_id)
+    passed_to = capacity.leave(entry, now, OFFER_HOLD)
+    if passed_to is not None:
+        notify_offer(passed_to)
+
+
+def expire_offer(entry: WaitlistEntry, now: datetime) -> None:
+    """Close an unanswered seat offer and pass the seat on (``now`` aware UTC).
+
+    Raises AlreadyMoved when the offer was answered or expired meanwhile.
+    """
+    passed_to = capacity.expire(entry, now, OFFER_HOLD)
+    if passed_to is not None:
+        notify_offer(passed_to)
 
 
 def registrations_of(parent: User) -> list[CourseRegistration]:
@@ -476,9 +556,10 @@ def session_registrations(session: CourseSession) -> list[CourseRegistration]:
 
 def mark_attendance(registration: CourseRegistration, attended: bool) -> None:
     """Record whether the family came."""
-    if registration.status not in ACTIVE_REGISTRATION_STATUSES:
-        raise CourseError(_l("Only registered families can be marked."))
-    registration.status = RegistrationStatus.ATTENDED if attended else RegistrationStatus.NO_SHOW
+    try:
+        change_state(registration, REGISTRATION_STATES, "attend" if attended else "no_show")
+    except AlreadyMoved:
+        raise CourseError(_l("Only registered families can be marked.")) from None
 
 
 def attendance_counts(registrations: list[CourseRegistration]) -> dict[str, int]:

@@ -28,6 +28,7 @@ from careapp.models import (
 )
 from careapp.models.base import utcnow
 from careapp.models.institution import CCTV_RETENTION_DAYS
+from careapp.models.provision import HOME_BASED_MAX_CHILDREN
 from careapp.services.errors import CareappError
 from careapp.services.mail import N_, queue_email
 
@@ -36,7 +37,6 @@ REVIEW_LIMIT_WORKING_DAYS = 5
 #: A lease must run this many years past the filing date.
 LEASE_YEARS_REQUIRED = 3
 #: Home-based care points take at most this many children in all.
-HOME_BASED_MAX_CHILDREN = 5
 
 #: Registered facts (登记事项): on a filed institution they change only with approval.
 REGISTERED_FIELDS = (

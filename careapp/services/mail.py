@@ -3,6 +3,7 @@
 import smtplib
 from collections.abc import Callable
 from email.message import EmailMessage
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -28,16 +29,36 @@ def queue_email(recipient: str, subject: str, body: str) -> OutboxMessage:
     return message
 
 
-def pending_messages(limit: int = 100) -> list[OutboxMessage]:
-    """Unsent messages still worth trying, oldest first, locked against parallel runs."""
-    query = (
+class Delivery(NamedTuple):
+    """One message tried: its id and whether it went."""
+
+    message_id: int
+    sent: bool
+
+
+def claim_next_message(after_id: int = 0) -> OutboxMessage | None:
+    """The oldest unsent message still worth trying, locked until this transaction ends;
+    a message another run holds is skipped (PostgreSQL), so each is sent by one run."""
+    return db.session.scalar(
         sa.select(OutboxMessage)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.attempts < MAX_ATTEMPTS,
+            OutboxMessage.id > after_id,
+        )
         .order_by(OutboxMessage.id)
-        .limit(limit)
+        .limit(1)
         .with_for_update(skip_locked=True)
     )
-    return list(db.session.scalars(query))
+
+
+def deliver_next(send: Callable[[OutboxMessage], None], after_id: int = 0) -> Delivery | None:
+    """Claim the next message after ``after_id`` and try to send it once; None when nothing
+    is left. Commit after each call: the claim holds until then."""
+    message = claim_next_message(after_id)
+    if message is None:
+        return None
+    return Delivery(message.id, deliver(message, send))
 
 
 def _as_email(message: OutboxMessage) -> EmailMessage:

@@ -1,7 +1,7 @@
 """Search of the public register: one place decides what matches and how it is paged."""
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
 import sqlalchemy as sa
@@ -9,7 +9,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from careapp.extensions import db
-from careapp.models import CareOffer, CareType, Institution, Nature, Township, publicly_listed
+from careapp.models import (
+    CLASS_STANDARDS,
+    CareClass,
+    CareOffer,
+    CareType,
+    ClassKind,
+    Institution,
+    Nature,
+    Slot,
+    SlotStatus,
+    Township,
+    publicly_listed,
+)
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import Page, ParamReader
 
@@ -26,10 +38,16 @@ class SearchCriteria:
     age_months: int | None = None
     nature: str | None = None
     q: str | None = None
+    #: The day the search is made: with an age, only places from this day on count.
+    today: date | None = field(default=None, compare=False)
 
     def active(self) -> dict[str, object]:
         """The criteria that narrow the search, by name."""
-        return {name: value for name, value in asdict(self).items() if value is not None}
+        return {
+            name: value
+            for name, value in asdict(self).items()
+            if value is not None and name != "today"
+        }
 
     def without(self, name: str) -> "SearchCriteria":
         """The same criteria with ``name`` dropped."""
@@ -49,13 +67,17 @@ def known_township_codes() -> set[str]:
     return set(db.session.scalars(sa.select(Township.code)))
 
 
-def parse_criteria(args: Mapping[str, str], today: date) -> SearchCriteria:
+def parse_criteria(
+    args: Mapping[str, str], today: date, township_codes: set[str] | None = None
+) -> SearchCriteria:
     """Search criteria from query parameters; raises InvalidParameters with a message per field.
 
-    A ``birth_date`` is turned into the child's age in months on ``today``.
+    A ``birth_date`` is turned into the child's age in months on ``today``. ``township_codes``
+    spares a query when the caller has the townships already.
     """
     reader = ParamReader(args)
-    township = reader.choice("township", known_township_codes(), _l("There is no such township."))
+    codes = known_township_codes() if township_codes is None else township_codes
+    township = reader.choice("township", codes, _l("There is no such township."))
     care_type = reader.choice("care_type", CareType.values(), _l("There is no such care type."))
     nature = reader.choice("nature", Nature.values(), _l("There is no such kind of institution."))
     age_months = reader.integer("age_months", 0, MAX_AGE_MONTHS)
@@ -68,7 +90,7 @@ def parse_criteria(args: Mapping[str, str], today: date) -> SearchCriteria:
     q = reader.text("q")
     if reader.errors:
         raise InvalidParameters(reader.errors)
-    return SearchCriteria(township, care_type, age_months, nature, q)
+    return SearchCriteria(township, care_type, age_months, nature, q, today)
 
 
 def _matching(criteria: SearchCriteria) -> sa.Select:
@@ -78,15 +100,12 @@ def _matching(criteria: SearchCriteria) -> sa.Select:
         query = query.join(Institution.township).where(Township.code == criteria.township)
     if criteria.nature:
         query = query.where(Institution.nature == criteria.nature)
-    if criteria.care_type or criteria.age_months is not None:
-        offer = sa.select(CareOffer.id).where(CareOffer.institution_id == Institution.id)
-        if criteria.care_type:
-            offer = offer.where(CareOffer.care_type == criteria.care_type)
-        if criteria.age_months is not None:
-            offer = offer.where(
-                CareOffer.min_age_months <= criteria.age_months,
-                CareOffer.max_age_months > criteria.age_months,
-            )
+    if criteria.age_months is not None:
+        query = query.where(_bookable_for(criteria).exists())
+    elif criteria.care_type:
+        offer = sa.select(CareOffer.id).where(
+            CareOffer.institution_id == Institution.id, CareOffer.care_type == criteria.care_type
+        )
         query = query.where(offer.exists())
     if criteria.q:
         pattern = f"%{_escape_like(criteria.q)}%"
@@ -106,6 +125,36 @@ def _matching(criteria: SearchCriteria) -> sa.Select:
     return query
 
 
+def _bookable_for(criteria: SearchCriteria) -> sa.Select:
+    """An open slot from today on, in a class whose national age band fits the child, of a
+    care type whose offer takes the child: a place this family could actually book."""
+    age = criteria.age_months
+    fitting = [kind for kind in ClassKind if CLASS_STANDARDS[kind].accepts_age(age)]
+    query = (
+        sa.select(Slot.id)
+        .join(CareClass, CareClass.id == Slot.care_class_id)
+        .join(
+            CareOffer,
+            sa.and_(
+                CareOffer.institution_id == Slot.institution_id,
+                CareOffer.care_type == Slot.care_type,
+            ),
+        )
+        .where(
+            Slot.institution_id == Institution.id,
+            Slot.status == SlotStatus.OPEN,
+            CareClass.kind.in_(fitting),
+            CareOffer.min_age_months <= age,
+            CareOffer.max_age_months > age,
+        )
+    )
+    if criteria.today is not None:
+        query = query.where(Slot.on_date >= criteria.today)
+    if criteria.care_type:
+        query = query.where(Slot.care_type == criteria.care_type)
+    return query
+
+
 def _escape_like(text: str) -> str:
     """``text`` with LIKE wildcards taken literally."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -122,7 +171,7 @@ def search_institutions(criteria: SearchCriteria, page: int, per_page: int) -> P
     total = count_matching(criteria)
     query = (
         _matching(criteria)
-        .options(joinedload(Institution.township), selectinload(Institution.offers))
+        .options(joinedload(Institution.township), joinedload(Institution.offers))
         .order_by(Institution.is_demonstration.desc(), Institution.name, Institution.id)
         .limit(per_page)
         .offset((page - 1) * per_page)

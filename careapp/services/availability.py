@@ -1,0 +1,116 @@
+"""One availability: the places a child can book, as search, pages, the API and booking see them.
+
+A slot's places left are the fewer of two: the places its inventory still has, and the room
+its class (and a home-based point as a whole) has at every moment the slot covers
+(``careapp.services.occupancy``). Search cards, the institution page, the availability API,
+the booking form and the booking itself all count through ``Rooms.free_for``.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
+
+from careapp.extensions import db
+from careapp.models import CareType, Institution, Inventory, Nature, Slot, SlotStatus
+from careapp.models.booking import STANDING_CARE_TYPES
+from careapp.services.occupancy import build_rooms, closed_days, load_rooms
+
+#: Search cards look this many days ahead for the next free place.
+CARD_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A slot as parents see it: when, what and how many places are left."""
+
+    slot: Slot
+    remaining: int
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a family looks for; every field is optional."""
+
+    care_type: CareType | str | None = None
+    age_months: int | None = None
+    #: Slots that start at or before this local time are over.
+    not_before: datetime | None = None
+
+    def suits(self, slot: Slot, institution: Institution) -> bool:
+        """Whether ``slot`` is one this family could book (before counting places)."""
+        if self.care_type is not None and slot.care_type != self.care_type:
+            return False
+        offer = institution.offer_for(CareType(slot.care_type))
+        if offer is None:
+            return False
+        if self.age_months is not None and not (
+            slot.care_class.accepts_age(self.age_months) and offer.accepts_age(self.age_months)
+        ):
+            return False
+        return self.not_before is None or slot.starts > self.not_before
+
+
+def openings(
+    institutions: Sequence[Institution], first: date, last: date, wanted: Wanted = Wanted()
+) -> dict[int, list[Opening]]:
+    """Each institution's open slots from ``first`` to ``last`` that suit ``wanted``, with
+    the places left, in time order. Two statements whatever the number of institutions."""
+    by_id = {institution.id: institution for institution in institutions}
+    if not by_id:
+        return {}
+    slots = _open_slots(list(by_id), first, last)
+    home_based = {i.id for i in institutions if i.nature == Nature.HOME_BASED}
+    rooms = build_rooms(slots, closed_days(set(by_id), first), home_based, first)
+    found: dict[int, list[Opening]] = defaultdict(list)
+    for slot in slots:
+        institution = by_id[slot.institution_id]
+        if first <= slot.on_date <= last and wanted.suits(slot, institution):
+            remaining = min(slot.inventory.remaining, rooms.free_for(slot))
+            found[slot.institution_id].append(Opening(slot, remaining))
+    return found
+
+
+def _open_slots(institution_ids: list[int], first: date, last: date) -> list[Slot]:
+    """Open slots to show (``first`` to ``last``) and those holding children in the same
+    classes on later days or as standing places: what the class counts come from."""
+    query = (
+        sa.select(Slot)
+        .join(Slot.inventory)
+        .join(Slot.care_class)
+        .where(Slot.institution_id.in_(institution_ids), Slot.status == SlotStatus.OPEN)
+        .where(
+            sa.or_(
+                Slot.on_date.between(first, last),
+                sa.and_(Inventory.taken > 0, Slot.care_type.in_(STANDING_CARE_TYPES)),
+                sa.and_(Inventory.taken > 0, Slot.on_date > last),
+            )
+        )
+        .options(contains_eager(Slot.inventory), contains_eager(Slot.care_class))
+        .order_by(Slot.on_date, Slot.starts_at, Slot.care_type, Slot.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def next_free_places(
+    institutions: Sequence[Institution], today: date, wanted: Wanted
+) -> dict[int, Opening | None]:
+    """Each institution's first suitable opening with a place left in the next
+    ``CARD_DAYS`` days, or None."""
+    last = today + timedelta(days=CARD_DAYS - 1)
+    found = openings(institutions, today, last, wanted)
+    return {
+        institution.id: next(
+            (opening for opening in found.get(institution.id, []) if opening.remaining > 0),
+            None,
+        )
+        for institution in institutions
+    }
+
+
+def places_left(slot: Slot, today: date) -> int:
+    """Places one more child could take in ``slot`` now (the booking form's count)."""
+    return min(slot.inventory.remaining, load_rooms(slot.care_class, today).free_for(slot))
