@@ -408,3 +408,75 @@ def test_joining_a_waiting_list_twice_keeps_one_place_in_line(app, client, auth,
     assert [answer.status_code for answer in answers] == [302, 302]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(WaitlistEntry.id))) == 1
+
+
+def _join(desk: Desk, family: tuple[int, int], slot_id: int) -> int:
+    """The family joins the slot's line; the entry's id."""
+    return desk.run(
+        lambda: (
+            booking.join_waitlist(
+                db.session.get(User, family[0]),
+                db.session.get(Child, family[1]),
+                db.session.get(Slot, slot_id),
+                NOW,
+            ).id
+        )
+    )
+
+
+@pytest.fixture
+def full_class(desk, institution, app):
+    """A class of two places filled by a whole day of temporary care, a family waiting for
+    that day's place and one waiting for an hour of the same class. Returns the ids."""
+    class_id = classes_of(app, institution(offers=OFFERS, classes=SMALL_CLASS))[0]
+    whole_day = desk.slot(class_id, CareType.TEMPORARY, TUESDAY, DAY_HOURS, 2)
+    hour = desk.slot(class_id, CareType.HOURLY, TUESDAY, (time(9), time(10)), 2)
+    holder = desk.family()
+    held = desk.book(whole_day, holder)
+    desk.book(whole_day)
+    day_family, hour_family = desk.family(), desk.family()
+    return {
+        "whole_day": whole_day,
+        "holder": holder,
+        "held": held,
+        "day_family": day_family,
+        "day_entry": _join(desk, day_family, whole_day),
+        "hour_entry": _join(desk, hour_family, hour),
+    }
+
+
+def entry_status(app, entry_id: int) -> str:
+    """A waiting-list entry's status."""
+    with app.app_context():
+        return db.session.get(WaitlistEntry, entry_id).status
+
+
+def test_a_place_turned_down_that_nobody_else_waits_for_goes_to_the_class_line(
+    app, desk, full_class
+):
+    holder, held = full_class["holder"], full_class["held"]
+    desk.run(
+        lambda: booking.cancel_by_parent(
+            db.session.get(User, holder[0]), db.session.get(Booking, held), NOW
+        )
+    )
+    assert entry_status(app, full_class["day_entry"]) == "offered"
+    assert entry_status(app, full_class["hour_entry"]) == "waiting", "the class is still full"
+
+    desk.run(
+        lambda: booking.leave_waitlist(
+            db.session.get(User, full_class["day_family"][0]),
+            db.session.get(WaitlistEntry, full_class["day_entry"]),
+            NOW,
+        )
+    )
+
+    assert entry_status(app, full_class["hour_entry"]) == "offered"
+
+
+def test_a_cancelled_slot_makes_room_for_the_class_line(app, desk, full_class):
+    desk.run(
+        lambda: booking.cancel_slot(db.session.get(Slot, full_class["whole_day"]), "停课", NOW)
+    )
+
+    assert entry_status(app, full_class["hour_entry"]) == "offered"

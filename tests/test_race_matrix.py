@@ -263,14 +263,15 @@ class World:
 
 
 def booking_by(family, slot_id: int, key: str | None = None) -> Actor:
-    """A parent books ``slot_id`` for the family's child (with ``key``, the form's)."""
+    """A parent books ``slot_id`` for the family's child (with ``key``, the form's), the
+    slot loaded as the booking page loads it (with its places)."""
     parent_id, child_id = family
     form_key = key or booking.new_request_key()
     return Actor(
         lambda: (
             db.session.get(User, parent_id),
             db.session.get(Child, child_id),
-            db.session.get(Slot, slot_id),
+            booking.bookable_slot(slot_id),
         ),
         lambda parent, child, slot: booking.book(parent, child, slot, form_key, NOW).id,
     )
@@ -417,6 +418,20 @@ def test_one_child_in_two_overlapping_slots_at_once_gets_one(app, world):
         first = world.slot(day, 3, hours=(time(9), time(11)))
         second = world.slot(day, 3, CareType.TEMPORARY, hours=(time(10), time(12)))
         return [booking_by(family, first), booking_by(family, second)]
+
+    played = rounds(world, app, make_round)
+
+    assert_clean(played)
+    assert all(sorted(o.kind for o in r.outcomes) == ["done", "refused"] for r in played)
+
+
+def test_two_bookings_for_the_last_place_of_a_class_get_one(app, world, institution):
+    def make_round(day):
+        own = institution(offers=OFFERS, classes=((ClassKind.TODDLER, 2, 1),))
+        hour = world.slot(day, 2, institution_id=own)
+        whole_day = world.slot(day, 2, CareType.TEMPORARY, (time(8), time(17)), own)
+        world.book(world.family(), whole_day)
+        return [booking_by(world.family(), hour), booking_by(world.family(), hour)]
 
     played = rounds(world, app, make_round)
 

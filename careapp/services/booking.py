@@ -428,6 +428,7 @@ def cancel_slot(slot: Slot, reason: str, now: datetime) -> int:
             reason=reason,
         )
     capacity.close(slot.inventory_id)
+    _offer_class_room(slot.care_class, now)
     return len(bookings)
 
 
@@ -738,10 +739,17 @@ def leave_waitlist(parent: User, entry: WaitlistEntry, now: datetime) -> None:
 
 
 def _leave_slot_line(entry: WaitlistEntry, slot: Slot, moment: datetime) -> None:
-    """Leave a slot's line; a held place passes on with the slot's hold, and its taker is told."""
-    passed_to = capacity.leave(entry, moment, _hold(slot))
-    if passed_to is not None:
-        _notify_offer(passed_to, slot)
+    """Leave a slot's line; a held place passes on with the slot's hold."""
+    _pass_on(capacity.leave(entry, moment, _hold(slot)), slot, moment)
+
+
+def _pass_on(handover: capacity.Handover, slot: Slot, now: datetime) -> None:
+    """Tell the family a place passed to; a place given back makes room in the class, which
+    may let families waiting for another slot of the class take a place there."""
+    if handover.offered_to is not None:
+        _notify_offer(handover.offered_to, slot)
+    if handover.given_back:
+        _offer_class_room(slot.care_class, now)
 
 
 def _hold(slot: Slot) -> timedelta:
@@ -749,18 +757,9 @@ def _hold(slot: Slot) -> timedelta:
 
 
 def _free(booking: Booking, now: datetime) -> None:
-    """Give a booking's place back (to the next in line first); ``now`` is local time.
-
-    A place given back makes room in the class, which may let families waiting for
-    another slot of the class take a place there.
-    """
-    passed_to = capacity.release_place(
-        booking.slot.inventory_id, local_to_utc(now), _hold(booking.slot)
-    )
-    if passed_to is not None:
-        _notify_offer(passed_to, booking.slot)
-    else:
-        _offer_class_room(booking.slot.care_class, now)
+    """Give a booking's place back (to the next in line first); ``now`` is local time."""
+    slot = booking.slot
+    _pass_on(capacity.release_place(slot.inventory_id, local_to_utc(now), _hold(slot)), slot, now)
 
 
 def _offer_class_room(care_class: CareClass, now: datetime) -> None:
@@ -924,11 +923,10 @@ def expire_next_offer(now: datetime) -> bool:
                 courses.expire_offer(entry, now)
                 return True
             _lock_class(slot)
-            passed_to = capacity.expire(entry, now, _hold(slot))
+            handover = capacity.expire(entry, now, _hold(slot))
         except AlreadyMoved:
             continue  # answered, or expired by the other run, at this moment
-        if passed_to is not None:
-            _notify_offer(passed_to, slot)
+        _pass_on(handover, slot, now)
         return True
     return False
 

@@ -28,6 +28,16 @@ class CapacityError(ValueError):
 
 
 @dataclass(frozen=True)
+class Handover:
+    """Where a place went when its holder let it go."""
+
+    #: The next in line, now holding the place (to be told), if anybody waited.
+    offered_to: WaitlistEntry | None = None
+    #: Nobody waited: the place is free again.
+    given_back: bool = False
+
+
+@dataclass(frozen=True)
 class Places:
     """An inventory's places as read under its lock."""
 
@@ -78,6 +88,7 @@ def _first_waiting(inventory_id: int) -> WaitlistEntry | None:
         .where(WaitlistEntry.inventory_id == inventory_id, WaitlistEntry.status == Wait.WAITING)
         .order_by(WaitlistEntry.id)
         .limit(1)
+        .execution_options(populate_existing=True)
     )
 
 
@@ -96,13 +107,14 @@ def _offer_to_first(
     return None
 
 
-def release_place(inventory_id: int, now: datetime, hold: timedelta) -> WaitlistEntry | None:
-    """A place frees: hold it for the first in line and return that entry, else give it back."""
+def release_place(inventory_id: int, now: datetime, hold: timedelta) -> Handover:
+    """A place frees: hold it for the first in line, else give it back."""
     lock(inventory_id)
     entry = _offer_to_first(inventory_id, "offer", now, hold)
     if entry is None:
         _give_back(inventory_id)
-    return entry
+        return Handover(given_back=True)
+    return Handover(offered_to=entry)
 
 
 def offer_free_places(
@@ -163,13 +175,15 @@ def join_waitlist(
 
 
 def active_entry(inventory_id: int, subject: str) -> WaitlistEntry | None:
-    """``subject``'s entry in the line, waiting or holding an offer, if any."""
+    """``subject``'s entry in the line, waiting or holding an offer, if any (read afresh)."""
     return db.session.scalar(
-        sa.select(WaitlistEntry).where(
+        sa.select(WaitlistEntry)
+        .where(
             WaitlistEntry.inventory_id == inventory_id,
             WaitlistEntry.subject == subject,
             WaitlistEntry.status.in_(ACTIVE_WAIT_STATUSES),
         )
+        .execution_options(populate_existing=True)
     )
 
 
@@ -200,14 +214,14 @@ def accept_offer(entry: WaitlistEntry) -> None:
     change_state(entry, WAITLIST_STATES, "accept")
 
 
-def leave(entry: WaitlistEntry, now: datetime, hold: timedelta) -> WaitlistEntry | None:
-    """Leave the line, or turn the offer down; a held place passes to the next in line,
-    whom it returns. Whatever state a concurrent request left the entry in, a held place
-    is never lost: an entry offered a place at this moment turns the offer down."""
+def leave(entry: WaitlistEntry, now: datetime, hold: timedelta) -> Handover:
+    """Leave the line, or turn the offer down; a held place passes to the next in line.
+    Whatever state a concurrent request left the entry in, a held place is never lost: an
+    entry offered a place at this moment turns the offer down."""
     if entry.status == Wait.WAITING:
         try:
             change_state(entry, WAITLIST_STATES, "leave")
-            return None
+            return Handover()
         except AlreadyMoved:
             if entry.status != Wait.OFFERED:
                 raise
@@ -232,8 +246,8 @@ def expired_offers(now: datetime, limit: int = 10) -> list[WaitlistEntry]:
     )
 
 
-def expire(entry: WaitlistEntry, now: datetime, hold: timedelta) -> WaitlistEntry | None:
-    """Close an unanswered offer and pass the place on; returns the next offer, if any.
+def expire(entry: WaitlistEntry, now: datetime, hold: timedelta) -> Handover:
+    """Close an unanswered offer and pass the place on.
 
     Raises AlreadyMoved when the offer was answered (or expired by another run) meanwhile.
     """

@@ -443,9 +443,9 @@ def cancel_registration(parent: User, registration: CourseRegistration, now: dat
     except AlreadyMoved as moved:
         raise Settled(REGISTRATION_OUTCOMES[moved.state]) from None
     for _seat in range(registration.seats):
-        passed_to = capacity.release_place(registration.session.inventory_id, utcnow(), OFFER_HOLD)
-        if passed_to is not None:
-            notify_offer(passed_to)
+        handover = capacity.release_place(registration.session.inventory_id, utcnow(), OFFER_HOLD)
+        if handover.offered_to is not None:
+            notify_offer(handover.offered_to)
 
 
 def join_waitlist(parent: User, session: CourseSession, now: datetime) -> WaitlistEntry:
@@ -503,9 +503,9 @@ def leave_waitlist(entry: WaitlistEntry, now: datetime) -> None:
     Raises AlreadyMoved when the entry left the line meanwhile.
     """
     capacity.lock(entry.inventory_id)
-    passed_to = capacity.leave(entry, now, OFFER_HOLD)
-    if passed_to is not None:
-        notify_offer(passed_to)
+    handover = capacity.leave(entry, now, OFFER_HOLD)
+    if handover.offered_to is not None:
+        notify_offer(handover.offered_to)
 
 
 def expire_offer(entry: WaitlistEntry, now: datetime) -> None:
@@ -513,9 +513,9 @@ def expire_offer(entry: WaitlistEntry, now: datetime) -> None:
 
     Raises AlreadyMoved when the offer was answered or expired meanwhile.
     """
-    passed_to = capacity.expire(entry, now, OFFER_HOLD)
-    if passed_to is not None:
-        notify_offer(passed_to)
+    handover = capacity.expire(entry, now, OFFER_HOLD)
+    if handover.offered_to is not None:
+        notify_offer(handover.offered_to)
 
 
 def registrations_of(parent: User) -> list[CourseRegistration]:

@@ -137,6 +137,8 @@ def load_rooms(care_class: CareClass, today: date) -> Rooms:
         .where(owner, Slot.status == SlotStatus.OPEN, Inventory.taken > 0)
         .where(sa.or_(Slot.care_type.in_(STANDING_CARE_TYPES), Slot.on_date >= today))
         .options(contains_eager(Slot.inventory), joinedload(Slot.care_class))
+        # Counts read before the lock may sit in the session: the fresh ones must win.
+        .execution_options(populate_existing=True)
     )
     closed = closed_days({institution.id}, today)
     shared = {institution.id} if home_based else set()
