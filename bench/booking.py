@@ -74,8 +74,6 @@ DATABASE = "careapp_bench"
 SECRET_KEY = "careapp-bench-only-secret-not-for-production"
 #: Sent with every request: Flask-Login's strong session protection hashes it into the session.
 USER_AGENT = "careapp-bench/1"
-#: A civil-affairs Unified Social Credit Code without its check digit.
-USCC_BODY = "52350582000000001"
 WORKERS = 4
 PARENTS = 200
 PLACES = 10
@@ -130,6 +128,38 @@ def create_database() -> None:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
 
 
+def filed_institution(township: Township, number: int, care_types, care_class) -> Institution:
+    """A filed institution of the bench with ``care_class`` and offers of ``care_types``."""
+    body = f"5235058200000000{number}"
+    institution = Institution(
+        name=f"晋江市压测托育中心{number}",
+        township=township,
+        address=f"世纪大道 {number} 号",
+        phone="0595-85661234",
+        nature=Nature.INCLUSIVE,
+        authority=Authority.CIVIL_AFFAIRS,
+        uscc=body + uscc.calc_check_digit(body),
+        status=Status.FILED,
+        filing_number=f"JJ-TY-BENCH-{number:04d}",
+        filed_on=booking.local_now().date() - timedelta(days=365),
+    )
+    for care_type in care_types:
+        institution.offers.append(
+            CareOffer(
+                care_type=care_type,
+                opens_at=clock(8),
+                closes_at=clock(17, 30),
+                price_yuan=150,
+                min_age_months=12,
+                max_age_months=36,
+            )
+        )
+    institution.classes.append(care_class)
+    db.session.add(institution)
+    db.session.flush()
+    return institution
+
+
 def build_institution() -> Slot:
     """A filed institution with an older-toddler class and one temporary slot tomorrow."""
     region = Region(code="jinjiang", name="晋江市", name_en="Jinjiang")
@@ -141,33 +171,9 @@ def build_institution() -> Slot:
         region=region,
         population=50_000,
     )
-    today = booking.local_now().date()
-    institution = Institution(
-        name="晋江市压测托育中心",
-        township=township,
-        address="世纪大道 1 号",
-        phone="0595-85661234",
-        nature=Nature.INCLUSIVE,
-        authority=Authority.CIVIL_AFFAIRS,
-        uscc=USCC_BODY + uscc.calc_check_digit(USCC_BODY),
-        status=Status.FILED,
-        filing_number="JJ-TY-BENCH-0001",
-        filed_on=today - timedelta(days=365),
-    )
-    institution.offers.append(
-        CareOffer(
-            care_type=CareType.TEMPORARY,
-            opens_at=clock(8),
-            closes_at=clock(17, 30),
-            price_yuan=150,
-            min_age_months=12,
-            max_age_months=36,
-        )
-    )
     care_class = CareClass(kind=ClassKind.OLDER_TODDLER, name="托大班", capacity=20, carers=3)
-    institution.classes.append(care_class)
-    db.session.add(institution)
-    db.session.flush()
+    filed_institution(township, 1, (CareType.TEMPORARY,), care_class)
+    today = booking.local_now().date()
     return booking.add_slot(
         care_class,
         CareType.TEMPORARY,
@@ -460,37 +466,12 @@ JOB_ROUNDS = 6
 
 def build_storm_class() -> list[int]:
     """A second institution: one class of six places and the storm's slots; their ids."""
-    today = booking.local_now().date()
-    township = db.session.scalar(sa.select(Township))
-    institution = Institution(
-        name="晋江市混合压测托育中心",
-        township=township,
-        address="世纪大道 2 号",
-        phone="0595-85661234",
-        nature=Nature.INCLUSIVE,
-        authority=Authority.CIVIL_AFFAIRS,
-        uscc="52350582000000002" + uscc.calc_check_digit("52350582000000002"),
-        status=Status.FILED,
-        filing_number="JJ-TY-BENCH-0002",
-        filed_on=today - timedelta(days=365),
-    )
-    for care_type in (CareType.FULL_DAY, CareType.TEMPORARY, CareType.HOURLY):
-        institution.offers.append(
-            CareOffer(
-                care_type=care_type,
-                opens_at=clock(8),
-                closes_at=clock(17, 30),
-                price_yuan=150,
-                min_age_months=12,
-                max_age_months=36,
-            )
-        )
     care_class = CareClass(
         kind=ClassKind.OLDER_TODDLER, name="托大班", capacity=STORM_CLASS_PLACES, carers=1
     )
-    institution.classes.append(care_class)
-    db.session.add(institution)
-    db.session.flush()
+    care_types = (CareType.FULL_DAY, CareType.TEMPORARY, CareType.HOURLY)
+    filed_institution(db.session.scalar(sa.select(Township)), 2, care_types, care_class)
+    today = booking.local_now().date()
     tomorrow = today + timedelta(days=1)
     return [
         booking.add_slot(care_class, care_type, tomorrow, *hours, places, today).id

@@ -7,9 +7,8 @@ from html import unescape
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import force_locale
+from places_desk import PlacesDesk
 
-from careapp.database import run_in_transaction
 from careapp.extensions import db
 from careapp.models import (
     ACTIVE_BOOKING_STATUSES,
@@ -25,7 +24,6 @@ from careapp.models import (
     ClassKind,
     ClosedDate,
     Nature,
-    Role,
     Slot,
     User,
     WaitlistEntry,
@@ -51,64 +49,19 @@ DAY_HOURS = (time(8), time(17, 30))
 SMALL_CLASS = ((ClassKind.OLDER_TODDLER, 2, 1),)
 
 
-class Desk:
-    """The booking services by id, each call a transaction of its own, refusals in English."""
+class Desk(PlacesDesk):
+    """The booking services by id at ``NOW`` for two-year-olds, and the booking form's count."""
 
     def __init__(self, app, user):
-        self.app = app
-        self.user = user
-
-    def run(self, work):
-        """Run ``work`` and commit, as one request would."""
-        with self.app.app_context(), force_locale("en"):
-            return run_in_transaction(work)
-
-    def family(self) -> tuple[int, int]:
-        """A new parent and a two-year-old; ``(parent_id, child_id)``."""
-        parent_id = self.user(Role.PARENT)
-        child_id = self.run(
-            lambda: (
-                booking.add_child(
-                    db.session.get(User, parent_id),
-                    name="王小红",
-                    birth_date=BORN,
-                    notes="",
-                    consent=True,
-                ).id
-            )
-        )
-        return parent_id, child_id
+        super().__init__(app, user, NOW, BORN)
 
     def slot(self, class_id, care_type, day, hours, places) -> int:
         """A new slot of a class."""
-        return self.run(
-            lambda: (
-                booking.add_slot(
-                    db.session.get(CareClass, class_id), care_type, day, *hours, places, NOW.date()
-                ).id
-            )
-        )
+        return self.add_slot(class_id, care_type, day, hours, places)
 
-    def book(self, slot_id: int, family: tuple[int, int] | None = None) -> int:
+    def book(self, slot_id: int, family=None) -> int:
         """A new (or given) family books the slot; the booking's id."""
-        parent_id, child_id = family or self.family()
-        return self.run(
-            lambda: (
-                booking.book(
-                    db.session.get(User, parent_id),
-                    db.session.get(Child, child_id),
-                    db.session.get(Slot, slot_id),
-                    booking.new_request_key(),
-                    NOW,
-                ).id
-            )
-        )
-
-    def accept(self, booking_id: int) -> None:
-        """The institution accepts an application."""
-        self.run(
-            lambda: booking.decide_application(db.session.get(Booking, booking_id), True, "", NOW)
-        )
+        return super().book(family or self.family("王小红"), slot_id)
 
     def places_left(self, slot_id: int) -> int:
         """What the booking form says is left in a slot."""
@@ -410,20 +363,6 @@ def test_joining_a_waiting_list_twice_keeps_one_place_in_line(app, client, auth,
         assert db.session.scalar(sa.select(sa.func.count(WaitlistEntry.id))) == 1
 
 
-def _join(desk: Desk, family: tuple[int, int], slot_id: int) -> int:
-    """The family joins the slot's line; the entry's id."""
-    return desk.run(
-        lambda: (
-            booking.join_waitlist(
-                db.session.get(User, family[0]),
-                db.session.get(Child, family[1]),
-                db.session.get(Slot, slot_id),
-                NOW,
-            ).id
-        )
-    )
-
-
 @pytest.fixture
 def full_class(desk, institution, app):
     """A class of two places filled by a whole day of temporary care, a family waiting for
@@ -440,8 +379,8 @@ def full_class(desk, institution, app):
         "holder": holder,
         "held": held,
         "day_family": day_family,
-        "day_entry": _join(desk, day_family, whole_day),
-        "hour_entry": _join(desk, hour_family, hour),
+        "day_entry": desk.join(day_family, whole_day),
+        "hour_entry": desk.join(hour_family, hour),
     }
 
 

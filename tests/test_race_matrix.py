@@ -22,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 from invariants import violations
+from places_desk import PlacesDesk
 
 from careapp.database import begin_write, run_in_transaction
 from careapp.extensions import db
@@ -139,39 +140,18 @@ def race(app, actors: list[Actor], since_message_id: int) -> Round:
         return Round(outcomes, violations(since_message_id))
 
 
-class World:
-    """Builds each round's families, slots, bookings and lines, each step committed."""
+class World(PlacesDesk):
+    """Builds each round's families, slots, bookings and lines, each step committed, at a
+    filed institution (``home``) with a toddler class of 15."""
 
     def __init__(self, app, user, institution):
-        self.app = app
-        self.user = user
+        super().__init__(app, user, NOW, BORN)
         self.institution = institution
         self.home = institution(offers=OFFERS, classes=((ClassKind.TODDLER, 15, 3),))
-
-    def run(self, work):
-        """Do ``work`` in a transaction of its own and return its result."""
-        with self.app.app_context(), force_locale("en"):
-            return run_in_transaction(work)
 
     def last_message_id(self) -> int:
         """The newest outbox message's id (0 for none)."""
         return self.run(lambda: db.session.scalar(sa.select(sa.func.max(OutboxMessage.id))) or 0)
-
-    def family(self) -> tuple[int, int]:
-        """A new parent with an 18-month-old; ``(parent_id, child_id)``."""
-        parent_id = self.user(Role.PARENT)
-        child_id = self.run(
-            lambda: (
-                booking.add_child(
-                    db.session.get(User, parent_id),
-                    name="张小明",
-                    birth_date=BORN,
-                    notes="",
-                    consent=True,
-                ).id
-            )
-        )
-        return parent_id, child_id
 
     def class_of(self, institution_id: int) -> int:
         """The first class of an institution."""
@@ -192,50 +172,8 @@ class World:
         institution_id: int | None = None,
     ) -> int:
         """A new slot of the institution's first class."""
-        class_id = self.class_of(institution_id or self.home)
-        return self.run(
-            lambda: (
-                booking.add_slot(
-                    db.session.get(CareClass, class_id), care_type, day, *hours, places, NOW.date()
-                ).id
-            )
-        )
-
-    def book(self, family: tuple[int, int], slot_id: int) -> int:
-        """Book (or apply for) a place; the booking's id."""
-        parent_id, child_id = family
-        return self.run(
-            lambda: (
-                booking.book(
-                    db.session.get(User, parent_id),
-                    db.session.get(Child, child_id),
-                    db.session.get(Slot, slot_id),
-                    booking.new_request_key(),
-                    NOW,
-                ).id
-            )
-        )
-
-    def join(self, family: tuple[int, int], slot_id: int) -> int:
-        """Join a full slot's line; the entry's id."""
-        parent_id, child_id = family
-        return self.run(
-            lambda: (
-                booking.join_waitlist(
-                    db.session.get(User, parent_id),
-                    db.session.get(Child, child_id),
-                    db.session.get(Slot, slot_id),
-                    NOW,
-                ).id
-            )
-        )
-
-    def cancel(self, family: tuple[int, int], booking_id: int) -> None:
-        """The parent cancels."""
-        self.run(
-            lambda: booking.cancel_by_parent(
-                db.session.get(User, family[0]), db.session.get(Booking, booking_id), NOW
-            )
+        return self.add_slot(
+            self.class_of(institution_id or self.home), care_type, day, hours, places
         )
 
     def full_slot_with_line(
