@@ -85,7 +85,8 @@ def pytest_generate_tests(metafunc):
 def fresh_postgres_database(suffix: str) -> str:
     """A new, empty PostgreSQL database of this worker next to TEST_DATABASE_URL; its URL."""
     base = make_url(POSTGRES_URL)
-    name = f"{base.database}_{WORKER}{suffix}"
+    # The process id keeps two runs on one server (a CI run and a developer's) apart.
+    name = f"{base.database}_{WORKER}_{os.getpid()}{suffix}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

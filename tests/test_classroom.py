@@ -7,6 +7,7 @@ from html import unescape
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from places_desk import PlacesDesk
 
 from careapp.extensions import db
@@ -24,12 +25,13 @@ from careapp.models import (
     ClassKind,
     ClosedDate,
     Nature,
+    Role,
     Slot,
     User,
     WaitlistEntry,
 )
 from careapp.models.states import Effect
-from careapp.services import availability, booking
+from careapp.services import availability, booking, filing
 from careapp.services.booking import BookingError, SlotFull
 
 #: Parents act at this local time, days before every slot.
@@ -419,3 +421,83 @@ def test_a_cancelled_slot_makes_room_for_the_class_line(app, desk, full_class):
     )
 
     assert entry_status(app, full_class["hour_entry"]) == "offered"
+
+
+# --- changing a filed institution's classes keeps the children's places --------------------
+
+
+def _class_change(app, regulator_id: int, class_id: int, capacity: int | None):
+    """The owner asks to give the class ``capacity`` places (None: remove the class), and the
+    bureau approves; returns the error either step refused with, or None."""
+    today = NOW.date()
+    with app.app_context(), force_locale("en"):
+        care_class = db.session.get(CareClass, class_id)
+        institution = care_class.institution
+        rows = [
+            {"kind": ClassKind(c.kind), "name": c.name, "capacity": c.capacity, "carers": c.carers}
+            for c in institution.classes
+            if c.id != class_id or capacity is not None
+        ]
+        for row in rows:
+            if row["name"] == care_class.name and capacity is not None:
+                row["capacity"] = capacity
+        profile = filing.Profile({}, rows, [])
+        regulator = db.session.get(User, regulator_id)
+        try:
+            change = filing.update_filed_profile(institution, regulator, profile, today)
+            db.session.flush()
+            filing.approve_change(change, regulator, today)
+            db.session.commit()
+        except filing.FilingError as refused:
+            db.session.rollback()
+            return str(refused.message)
+    return None
+
+
+@pytest.fixture
+def regulator(user) -> int:
+    """The bureau's account (it also stands in for the owner asking for the change)."""
+    return user(Role.REGULATOR)
+
+
+def test_an_approved_class_change_keeps_the_class_slots_and_bookings(
+    app, desk, home_point, regulator
+):
+    slot_id = desk.slot(home_point, CareType.HOURLY, TUESDAY, (time(9), time(10)), 2)
+    held = desk.book(slot_id)
+
+    assert _class_change(app, regulator, home_point, 2) is None
+
+    with app.app_context():
+        assert db.session.get(CareClass, home_point).capacity == 2
+        assert db.session.get(Booking, held).status == "confirmed"
+        assert db.session.get(Slot, slot_id).care_class_id == home_point
+
+
+def test_a_class_cannot_shrink_below_the_children_booked_in_it(app, desk, home_point, regulator):
+    slot_id = desk.slot(home_point, CareType.HOURLY, TUESDAY, (time(9), time(10)), 3)
+    desk.book(slot_id)
+    desk.book(slot_id)
+
+    refused = _class_change(app, regulator, home_point, 1)
+
+    assert refused == (
+        "The class home_group has more children booked than 1 places. Cancel places first,"
+        " or keep more places."
+    )
+    with app.app_context():
+        assert db.session.get(CareClass, home_point).capacity == 3
+
+
+def test_a_class_with_open_slots_cannot_be_removed(app, desk, institution, regulator):
+    two = institution(
+        offers=OFFERS, classes=((ClassKind.TODDLER, 10, 2), (ClassKind.OLDER_TODDLER, 10, 2))
+    )
+    second = classes_of(app, two)[1]
+    desk.slot(second, CareType.HOURLY, TUESDAY, (time(9), time(10)), 3)
+
+    refused = _class_change(app, regulator, second, None)
+
+    assert refused is not None
+    assert "has open slots and cannot be removed" in refused
+    assert len(classes_of(app, two)) == 2

@@ -749,7 +749,10 @@ def test_only_a_filed_institution_can_ask_for_a_change(app, applicant, owner, st
         found = db.session.get(Institution, institution_id)
         with pytest.raises(filing.FilingError):
             filing.update_filed_profile(
-                found, db.session.get(User, owner), filing.Profile({"name": RENAMED}, [], [])
+                found,
+                db.session.get(User, owner),
+                filing.Profile({"name": RENAMED}, [], []),
+                date.today(),
             )
         db.session.rollback()
 

@@ -13,7 +13,7 @@ from careapp.institutions import bp
 from careapp.institutions.forms import CLASS_ROWS, ConfirmForm, InstitutionForm
 from careapp.models import Authority, CareType, Institution, Nature, Status
 from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS
-from careapp.services import filing
+from careapp.services import booking, filing
 from careapp.services.search import townships_with_counts
 
 FORM_FACTS = filing.REGISTERED_FIELDS + filing.IMMEDIATE_FIELDS + filing.DECLARATION_FIELDS
@@ -127,7 +127,9 @@ def _save(institution: Institution, profile: filing.Profile) -> str:
     if institution.can_edit_application:
         filing.update_application(institution, profile)
         return _("Your application is saved.")
-    change = filing.update_filed_profile(institution, current_user, profile)
+    change = filing.update_filed_profile(
+        institution, current_user, profile, booking.local_now().date()
+    )
     if change is None:
         return _("Your changes are public now.")
     return _(

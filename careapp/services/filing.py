@@ -21,16 +21,20 @@ from careapp.models import (
     FilingEvent,
     Institution,
     Nature,
+    Slot,
+    SlotStatus,
     Status,
     Township,
     Transition,
     User,
 )
 from careapp.models.base import utcnow
+from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.models.institution import CCTV_RETENTION_DAYS
 from careapp.models.provision import HOME_BASED_MAX_CHILDREN
 from careapp.services.errors import CareappError
 from careapp.services.mail import N_, queue_email
+from careapp.services.occupancy import too_small_for
 
 #: The bureau answers an application within this many working days.
 REVIEW_LIMIT_WORKING_DAYS = 5
@@ -122,8 +126,58 @@ def add_years(day: date, years: int) -> date:
 # --- institution side ---------------------------------------------------------------------
 
 
-def _replace_classes(institution: Institution, classes: list[dict]) -> None:
-    institution.classes = [CareClass(**row) for row in classes]
+def _replace_classes(institution: Institution, classes: list[dict], today: date) -> None:
+    """Set the classes from the form's rows, each row editing the class in its place, so a
+    class keeps its slots and bookings. Raises FilingError for a change that would leave
+    children without their places (see ``_check_classes_keep_children``)."""
+    _check_classes_keep_children(institution, classes, today)
+    existing = list(institution.classes)
+    kept = []
+    for index, row in enumerate(classes):
+        care_class = existing[index] if index < len(existing) else CareClass()
+        for name, value in row.items():
+            setattr(care_class, name, value)
+        kept.append(care_class)
+    institution.classes = kept
+
+
+def _check_classes_keep_children(institution: Institution, classes: list[dict], today) -> None:
+    """Refuse removing a class with open slots, or giving a class fewer places than the
+    children already booked in it at some moment."""
+    for index, care_class in enumerate(institution.classes):
+        if care_class.id is None:
+            continue
+        if index >= len(classes):
+            if _has_open_slots(care_class, today):
+                raise FilingError(
+                    _l(
+                        "The class %(name)s has open slots and cannot be removed. Cancel its"
+                        " slots first.",
+                        name=care_class.name,
+                    )
+                )
+        elif too_small_for(care_class, classes[index]["capacity"], today):
+            raise FilingError(
+                _l(
+                    "The class %(name)s has more children booked than %(count)d places. Cancel"
+                    " places first, or keep more places.",
+                    name=care_class.name,
+                    count=classes[index]["capacity"],
+                )
+            )
+
+
+def _has_open_slots(care_class: CareClass, today: date) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(Slot.id).where(
+                Slot.care_class_id == care_class.id,
+                Slot.status == SlotStatus.OPEN,
+                sa.or_(Slot.care_type.in_(STANDING_CARE_TYPES), Slot.on_date >= today),
+            )
+        )
+        is not None
+    )
 
 
 def _replace_offers(institution: Institution, offers: list[dict]) -> None:
@@ -147,7 +201,7 @@ def create_application(owner: User, profile: Profile) -> Institution:
     """A new institution in draft, kept by ``owner``."""
     institution = Institution(owner_id=owner.id, status=Status.DRAFT)
     _apply(institution, profile.facts, REGISTERED_FIELDS + IMMEDIATE_FIELDS + DECLARATION_FIELDS)
-    _replace_classes(institution, profile.classes)
+    _replace_classes(institution, profile.classes, date.min)
     _replace_offers(institution, profile.offers)
     db.session.add(institution)
     db.session.flush()
@@ -159,7 +213,7 @@ def update_application(institution: Institution, profile: Profile) -> None:
     if not institution.can_edit_application:
         raise FilingError(_l("This application cannot be edited while it is being reviewed."))
     _apply(institution, profile.facts, REGISTERED_FIELDS + IMMEDIATE_FIELDS + DECLARATION_FIELDS)
-    _replace_classes(institution, profile.classes)
+    _replace_classes(institution, profile.classes, date.min)
     _replace_offers(institution, profile.offers)
 
 
@@ -420,7 +474,7 @@ def registered_differences(institution: Institution, profile: Profile) -> dict:
 
 
 def update_filed_profile(
-    institution: Institution, actor: User, profile: Profile
+    institution: Institution, actor: User, profile: Profile, today: date
 ) -> ChangeRequest | None:
     """Apply contact details, hours and prices at once; registered facts become a change request."""
     if institution.status != Status.FILED:
@@ -430,6 +484,8 @@ def update_filed_profile(
     differences = registered_differences(institution, profile)
     if not differences:
         return None
+    if "classes" in differences:
+        _check_classes_keep_children(institution, profile.classes, today)
     if pending_change(institution) is not None:
         raise FilingError(
             _l("A change is already waiting for approval. Please wait for the decision.")
@@ -484,7 +540,7 @@ def approve_change(change: ChangeRequest, actor: User, today: date) -> None:
     for name, value in facts.items():
         setattr(institution, name, _restored(name, value))
     if classes is not None:
-        _replace_classes(institution, classes)
+        _replace_classes(institution, classes, today)
     change.status = ChangeStatus.APPROVED
     change.decided_by_id = actor.id
     change.decided_at = utcnow()

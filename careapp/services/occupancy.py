@@ -204,3 +204,19 @@ def closed_days(institution_ids: set[int], today: date) -> dict[int, frozenset[d
         for institution_id, on_date in rows:
             closed[institution_id].add(on_date)
     return defaultdict(frozenset, {key: frozenset(days) for key, days in closed.items()})
+
+
+def too_small_for(care_class: CareClass, places: int, today: date) -> bool:
+    """Whether ``places`` would be fewer than the children already counted in the class at
+    some moment from ``today`` on (booked or held for an offer)."""
+    counted = load_rooms(care_class, today)
+    slots = db.session.scalars(
+        sa.select(Slot)
+        .join(Slot.inventory)
+        .where(Slot.care_class_id == care_class.id, Slot.status == SlotStatus.OPEN)
+        .where(Inventory.taken > 0)
+        .where(sa.or_(Slot.care_type.in_(STANDING_CARE_TYPES), Slot.on_date >= today))
+    )
+    own_room = counted.by_class[care_class.id][0]
+    smaller = Room(places, own_room.closed, own_room.presences)
+    return any(smaller.free_for(slot) < 0 for slot in slots)
