@@ -75,7 +75,12 @@ def handle_csrf_error(error: CSRFError):
     if wants_json() or request.method != "POST" or g.get("csrf_retry") or request.url_rule is None:
         return _render_error(400)
     g.csrf_retry = True
-    response = make_response(current_app.preprocess_request() or current_app.dispatch_request())
+    try:
+        response = make_response(current_app.preprocess_request() or current_app.dispatch_request())
+    except HTTPException as refused:
+        # The page itself refused (a bad form, an object that is not the user's, a limit):
+        # its own answer stands.
+        return _render_error(refused.code or 400)
     response.status_code = 400
     return response
 

@@ -515,3 +515,24 @@ def test_every_actor_appears_in_every_row_of_the_matrix():
     rows += [expected for _path, _data, expected, _changes in POST_MATRIX]
 
     assert all(set(row) == set(ACTORS) for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("path", "data"), [pytest.param(path, data, id=path) for path, data, *_ in POST_MATRIX]
+)
+def test_post_with_a_wrong_form_token_never_answers_a_server_error_nor_acts(
+    app, world, visit_as, path, data
+):
+    url = filled(path, world)
+    form = {name: filled(value, world) for name, value in data.items()} | {"csrf_token": "x"}
+
+    answers = {}
+    for actor in ACTORS:
+        app.config["WTF_CSRF_ENABLED"] = False
+        client = visit_as(actor)
+        app.config["WTF_CSRF_ENABLED"] = True
+        before = database_state(app)
+        status = client.post(url, data=form).status_code
+        answers[actor] = (status < 500, database_state(app) == before)
+
+    assert answers == dict.fromkeys(ACTORS, (True, True))

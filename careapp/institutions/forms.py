@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
@@ -24,7 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from careapp.forms import choices
+from careapp.forms import DateField, choices
 from careapp.labels import AUTHORITY_LABELS, CARE_TYPE_LABELS, CLASS_KIND_LABELS, NATURE_LABELS
 from careapp.models import CLASS_STANDARDS, CareType, ClassKind
 from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS
@@ -33,6 +32,11 @@ from careapp.validators import USCC, ChinaPhone
 
 #: Empty class rows shown on the form, so that classes can be added without JavaScript.
 CLASS_ROWS = 6
+#: Upper bounds of numbers people type: far above any real value, far below an overflow.
+MAX_CLASS_PLACES = 20  # the largest national class cap; the standard narrows it per kind
+MAX_CARERS = 50
+MAX_PRICE_YUAN = 100_000
+MAX_STAFF = 1_000
 #: Widget attributes that bring up the right phone keyboard and autofill.
 NUMERIC = {"inputmode": "numeric"}
 TELEPHONE = {"inputmode": "tel", "autocomplete": "tel"}
@@ -75,12 +79,20 @@ class CareClassForm(FlaskForm):
     name = StringField(_l("Class name"), validators=[DataRequired(), Length(max=64)])
     capacity = IntegerField(
         _l("Places"),
-        validators=[DataRequired(), NumberRange(min=1, message=_l("At least one place."))],
+        validators=[
+            DataRequired(),
+            NumberRange(min=1, message=_l("At least one place.")),
+            NumberRange(max=MAX_CLASS_PLACES),
+        ],
         render_kw=NUMERIC,
     )
     carers = IntegerField(
         _l("Carers"),
-        validators=[DataRequired(), NumberRange(min=1, message=_l("At least one carer."))],
+        validators=[
+            DataRequired(),
+            NumberRange(min=1, message=_l("At least one carer.")),
+            NumberRange(max=MAX_CARERS),
+        ],
         render_kw=NUMERIC,
     )
 
@@ -95,10 +107,12 @@ class ClassRowForm(Form):
     kind = SelectField(_l("Class type"), choices=_class_kind_choices(blank=_l("No class")))
     name = StringField(_l("Class name"), validators=[Optional(), Length(max=64)])
     capacity = IntegerField(
-        _l("Places"), validators=[Optional(), NumberRange(min=1)], render_kw=NUMERIC
+        _l("Places"),
+        validators=[Optional(), NumberRange(min=1, max=MAX_CLASS_PLACES)],
+        render_kw=NUMERIC,
     )
     carers = IntegerField(
-        _l("Carers"), validators=[Optional(), NumberRange(min=1)], render_kw=NUMERIC
+        _l("Carers"), validators=[Optional(), NumberRange(min=1, max=MAX_CARERS)], render_kw=NUMERIC
     )
 
     @property
@@ -106,13 +120,20 @@ class ClassRowForm(Form):
         """Whether nothing was chosen in this row."""
         return not self.kind.data
 
-    def validate_capacity(self, field: IntegerField) -> None:
-        """A filled row needs places and carers within the national standard."""
-        if self.is_blank:
-            return
-        if field.data is None or self.carers.data is None:
-            raise ValidationError(_l("Enter the places and the carers of this class."))
-        check_class_capacity(self.kind.data, field.data, self.carers.data)
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own checks, then: a filled row needs places and carers within the
+        national standard (checked here: an empty field's ``Optional`` stops its chain)."""
+        valid = super().validate(extra_validators)
+        if self.is_blank or self.capacity.errors or self.carers.errors:
+            return valid
+        try:
+            if self.capacity.data is None or self.carers.data is None:
+                raise ValidationError(_l("Enter the places and the carers of this class."))
+            check_class_capacity(self.kind.data, self.capacity.data, self.carers.data)
+        except ValidationError as problem:
+            self.capacity.errors = [*self.capacity.errors, str(problem)]
+            return False
+        return valid
 
     def as_dict(self) -> dict:
         """The class as model values."""
@@ -132,7 +153,9 @@ class OfferRowForm(Form):
     opens_at = TimeField(_l("Opens"), validators=[Optional()])
     closes_at = TimeField(_l("Closes"), validators=[Optional()])
     price_yuan = IntegerField(
-        _l("Price in yuan"), validators=[Optional(), NumberRange(min=0)], render_kw=NUMERIC
+        _l("Price in yuan"),
+        validators=[Optional(), NumberRange(min=0, max=MAX_PRICE_YUAN)],
+        render_kw=NUMERIC,
     )
     min_age_months = IntegerField(
         _l("From age (months)"),
@@ -145,28 +168,33 @@ class OfferRowForm(Form):
         render_kw=NUMERIC,
     )
 
-    def validate_closes_at(self, field: TimeField) -> None:
-        """An offered care type needs opening hours that end after they start."""
-        if not self.offered.data:
-            return
-        if self.opens_at.data is None or field.data is None:
-            raise ValidationError(_l("Enter the opening hours."))
-        if field.data <= self.opens_at.data:
-            raise ValidationError(_l("Closing time must be after opening time."))
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own checks, then what an offered care type needs.
 
-    def validate_price_yuan(self, field: IntegerField) -> None:
-        """An offered care type needs a price."""
-        if self.offered.data and field.data is None:
-            raise ValidationError(_l("Enter the price."))
-
-    def validate_max_age_months(self, field: IntegerField) -> None:
-        """An offered care type needs an age range that is not empty."""
+        The row's rules run here, not as ``validate_<field>`` methods: an empty field's
+        ``Optional`` validator stops its chain before those would run.
+        """
+        valid = super().validate(extra_validators)
         if not self.offered.data:
-            return
-        if self.min_age_months.data is None or field.data is None:
-            raise ValidationError(_l("Enter the ages this care type accepts."))
-        if field.data <= self.min_age_months.data:
-            raise ValidationError(_l("The upper age must be above the lower age."))
+            return valid
+        for field, message in self._offered_problems():
+            field.errors = [*field.errors, message]
+            valid = False
+        return valid
+
+    def _offered_problems(self):
+        """``(field, message)`` for each thing an offered care type is missing."""
+        if self.opens_at.data is None or self.closes_at.data is None:
+            yield self.closes_at, _l("Enter the opening hours.")
+        elif self.closes_at.data <= self.opens_at.data:
+            yield self.closes_at, _l("Closing time must be after opening time.")
+        if self.price_yuan.data is None and not self.price_yuan.errors:
+            yield self.price_yuan, _l("Enter the price.")
+        if self.min_age_months.data is None or self.max_age_months.data is None:
+            if not (self.min_age_months.errors or self.max_age_months.errors):
+                yield self.max_age_months, _l("Enter the ages this care type accepts.")
+        elif self.max_age_months.data <= self.min_age_months.data:
+            yield self.max_age_months, _l("The upper age must be above the lower age.")
 
 
 class OffersForm(Form):
@@ -237,11 +265,14 @@ class InstitutionForm(FlaskForm):
     )
     food_licence_expires_on = _optional_date(_l("Food business licence valid until"))
     staff_count = IntegerField(
-        _l("Staff"), validators=[Optional(), NumberRange(min=0)], render_kw=NUMERIC, default=0
+        _l("Staff"),
+        validators=[Optional(), NumberRange(min=0, max=MAX_STAFF)],
+        render_kw=NUMERIC,
+        default=0,
     )
     certified_staff_count = IntegerField(
         _l("Staff holding a childcare certificate"),
-        validators=[Optional(), NumberRange(min=0)],
+        validators=[Optional(), NumberRange(min=0, max=MAX_STAFF)],
         render_kw=NUMERIC,
         default=0,
     )

@@ -5,7 +5,6 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -21,7 +20,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from careapp.forms import choices
+from careapp.forms import DateField, choices
 from careapp.institutions.forms import NUMERIC
 from careapp.labels import CARE_TYPE_LABELS
 from careapp.models import CareType

@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     DateTimeLocalField,
     IntegerField,
     RadioField,
@@ -20,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from careapp.forms import choices
+from careapp.forms import DateField, choices
 from careapp.institutions.forms import NUMERIC, TELEPHONE
 from careapp.labels import COURSE_FORMAT_LABELS, ORGANISATION_TYPE_LABELS, TOPIC_LABELS
 from careapp.models import CourseFormat, OrganisationType, Topic

@@ -4,7 +4,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField, TextAreaField
+from wtforms import DecimalField, IntegerField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -12,6 +12,8 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+
+from careapp.forms import DateField
 
 
 class ReasonForm(FlaskForm):
@@ -37,7 +39,9 @@ def _bounded(field_class, label, low, high, message, **keywords):
     """A required number from ``low`` to ``high``; ``message`` is its one error, for any mistake."""
 
     def within(form: FlaskForm, field) -> None:
-        if field.data is not None and not low <= field.data <= high:
+        # Decimal("NaN") and infinities compare badly or not at all: refuse them as well.
+        finite = getattr(field.data, "is_finite", lambda: True)()
+        if field.data is not None and not (finite and low <= field.data <= high):
             raise ValidationError(message)
 
     return field_class(

@@ -10,6 +10,9 @@ from flask_babel import lazy_gettext as _l
 from careapp.services.errors import InvalidParameters
 
 MAX_TEXT_LENGTH = 100
+#: Dates are accepted in these years only: no date far off reaches date arithmetic.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
 
 
 @dataclass
@@ -72,10 +75,18 @@ class ParamReader:
         if not value:
             return None
         try:
-            return date.fromisoformat(value)
+            parsed = date.fromisoformat(value)
         except ValueError:
             self.errors[name] = _l("Please enter a date as YYYY-MM-DD, for example 2024-05-01.")
             return None
+        if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+            self.errors[name] = _l(
+                "Please enter a date from %(first)d to %(last)d.",
+                first=EARLIEST_DATE.year,
+                last=LATEST_DATE.year,
+            )
+            return None
+        return parsed
 
 
 @dataclass(frozen=True)
