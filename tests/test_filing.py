@@ -1422,3 +1422,59 @@ def test_institution_account_can_file_a_kindergarten_class_with_the_education_bu
         Status.UNDER_REVIEW,
         Nature.KINDERGARTEN_CLASS,
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("offers-full_day-closes_at", "Enter the opening hours."),
+        ("offers-full_day-opens_at", "Enter the opening hours."),
+        ("offers-full_day-price_yuan", "Enter the price."),
+        ("offers-full_day-max_age_months", "Enter the ages this care type accepts."),
+        ("offers-full_day-min_age_months", "Enter the ages this care type accepts."),
+        ("classes-0-capacity", "Enter the places and the carers of this class."),
+        ("classes-0-carers", "Enter the places and the carers of this class."),
+    ],
+)
+def test_offered_care_type_or_class_missing_a_value_is_refused_on_its_field(
+    app, client, act_as, owner, township_id, field, message
+):
+    act_as(owner)
+    client.set_cookie("lang", "en")
+
+    response = client.post("/institutions/new", data=profile_form(township_id, **{field: ""}))
+
+    shown_on = {
+        "offers-full_day-opens_at": "offers-full_day-closes_at",
+        "offers-full_day-min_age_months": "offers-full_day-max_age_months",
+        "classes-0-carers": "classes-0-capacity",
+    }.get(field, field)
+    assert response.status_code == 200
+    assert field_error(response, shown_on) == message
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Institution.id))) == 0
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "offers-full_day-price_yuan",
+        "staff_count",
+        "certified_staff_count",
+        "classes-0-carers",
+        "classes-0-capacity",
+    ],
+)
+def test_numbers_beyond_any_real_value_are_refused_on_their_field(
+    app, client, act_as, owner, township_id, field
+):
+    act_as(owner)
+
+    response = client.post(
+        "/institutions/new", data=profile_form(township_id, **{field: "99999999999999999999"})
+    )
+
+    assert response.status_code == 200
+    assert field_error(response, field)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Institution.id))) == 0
