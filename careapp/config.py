@@ -33,6 +33,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "SECRET_KEY": secret_key or "development-only-secret-key",
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_database_url(),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A database that does not answer is given up within seconds: a 503, not a hang.
+        "DATABASE_CONNECT_TIMEOUT": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3")),
+        "DATABASE_STATEMENT_TIMEOUT_MS": int(
+            os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "15000")
+        ),
+        # Forms are small and nothing is uploaded: a larger body is refused (413).
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
         "REDIS_URL": os.environ.get("REDIS_URL"),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,

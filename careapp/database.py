@@ -27,14 +27,21 @@ def is_sqlite(url: str) -> bool:
 
 
 def prepare_engine_options(app: Flask) -> None:
-    """Create the SQLite folder and set the driver's lock timeout."""
+    """Timeouts that keep a slow or silent database from holding a request: a connection is
+    given up after ``DATABASE_CONNECT_TIMEOUT`` seconds, a statement after
+    ``DATABASE_STATEMENT_TIMEOUT_MS``; SQLite gets its folder and its lock timeout."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if not is_sqlite(url):
+        options.setdefault("pool_timeout", app.config["DATABASE_CONNECT_TIMEOUT"])
+        connect_args = options.setdefault("connect_args", {})
+        connect_args.setdefault("connect_timeout", app.config["DATABASE_CONNECT_TIMEOUT"])
+        timeout = app.config["DATABASE_STATEMENT_TIMEOUT_MS"]
+        connect_args.setdefault("options", f"-c statement_timeout={timeout}")
         return
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     options.setdefault("connect_args", {})["timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
 
 

@@ -1,5 +1,6 @@
 """Error pages in both languages for people and the JSON error shape for programs."""
 
+import sqlalchemy as sa
 from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -12,6 +13,7 @@ ERROR_TITLES = {
     403: _l("You may not open this page"),
     404: _l("Page not found"),
     405: _l("That action is not allowed here"),
+    413: _l("What was sent is too large"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong on our side"),
     503: _l("The service is unavailable"),
@@ -22,6 +24,7 @@ ERROR_EXPLANATIONS = {
     403: _l("Your account does not have access to this page."),
     404: _l("There is nothing public at this address. It may have been removed."),
     405: _l("Please go back and use the page's own buttons."),
+    413: _l("Please send less: a form here never needs more than a few pages of text."),
     429: _l("Please wait a minute before you try again."),
     500: _l("The error has been recorded. Please try again in a moment."),
     503: _l("Please try again in a few minutes."),
@@ -32,6 +35,7 @@ ERROR_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    413: "too_large",
     429: "too_many_requests",
     500: "internal_error",
     503: "unavailable",
@@ -85,6 +89,18 @@ def handle_csrf_error(error: CSRFError):
     return response
 
 
+def handle_database_unavailable(error: sa.exc.OperationalError):
+    """The database is down, or did not answer in time: a translated 503, not a 500."""
+    try:
+        db.session.rollback()
+    except sa.exc.SQLAlchemyError:
+        pass  # the connection is gone; the session starts afresh with the next request
+    current_app.logger.error(
+        "Database unavailable on %s %s: %s", request.method, request.path, error.orig
+    )
+    return _render_error(503)
+
+
 def handle_unexpected_error(error: Exception):
     """Roll back and show the generic error page; the traceback goes to the log only."""
     db.session.rollback()
@@ -98,5 +114,6 @@ def handle_unexpected_error(error: Exception):
 def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(sa.exc.OperationalError, handle_database_unavailable)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected_error)
