@@ -1,6 +1,7 @@
 """careapp: the public register, search and booking of care for children under 3."""
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from careapp.config import PROJECT_ROOT, load_config
@@ -16,11 +17,20 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(load_config(config))
     app.json.ensure_ascii = False  # UTF-8 JSON, as the contract says
+    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies, take the client's address, scheme and host
+    from their X-Forwarded headers (so limits count each visitor, not the proxy)."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 class IdConverter(IntegerConverter):

@@ -27,6 +27,9 @@ def load_config(overrides: dict | None = None) -> dict:
     secret_key = os.environ.get("SECRET_KEY")
     if env == "production" and not secret_key:
         raise ConfigError("SECRET_KEY must be set when CAREAPP_ENV=production")
+    site_url = os.environ.get("SITE_URL")
+    if env == "production" and not site_url:
+        raise ConfigError("SITE_URL must be set when CAREAPP_ENV=production (links in e-mail)")
     config = {
         "CAREAPP_ENV": env,
         "CAREAPP_REGION": os.environ.get("CAREAPP_REGION", "jinjiang"),
@@ -56,7 +59,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "false").lower() == "true",
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "noreply@careapp.invalid"),
-        "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
+        "SITE_URL": site_url or "http://127.0.0.1:5000",
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),

@@ -34,10 +34,16 @@ SECURITY_HEADERS = {
 }
 
 
+#: Browsers use HTTPS only for a year, on this host and its subdomains (production only).
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+
+
 def add_security_headers(response):
     """Add the security headers unless a view set its own."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.config["CAREAPP_ENV"] == "production":
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response
 
 

@@ -3,9 +3,11 @@
 from pathlib import Path
 
 import pytest
+from flask import request
 
 from careapp import create_app
 from careapp.config import PROJECT_ROOT, ConfigError, load_config
+from careapp.extensions import db
 
 
 def test_factory_uses_top_level_templates_translations_and_migrations(app):
@@ -32,6 +34,7 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch):
 def test_production_marks_the_session_cookie_secure(monkeypatch):
     monkeypatch.setenv("CAREAPP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("SITE_URL", "https://tuoyu.example.gov.cn")
     config = load_config()
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["SECRET_KEY"] == "from-the-environment"
@@ -90,3 +93,49 @@ def test_unexpected_api_error_answers_the_json_error_shape(fresh_app):
         "error": {"code": "internal_error", "message": response.json["error"]["message"]}
     }
     assert "secret" not in response.json["error"]["message"]
+
+
+def test_production_refuses_to_start_without_the_site_address(monkeypatch):
+    monkeypatch.setenv("CAREAPP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.delenv("SITE_URL", raising=False)
+    with pytest.raises(ConfigError, match="SITE_URL"):
+        load_config()
+
+
+@pytest.fixture
+def production_app(monkeypatch, database_url):
+    """The app as production configures it (on the test database)."""
+    monkeypatch.setenv("CAREAPP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("SITE_URL", "https://tuoyu.example.gov.cn")
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_production_pages_ask_browsers_for_https_only(production_app, app):
+    response = production_app.test_client().get("/login")
+
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_development_pages_do_not_ask_for_https(client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+def test_behind_the_trusted_proxy_each_visitor_is_seen_by_their_own_address(production_app, app):
+    @production_app.get("/whoami")
+    def whoami():
+        return request.remote_addr
+
+    client = production_app.test_client()
+
+    seen = [
+        client.get("/whoami", headers={"X-Forwarded-For": address}).get_data(as_text=True)
+        for address in ("203.0.113.7", "198.51.100.23")
+    ]
+
+    assert seen == ["203.0.113.7", "198.51.100.23"]

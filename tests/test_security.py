@@ -544,6 +544,7 @@ def test_session_cookie_is_http_only_and_same_site_lax(client, user):
 def test_session_cookie_is_secure_in_production(app, monkeypatch):
     monkeypatch.setenv("CAREAPP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("SITE_URL", "https://tuoyu.example.gov.cn")
     production = create_app(
         {"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}
     )
@@ -610,3 +611,23 @@ def test_error_pages_exist_in_both_languages_without_a_traceback(
     assert "Traceback" not in body
     assert "secret internals" not in body
     assert_security_headers(response)
+
+
+@pytest.mark.parametrize(
+    ("environment", "shows_body"), [("development", True), ("production", False)]
+)
+def test_console_mail_prints_message_bodies_in_development_only(
+    app, runner, user, environment, shows_body
+):
+    parent = user(Role.PARENT, email="wang@example.com")
+    with app.app_context():
+        from careapp.services.mail import queue_email
+
+        queue_email("wang@example.com", "Reset your password", "https://example/reset/SECRET")
+        db.session.commit()
+    app.config.update(CAREAPP_ENV=environment, MAIL_BACKEND="console")
+
+    output = runner.invoke(args=["jobs", "run"]).output
+
+    assert "Reset your password" in output
+    assert ("SECRET" in output) is shows_body

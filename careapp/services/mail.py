@@ -71,8 +71,12 @@ def _as_email(message: OutboxMessage) -> EmailMessage:
 
 
 def send_console(message: OutboxMessage) -> None:
-    """Development backend: print the message instead of sending it."""
-    print(_as_email(message).as_string(), flush=True)
+    """Development backend: print the message instead of sending it. Outside development
+    only the recipient and subject are printed: bodies carry sign-in and reset links."""
+    if current_app.config["CAREAPP_ENV"] == "development":
+        print(_as_email(message).as_string(), flush=True)
+    else:
+        print(f"(not sent) To: {message.recipient} Subject: {message.subject}", flush=True)
 
 
 def send_smtp(message: OutboxMessage) -> None:
