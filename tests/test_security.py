@@ -617,9 +617,8 @@ def test_error_pages_exist_in_both_languages_without_a_traceback(
     ("environment", "shows_body"), [("development", True), ("production", False)]
 )
 def test_console_mail_prints_message_bodies_in_development_only(
-    app, runner, user, environment, shows_body
+    app, runner, environment, shows_body
 ):
-    parent = user(Role.PARENT, email="wang@example.com")
     with app.app_context():
         from careapp.services.mail import queue_email
 
