@@ -25,13 +25,14 @@ from careapp.models import (
     ClassKind,
     ClosedDate,
     Nature,
+    OutboxMessage,
     Role,
     Slot,
     User,
     WaitlistEntry,
 )
 from careapp.models.states import Effect
-from careapp.services import availability, booking, filing
+from careapp.services import availability, booking, calendar, filing
 from careapp.services.booking import BookingError, SlotFull
 
 #: Parents act at this local time, days before every slot.
@@ -501,3 +502,34 @@ def test_a_class_with_open_slots_cannot_be_removed(app, desk, institution, regul
     assert refused is not None
     assert "has open slots and cannot be removed" in refused
     assert len(classes_of(app, two)) == 2
+
+
+# --- deregistration ends every place -------------------------------------------------------
+
+
+def test_deregistration_ends_every_place_tells_each_family_and_empties_their_calendars(
+    app, desk, home_point, regulator
+):
+    hour = desk.slot(home_point, CareType.HOURLY, TUESDAY, (time(9), time(10)), 1)
+    standing = desk.slot(home_point, CareType.FULL_DAY, MONDAY, DAY_HOURS, 1)
+    booked, applying, waiting = desk.family(), desk.family(), desk.family()
+    held = desk.book(hour, booked)
+    application = desk.book(standing, applying)
+    entry = desk.join(waiting, hour)
+    with app.app_context():
+        institution = db.session.get(CareClass, home_point).institution
+        before = db.session.scalar(sa.select(sa.func.max(OutboxMessage.id)))
+        filing.deregister(institution, db.session.get(User, regulator), "举办者申请注销", TUESDAY)
+        db.session.commit()
+
+    with app.app_context():
+        statuses = [db.session.get(Booking, b).status for b in (held, application)]
+        told = db.session.scalars(
+            sa.select(OutboxMessage.recipient).where(OutboxMessage.id > before)
+        ).all()
+        parents = [db.session.get(User, f[0]) for f in (booked, applying)]
+        feeds = [calendar.feed_for(parent, "en") for parent in parents]
+        assert db.session.get(WaitlistEntry, entry).status == "left"
+    assert statuses == ["cancelled_by_institution", "cancelled_by_institution"]
+    assert {parent.email for parent in parents} <= set(told)
+    assert all(b"VEVENT" not in feed for feed in feeds)

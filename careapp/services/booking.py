@@ -453,6 +453,23 @@ def close_day(institution: Institution, on_date: date, reason: str, now: datetim
     return len(slots)
 
 
+def close_institution(institution: Institution, reason: str, now: datetime) -> int:
+    """End every place an institution still offers (it is deregistered): each open slot of
+    today or later, and every standing place, is cancelled with its bookings, applications
+    and waiting list, and every family is told. Returns how many bookings ended."""
+    today = as_local(local_to_utc(now)).date()
+    slots = db.session.scalars(
+        sa.select(Slot)
+        .where(
+            Slot.institution_id == institution.id,
+            Slot.status == SlotStatus.OPEN,
+            sa.or_(Slot.on_date >= today, Slot.care_type.in_(STANDING_CARE_TYPES)),
+        )
+        .order_by(Slot.care_class_id, Slot.id)
+    ).all()
+    return sum(cancel_slot(slot, reason, now) for slot in slots)
+
+
 def _active_bookings_of(slot: Slot) -> list[Booking]:
     return list(
         db.session.scalars(

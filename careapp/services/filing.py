@@ -32,6 +32,7 @@ from careapp.models.base import utcnow
 from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.models.institution import CCTV_RETENTION_DAYS
 from careapp.models.provision import HOME_BASED_MAX_CHILDREN
+from careapp.services import booking
 from careapp.services.errors import CareappError
 from careapp.services.mail import N_, queue_email
 from careapp.services.occupancy import too_small_for
@@ -407,7 +408,8 @@ def reject(institution: Institution, actor: User, reason: str) -> None:
 
 
 def deregister(institution: Institution, actor: User, reason: str, on: date) -> None:
-    """Deregister (注销) a filed institution: it leaves every public list at once."""
+    """Deregister (注销) a filed institution: it leaves every public list at once, and every
+    place it still offers ends (booked families are told; calendars drop the events)."""
     _require(institution, Transition.DEREGISTER)
     reason = _require_reason(reason)
     institution.transition(Transition.DEREGISTER)
@@ -426,6 +428,7 @@ def deregister(institution: Institution, actor: User, reason: str, on: date) -> 
         )
     )
     _record(institution, actor, FilingAction.DEREGISTERED, reason)
+    booking.close_institution(institution, reason, utcnow())
     _notify_owner(
         institution,
         N_("%(name)s has been deregistered"),
