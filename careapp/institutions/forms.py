@@ -33,7 +33,7 @@ from careapp.validators import USCC, ChinaPhone
 #: Empty class rows shown on the form, so that classes can be added without JavaScript.
 CLASS_ROWS = 6
 #: Upper bounds of numbers people type: far above any real value, far below an overflow.
-MAX_CLASS_PLACES = 20  # the largest national class cap; the standard narrows it per kind
+MAX_CLASS_PLACES = 1_000  # the national standard narrows it per kind, with its own words
 MAX_CARERS = 50
 MAX_PRICE_YUAN = 100_000
 MAX_STAFF = 1_000
