@@ -1,10 +1,11 @@
-"""Form validators backed by well-kept libraries (phonenumbers, python-stdnum)."""
+"""Form validators backed by well-kept libraries (phonenumbers, python-stdnum, zxcvbn)."""
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 from stdnum.cn import uscc as uscc_codec
 from stdnum.exceptions import ValidationError as StdnumError
 from wtforms.validators import ValidationError
+from zxcvbn import zxcvbn
 
 from careapp.models import Authority
 from careapp.models.institution import uscc_matches_authority
@@ -74,4 +75,31 @@ class USCC:
         ):
             raise ValidationError(
                 _l("This code does not belong to the registration authority you chose.")
+            )
+
+
+#: zxcvbn's strength score a new password needs (0 to 4; 3: "safely unguessable" online).
+MIN_PASSWORD_SCORE = 3
+#: Words of passwords common in China that zxcvbn's English dictionaries do not hold.
+COMMON_CHINESE_WORDS = ("woaini", "aini", "1314", "520", "5201314", "baobao", "tuoyu")
+
+
+class HardToGuess:
+    """The password is not a common one or a simple pattern (zxcvbn), nor built from the
+    site's own words or the fields named in ``related`` (such as the e-mail address)."""
+
+    def __init__(self, *related: str):
+        self.related = related
+
+    def __call__(self, form, field) -> None:
+        if not field.data:
+            return
+        words = [*COMMON_CHINESE_WORDS, "careapp", "jinjiang"]
+        words += [str(form[name].data or "") for name in self.related if name in form]
+        if zxcvbn(field.data[:100], user_inputs=words)["score"] < MIN_PASSWORD_SCORE:
+            raise ValidationError(
+                _l(
+                    "This password is too easy to guess: it is a common one or a simple"
+                    " pattern. Try a few unrelated words."
+                )
             )

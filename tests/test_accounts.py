@@ -817,3 +817,25 @@ def test_a_next_to_another_site_is_ignored_after_sign_up(client):
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/parents/"
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["1234567890", "password12", "qwertyuiop", "woaini1314", "5201314abc", "jinjiang2026"],
+)
+def test_a_common_or_simple_password_is_refused_when_signing_up(client, password):
+    client.set_cookie("lang", "en")
+
+    response = client.post(
+        "/register",
+        data={
+            "email": "wang@example.com",
+            "display_name": "王女士",
+            "role": "parent",
+            "password": password,
+            "confirm": password,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "This password is too easy to guess" in response.get_data(as_text=True)

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 from careapp.forms import choices
 from careapp.labels import ROLE_LABELS
 from careapp.models import SELF_SERVICE_ROLES
-from careapp.validators import ChinaMobile
+from careapp.validators import ChinaMobile, HardToGuess
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 128
@@ -40,6 +40,7 @@ def _new_password_field(label) -> PasswordField:
                     max=PASSWORD_MAX_LENGTH,
                 ),
             ),
+            HardToGuess("email", "display_name"),
         ],
         render_kw={"autocomplete": "new-password"},
     )
