@@ -27,7 +27,7 @@ translations: $(VENV)/.installed
 serve: $(VENV)/.installed translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - 'careapp:create_app()'
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - --logger-class careapp.access_log.RedactingLogger 'careapp:create_app()'
 
 test: $(VENV)/.installed-test translations
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=20
