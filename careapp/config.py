@@ -49,6 +49,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_LIMIT_PER_IP": "20 per 10 minutes",
         "LOGIN_LIMIT_PER_ACCOUNT": "5 per 10 minutes",
         "PASSWORD_RESET_MAX_AGE": 3600,
+        # A session ends after this long unused, and after this long in any case.
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", str(12 * 60))),
+        "SESSION_LIFETIME_DAYS": int(os.environ.get("SESSION_LIFETIME_DAYS", "30")),
+        # A one-time sign-in link, sent when an account's password attempts are used up.
+        "SIGN_IN_LINK_MAX_AGE": 15 * 60,
         "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",
         "MAIL_BACKEND": os.environ.get(
             "MAIL_BACKEND", "smtp" if env == "production" else "console"

@@ -1,13 +1,14 @@
 """Response headers that every page carries."""
 
-import sqlalchemy as sa
 from flask import Flask, current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from careapp.database import begin_write
-from careapp.extensions import csrf, db, login_manager
+from careapp.extensions import csrf, login_manager
 from careapp.models import User
+from careapp.models.base import utcnow
+from careapp.services import sessions
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Blueprints whose pages are about one account and must never be cached.
@@ -68,9 +69,9 @@ def begin_writing_request() -> None:
 
 
 @login_manager.user_loader
-def load_user(session_token: str) -> User | None:
-    """The account whose current session token is in the session cookie."""
-    return db.session.scalar(sa.select(User).where(User.session_token == session_token))
+def load_user(cookie_value: str) -> User | None:
+    """The account of the live server-side session the session cookie names."""
+    return sessions.resume(cookie_value, utcnow(), request.method in UNSAFE_METHODS)
 
 
 def init_app(app: Flask) -> None:

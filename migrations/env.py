@@ -43,11 +43,31 @@ def run_migrations_online() -> None:
     configure_args.setdefault("render_as_batch", True)
     configure_args.setdefault("compare_type", True)
     with target_db.engine.connect() as connection:
+        _sqlite_foreign_keys(connection, enabled=False)
         context.configure(
             connection=connection, target_metadata=target_db.metadata, **configure_args
         )
         with context.begin_transaction():
             context.run_migrations()
+        _sqlite_foreign_keys(connection, enabled=True)
+
+
+def _sqlite_foreign_keys(connection, enabled: bool) -> None:
+    """Turn SQLite's foreign keys off while migrating, and back on after.
+
+    Batch mode alters a SQLite table by copying it and dropping the old one; with foreign
+    keys on, that drop would first delete every row pointing at the table (cascading to
+    bookings, attendance, …). The pragma only works outside a transaction, so it goes to the
+    driver's connection directly.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    driver.execute(f"PRAGMA foreign_keys = {'ON' if enabled else 'OFF'}")
+    if enabled:
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
 
 
 if context.is_offline_mode():

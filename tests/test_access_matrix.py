@@ -108,6 +108,7 @@ GET_MATRIX = [
     ("/register", everyone(200)),
     ("/password/forgot", everyone(200)),
     ("/password/reset/not-a-valid-token", everyone(400)),
+    ("/login/link/not-a-valid-token", everyone(400)),
     ("/account/password", signed_in(200)),
     # one audience each
     ("/parents/", only(PARENT)),
@@ -183,7 +184,8 @@ REASON = "Checked on site."
 POST_MATRIX = [
     # accounts: empty forms are shown again, nothing is stored
     ("/login", {}, {ANONYMOUS: 200} | dict.fromkeys(SIGNED_IN, HOME), NOBODY),
-    ("/logout", {}, everyone("/"), NOBODY),
+    ("/logout", {}, everyone("/"), changes_for(*SIGNED_IN)),  # ends the server-side session
+    ("/account/sessions/end", {}, signed_in("/"), changes_for(*SIGNED_IN)),
     ("/register", {}, everyone(200), NOBODY),
     ("/password/forgot", {}, everyone(200), NOBODY),
     ("/password/reset/not-a-valid-token", {}, everyone(400), NOBODY),

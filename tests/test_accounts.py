@@ -1,6 +1,7 @@
 """Accounts: sign-up, sign-in and out, passwords, reset links, the CLI and the e-mail outbox."""
 
 import re
+from datetime import timedelta
 from html import escape
 
 import pytest
@@ -11,6 +12,7 @@ from flask.cli import FlaskGroup, ScriptInfo
 from careapp import create_app
 from careapp.extensions import db
 from careapp.models import OutboxMessage, Role, User
+from careapp.models.base import utcnow
 from careapp.services import mail
 from careapp.services.mail import queue_email
 
@@ -506,12 +508,13 @@ def test_reset_link_refuses_a_short_password(app, client, user):
     assert login(app.test_client(), "wang@example.com", PASSWORD).status_code == 302
 
 
-def test_expired_reset_link_fails(app, client, user):
+def test_expired_reset_link_fails(app, client, user, monkeypatch):
     user(Role.PARENT, email="wang@example.com")
     client.set_cookie("lang", "en")
     ask_for_reset(client, "wang@example.com")
     path = reset_path(app)
-    app.config["PASSWORD_RESET_MAX_AGE"] = -1
+    an_hour_later = utcnow() + timedelta(seconds=app.config["PASSWORD_RESET_MAX_AGE"] + 1)
+    monkeypatch.setattr("careapp.auth.views.utcnow", lambda: an_hour_later)
 
     response = client.get(path)
     posted = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})

@@ -496,7 +496,7 @@ BAD_PARAMETERS = [
     ),
     pytest.param(
         "/api/v1/institutions",
-        {"birth_date": "2999-01-01"},
+        {"birth_date": "2099-01-01"},
         "The birth date cannot be in the future.",
         id="institutions-future-birth-date",
     ),

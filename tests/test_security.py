@@ -1,6 +1,7 @@
 """Security of the site: safe redirects, CSRF, login rate limits, headers, cookies, error pages."""
 
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -9,7 +10,8 @@ from flask import abort
 
 from careapp import create_app
 from careapp.extensions import db
-from careapp.models import Role, User
+from careapp.models import OutboxMessage, Role, User
+from careapp.models.base import utcnow
 
 CSRF_MESSAGE = "This page had been open too long, so nothing was saved."
 
@@ -409,8 +411,8 @@ def test_showing_the_login_page_is_not_limited(limited_app):
 
 def test_rate_limit_answers_a_chinese_page_by_default(limited_app):
     client = limited_app.test_client()
-    for _ in range(3):
-        login(client, "wang@example.com", "wrong-password")
+    for number in range(5):
+        login(client, f"guess{number}@example.com", "wrong-password")
 
     response = login(client, "wang@example.com", "wrong-password")
 
@@ -425,8 +427,8 @@ def test_rate_limit_answers_a_chinese_page_by_default(limited_app):
 def test_rate_limit_answers_an_english_page_with_the_language_cookie(limited_app):
     client = limited_app.test_client()
     client.set_cookie("lang", "en")
-    for _ in range(3):
-        login(client, "wang@example.com", "wrong-password")
+    for number in range(5):
+        login(client, f"guess{number}@example.com", "wrong-password")
 
     response = login(client, "wang@example.com", "wrong-password")
 
@@ -584,9 +586,9 @@ def error_client(fresh_app, user):
             auth.login(user(Role.PARENT))
             return client.get("/regulator/")
         if status == 429:
-            app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "1 per minute"
+            app.config["LOGIN_LIMIT_PER_IP"] = "1 per minute"
             login(client, "wang@example.com", "wrong-password")
-            return login(client, "wang@example.com", "wrong-password")
+            return login(client, "li@example.com", "wrong-password")
         path = {400: "/bad-request", 404: "/no-such-page", 500: "/boom"}[status]
         return client.get(path)
 
@@ -630,3 +632,93 @@ def test_console_mail_prints_message_bodies_in_development_only(
 
     assert "Reset your password" in output
     assert ("SECRET" in output) is shows_body
+
+
+def test_used_up_attempts_pause_the_password_and_mail_the_owner_one_sign_in_link(limited_app, user):
+    user(Role.PARENT, email="wang@example.com")
+    client = limited_app.test_client()
+    client.set_cookie("lang", "en")
+    for number in range(3):
+        login(client, "wang@example.com", "guess", environ_base={"REMOTE_ADDR": f"10.0.0.{number}"})
+
+    paused = login(client, "wang@example.com", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    again = login(client, "wang@example.com", environ_base={"REMOTE_ADDR": "10.0.0.8"})
+
+    assert paused.status_code == again.status_code == 429
+    assert "Signing in with a password is paused for this account" in text(paused)
+    with limited_app.app_context():
+        links = db.session.scalars(
+            sa.select(OutboxMessage.body).where(OutboxMessage.recipient == "wang@example.com")
+        ).all()
+    assert len(links) == 1, "one link per link lifetime, however often the stranger tries"
+    link_path = re.search(r"https?://[^/]+(/login/link/\S+)", links[0]).group(1)
+    owner = limited_app.test_client()
+    assert owner.get(link_path).status_code == 302
+    assert owner.get("/parents/").status_code == 200
+    assert limited_app.test_client().get(link_path).status_code == 400, "the link works once"
+
+
+def test_a_copied_session_cookie_stops_working_when_its_owner_signs_out(app, user):
+    user(Role.PARENT, email="wang@example.com")
+    client = app.test_client()
+    login(client, "wang@example.com")
+    cookie = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    assert thief.get("/parents/").status_code == 200
+
+    client.post("/logout")
+
+    assert thief.get("/parents/").status_code == 302
+
+
+def test_signing_out_everywhere_ends_every_session_of_the_account(app, user):
+    user(Role.PARENT, email="wang@example.com")
+    phone, computer = app.test_client(), app.test_client()
+    login(phone, "wang@example.com")
+    login(computer, "wang@example.com")
+
+    phone.post("/account/sessions/end")
+
+    assert phone.get("/parents/").status_code == 302
+    assert computer.get("/parents/").status_code == 302
+
+
+def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(app, user):
+    user(Role.PARENT, email="wang@example.com")
+    phone, computer = app.test_client(), app.test_client()
+    login(phone, "wang@example.com")
+    login(computer, "wang@example.com")
+
+    changed = phone.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "password": "a-brand-new-password-7",
+            "confirm": "a-brand-new-password-7",
+        },
+    )
+
+    assert changed.status_code == 302
+    assert phone.get("/parents/").status_code == 200
+    assert computer.get("/parents/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("setting", "later"),
+    [
+        ("SESSION_IDLE_MINUTES", timedelta(minutes=12 * 60 + 1)),
+        ("SESSION_LIFETIME_DAYS", timedelta(days=31)),
+    ],
+)
+def test_a_session_ends_after_its_idle_time_and_its_lifetime(
+    app, user, monkeypatch, setting, later
+):
+    user(Role.PARENT, email="wang@example.com")
+    client = app.test_client()
+    login(client, "wang@example.com")
+    if setting == "SESSION_LIFETIME_DAYS":
+        app.config["SESSION_IDLE_MINUTES"] = 60 * 24 * 365
+    monkeypatch.setattr("careapp.security.utcnow", lambda: utcnow() + later)
+
+    assert client.get("/parents/").status_code == 302

@@ -1,8 +1,11 @@
 """Views of the auth blueprint."""
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
+from limits import parse as parse_limit
 
 from careapp.access import home_for, safe_next
 from careapp.auth import bp
@@ -17,7 +20,8 @@ from careapp.auth.forms import (
 from careapp.extensions import db, limiter
 from careapp.i18n import current_language
 from careapp.models import Role
-from careapp.services import accounts
+from careapp.models.base import utcnow
+from careapp.services import accounts, sessions
 from careapp.validators import china_mobile_e164
 
 
@@ -26,13 +30,16 @@ def _failed_attempt(response) -> bool:
     return response.status_code != 302
 
 
-def _account_key() -> str:
-    return "login-account:" + accounts.normalize_email(request.form.get("email", ""))
+def _account_limit():
+    """The limit of failed password attempts per account, and this account's key in it."""
+    item = parse_limit(current_app.config["LOGIN_LIMIT_PER_ACCOUNT"])
+    return item, "login-account:" + accounts.normalize_email(request.form.get("email", ""))
 
 
 def _sign_in(user) -> None:
-    """Start a fresh session for ``user`` (no value of the old session survives)."""
+    """Start a fresh server-side session for ``user`` (nothing of the old one survives)."""
     session.clear()
+    user.login_token = sessions.start(user, utcnow())
     login_user(user)
 
 
@@ -42,18 +49,26 @@ def _sign_in(user) -> None:
     methods=["POST"],
     deduct_when=_failed_attempt,
 )
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed_attempt,
-)
 def login():
-    """Sign in, then go to ``next`` when it is a path on this site, else to one's home."""
+    """Sign in, then go to ``next`` when it is a path on this site, else to one's home.
+
+    When an account's failed attempts are used up, its password is not even tried: its
+    owner is sent a one-time sign-in link instead, so a stranger can guess no further and
+    cannot lock the owner out either.
+    """
     target = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
         return redirect(target or home_for(current_user))
     form = LoginForm()
+    if request.method != "POST":
+        return render_template("auth/login.html", form=form, next=target)
+    limit, key = _account_limit()
+    if not limiter.limiter.test(limit, key):
+        if form.validate_on_submit():
+            accounts.send_sign_in_link(form.email.data, utcnow())
+            db.session.commit()
+        form.password.errors.append(PAUSED)
+        return render_template("auth/login.html", form=form, next=target), 429
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
@@ -61,7 +76,27 @@ def login():
             db.session.commit()
             return redirect(target or home_for(user))
         form.password.errors.append(_("The e-mail address or the password is not right."))
+    limiter.limiter.hit(limit, key)
     return render_template("auth/login.html", form=form, next=target)
+
+
+#: Shown instead of trying the password once an account's attempts are used up.
+PAUSED = _l(
+    "Signing in with a password is paused for this account after too many attempts. If the"
+    " account is yours, we have e-mailed it a one-time sign-in link."
+)
+
+
+@bp.get("/login/link/<token>")
+def sign_in_link(token: str):
+    """Sign in with a one-time link sent by e-mail (it works once, for minutes)."""
+    user = accounts.user_for_sign_in_link(token, utcnow())
+    if user is None:
+        return render_template("auth/reset_invalid.html"), 400
+    _sign_in(user)
+    db.session.commit()
+    flash(_("You are signed in."), "success")
+    return redirect(home_for(user))
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -69,11 +104,35 @@ def logout():
     """Sign out; a GET shows the button so that signing out always carries a CSRF token."""
     form = LogoutForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            sessions.end(current_user.login_token, utcnow())
+            db.session.commit()
         logout_user()
         session.clear()
         flash(_("You have signed out."), "success")
         return redirect(url_for("public.index"))
     return render_template("auth/logout.html", form=form)
+
+
+@bp.post("/account/sessions/end")
+@login_required
+def sign_out_everywhere():
+    """End every session of the account, on every device, this one too."""
+    if not LogoutForm().validate_on_submit():
+        abort(400)
+    ended = sessions.end_all(current_user, utcnow())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(
+        ngettext(
+            "You have been signed out of %(num)d session.",
+            "You have been signed out of %(num)d sessions.",
+            ended,
+        ),
+        "success",
+    )
+    return redirect(url_for("public.index"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -114,7 +173,7 @@ def change_password():
         except accounts.WrongPassword:
             form.current_password.errors.append(_("This is not your current password."))
         else:
-            _sign_in(current_user._get_current_object())
+            sessions.end_all(current_user, utcnow(), keep=current_user.login_token)
             db.session.commit()
             flash(_("Your password has been changed."), "success")
             return redirect(home_for(current_user))
@@ -127,7 +186,7 @@ def forgot_password():
     """Send a one-time reset link; the answer is the same whether the account exists or not."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
+        accounts.request_password_reset(form.email.data, utcnow())
         db.session.commit()
         flash(
             _("If an account uses this address, a link to reset its password is on its way."),
@@ -140,12 +199,12 @@ def forgot_password():
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     """Choose a new password from an e-mailed link that is fresh and not yet used."""
-    user = accounts.user_for_reset_token(token)
-    if user is None:
+    if accounts.user_for_reset_token(token, utcnow()) is None:
         return render_template("auth/reset_invalid.html"), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        accounts.set_password(user, form.password.data)
+        if accounts.reset_password(token, form.password.data, utcnow()) is None:
+            return render_template("auth/reset_invalid.html"), 400
         db.session.commit()
         flash(_("Your password has been changed. Please sign in."), "success")
         return redirect(url_for("auth.login"))

@@ -62,9 +62,13 @@ from careapp.models.provision import (
     PriceUnit,
 )
 from careapp.models.region import Region, Township, TownshipKind
+from careapp.models.session import LoginSession, OneTimeToken, TokenPurpose
 from careapp.models.user import SELF_SERVICE_ROLES, Role, User
 
 __all__ = [
+    "LoginSession",
+    "OneTimeToken",
+    "TokenPurpose",
     "ACTIVE_WAIT_STATUSES",
     "Attendance",
     "BOOKING_STATES",

@@ -1,6 +1,5 @@
 """Accounts: parents, institution staff, guidance providers and the regulator."""
 
-import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -24,11 +23,6 @@ class Role(StrEnum):
 SELF_SERVICE_ROLES = (Role.PARENT, Role.INSTITUTION, Role.PROVIDER)
 
 
-def new_session_token() -> str:
-    """A random token naming the current generation of an account's sessions."""
-    return secrets.token_urlsafe(24)
-
-
 class User(UserMixin, db.Model):
     """An account that signs in with an e-mail address and a password."""
 
@@ -46,10 +40,6 @@ class User(UserMixin, db.Model):
     #: Language of the e-mails sent to this account: ``zh_CN`` or ``en``.
     language: Mapped[str] = mapped_column(sa.String(8), default="zh_CN")
     is_active_account: Mapped[bool] = mapped_column(default=True)
-    #: Changes whenever the password does, which signs out every other session.
-    session_token: Mapped[str] = mapped_column(
-        sa.String(64), unique=True, default=new_session_token
-    )
     created_at: Mapped[datetime] = created_at_column()
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
@@ -58,9 +48,12 @@ class User(UserMixin, db.Model):
         """Flask-Login: whether the account may sign in."""
         return self.is_active_account
 
-    def get_id(self) -> str:
-        """Flask-Login: the session token, so a password change ends old sessions."""
-        return self.session_token
+    #: The session cookie value this account was signed in with, for this request.
+    login_token = None  # str | None; a plain attribute, not a column
+
+    def get_id(self) -> str | None:
+        """Flask-Login: the server-side session the cookie names (``careapp.services.sessions``)."""
+        return self.login_token
 
     def has_role(self, role: Role) -> bool:
         """Whether the account has ``role``."""

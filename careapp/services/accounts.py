@@ -1,6 +1,6 @@
 """Accounts: sign-up, sign-in, password changes and one-time reset links."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher, profiles
@@ -8,12 +8,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from careapp.extensions import db
-from careapp.models import Role, User
+from careapp.models import Role, TokenPurpose, User
 from careapp.models.base import utcnow
-from careapp.models.user import new_session_token
+from careapp.services import sessions
 from careapp.services.errors import CareappError
 from careapp.services.mail import queue_email
 
@@ -36,9 +35,6 @@ def _unknown_account_hash() -> str:
     if profile not in _unknown_account_hashes:
         _unknown_account_hashes[profile] = _hasher().hash("no account has this password")
     return _unknown_account_hashes[profile]
-
-
-RESET_SALT = "careapp-password-reset"
 
 
 class EmailTaken(CareappError):
@@ -98,9 +94,8 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def set_password(user: User, new_password: str) -> None:
-    """Replace the password and end every session signed in with the old one."""
+    """Replace the password (the caller ends the sessions the old one opened)."""
     user.password_hash = _hash(new_password)
-    user.session_token = new_session_token()
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -112,37 +107,31 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     set_password(user, new_password)
 
 
-def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+def user_for_reset_token(token: str, now: datetime) -> User | None:
+    """The account a reset link is for, while it is fresh and unused."""
+    return sessions.peek(token, TokenPurpose.RESET_PASSWORD, now)
 
 
-def password_reset_token(user: User) -> str:
-    """A signed token that works until it expires or the password changes (one use)."""
-    return _reset_serializer().dumps({"user": user.id, "session": user.session_token})
-
-
-def user_for_reset_token(token: str) -> User | None:
-    """The account a reset token is for, if it is genuine, fresh and unused."""
-    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
-    try:
-        payload = _reset_serializer().loads(token, max_age=max_age)
-    except BadSignature:
-        return None
-    user = db.session.get(User, payload.get("user"))
-    if user is None or user.session_token != payload.get("session") or not user.is_active:
-        return None
+def reset_password(token: str, new_password: str, now: datetime) -> User | None:
+    """Use a reset link up: set the password and end every session; None if it is spent."""
+    user = sessions.redeem(token, TokenPurpose.RESET_PASSWORD, now)
+    if user is not None:
+        set_password(user, new_password)
+        sessions.end_all(user, now)
     return user
 
 
-def request_password_reset(email: str, now: datetime | None = None) -> None:
-    """Queue a reset link for the account with ``email``; silent when there is none."""
+def _link(endpoint: str, token: str) -> str:
+    return current_app.config["SITE_URL"].rstrip("/") + url_for(endpoint, token=token)
+
+
+def request_password_reset(email: str, now: datetime) -> None:
+    """Queue a one-time reset link for the account with ``email``; silent when there is none."""
     user = find_user(email)
     if user is None or not user.is_active:
         return
-    link = current_app.config["SITE_URL"].rstrip("/") + url_for(
-        "auth.reset_password", token=password_reset_token(user)
-    )
-    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
+    token = sessions.issue(user, TokenPurpose.RESET_PASSWORD, timedelta(seconds=max_age), now)
     with force_locale(user.language):
         queue_email(
             user.email,
@@ -151,10 +140,40 @@ def request_password_reset(email: str, now: datetime | None = None) -> None:
                 "Someone asked to reset the password of your account. If it was you, open this"
                 " link within %(minutes)d minutes and choose a new password:\n\n%(link)s\n\n"
                 "If it was not you, ignore this message; your password stays as it is.",
-                minutes=minutes,
-                link=link,
+                minutes=max_age // 60,
+                link=_link("auth.reset_password", token),
             ),
         )
+
+
+def send_sign_in_link(email: str, now: datetime) -> None:
+    """The account's password attempts are used up: mail its owner a one-time sign-in link
+    (at most one per link lifetime); silent when there is no such account."""
+    user = find_user(email)
+    max_age = timedelta(seconds=current_app.config["SIGN_IN_LINK_MAX_AGE"])
+    if user is None or not user.is_active:
+        return
+    if sessions.issued_since(user, TokenPurpose.SIGN_IN, now - max_age):
+        return
+    token = sessions.issue(user, TokenPurpose.SIGN_IN, max_age, now)
+    with force_locale(user.language):
+        queue_email(
+            user.email,
+            _("Your careapp sign-in link"),
+            _(
+                "There were many wrong passwords for your account, so signing in with the"
+                " password is paused for a while. If it was you, open this link within"
+                " %(minutes)d minutes to sign in:\n\n%(link)s\n\nIf it was not you, nobody"
+                " got in; you may want to change your password.",
+                minutes=int(max_age.total_seconds()) // 60,
+                link=_link("auth.sign_in_link", token),
+            ),
+        )
+
+
+def user_for_sign_in_link(token: str, now: datetime) -> User | None:
+    """Use a sign-in link up and return its account, or None when it is spent or stale."""
+    return sessions.redeem(token, TokenPurpose.SIGN_IN, now)
 
 
 def create_user(*, email: str, password: str, role: Role, display_name: str) -> User:

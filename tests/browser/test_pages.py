@@ -7,6 +7,7 @@ names the language, and a full-page screenshot lands in ``artifacts/<name>-<lang
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,12 +24,14 @@ from careapp.models import (
     Slot,
     SlotStatus,
     Status,
+    TokenPurpose,
     Township,
     publicly_listed,
 )
+from careapp.models.base import utcnow
 from careapp.models.filing import ChangeRequest
-from careapp.services import booking, courses, filing
-from careapp.services.accounts import create_user, find_user, password_reset_token
+from careapp.services import booking, courses, filing, sessions
+from careapp.services.accounts import create_user, find_user
 
 from .conftest import PHONE, sign_in
 
@@ -70,6 +73,7 @@ PAGES = [
     PageCase("reset-password", "/password/reset/{reset_token}"),
     PageCase("reset-password-errors", "/password/reset/{reset_token}", submit_empty=True),
     PageCase("reset-invalid", "/password/reset/not-a-token", status=400),
+    PageCase("sign-in-link-invalid", "/login/link/not-a-token", status=400),
     PageCase("statistics", "/statistics"),
     PageCase("not-found", "/no-such-page", status=404),
     # parent
@@ -212,7 +216,9 @@ def _reset_token() -> str:
         display_name="Reset",
     )
     db.session.commit()
-    return password_reset_token(user)
+    token = sessions.issue(user, TokenPurpose.RESET_PASSWORD, timedelta(hours=1), utcnow())
+    db.session.commit()
+    return token
 
 
 def _open_slot(institution_id: int) -> int:
