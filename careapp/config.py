@@ -44,7 +44,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # Forms are small and nothing is uploaded: a larger body is refused (413).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "REDIS_URL": os.environ.get("REDIS_URL"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        # Limits hold across workers: in Redis, or else in a file every local worker opens.
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL")
+        or "careapp-sqlite://"
+        + os.environ.get("CAREAPP_RATE_LIMITS_FILE", str(INSTANCE_DIR / "rate-limits.sqlite3")),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT_PER_IP": "20 per 10 minutes",
         "LOGIN_LIMIT_PER_ACCOUNT": "5 per 10 minutes",

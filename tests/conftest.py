@@ -51,6 +51,8 @@ TEST_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     # Still argon2id, with the cheapest parameters: the suite makes many accounts.
     "PASSWORD_HASH_PROFILE": "CHEAPEST",
+    # Each test process keeps its own counters (the shared file is tested on its own).
+    "RATELIMIT_STORAGE_URI": "memory://",
 }
 
 

@@ -686,7 +686,9 @@ def test_seed_demo_refuses_in_production(app, flask_cli):
         {
             "CAREAPP_ENV": "production",
             "SECRET_KEY": "production-secret",
+            "SITE_URL": "https://tuoyu.example.gov.cn",
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
 

@@ -47,7 +47,7 @@ def test_database_url_comes_from_the_environment(monkeypatch):
 
 def test_default_database_lives_under_instance(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    url = create_app().config["SQLALCHEMY_DATABASE_URI"]
+    url = create_app({"RATELIMIT_STORAGE_URI": "memory://"}).config["SQLALCHEMY_DATABASE_URI"]
     assert url == f"sqlite:///{PROJECT_ROOT / 'instance' / 'careapp.sqlite3'}"
 
 
@@ -110,7 +110,13 @@ def production_app(monkeypatch, database_url):
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
     monkeypatch.setenv("SITE_URL", "https://tuoyu.example.gov.cn")
     monkeypatch.setenv("TRUSTED_PROXIES", "1")
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     yield app
     with app.app_context():
         db.engine.dispose()

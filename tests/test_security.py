@@ -548,7 +548,11 @@ def test_session_cookie_is_secure_in_production(app, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
     monkeypatch.setenv("SITE_URL", "https://tuoyu.example.gov.cn")
     production = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
     )
 
     response = production.test_client().get("/login")

@@ -51,7 +51,11 @@ def live_server(tmp_path_factory):
     """The app with the demo data, served on a free local port in a thread."""
     database = tmp_path_factory.mktemp("live") / "live.sqlite3"
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "browser-tests"}
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "SECRET_KEY": "browser-tests",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
     )
     with app.app_context():
         db.create_all()
