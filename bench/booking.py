@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import time as clock
+from datetime import time as at
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -42,7 +42,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 from stdnum.cn import uscc
 
-from careapp import create_app
+from careapp import clock, create_app
 from careapp.config import PROJECT_ROOT
 from careapp.extensions import db
 from careapp.models import (
@@ -141,14 +141,14 @@ def filed_institution(township: Township, number: int, care_types, care_class) -
         uscc=body + uscc.calc_check_digit(body),
         status=Status.FILED,
         filing_number=f"JJ-TY-BENCH-{number:04d}",
-        filed_on=booking.local_now().date() - timedelta(days=365),
+        filed_on=clock.local_now().date() - timedelta(days=365),
     )
     for care_type in care_types:
         institution.offers.append(
             CareOffer(
                 care_type=care_type,
-                opens_at=clock(8),
-                closes_at=clock(17, 30),
+                opens_at=at(8),
+                closes_at=at(17, 30),
                 price_yuan=150,
                 min_age_months=12,
                 max_age_months=36,
@@ -173,13 +173,13 @@ def build_institution() -> Slot:
     )
     care_class = CareClass(kind=ClassKind.OLDER_TODDLER, name="托大班", capacity=20, carers=3)
     filed_institution(township, 1, (CareType.TEMPORARY,), care_class)
-    today = booking.local_now().date()
+    today = clock.local_now().date()
     return booking.add_slot(
         care_class,
         CareType.TEMPORARY,
         today + timedelta(days=1),
-        clock(8, 30),
-        clock(17),
+        at(8, 30),
+        at(17),
         PLACES,
         today,
     )
@@ -202,7 +202,7 @@ def build_parents(total: int, prefix: str = "parent") -> list[tuple[User, int]]:
     db.session.add_all(users)
     db.session.flush()
     # About 26 months old tomorrow: inside the class's 24-36 and the offer's 12-36 months.
-    birth_date = booking.local_now().date() - timedelta(days=800)
+    birth_date = clock.local_now().date() - timedelta(days=800)
     return [
         (
             user,
@@ -455,10 +455,10 @@ STORM_STEPS = 8
 STORM_CLASS_PLACES = 6
 #: The storm's slots, tomorrow, in one class: (care type, hours, places).
 STORM_SLOTS = (
-    (CareType.FULL_DAY, (clock(8, 30), clock(17)), 3),
-    (CareType.TEMPORARY, (clock(8, 30), clock(17)), 4),
-    (CareType.HOURLY, (clock(9), clock(10)), 4),
-    (CareType.HOURLY, (clock(14), clock(15)), 4),
+    (CareType.FULL_DAY, (at(8, 30), at(17)), 3),
+    (CareType.TEMPORARY, (at(8, 30), at(17)), 4),
+    (CareType.HOURLY, (at(9), at(10)), 4),
+    (CareType.HOURLY, (at(14), at(15)), 4),
 )
 #: How often the job runner starts two ``jobs run`` at once during the storm.
 JOB_ROUNDS = 6
@@ -471,7 +471,7 @@ def build_storm_class() -> list[int]:
     )
     care_types = (CareType.FULL_DAY, CareType.TEMPORARY, CareType.HOURLY)
     filed_institution(db.session.scalar(sa.select(Township)), 2, care_types, care_class)
-    today = booking.local_now().date()
+    today = clock.local_now().date()
     tomorrow = today + timedelta(days=1)
     return [
         booking.add_slot(care_class, care_type, tomorrow, *hours, places, today).id

@@ -2,7 +2,6 @@
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -12,6 +11,7 @@ from babel.messages.pofile import read_po, write_po
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from careapp import clock
 from careapp.config import PROJECT_ROOT
 from careapp.extensions import db
 from careapp.models import Institution, Role, Status
@@ -43,10 +43,10 @@ def seed_demo_command(if_empty: bool) -> None:
     from careapp.demo.places import seed_places
     from careapp.services.accounts import find_user
 
-    created = seed_demo(current_app.config["CAREAPP_REGION"], date.today())
-    created.update(seed_accounts(date.today()))
-    created.update(seed_places(date.today(), find_user(DEMO_ACCOUNTS[Role.PARENT][0])))
-    created.update(seed_courses(date.today()))
+    created = seed_demo(current_app.config["CAREAPP_REGION"], clock.today())
+    created.update(seed_accounts(clock.today()))
+    created.update(seed_places(clock.today(), find_user(DEMO_ACCOUNTS[Role.PARENT][0])))
+    created.update(seed_courses(clock.today()))
     db.session.commit()
     summary = ", ".join(f"{name}: {count}" for name, count in created.items())
     click.echo(f"Demo data for {current_app.config['CAREAPP_REGION']} loaded ({summary}).")
@@ -120,11 +120,10 @@ def jobs_run_command() -> None:
     queues the day-before reminders, then delivers the outbox.
     """
     from careapp.jobs import run_jobs
-    from careapp.services import booking
     from careapp.services.mail import BACKENDS
 
     send = BACKENDS[current_app.config["MAIL_BACKEND"]]
-    report = run_jobs(booking.utc_now(), booking.local_now().date(), send)
+    report = run_jobs(clock.now(), clock.local_now().date(), send)
     click.echo(
         f"Offers expired: {report.expired}; slots generated: {report.generated};"
         f" reminders: {report.reminded}."

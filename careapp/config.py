@@ -71,7 +71,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        # The one clock's zone: local dates and hours of care, times people read.
+        "SITE_TIME_ZONE": os.environ.get("SITE_TIME_ZONE", "Asia/Shanghai"),
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("SITE_TIME_ZONE", "Asia/Shanghai"),
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "LANGUAGES": LANGUAGES,
         "SEARCH_PER_PAGE": 20,

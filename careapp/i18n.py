@@ -1,6 +1,6 @@
 """Language choice: ``?lang=``, then the cookie, then Accept-Language, then Chinese."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from babel import Locale, support
@@ -9,6 +9,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_babel import Domain, get_locale
 from flask_babel import gettext as _
 
+from careapp import clock
 from careapp.access import home_for
 from careapp.extensions import babel
 from careapp.labels import label
@@ -108,6 +109,29 @@ def day_label(day: date, today: date) -> str:
     return format_skeleton("MMMEd", day, locale=get_locale())
 
 
+def local_time(moment: datetime | None) -> str:
+    """A recorded (UTC) time as people read it here: the local day and hour, e.g.
+    "明天 14:00" or "12月3日周四 09:30"."""
+    if moment is None:
+        return ""
+    local = clock.to_local(moment)
+    return f"{day_label(local.date(), clock.today())} {local:%H:%M}"
+
+
+def when(local: datetime | None) -> str:
+    """A local time of care (naive, the site's zone) as people read it: "明天 14:00"."""
+    if local is None:
+        return ""
+    return f"{day_label(local.date(), clock.today())} {local:%H:%M}"
+
+
+def local_day(moment: datetime | None) -> str:
+    """The local day of a recorded (UTC) time, e.g. "12月3日周四"."""
+    if moment is None:
+        return ""
+    return day_label(clock.to_local(moment).date(), clock.today())
+
+
 def init_app(app: Flask) -> None:
     """Expose the language helpers to templates and remember the choice."""
     babel.domain_instance = CatalogDomain()
@@ -121,3 +145,4 @@ def init_app(app: Flask) -> None:
         home_for=home_for,
         day_label=day_label,
     )
+    app.jinja_env.filters.update(local_time=local_time, local_day=local_day, when=when)

@@ -8,10 +8,11 @@ opens. It serves the fixed-window strategy, the one careapp uses.
 
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 from limits.storage import Storage
+
+from careapp import clock
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS counters ("
@@ -47,7 +48,7 @@ class SQLiteCounters(Storage):
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         """Count ``amount`` hits of ``key`` in its window (a new window once it expired)."""
-        now = time.time()
+        now = clock.now().timestamp()
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -74,7 +75,8 @@ class SQLiteCounters(Storage):
         row = (
             self._db()
             .execute(
-                "SELECT hits FROM counters WHERE key = ? AND expires_at > ?", (key, time.time())
+                "SELECT hits FROM counters WHERE key = ? AND expires_at > ?",
+                (key, clock.now().timestamp()),
             )
             .fetchone()
         )
@@ -83,7 +85,7 @@ class SQLiteCounters(Storage):
     def get_expiry(self, key: str) -> float:
         """When ``key``'s window ends (now, if it has none)."""
         row = self._db().execute("SELECT expires_at FROM counters WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else time.time()
+        return row[0] if row else clock.now().timestamp()
 
     def check(self) -> bool:
         """Whether the file can be read."""

@@ -4,10 +4,10 @@ from flask import Flask, current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from careapp import clock
 from careapp.database import begin_write
 from careapp.extensions import csrf, login_manager
 from careapp.models import User
-from careapp.models.base import utcnow
 from careapp.services import sessions
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -71,7 +71,7 @@ def begin_writing_request() -> None:
 @login_manager.user_loader
 def load_user(cookie_value: str) -> User | None:
     """The account of the live server-side session the session cookie names."""
-    return sessions.resume(cookie_value, utcnow(), request.method in UNSAFE_METHODS)
+    return sessions.resume(cookie_value, clock.now(), request.method in UNSAFE_METHODS)
 
 
 def init_app(app: Flask) -> None:

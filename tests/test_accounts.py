@@ -9,10 +9,9 @@ import sqlalchemy as sa
 from conftest import PASSWORD
 from flask.cli import FlaskGroup, ScriptInfo
 
-from careapp import create_app
+from careapp import clock, create_app
 from careapp.extensions import db
 from careapp.models import OutboxMessage, Role, User
-from careapp.models.base import utcnow
 from careapp.services import mail
 from careapp.services.mail import queue_email
 
@@ -513,8 +512,8 @@ def test_expired_reset_link_fails(app, client, user, monkeypatch):
     client.set_cookie("lang", "en")
     ask_for_reset(client, "wang@example.com")
     path = reset_path(app)
-    an_hour_later = utcnow() + timedelta(seconds=app.config["PASSWORD_RESET_MAX_AGE"] + 1)
-    monkeypatch.setattr("careapp.auth.views.utcnow", lambda: an_hour_later)
+    an_hour_later = clock.now() + timedelta(seconds=app.config["PASSWORD_RESET_MAX_AGE"] + 1)
+    monkeypatch.setattr("careapp.clock._system_now", lambda: an_hour_later)
 
     response = client.get(path)
     posted = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})

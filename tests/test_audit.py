@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from downloads import read_csv
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import (
     Booking,
@@ -223,7 +224,7 @@ def test_refused_decision_leaves_no_entry(app, institution, bureau, sign_in):
 
 def today() -> date:
     """Today at the site."""
-    return booking.local_now().date()
+    return clock.local_now().date()
 
 
 @pytest.fixture
@@ -245,7 +246,7 @@ def book(app, user):
             parent = db.session.get(User, parent_id)
             child = booking.add_child(parent, name=CHILD_NAME, notes="花生过敏", consent=True,
                                       birth_date=today() - timedelta(days=548))  # fmt: skip
-            made = booking.book(parent, child, slot, booking.new_request_key(), booking.local_now())
+            made = booking.book(parent, child, slot, booking.new_request_key(), clock.local_now())
             db.session.commit()
             return {"booking": made.id, "child": child.id, "slot": slot.id}
 
@@ -344,7 +345,7 @@ def test_view_of_a_deleted_childs_record_stays_in_the_log(app, owner, bureau, si
     made = book(filed, CareType.HOURLY)
     sign_in(owner).get(f"/institutions/{filed}/bookings/{made['booking']}")
     with app.app_context():
-        booking.delete_child(db.session.get(Child, made["child"]), booking.local_now())
+        booking.delete_child(db.session.get(Child, made["child"]), clock.local_now())
         db.session.commit()
         assert db.session.get(Booking, made["booking"]) is None
 

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
+from careapp import clock
 from careapp.database import run_in_transaction
 from careapp.extensions import db
 from careapp.models import (
@@ -35,7 +36,7 @@ from careapp.models import (
 )
 from careapp.models.base import as_utc
 from careapp.services import booking, capacity
-from careapp.services.booking import BookingError, SlotFull, local_to_utc, utc_now
+from careapp.services.booking import BookingError, SlotFull
 from careapp.services.privacy import first_name, mask_name
 
 #: When parents book: local time, well before every slot.
@@ -162,13 +163,13 @@ class Desk:
     def set_capacity(self, slot_id, places: int) -> None:
         """The institution changes a slot's places."""
         self.run(
-            lambda: booking.set_slot_capacity(db.session.get(Slot, slot_id), places, utc_now())
+            lambda: booking.set_slot_capacity(db.session.get(Slot, slot_id), places, clock.now())
         )
 
     def cancel_slot(self, slot_id, reason: str) -> int:
         """The institution cancels a slot."""
         return self.run(
-            lambda: booking.cancel_slot(db.session.get(Slot, slot_id), reason, utc_now())
+            lambda: booking.cancel_slot(db.session.get(Slot, slot_id), reason, clock.now())
         )
 
     def status(self, booking_id) -> BookingStatus:
@@ -449,7 +450,7 @@ def test_offer_passed_on_by_turning_down_is_held_from_the_moment_it_was_turned_d
     desk.leave(first, first_entry)
 
     expires = desk.entry(second_entry)["offer_expires_at"]
-    assert expires == local_to_utc(NOW + HOLDS[CareType.HOURLY])
+    assert expires == clock.to_utc(NOW + HOLDS[CareType.HOURLY])
     assert desk.book(second, second_child, slot_id) > 0
 
 
@@ -542,7 +543,7 @@ def test_jobs_run_expires_unanswered_offers(app, desk, open_offer):
     with app.app_context():
         # The hold ended a minute ago (the job runs on the real clock).
         entry = db.session.get(WaitlistEntry, first_entry)
-        entry.offer_expires_at = utc_now() - timedelta(minutes=1)
+        entry.offer_expires_at = clock.now() - timedelta(minutes=1)
         db.session.commit()
 
     result = app.test_cli_runner().invoke(args=["jobs", "run"])
@@ -916,7 +917,7 @@ def test_adding_a_child_needs_the_guardians_consent(app, user):
 
 def test_consent_is_recorded_with_its_time_and_policy_version(app, user):
     parent_id = user(Role.PARENT)
-    started = utc_now()
+    started = clock.now()
     with app.app_context():
         child = booking.add_child(
             db.session.get(User, parent_id),
@@ -936,7 +937,7 @@ def test_consent_is_recorded_with_its_time_and_policy_version(app, user):
         assert (child.name, child.notes) == ("张小明", "花生过敏")
         assert consent.guardian_id == parent_id
         assert consent.policy_version == CONSENT_POLICY_VERSION
-        assert started <= as_utc(consent.given_at) <= utc_now()
+        assert started <= as_utc(consent.given_at) <= clock.now()
 
 
 # --- names ------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from hypothesis.stateful import (
 )
 from invariants import violations
 
+from careapp import clock
 from careapp.database import run_in_transaction
 from careapp.extensions import db
 from careapp.models import (
@@ -40,7 +41,7 @@ from careapp.models import (
     WaitStatus,
 )
 from careapp.services import booking
-from careapp.services.booking import OFFER_HOLD, BookingError, SlotFull, local_to_utc
+from careapp.services.booking import OFFER_HOLD, BookingError, SlotFull
 
 #: The local time at which parents book and cancel: days before every slot, so in time.
 NOW = datetime(2030, 3, 1, 8, 0)
@@ -133,7 +134,7 @@ class BookingMachine(RuleBasedStateMachine):
             self.child_ids = [kid.id for kid in kids]
         # The expiry job's clock: aware UTC, starting now and only moving forward.
         # Holds start at the local time the services are given, so the clock starts there.
-        self.clock = local_to_utc(NOW)
+        self.clock = clock.to_utc(NOW)
         #: The places as last read; every step through ``run`` forgets them.
         self.snapshot = None
 
@@ -440,7 +441,7 @@ class ClassroomMachine(RuleBasedStateMachine):
                 for number in range(CHILDREN)
             ]
             db.session.commit()
-        self.clock = local_to_utc(NOW)
+        self.clock = clock.to_utc(NOW)
 
     def run(self, work):
         """``work`` in its own app context and transaction; refusals are expected answers."""

@@ -533,3 +533,20 @@ def test_deregistration_ends_every_place_tells_each_family_and_empties_their_cal
     assert statuses == ["cancelled_by_institution", "cancelled_by_institution"]
     assert {parent.email for parent in parents} <= set(told)
     assert all(b"VEVENT" not in feed for feed in feeds)
+
+
+def test_an_offer_shows_until_when_it_is_held_in_local_time(app, client, auth, desk, home_point):
+    slot_id = desk.slot(home_point, CareType.HOURLY, TUESDAY, (time(9), time(10)), 1)
+    holder = desk.family()
+    held = desk.book(slot_id, holder)
+    waiting = desk.family()
+    desk.join(waiting, slot_id)
+    desk.cancel(holder, held)
+    auth.login(waiting[0])
+    client.set_cookie("lang", "en")
+
+    page = client.get("/parents/bookings").get_data(as_text=True)
+
+    # Held 12 hours from 08:00 local: until 20:00 local, Friday 1 March.
+    assert "Held for you until Fri, Mar 1 20:00." in page
+    assert "UTC" not in page

@@ -18,6 +18,7 @@ from conftest import AuthActions
 from flask_babel import force_locale
 from icalendar import Calendar
 
+from careapp import clock
 from careapp.database import run_in_transaction
 from careapp.extensions import db
 from careapp.models import (
@@ -41,7 +42,6 @@ from careapp.models import (
 )
 from careapp.models.base import as_utc
 from careapp.services import booking, capacity, courses
-from careapp.services.booking import local_now, utc_now
 from careapp.services.courses import CourseError, SessionFull
 
 LIVE_LINK = "https://live.example.com/room-42"
@@ -99,7 +99,7 @@ def api_ids(response) -> list[int]:
 
 def days_ahead(days: int, at: time = time(9, 30)) -> datetime:
     """A local time ``days`` days from today."""
-    return datetime.combine(local_now().date() + timedelta(days=days), at)
+    return datetime.combine(clock.local_now().date() + timedelta(days=days), at)
 
 
 def months_before(day: date, months: int) -> date:
@@ -135,7 +135,7 @@ class CourseDesk:
                     db.session.get(CourseSession, session_id),
                     seats,
                     key,
-                    now or local_now(),
+                    now or clock.local_now(),
                 ).id
             )
         )
@@ -146,7 +146,7 @@ class CourseDesk:
             lambda: courses.cancel_registration(
                 db.session.get(User, parent_id),
                 db.session.get(CourseRegistration, registration_id),
-                now or local_now(),
+                now or clock.local_now(),
             )
         )
 
@@ -157,7 +157,7 @@ class CourseDesk:
                 courses.join_waitlist(
                     db.session.get(User, parent_id),
                     db.session.get(CourseSession, session_id),
-                    now or local_now(),
+                    now or clock.local_now(),
                 ).id
             )
         )
@@ -179,7 +179,7 @@ class CourseDesk:
             lambda: booking.leave_waitlist(
                 db.session.get(User, parent_id),
                 db.session.get(WaitlistEntry, entry_id),
-                local_now(),
+                clock.local_now(),
             )
         )
 
@@ -380,7 +380,7 @@ def course(app, qingyang):
                 max_age_months=ages[1],
                 seats=seats,
                 allow_second_seat=allow_second_seat,
-                registration_opens_at=opens or local_now() - timedelta(days=1),
+                registration_opens_at=opens or clock.local_now() - timedelta(days=1),
                 registration_closes_at=closes or starts - timedelta(hours=1),
                 cancelled=cancelled,
             )
@@ -641,7 +641,7 @@ def query_string(params: dict) -> str:
     parts = []
     for name, value in params.items():
         if name in ("from", "to") and isinstance(value, int):
-            value = (local_now().date() + timedelta(days=value)).isoformat()
+            value = (clock.local_now().date() + timedelta(days=value)).isoformat()
         parts.append(f"{name}={value}")
     return "?" + "&".join(parts)
 
@@ -1321,7 +1321,7 @@ def test_freed_seat_is_offered_to_the_first_in_line_for_24_hours(desk, parent, f
     offered = desk.entry(first_entry)
     assert offered["status"] == WaitStatus.OFFERED
     assert offered["offer_expires_at"] - offered["offered_at"] == HOLD
-    assert abs(offered["offered_at"] - utc_now()) < timedelta(minutes=5)
+    assert abs(offered["offered_at"] - clock.now()) < timedelta(minutes=5)
     assert desk.entry(second_entry)["status"] == WaitStatus.WAITING
     assert desk.entry(second_entry)["position"] == 1
     # The seat is held, not free: nobody else can take it.
@@ -1405,9 +1405,9 @@ def test_unanswered_offer_expires_and_passes_to_the_next_in_line(desk, parent, f
     desk.cancel(holder, registration_id)
     before = desk.last_message_id()
 
-    assert desk.expire(utc_now() + timedelta(hours=23)) == 0
+    assert desk.expire(clock.now() + timedelta(hours=23)) == 0
     assert desk.entry(first_entry)["status"] == WaitStatus.OFFERED
-    assert desk.expire(utc_now() + HOLD + timedelta(minutes=1)) == 1
+    assert desk.expire(clock.now() + HOLD + timedelta(minutes=1)) == 1
 
     assert desk.entry(first_entry)["status"] == WaitStatus.EXPIRED
     passed = desk.entry(second_entry)
@@ -1426,11 +1426,11 @@ def test_last_expired_offer_gives_the_seat_back(desk, parent, full_session):
     entry_id = desk.join(parent(), session_id)
     desk.cancel(holder, registration_id)
 
-    assert desk.expire(utc_now() + HOLD + timedelta(minutes=1)) == 1
+    assert desk.expire(clock.now() + HOLD + timedelta(minutes=1)) == 1
 
     assert desk.entry(entry_id)["status"] == WaitStatus.EXPIRED
     assert desk.taken(session_id) == (0, 1)
-    assert desk.expire(utc_now() + HOLD + timedelta(minutes=2)) == 0
+    assert desk.expire(clock.now() + HOLD + timedelta(minutes=2)) == 0
     desk.register(parent(), session_id)
     assert desk.taken(session_id) == (1, 1)
 

@@ -1345,6 +1345,22 @@ def test_working_days_between_skips_weekends(start, end, days):
 
 
 @pytest.mark.parametrize(
+    ("start", "end", "days"),
+    [
+        # National Day 2026: 1–7 October off, Saturday 10 October a make-up working day.
+        pytest.param(date(2026, 9, 30), date(2026, 10, 8), 1, id="national-day-week"),
+        pytest.param(date(2026, 10, 8), date(2026, 10, 12), 3, id="make-up-saturday-counts"),
+        # Spring Festival 2026: Saturday 14 February worked, 15–23 February off, Saturday
+        # 28 February worked.
+        pytest.param(date(2026, 2, 13), date(2026, 2, 24), 2, id="spring-festival"),
+        pytest.param(date(2026, 2, 27), date(2026, 3, 2), 2, id="make-up-after-festival"),
+    ],
+)
+def test_working_days_follow_chinas_holidays_and_make_up_days(start, end, days):
+    assert filing.working_days_between(start, end) == days
+
+
+@pytest.mark.parametrize(
     ("submitted_on", "today", "overdue"),
     [
         pytest.param(MON, MON + timedelta(days=7), False, id="5-working-days-is-within-the-limit"),

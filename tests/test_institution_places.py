@@ -13,6 +13,7 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import (
     Attendance,
@@ -46,7 +47,7 @@ NOTES = "花生过敏"
 
 def today() -> date:
     """Today at the site."""
-    return booking.local_now().date()
+    return clock.local_now().date()
 
 
 def page_text(response) -> str:
@@ -132,7 +133,7 @@ def book(app, user):
                 consent=True,
             )
             slot = db.session.get(Slot, slot_id)
-            made = booking.book(parent, child, slot, booking.new_request_key(), booking.local_now())
+            made = booking.book(parent, child, slot, booking.new_request_key(), clock.local_now())
             db.session.commit()
             return made.id
 
@@ -682,9 +683,7 @@ def test_standing_place_is_on_the_roster_every_day_the_class_runs_from_its_start
         slot(filed, CareType.FULL_DAY, days_ahead=start, starts=time(8), ends=time(17))
     )
     with app.app_context():
-        booking.decide_application(
-            db.session.get(Booking, application), True, "", booking.utc_now()
-        )
+        booking.decide_application(db.session.get(Booking, application), True, "", clock.now())
         db.session.commit()
 
     def listed(days_ahead: int) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import (
     CareType,
@@ -220,7 +221,7 @@ def confirmed_booking(app, institution, user):
     institution_id = institution(offers=HOURLY)
     with app.app_context():
         parent = db.session.get(User, parent_id)
-        today = booking.local_now().date()
+        today = clock.local_now().date()
         care_class = db.session.get(Institution, institution_id).classes[0]
         slot = booking.add_slot(
             care_class, CareType.HOURLY, today + timedelta(days=1), time(9), time(11), 3, today
@@ -237,7 +238,7 @@ def confirmed_booking(app, institution, user):
             child,
             db.session.get(Slot, slot.id),
             booking.new_request_key(),
-            booking.local_now(),
+            clock.local_now(),
         )
         db.session.commit()
         return parent_id, made.id

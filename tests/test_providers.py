@@ -14,6 +14,7 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import (
     Course,
@@ -32,7 +33,6 @@ from careapp.models import (
     publicly_listed_courses,
 )
 from careapp.services import courses
-from careapp.services.booking import local_now
 
 ORGANISATION = "晋江市妇幼保健院"
 PHONE = "0595-85661234"
@@ -60,9 +60,9 @@ def minute(moment: datetime) -> str:
 
 def first_start() -> datetime:
     """The first session of the courses posted here: ten days ahead at 09:30."""
-    return datetime.combine(local_now().date() + timedelta(days=10), datetime.min.time()).replace(
-        hour=9, minute=30
-    )
+    return datetime.combine(
+        clock.local_now().date() + timedelta(days=10), datetime.min.time()
+    ).replace(hour=9, minute=30)
 
 
 def course_data(township: int, **changes) -> dict:
@@ -84,7 +84,7 @@ def course_data(township: int, **changes) -> dict:
         "weeks": "3",
         "seats": "20",
         "allow_second_seat": "y",
-        "registration_opens_at": minute(local_now() - timedelta(days=1)),
+        "registration_opens_at": minute(clock.local_now() - timedelta(days=1)),
         "registration_closes_at": minute(start - timedelta(hours=1)),
     }
     data.update(changes)
@@ -150,7 +150,7 @@ def course(app, qingyang):
                 max_age_months=36,
                 seats=seats,
                 allow_second_seat=True,
-                registration_opens_at=local_now() - timedelta(days=1),
+                registration_opens_at=clock.local_now() - timedelta(days=1),
                 registration_closes_at=start - timedelta(hours=1),
             )
             db.session.commit()
@@ -169,7 +169,9 @@ def family(app, user):
         with app.app_context():
             session = db.session.get(CourseSession, session_id)
             parent = db.session.get(User, parent_id)
-            registration = courses.register(parent, session, seats, f"key-{parent_id}", local_now())
+            registration = courses.register(
+                parent, session, seats, f"key-{parent_id}", clock.local_now()
+            )
             db.session.commit()
             return registration.id
 
@@ -418,7 +420,7 @@ LATE = minute(first_start() + timedelta(minutes=1))
         ({"first_date": ""}, "first_date", "Enter the date of the first session."),
         ({"registration_opens_at": ""}, "registration_opens_at", "Enter when registration opens."),
         (
-            {"registration_closes_at": minute(local_now() - timedelta(days=1))},
+            {"registration_closes_at": minute(clock.local_now() - timedelta(days=1))},
             "registration_closes_at",
             "Registration must close after it opens.",
         ),

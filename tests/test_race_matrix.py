@@ -24,6 +24,7 @@ from flask_babel import force_locale
 from invariants import violations
 from places_desk import PlacesDesk
 
+from careapp import clock
 from careapp.database import begin_write, run_in_transaction
 from careapp.extensions import db
 from careapp.jobs import run_jobs
@@ -52,7 +53,7 @@ from careapp.models import (
     WaitStatus,
 )
 from careapp.services import booking, capacity, courses
-from careapp.services.booking import BookingError, local_to_utc
+from careapp.services.booking import BookingError
 from careapp.services.courses import CourseError
 
 #: Rounds per pair of actions and database.
@@ -285,7 +286,7 @@ def read_check_write_cancel(family, booking_id: int) -> Actor:
         db.session.execute(
             sa.update(Booking).where(Booking.id == held.id).values(status="cancelled")
         )
-        capacity.release_place(held.slot.inventory_id, local_to_utc(NOW), timedelta(hours=12))
+        capacity.release_place(held.slot.inventory_id, clock.to_utc(NOW), timedelta(hours=12))
 
     return Actor(
         lambda: (db.session.get(User, family[0]), db.session.get(Booking, booking_id)),
@@ -651,7 +652,7 @@ def test_two_job_runs_at_once_expire_each_offer_once_and_send_each_message_once(
         with lock:
             sent.append(message.id)
 
-    after_hold = local_to_utc(NOW) + timedelta(days=3)
+    after_hold = clock.to_utc(NOW) + timedelta(days=3)
 
     def job() -> Actor:
         return Actor(lambda: (), lambda: run_jobs(after_hold, NOW.date(), record), True)

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from babel.messages.pofile import read_po
 
+from careapp import clock
 from careapp.config import PROJECT_ROOT
 from careapp.extensions import db
 from careapp.models import CareClass, CareType, ClassKind, Nature, TownshipKind
@@ -751,7 +752,7 @@ def test_result_card_shows_the_next_free_place_for_the_criteria(app, en_client, 
     hourly = {CareType.HOURLY: (6, 36, 40)}
     open_soon = institution("明天有空位", offers=hourly)
     institution("暂无空位", offers=hourly)
-    tomorrow = booking.local_now().date() + timedelta(days=1)
+    tomorrow = clock.local_now().date() + timedelta(days=1)
     _slot_in(app, open_soon, ClassKind.TODDLER, CareType.HOURLY, tomorrow, (time(14), time(16)))
 
     response = en_client.get("/?care_type=hourly")

@@ -8,10 +8,9 @@ import sqlalchemy as sa
 from conftest import PASSWORD, AuthActions
 from flask import abort
 
-from careapp import create_app
+from careapp import clock, create_app
 from careapp.extensions import db
 from careapp.models import OutboxMessage, Role, User
-from careapp.models.base import utcnow
 
 CSRF_MESSAGE = "This page had been open too long, so nothing was saved."
 
@@ -723,6 +722,7 @@ def test_a_session_ends_after_its_idle_time_and_its_lifetime(
     login(client, "wang@example.com")
     if setting == "SESSION_LIFETIME_DAYS":
         app.config["SESSION_IDLE_MINUTES"] = 60 * 24 * 365
-    monkeypatch.setattr("careapp.security.utcnow", lambda: utcnow() + later)
+    moved = clock.now() + later
+    monkeypatch.setattr("careapp.clock._system_now", lambda: moved)
 
     assert client.get("/parents/").status_code == 302

@@ -26,6 +26,7 @@ import pytest
 import sqlalchemy as sa
 from downloads import read_csv
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import (
     CareType,
@@ -51,7 +52,7 @@ from careapp.models import (
     Township,
     TownshipKind,
 )
-from careapp.services import booking, statistics
+from careapp.services import statistics
 
 #: A fixed Wednesday for the figures computed by the services.
 TODAY = date(2025, 6, 18)
@@ -325,7 +326,7 @@ def fixed_register(register):
 @pytest.fixture
 def live_register(register):
     """The register around the real today, for the pages (which read the clock)."""
-    return register(date.today(), booking.local_now(), INSIDE)
+    return register(date.today(), clock.local_now(), INSIDE)
 
 
 def jinjiang() -> Region:
@@ -521,7 +522,7 @@ def test_family_reached_by_a_course_one_hour_ago_is_counted_on_the_dashboard(
     """
     parent_id = user(Role.PARENT)
     add_children(app, parent_id, CHILD_NAME)
-    session_id = add_course_session(app, provider_user, booking.local_now() - timedelta(hours=1))
+    session_id = add_course_session(app, provider_user, clock.local_now() - timedelta(hours=1))
     register_for(app, parent_id, session_id, RegistrationStatus.ATTENDED)
     with app.app_context():
         db.session.add(Region(code="jinjiang", name="晋江市", name_en="Jinjiang"))

@@ -1,11 +1,10 @@
 """Endpoints of the JSON API; they reuse the public services and never their own queries."""
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 
+from careapp import clock
 from careapp.api import bp, health_bp, serializers
 from careapp.api.openapi import openapi_document
 from careapp.errors import json_error
@@ -51,7 +50,7 @@ def townships():
 @bp.get("/institutions")
 def institutions():
     """Search public institutions."""
-    criteria = search.parse_criteria(request.args, date.today())
+    criteria = search.parse_criteria(request.args, clock.today())
     page_number, per_page = _paging()
     page = search.search_institutions(criteria, page_number, per_page)
     return jsonify(serializers.page_body(page, serializers.institution_summary, current_language()))
@@ -72,9 +71,9 @@ def availability(institution_id: int):
     found = search.get_public_institution(institution_id)
     if found is None:
         return json_error(404, _("No public institution has this id."))
-    query = booking.parse_availability_query(request.args, date.today())
+    query = booking.parse_availability_query(request.args, clock.today())
     openings = booking.availability(
-        found, query.first, query.last, query.care_type, query.age_months, booking.local_now()
+        found, query.first, query.last, query.care_type, query.age_months, clock.local_now()
     )
     items = [serializers.opening(opening) for opening in openings]
     return jsonify(items=items, total=len(items), page=1, per_page=max(len(items), 1))
@@ -94,7 +93,7 @@ def course_list():
     """Upcoming parenting courses of verified providers."""
     course_filter = courses.parse_course_filter(request.args)
     page_number, per_page = _paging()
-    now = booking.local_now()
+    now = clock.local_now()
     page = courses.list_courses(course_filter, now, page_number, per_page)
     language = current_language()
     return jsonify(

@@ -7,6 +7,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from limits import parse as parse_limit
 
+from careapp import clock
 from careapp.access import home_for, safe_next
 from careapp.auth import bp
 from careapp.auth.forms import (
@@ -20,7 +21,6 @@ from careapp.auth.forms import (
 from careapp.extensions import db, limiter
 from careapp.i18n import current_language
 from careapp.models import Role
-from careapp.models.base import utcnow
 from careapp.services import accounts, sessions
 from careapp.validators import china_mobile_e164
 
@@ -39,7 +39,7 @@ def _account_limit():
 def _sign_in(user) -> None:
     """Start a fresh server-side session for ``user`` (nothing of the old one survives)."""
     session.clear()
-    user.login_token = sessions.start(user, utcnow())
+    user.login_token = sessions.start(user, clock.now())
     login_user(user)
 
 
@@ -65,7 +65,7 @@ def login():
     limit, key = _account_limit()
     if not limiter.limiter.test(limit, key):
         if form.validate_on_submit():
-            accounts.send_sign_in_link(form.email.data, utcnow())
+            accounts.send_sign_in_link(form.email.data, clock.now())
             db.session.commit()
         form.password.errors.append(PAUSED)
         return render_template("auth/login.html", form=form, next=target), 429
@@ -90,7 +90,7 @@ PAUSED = _l(
 @bp.get("/login/link/<token>")
 def sign_in_link(token: str):
     """Sign in with a one-time link sent by e-mail (it works once, for minutes)."""
-    user = accounts.user_for_sign_in_link(token, utcnow())
+    user = accounts.user_for_sign_in_link(token, clock.now())
     if user is None:
         return render_template("auth/reset_invalid.html"), 400
     _sign_in(user)
@@ -105,7 +105,7 @@ def logout():
     form = LogoutForm()
     if form.validate_on_submit():
         if current_user.is_authenticated:
-            sessions.end(current_user.login_token, utcnow())
+            sessions.end(current_user.login_token, clock.now())
             db.session.commit()
         logout_user()
         session.clear()
@@ -120,7 +120,7 @@ def sign_out_everywhere():
     """End every session of the account, on every device, this one too."""
     if not LogoutForm().validate_on_submit():
         abort(400)
-    ended = sessions.end_all(current_user, utcnow())
+    ended = sessions.end_all(current_user, clock.now())
     db.session.commit()
     logout_user()
     session.clear()
@@ -173,7 +173,7 @@ def change_password():
         except accounts.WrongPassword:
             form.current_password.errors.append(_("This is not your current password."))
         else:
-            sessions.end_all(current_user, utcnow(), keep=current_user.login_token)
+            sessions.end_all(current_user, clock.now(), keep=current_user.login_token)
             db.session.commit()
             flash(_("Your password has been changed."), "success")
             return redirect(home_for(current_user))
@@ -186,7 +186,7 @@ def forgot_password():
     """Send a one-time reset link; the answer is the same whether the account exists or not."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data, utcnow())
+        accounts.request_password_reset(form.email.data, clock.now())
         db.session.commit()
         flash(
             _("If an account uses this address, a link to reset its password is on its way."),
@@ -199,11 +199,11 @@ def forgot_password():
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     """Choose a new password from an e-mailed link that is fresh and not yet used."""
-    if accounts.user_for_reset_token(token, utcnow()) is None:
+    if accounts.user_for_reset_token(token, clock.now()) is None:
         return render_template("auth/reset_invalid.html"), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        if accounts.reset_password(token, form.password.data, utcnow()) is None:
+        if accounts.reset_password(token, form.password.data, clock.now()) is None:
             return render_template("auth/reset_invalid.html"), 400
         db.session.commit()
         flash(_("Your password has been changed. Please sign in."), "success")

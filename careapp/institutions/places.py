@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
+from careapp import clock
 from careapp.csv_export import csv_response
 from careapp.database import run_in_transaction
 from careapp.errors import ERROR_TITLES
@@ -114,7 +115,7 @@ def _date_arg(name: str, default: date) -> date:
 
 def _today() -> date:
     """Today at the site."""
-    return booking.local_now().date()
+    return clock.local_now().date()
 
 
 def _change(work: Callable[[], object]) -> object:
@@ -275,7 +276,7 @@ def slot_places(institution_id: int, slot_id: int):
     if not form.validate_on_submit():
         return _places_page(institution, sent)
     try:
-        _change(lambda: booking.set_slot_capacity(slot, form.places.data, booking.utc_now()))
+        _change(lambda: booking.set_slot_capacity(slot, form.places.data, clock.now()))
     except BookingError as error:
         flash(str(error.message), "error")
         return _places_page(institution, sent, 400)
@@ -294,7 +295,7 @@ def cancel_slot(institution_id: int, slot_id: int):
         return _places_page(institution, sent)
     reason = form.reason.data.strip()
     try:
-        told = _change(lambda: booking.cancel_slot(slot, reason, booking.utc_now()))
+        told = _change(lambda: booking.cancel_slot(slot, reason, clock.now()))
     except booking.Settled as done:
         flash(str(done.message), "info")
         return _back_to_places(institution)
@@ -321,9 +322,7 @@ def close_day(institution_id: int):
         return _places_page(institution, {"closed": form})
     on_date, reason = form.on_date.data, form.reason.data.strip()
     try:
-        cancelled = _change(
-            lambda: booking.close_day(institution, on_date, reason, booking.utc_now())
-        )
+        cancelled = _change(lambda: booking.close_day(institution, on_date, reason, clock.now()))
     except BookingError as error:
         flash(str(error.message), "error")
         return _places_page(institution, {"closed": form}, 400)
@@ -447,7 +446,7 @@ def decide(institution_id: int, booking_id: int):
         return _applications_page(institution, {found.id: form})
     accept, reason = form.accepts, (form.reason.data or "").strip()
     try:
-        _change(lambda: booking.decide_application(found, accept, reason, booking.utc_now()))
+        _change(lambda: booking.decide_application(found, accept, reason, clock.now()))
     except booking.Settled as done:
         flash(str(done.message), "info")
         return redirect(url_for("institutions.applications", institution_id=institution.id))

@@ -1,11 +1,10 @@
 """Views of the institution staff blueprint: load → check → act → commit → redirect."""
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.forms import choices
 from careapp.i18n import current_language
@@ -13,7 +12,7 @@ from careapp.institutions import bp
 from careapp.institutions.forms import CLASS_ROWS, ConfirmForm, InstitutionForm
 from careapp.models import Authority, CareType, Institution, Nature, Status
 from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS
-from careapp.services import booking, filing
+from careapp.services import filing
 from careapp.services.search import townships_with_counts
 
 FORM_FACTS = filing.REGISTERED_FIELDS + filing.IMMEDIATE_FIELDS + filing.DECLARATION_FIELDS
@@ -128,7 +127,7 @@ def _save(institution: Institution, profile: filing.Profile) -> str:
         filing.update_application(institution, profile)
         return _("Your application is saved.")
     change = filing.update_filed_profile(
-        institution, current_user, profile, booking.local_now().date()
+        institution, current_user, profile, clock.local_now().date()
     )
     if change is None:
         return _("Your changes are public now.")
@@ -146,11 +145,11 @@ def status(institution_id: int):
         "institutions/status.html",
         institution=institution,
         decisions=filing.decisions_of(institution),
-        problems=filing.submission_problems(institution, date.today())
+        problems=filing.submission_problems(institution, clock.today())
         if institution.can_edit_application
         else [],
         pending=filing.pending_change(institution),
-        waited=filing.waiting_working_days(institution, date.today()),
+        waited=filing.waiting_working_days(institution, clock.today()),
         limit=filing.REVIEW_LIMIT_WORKING_DAYS,
         form=ConfirmForm(),
         care_types=list(CareType),
@@ -165,7 +164,7 @@ def submit(institution_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        filing.submit(institution, current_user, date.today())
+        filing.submit(institution, current_user, clock.today())
     except filing.ApplicationIncomplete as incomplete:
         for problem in incomplete.problems:
             flash(problem, "error")

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import mapped_column
 
+from careapp import clock
+
 
 class StrEnum(enum.StrEnum):
     """An enum whose members are stored and serialised as their lowercase value."""
@@ -34,8 +36,8 @@ def one_of(column: str, enum_cls: type[StrEnum], name: str) -> sa.CheckConstrain
 
 
 def utcnow() -> datetime:
-    """The current time in UTC, timezone-aware."""
-    return datetime.now(UTC)
+    """The current time in UTC, timezone-aware (a record's time, from the one clock)."""
+    return clock.now()
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from careapp import clock
 from careapp.database import run_in_transaction
 from careapp.institutions.forms import ConfirmForm
 from careapp.parents import bp
@@ -28,7 +29,7 @@ def _render_session(session, form, status=200):
             form=form,
             registration=courses.registration_of(current_user, session),
             confirm_form=ConfirmForm(),
-            now=booking.local_now(),
+            now=clock.local_now(),
         ),
         status,
     )
@@ -47,7 +48,7 @@ def course_session(session_id: int):
     try:
         run_in_transaction(
             lambda: courses.register(
-                current_user, session, form.seats.data, form.request_key.data, booking.local_now()
+                current_user, session, form.seats.data, form.request_key.data, clock.local_now()
             )
         )
     except courses.CourseError as error:
@@ -70,7 +71,7 @@ def course_waitlist(session_id: int):
         abort(400)
     try:
         entry = run_in_transaction(
-            lambda: courses.join_waitlist(current_user, session, booking.local_now())
+            lambda: courses.join_waitlist(current_user, session, clock.local_now())
         )
     except courses.CourseError as error:
         flash(str(error.message), "error")
@@ -95,7 +96,7 @@ def cancel_course_registration(registration_id: int):
         abort(400)
     try:
         run_in_transaction(
-            lambda: courses.cancel_registration(current_user, registration, booking.local_now())
+            lambda: courses.cancel_registration(current_user, registration, clock.local_now())
         )
     except courses.Settled as done:
         flash(str(done.message), "info")

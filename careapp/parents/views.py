@@ -1,13 +1,13 @@
 """Views of the parents blueprint: children, booking, my bookings, waitlist and calendar."""
 
 import json
-from datetime import date
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from careapp import clock
 from careapp.access import or_404, safe_next
 from careapp.database import run_in_transaction
 from careapp.extensions import db
@@ -21,7 +21,7 @@ from careapp.services import availability, booking, capacity, courses
 @bp.get("/")
 def home():
     """A parent's start page: children, upcoming bookings and open offers."""
-    now = booking.local_now()
+    now = clock.local_now()
     upcoming = [b for b in booking.bookings_of(current_user) if b.is_active and b.slot.starts > now]
     children = booking.children_of(current_user)
     ages = [booking.age_at(child, now.date()) for child in children]
@@ -42,7 +42,7 @@ def new_child():
     """Add a child, with the guardian's consent."""
     form = ChildForm()
     if form.validate_on_submit():
-        if form.birth_date.data > date.today():
+        if form.birth_date.data > clock.today():
             form.birth_date.errors.append(_("The birth date cannot be in the future."))
         else:
             booking.add_child(
@@ -100,7 +100,7 @@ def delete_child(child_id: int):
     child = _load_child(child_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        run_in_transaction(lambda: booking.delete_child(child, booking.local_now()))
+        run_in_transaction(lambda: booking.delete_child(child, clock.local_now()))
         flash(_("The child's details and bookings have been deleted."), "success")
         return redirect(url_for("parents.home"))
     return render_template("parents/child_delete.html", child=child, form=form)
@@ -114,7 +114,7 @@ def _load_slot(slot_id: int):
 
 
 def _render_book(slot, form, status=200, full=False):
-    left = availability.places_left(slot, booking.local_now().date())
+    left = availability.places_left(slot, clock.local_now().date())
     return (
         render_template(
             "parents/book.html",
@@ -146,7 +146,7 @@ def book(slot_id: int):
     try:
         made = run_in_transaction(
             lambda: booking.book(
-                current_user, child, slot, form.request_key.data, booking.local_now()
+                current_user, child, slot, form.request_key.data, clock.local_now()
             )
         )
     except booking.SlotFull as full:
@@ -181,7 +181,7 @@ def join_waitlist(slot_id: int):
     child = booking.own_child(current_user, form.child_id.data)
     try:
         entry = run_in_transaction(
-            lambda: booking.join_waitlist(current_user, child, slot, booking.local_now())
+            lambda: booking.join_waitlist(current_user, child, slot, clock.local_now())
         )
     except booking.BookingError as error:
         flash(str(error.message), "error")
@@ -199,7 +199,7 @@ def join_waitlist(slot_id: int):
 @bp.get("/bookings")
 def bookings():
     """Upcoming and past bookings, waiting lists and offers."""
-    now = booking.local_now()
+    now = clock.local_now()
     mine = booking.bookings_of(current_user)
     entries = booking.waitlist_of(current_user)
     return render_template(
@@ -230,7 +230,7 @@ def _load_booking(booking_id: int):
 def booking_detail(booking_id: int):
     """One booking, printable as a confirmation."""
     found = _load_booking(booking_id)
-    now = booking.local_now()
+    now = clock.local_now()
     return render_template(
         "parents/booking.html",
         booking=found,
@@ -247,9 +247,7 @@ def cancel_booking(booking_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        run_in_transaction(
-            lambda: booking.cancel_by_parent(current_user, found, booking.local_now())
-        )
+        run_in_transaction(lambda: booking.cancel_by_parent(current_user, found, clock.local_now()))
     except booking.Settled as done:
         flash(str(done.message), "info")
     except booking.BookingError as error:
@@ -276,7 +274,7 @@ def accept_offer(entry_id: int):
     key = f"{form.request_key.data or booking.new_request_key()}:{entry.id}"
     try:
         made = run_in_transaction(
-            lambda: booking.accept_offer(current_user, entry, key, booking.local_now())
+            lambda: booking.accept_offer(current_user, entry, key, clock.local_now())
         )
     except booking.Settled as done:
         flash(str(done.message), "info")
@@ -295,7 +293,7 @@ def leave_waitlist(entry_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        run_in_transaction(lambda: booking.leave_waitlist(current_user, entry, booking.local_now()))
+        run_in_transaction(lambda: booking.leave_waitlist(current_user, entry, clock.local_now()))
     except booking.Settled as done:
         flash(str(done.message), "info")
     except booking.BookingError as error:

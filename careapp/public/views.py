@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from flask import Response, abort, current_app, render_template, request
 from flask_login import current_user
 
+from careapp import clock
 from careapp.i18n import current_language
 from careapp.models import CareType, CourseFormat, EventType, Nature, Role, Topic, TownshipKind
 from careapp.public import bp
@@ -50,7 +51,7 @@ def _widening_suggestions(criteria: search.SearchCriteria) -> list[tuple[str, in
 def index():
     """Search filed institutions by township, care type, age, nature and text."""
     errors: dict[str, str] = {}
-    now = booking.local_now()
+    now = clock.local_now()
     townships = search.townships_with_counts()
     codes = {township.code for township, _count in townships}
     criteria = _parse_or_default(
@@ -85,7 +86,7 @@ def institution(institution_id: int):
     if found is None:
         abort(404)
     errors: dict[str, str] = {}
-    now = booking.local_now()
+    now = clock.local_now()
     today = now.date()
     query = _parse_or_default(
         lambda: booking.parse_availability_query(request.args, today),
@@ -155,7 +156,7 @@ def courses():
         errors,
     )
     page_number, per_page = _paging(errors)
-    now = booking.local_now()
+    now = clock.local_now()
     page = courses_service.list_courses(course_filter, now, page_number, per_page)
     body = render_template(
         "public/courses.html",
@@ -175,7 +176,7 @@ def _own_children() -> list[tuple]:
     """The signed-in parent's children with their ages in months (to filter by), else none."""
     if not (current_user.is_authenticated and current_user.role == Role.PARENT):
         return []
-    today = date.today()
+    today = clock.today()
     return [(child, booking.age_at(child, today)) for child in booking.children_of(current_user)]
 
 
@@ -190,7 +191,7 @@ def course(course_id: int):
     return render_template(
         "public/course.html",
         course=found,
-        now=booking.local_now(),
+        now=clock.local_now(),
         show_link=found.format == CourseFormat.RECORDED or registered,
         registered=registered,
     )

@@ -3,11 +3,11 @@
 from flask import render_template, request
 from flask_babel import gettext as _
 
+from careapp import clock
 from careapp.csv_export import csv_response
 from careapp.labels import label
 from careapp.regulator import bp
 from careapp.services import audit
-from careapp.services.booking import as_local
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import ParamReader
 
@@ -56,7 +56,7 @@ def audit_log():
             actions=audit.ACTIONS,
             action_label=action_label,
             entry_detail=entry_detail,
-            as_local=as_local,
+            as_local=clock.to_local,
         ),
         400 if errors else 200,
     )
@@ -80,7 +80,7 @@ def audit_csv():
     )
     rows = (
         (
-            as_local(entry.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
+            clock.to_local(entry.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
             action_label(entry.action),
             entry.actor.display_name,
             entry.actor.email,

@@ -1,11 +1,10 @@
 """The bureau's dashboard of targets, its figures as CSV, and the settings behind them."""
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from careapp import clock
 from careapp.access import or_404
 from careapp.csv_export import csv_response
 from careapp.extensions import db
@@ -16,12 +15,11 @@ from careapp.public.statistics import current_region, township_sort
 from careapp.regulator import bp
 from careapp.regulator.forms import RegisteredCountForm, TownshipTargetsForm
 from careapp.services import filing, statistics
-from careapp.services.booking import local_now
 from careapp.services.statistics import RegionFigures
 
 
 def _figures(region: Region) -> RegionFigures:
-    return statistics.region_figures(region, date.today(), local_now())
+    return statistics.region_figures(region, clock.today(), clock.local_now())
 
 
 @bp.get("/dashboard")
@@ -39,7 +37,7 @@ def dashboard():
         regions=statistics.regions(),
         chart_target=statistics.shared_target(figures.townships),
         queue=[
-            (item, filing.waiting_working_days(item, date.today()))
+            (item, filing.waiting_working_days(item, clock.today()))
             for item in filing.review_queue()
             if item.township.region_id == region.id
         ],
@@ -132,7 +130,7 @@ def _fill_rate_table(figures: RegionFigures, language: str):
 
 
 def _waiting_table(figures: RegionFigures, language: str):
-    today = date.today()
+    today = clock.today()
     header = (
         _("Institution"),
         _("Township"),
@@ -171,7 +169,7 @@ def dashboard_csv(table: str):
         abort(404)
     region = current_region()
     header, rows = build(_figures(region), current_language())
-    return csv_response(f"{region.code}-{table}-{date.today().isoformat()}.csv", header, rows)
+    return csv_response(f"{region.code}-{table}-{clock.today().isoformat()}.csv", header, rows)
 
 
 @bp.route("/townships/<code>", methods=["GET", "POST"])

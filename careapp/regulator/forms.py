@@ -1,7 +1,5 @@
 """Forms of the regulator's pages."""
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, TextAreaField
@@ -13,6 +11,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from careapp import clock
 from careapp.forms import DateField
 
 
@@ -30,7 +29,7 @@ class DeregisterForm(ReasonForm):
 
     effective_on = DateField(
         _l("Deregistered on"),
-        default=date.today,
+        default=clock.today,
         validators=[DataRequired(message=_l("Please enter the date."))],
     )
 

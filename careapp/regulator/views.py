@@ -1,13 +1,12 @@
 """Views of the regulator blueprint: load → check → act → commit → redirect."""
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.institutions.forms import ConfirmForm
 from careapp.models import ChangeRequest, Institution, Status, Township
@@ -41,7 +40,7 @@ def _decided(message: str, institution: Institution):
 @bp.get("/")
 def home():
     """The review queue and the changes waiting for a decision."""
-    today = date.today()
+    today = clock.today()
     queue = filing.review_queue()
     return render_template(
         "regulator/home.html",
@@ -70,7 +69,7 @@ def institutions():
 
 def _render_review(institution: Institution, status: int = 200, **forms):
     """The review page with the decision forms its state allows; ``forms`` replace defaults."""
-    today = date.today()
+    today = clock.today()
     forms = {
         "approve_form": ConfirmForm(),
         "return_form": ReasonForm(prefix="return"),
@@ -104,7 +103,7 @@ def approve(institution_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        filing.approve(institution, current_user, date.today())
+        filing.approve(institution, current_user, clock.today())
     except filing.FilingError as error:
         flash(str(error.message), "error")
         return redirect(url_for("regulator.review", institution_id=institution.id))
@@ -193,7 +192,7 @@ def approve_change(change_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        filing.approve_change(change_request, current_user, date.today())
+        filing.approve_change(change_request, current_user, clock.today())
     except filing.FilingError as error:
         flash(str(error.message), "error")
         return redirect(url_for("regulator.change", change_id=change_id))

@@ -9,9 +9,9 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import Role, TokenPurpose, User
-from careapp.models.base import utcnow
 from careapp.services import sessions
 from careapp.services.errors import CareappError
 from careapp.services.mail import queue_email
@@ -89,7 +89,7 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = _hash(password)
-    user.last_login_at = utcnow()
+    user.last_login_at = clock.now()
     return user
 
 

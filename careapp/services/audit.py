@@ -11,10 +11,10 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import Booking, ChildRecordView, FilingAction, FilingDecision, Institution, User
 from careapp.models.base import as_utc
-from careapp.services.booking import local_to_utc
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import Page, ParamReader
 
@@ -134,7 +134,7 @@ def _filtered(filters: AuditFilters) -> sa.Select:
 
 def _day_start(day: date) -> datetime:
     """Midnight at the start of ``day`` in local time, as UTC."""
-    return local_to_utc(datetime.combine(day, time.min))
+    return clock.to_utc(datetime.combine(day, time.min))
 
 
 def _entry(row) -> AuditEntry:

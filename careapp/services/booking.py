@@ -6,8 +6,7 @@ Every change of places goes through ``careapp.services.capacity``. Times of care
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -16,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import (
     ACTIVE_BOOKING_STATUSES,
@@ -42,7 +42,6 @@ from careapp.models import (
     WaitlistEntry,
     WaitStatus,
 )
-from careapp.models.base import as_utc
 from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.models.provision import AGE_LIMIT_MONTHS
 from careapp.services import capacity, courses
@@ -55,7 +54,6 @@ from careapp.services.privacy import first_name
 from careapp.services.search import months_between
 from careapp.services.transitions import AlreadyMoved, change_state
 
-SITE_TIME_ZONE = ZoneInfo("Asia/Shanghai")
 #: How long a waitlist offer is held before it passes on.
 OFFER_HOLD = {
     CareType.HOURLY: timedelta(hours=12),
@@ -118,28 +116,6 @@ def settled(moved: AlreadyMoved, outcomes: dict) -> Settled:
     return Settled(outcomes[moved.state])
 
 
-def local_now() -> datetime:
-    """The current local time of the site, naive."""
-    return datetime.now(SITE_TIME_ZONE).replace(tzinfo=None)
-
-
-def utc_now() -> datetime:
-    """The current time, aware UTC."""
-    return datetime.now(UTC)
-
-
-def local_to_utc(moment: datetime) -> datetime:
-    """A naive local time of the site as an aware UTC time (aware times pass through)."""
-    if moment.tzinfo is not None:
-        return moment.astimezone(UTC)
-    return moment.replace(tzinfo=SITE_TIME_ZONE).astimezone(UTC)
-
-
-def as_local(moment: datetime) -> datetime:
-    """An aware time as the site's naive local time."""
-    return as_utc(moment).astimezone(SITE_TIME_ZONE).replace(tzinfo=None)
-
-
 def new_request_key() -> str:
     """A one-time key for a booking form."""
     return secrets.token_urlsafe(24)
@@ -180,10 +156,10 @@ def delete_child(child: Child, now: datetime) -> None:
     # Classes are locked in one order everywhere a request needs more than one.
     for held in sorted(_active_bookings_of_child(child), key=lambda b: b.slot.care_class_id):
         _lock_class(held.slot)
-        change_state(held, BOOKING_STATES, "cancel", cancelled_at=utc_now())
+        change_state(held, BOOKING_STATES, "cancel", cancelled_at=clock.now())
         _free(held, now)
     for entry in _active_entries_for(f"child:{child.id}"):
-        _leave_slot_line(entry, slot_of_entry(entry), local_to_utc(now))
+        _leave_slot_line(entry, slot_of_entry(entry), clock.to_utc(now))
     db.session.delete(child)
 
 
@@ -402,8 +378,8 @@ def set_slot_capacity(slot: Slot, places: int, now: datetime) -> None:
 
 def _offer_room(slot: Slot, now: datetime) -> None:
     """Offer the places the slot and its class have free to those waiting for the slot."""
-    room = load_rooms(slot.care_class, as_local(local_to_utc(now)).date()).free_for(slot)
-    moment = local_to_utc(now)
+    room = load_rooms(slot.care_class, clock.to_local(clock.to_utc(now)).date()).free_for(slot)
+    moment = clock.to_utc(now)
     for entry in capacity.offer_free_places(slot.inventory_id, moment, _hold(slot), room):
         _notify_offer(entry, slot)
 
@@ -417,7 +393,7 @@ def cancel_slot(slot: Slot, reason: str, now: datetime) -> int:
         raise Settled(_l("This slot is cancelled already.")) from None
     bookings = _active_bookings_of(slot)
     for held in bookings:
-        change_state(held, BOOKING_STATES, "cancel_by_institution", cancelled_at=utc_now())
+        change_state(held, BOOKING_STATES, "cancel_by_institution", cancelled_at=clock.now())
         _notify(
             held,
             N_("Cancelled by the institution"),
@@ -434,7 +410,7 @@ def cancel_slot(slot: Slot, reason: str, now: datetime) -> int:
 
 def close_day(institution: Institution, on_date: date, reason: str, now: datetime) -> int:
     """Mark a day closed and cancel its open slots; returns how many slots were cancelled."""
-    if on_date < as_local(local_to_utc(now)).date():
+    if on_date < clock.to_local(clock.to_utc(now)).date():
         raise BookingError(_l("The date has passed."))
     if _is_closed(institution.id, on_date):
         raise BookingError(_l("This day is marked closed already."))
@@ -457,7 +433,7 @@ def close_institution(institution: Institution, reason: str, now: datetime) -> i
     """End every place an institution still offers (it is deregistered): each open slot of
     today or later, and every standing place, is cancelled with its bookings, applications
     and waiting list, and every family is told. Returns how many bookings ended."""
-    today = as_local(local_to_utc(now)).date()
+    today = clock.to_local(clock.to_utc(now)).date()
     slots = db.session.scalars(
         sa.select(Slot)
         .where(
@@ -632,7 +608,7 @@ def _take_or_use_offer(child: Child, slot: Slot, now: datetime) -> None:
     never ahead of families waiting for this slot.
     """
     entry = _entry_of(child, slot)
-    if entry is not None and capacity.offer_is_open(entry, local_to_utc(now)):
+    if entry is not None and capacity.offer_is_open(entry, clock.to_utc(now)):
         capacity.accept_offer(entry)
         return
     waiting_ahead = capacity.has_waiting(slot.inventory_id, ahead_of=entry)
@@ -640,7 +616,7 @@ def _take_or_use_offer(child: Child, slot: Slot, now: datetime) -> None:
     if waiting_ahead or room < 1 or not capacity.take_place(slot.inventory_id):
         raise SlotFull()
     if entry is not None:
-        capacity.leave(entry, local_to_utc(now), _hold(slot))
+        capacity.leave(entry, clock.to_utc(now), _hold(slot))
 
 
 def _booked_once(parent: User, child: Child, slot: Slot, request_key: str, take) -> Booking:
@@ -731,7 +707,7 @@ def accept_offer(parent: User, entry: WaitlistEntry, request_key: str, now: date
     db.session.refresh(entry, ["status", "offer_expires_at"])
     if entry.status != WaitStatus.OFFERED:
         raise Settled(WAITLIST_OUTCOMES[entry.status])
-    if not capacity.offer_is_open(entry, local_to_utc(now)):
+    if not capacity.offer_is_open(entry, clock.to_utc(now)):
         raise BookingError(_l("This offer has expired."))
     if _already_booked(child, slot):
         raise BookingError(_l("Your child already has this place."))
@@ -747,10 +723,10 @@ def leave_waitlist(parent: User, entry: WaitlistEntry, now: datetime) -> None:
     slot = slot_of_entry(entry)
     try:
         if slot is None:
-            courses.leave_waitlist(entry, local_to_utc(now))
+            courses.leave_waitlist(entry, clock.to_utc(now))
         else:
             _lock_class(slot)
-            _leave_slot_line(entry, slot, local_to_utc(now))
+            _leave_slot_line(entry, slot, clock.to_utc(now))
     except AlreadyMoved as moved:
         raise settled(moved, WAITLIST_OUTCOMES) from None
 
@@ -776,12 +752,12 @@ def _hold(slot: Slot) -> timedelta:
 def _free(booking: Booking, now: datetime) -> None:
     """Give a booking's place back (to the next in line first); ``now`` is local time."""
     slot = booking.slot
-    _pass_on(capacity.release_place(slot.inventory_id, local_to_utc(now), _hold(slot)), slot, now)
+    _pass_on(capacity.release_place(slot.inventory_id, clock.to_utc(now), _hold(slot)), slot, now)
 
 
 def _offer_class_room(care_class: CareClass, now: datetime) -> None:
     """Offer room freed in a class to families waiting for its other upcoming slots."""
-    today = as_local(local_to_utc(now)).date()
+    today = clock.to_local(clock.to_utc(now)).date()
     waited_for = db.session.scalars(
         sa.select(Slot)
         .join(WaitlistEntry, WaitlistEntry.inventory_id == Slot.inventory_id)
@@ -820,7 +796,7 @@ def cancel_by_parent(parent: User, booking: Booking, now: datetime) -> None:
     if booking.is_active and not can_cancel(booking, now):
         raise BookingError(_l("It is too late to cancel online. Please call the institution."))
     try:
-        change_state(booking, BOOKING_STATES, "cancel", cancelled_at=utc_now())
+        change_state(booking, BOOKING_STATES, "cancel", cancelled_at=clock.now())
     except AlreadyMoved as moved:
         raise settled(moved, BOOKING_OUTCOMES) from None
     _free(booking, now)
@@ -835,7 +811,7 @@ def decide_application(booking: Booking, accept: bool, reason: str, now: datetim
     if not accept and not reason.strip():
         raise BookingError(_l("Please give the reason; the parent will read it."))
     _lock_class(booking.slot)
-    values = {"decided_at": utc_now()}
+    values = {"decided_at": clock.now()}
     if not accept:
         values["decline_reason"] = reason.strip()
     try:
@@ -923,7 +899,7 @@ def mark_attendance(booking: Booking, present: bool, today: date) -> Attendance:
         except sa.exc.IntegrityError:
             record = db.session.scalar(statement.with_for_update())
     record.present = present
-    record.recorded_at = utc_now()
+    record.recorded_at = clock.now()
     return record
 
 
@@ -989,7 +965,7 @@ def send_reminders(today: date) -> int:
 
 def _claim_reminder(booking: Booking) -> bool:
     """Mark the booking reminded unless another run did; whether this run claimed it."""
-    moment = utc_now()
+    moment = clock.now()
     claimed = db.session.execute(
         sa.update(Booking)
         .where(Booking.id == booking.id, Booking.reminder_sent_at.is_(None))
@@ -1033,7 +1009,7 @@ def _notify_offer(entry: WaitlistEntry, slot: Slot) -> None:
                 institution=slot.institution.name_for(parent.language),
                 date=slot.on_date.isoformat(),
                 child=first_name(child.name) if child else "",
-                until=as_local(entry.offer_expires_at).strftime("%Y-%m-%d %H:%M"),
+                until=clock.to_local(entry.offer_expires_at).strftime("%Y-%m-%d %H:%M"),
             ),
         )
 

@@ -6,6 +6,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 
+from careapp import clock
 from careapp.labels import label
 from careapp.models import User
 from careapp.models.base import as_utc
@@ -28,8 +29,8 @@ def _event(item, language: str) -> Event:
             institution=slot.institution.name_for(language),
         ),
     )
-    event.add("dtstart", datetime.combine(slot.on_date, slot.starts_at, booking.SITE_TIME_ZONE))
-    event.add("dtend", datetime.combine(slot.on_date, slot.ends_at, booking.SITE_TIME_ZONE))
+    event.add("dtstart", datetime.combine(slot.on_date, slot.starts_at, clock.zone()))
+    event.add("dtend", datetime.combine(slot.on_date, slot.ends_at, clock.zone()))
     event.add("dtstamp", as_utc(item.created_at))
     event.add("location", slot.institution.address_for(language))
     event.add("status", "TENTATIVE" if item.status == "applied" else "CONFIRMED")
@@ -41,8 +42,8 @@ def _course_event(registration) -> Event:
     event = Event()
     event.add("uid", f"course-registration-{registration.id}@careapp")
     event.add("summary", session.course.title)
-    event.add("dtstart", session.starts_at.replace(tzinfo=booking.SITE_TIME_ZONE))
-    event.add("dtend", session.ends_at.replace(tzinfo=booking.SITE_TIME_ZONE))
+    event.add("dtstart", session.starts_at.replace(tzinfo=clock.zone()))
+    event.add("dtend", session.ends_at.replace(tzinfo=clock.zone()))
     event.add("dtstamp", as_utc(registration.created_at))
     if session.course.address:
         event.add("location", session.course.address)

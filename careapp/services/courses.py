@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import (
     ACTIVE_REGISTRATION_STATUSES,
@@ -33,7 +34,6 @@ from careapp.models import (
     WaitStatus,
     publicly_listed_courses,
 )
-from careapp.models.base import utcnow
 from careapp.services import capacity
 from careapp.services.errors import CareappError, InvalidParameters
 from careapp.services.mail import N_, queue_email
@@ -116,7 +116,7 @@ def verify_provider(provider: Provider) -> None:
     """Let the provider's courses be public."""
     provider.status = ProviderStatus.VERIFIED
     provider.status_reason = ""
-    provider.decided_at = utcnow()
+    provider.decided_at = clock.now()
 
 
 def suspend_provider(provider: Provider, reason: str) -> None:
@@ -125,7 +125,7 @@ def suspend_provider(provider: Provider, reason: str) -> None:
         raise CourseError(_l("Please give the reason; the provider will read it."))
     provider.status = ProviderStatus.SUSPENDED
     provider.status_reason = reason.strip()
-    provider.decided_at = utcnow()
+    provider.decided_at = clock.now()
 
 
 # --- courses -------------------------------------------------------------------------------
@@ -443,7 +443,8 @@ def cancel_registration(parent: User, registration: CourseRegistration, now: dat
     except AlreadyMoved as moved:
         raise Settled(REGISTRATION_OUTCOMES[moved.state]) from None
     for _seat in range(registration.seats):
-        handover = capacity.release_place(registration.session.inventory_id, utcnow(), OFFER_HOLD)
+        inventory_id = registration.session.inventory_id
+        handover = capacity.release_place(inventory_id, clock.now(), OFFER_HOLD)
         if handover.offered_to is not None:
             notify_offer(handover.offered_to)
 
@@ -474,7 +475,7 @@ def accept_offer(
 
     ``now`` is aware UTC (the present by default).
     """
-    now = now or utcnow()
+    now = now or clock.now()
     earlier = _registration_with_key(request_key)
     if earlier is not None and earlier.parent_id == parent.id:
         return earlier

@@ -3,12 +3,14 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import chinese_calendar
 import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import (
     CareClass,
@@ -28,7 +30,6 @@ from careapp.models import (
     Transition,
     User,
 )
-from careapp.models.base import utcnow
 from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.models.institution import CCTV_RETENTION_DAYS
 from careapp.models.provision import HOME_BASED_MAX_CHILDREN
@@ -103,16 +104,24 @@ class Profile:
 # --- working days -------------------------------------------------------------------------
 
 
+def is_working_day(day: date) -> bool:
+    """Whether ``day`` is a working day in China: official holidays off, make-up working
+    days (调休) on (``chinese_calendar``); Monday to Friday for years it has no data for."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
 def working_days_between(start: date, end: date) -> int:
-    """Working days (Monday to Friday) after ``start`` up to and including ``end``."""
+    """Working days after ``start`` up to and including ``end``."""
     if end <= start:
         return 0
     days = 0
     current = start
     while current < end:
         current += timedelta(days=1)
-        if current.weekday() < 5:
-            days += 1
+        days += is_working_day(current)
     return days
 
 
@@ -300,7 +309,7 @@ def submit(institution: Institution, actor: User, today: date) -> None:
     if problems:
         raise ApplicationIncomplete(problems)
     institution.transition(Transition.SUBMIT)
-    institution.submitted_at = utcnow()
+    institution.submitted_at = clock.now()
     _record(institution, actor, FilingAction.SUBMITTED)
 
 
@@ -418,7 +427,7 @@ def deregister(institution: Institution, actor: User, reason: str, on: date) -> 
         change.status = ChangeStatus.REJECTED
         change.reason = reason
         change.decided_by_id = actor.id
-        change.decided_at = utcnow()
+        change.decided_at = clock.now()
     institution.events.append(
         FilingEvent(
             event_type=EventType.DEREGISTERED,
@@ -428,7 +437,7 @@ def deregister(institution: Institution, actor: User, reason: str, on: date) -> 
         )
     )
     _record(institution, actor, FilingAction.DEREGISTERED, reason)
-    booking.close_institution(institution, reason, utcnow())
+    booking.close_institution(institution, reason, clock.now())
     _notify_owner(
         institution,
         N_("%(name)s has been deregistered"),
@@ -546,7 +555,7 @@ def approve_change(change: ChangeRequest, actor: User, today: date) -> None:
         _replace_classes(institution, classes, today)
     change.status = ChangeStatus.APPROVED
     change.decided_by_id = actor.id
-    change.decided_at = utcnow()
+    change.decided_at = clock.now()
     institution.events.append(
         FilingEvent(
             event_type=EventType.CHANGED,
@@ -576,7 +585,7 @@ def reject_change(change: ChangeRequest, actor: User, reason: str) -> None:
     change.status = ChangeStatus.REJECTED
     change.reason = _require_reason(reason)
     change.decided_by_id = actor.id
-    change.decided_at = utcnow()
+    change.decided_at = clock.now()
     _record(change.institution, actor, FilingAction.CHANGE_REJECTED, change.reason)
     _notify_owner(
         change.institution,

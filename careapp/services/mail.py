@@ -8,9 +8,9 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from flask import current_app
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import OutboxMessage
-from careapp.models.base import utcnow
 
 
 def N_(message: str) -> str:
@@ -104,6 +104,6 @@ def deliver(message: OutboxMessage, send: Callable[[OutboxMessage], None]) -> bo
     except (OSError, smtplib.SMTPException) as error:
         message.last_error = str(error)[:500]
         return False
-    message.sent_at = utcnow()
+    message.sent_at = clock.now()
     message.last_error = None
     return True

@@ -11,10 +11,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from stdnum.cn import uscc as uscc_codec
 
+from careapp import clock
 from careapp.demo.accounts import DEMO_PASSWORD
 from careapp.extensions import db
+from careapp.i18n import day_label
 from careapp.models import (
     Authority,
     Booking,
@@ -82,7 +85,7 @@ class TemporaryPlace:
 def institution_with_temporary_place(app) -> TemporaryPlace:
     """The first filed institution with an open temporary place in the next two weeks."""
     with app.app_context():
-        now = booking.local_now()
+        now = clock.local_now()
         first, last = now.date() + timedelta(days=1), now.date() + timedelta(days=13)
         filed = db.session.scalars(
             sa.select(Institution)
@@ -434,7 +437,9 @@ def test_provider_posts_a_course_and_a_parent_registers_for_it(live_server, page
     courses = parent.get_by_role("region", name="Parenting courses")
     card = courses.get_by_role("listitem").filter(has_text=title)
     expect(card).to_contain_text("Registered")
-    expect(card).to_contain_text(f"{first_day.isoformat()} 10:00")
+    with app.test_request_context(), force_locale("en"):
+        day = day_label(first_day, clock.today())
+    expect(card).to_contain_text(f"{day} 10:00")
     snap(parent, artifacts, "provider", "5-my-bookings")
 
     provider.reload()

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.exceptions import NotFound
 
+from careapp import clock
 from careapp.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from careapp.extensions import db
 from careapp.models import (
@@ -171,7 +172,7 @@ def _booking_at(institution_id: int, parent) -> int:
     db.session.commit()
     for slot in slots:
         try:
-            made = booking.book(parent, child, slot, booking.new_request_key(), booking.local_now())
+            made = booking.book(parent, child, slot, booking.new_request_key(), clock.local_now())
         except booking.BookingError:
             db.session.rollback()
             continue
@@ -185,7 +186,7 @@ def _registered_session(provider_user, parent) -> tuple[int, int]:
     course = courses.courses_of(courses.provider_of(provider_user))[0]
     session = course.sessions[0]
     if courses.registration_of(parent, session) is None:
-        courses.register(parent, session, 1, booking.new_request_key(), booking.local_now())
+        courses.register(parent, session, 1, booking.new_request_key(), clock.local_now())
     db.session.commit()
     return course.id, session.id
 
