@@ -51,6 +51,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT_PER_IP": "20 per 10 minutes",
         "LOGIN_LIMIT_PER_ACCOUNT": "5 per 10 minutes",
+        "SIGNUP_LIMIT_PER_IP": "10 per hour",
         "PASSWORD_RESET_MAX_AGE": 3600,
         # A session ends after this long unused, and after this long in any case.
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", str(12 * 60))),

@@ -65,8 +65,12 @@ def _render_error(status: int):
 
 
 def handle_http_error(error: HTTPException):
-    """Render any HTTP error the framework or a view raised."""
-    return _render_error(error.code or 500)
+    """Render any HTTP error the framework or a view raised (a 405 keeps its Allow header)."""
+    response = make_response(_render_error(error.code or 500))
+    for name, value in error.get_headers():
+        if name == "Allow":
+            response.headers[name] = value
+    return response
 
 
 def handle_csrf_error(error: CSRFError):

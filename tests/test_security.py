@@ -726,3 +726,22 @@ def test_a_session_ends_after_its_idle_time_and_its_lifetime(
     monkeypatch.setattr("careapp.clock._system_now", lambda: moved)
 
     assert client.get("/parents/").status_code == 302
+
+
+def test_sign_ups_from_one_address_are_limited(app, client):
+    app.config["SIGNUP_LIMIT_PER_IP"] = "3 per hour"
+    statuses = [
+        client.post(
+            "/register",
+            data={
+                "email": f"new{number}@example.com",
+                "display_name": "王女士",
+                "role": "parent",
+                "password": "a-brand-new-password-7",
+                "confirm": "a-brand-new-password-7",
+            },
+        ).status_code
+        for number in range(4)
+    ]
+
+    assert statuses == [302, 302, 302, 429]

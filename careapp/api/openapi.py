@@ -311,8 +311,8 @@ def _param_ref(name: str) -> dict:
     return {"$ref": f"#/components/parameters/{name}"}
 
 
-def _parameters() -> dict:
-    """The reusable parameters, by name."""
+def _parameters(township_codes) -> dict:
+    """The reusable parameters, by name (``township_codes``: the register's townships)."""
     return {
         "Lang": _query(
             "lang",
@@ -320,7 +320,11 @@ def _parameters() -> dict:
             "Response language; remembered in a cookie. Without it: the cookie, then"
             " Accept-Language, then zh_CN.",
         ),
-        "TownshipFilter": _query("township", _string(), "Only this township (its code)."),
+        "TownshipFilter": _query(
+            "township",
+            _enum(sorted(township_codes)) if township_codes else _string(),
+            "Only this township (its code).",
+        ),
         "Page": _query("page", _integer(minimum=1, maximum=MAX_PAGE, default=1), "Page number."),
         "PerPage": _query(
             "per_page",
@@ -345,6 +349,15 @@ def _responses() -> dict:
     return {
         "BadRequest": _json(_ref("Error"), "A query parameter is malformed or unknown."),
         "NotFound": _json(_ref("Error"), "Nothing public has this id."),
+        "MethodNotAllowed": {
+            **_json(_ref("Error"), "Only GET (and HEAD) may be used here."),
+            "headers": {
+                "Allow": {
+                    "description": "The methods this address answers.",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
     }
 
 
@@ -356,7 +369,7 @@ def _get(operation_id: str, summary: str, tag: str, responses: dict, parameters=
     operation = {"operationId": operation_id, "summary": summary, "tags": [tag]}
     if parameters:
         operation["parameters"] = list(parameters)
-    operation["responses"] = responses
+    operation["responses"] = {**responses, "405": _response_ref("MethodNotAllowed")}
     return {"get": operation}
 
 
@@ -528,8 +541,9 @@ def _paths() -> dict:
     }
 
 
-def openapi_document() -> dict:
-    """The OpenAPI 3.1 document describing every endpoint of the JSON API."""
+def openapi_document(township_codes=()) -> dict:
+    """The OpenAPI 3.1 document describing every endpoint of the JSON API; the township
+    filter lists ``township_codes``, the codes the register has."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -553,7 +567,7 @@ def openapi_document() -> dict:
         "paths": _paths(),
         "components": {
             "schemas": _schemas(),
-            "parameters": _parameters(),
+            "parameters": _parameters(township_codes),
             "responses": _responses(),
         },
     }

@@ -120,4 +120,4 @@ def township_statistics():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 description of this API."""
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(search.known_township_codes()))

@@ -136,6 +136,7 @@ def sign_out_everywhere():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGNUP_LIMIT_PER_IP"], methods=["POST"])
 def register():
     """Create a parent, institution or guidance provider account, sign in, go on to ``next``."""
     target = safe_next(request.values.get("next"))
