@@ -202,3 +202,17 @@ def test_far_off_dates_and_numbers_in_any_parameter_never_answer_a_server_error(
                 failures.append((name, value, status))
 
     assert failures == []
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [pytest.param(path, expected, id=path) for path, _data, expected, _changes in POST_MATRIX],
+)
+def test_a_nul_character_in_every_field_of_a_form_answers_no_server_error(site, path, expected):
+    world, clients, fields = site
+    client = clients[rightful(expected)]
+    form = dict.fromkeys(fields, "a\x00b")
+
+    response = client.post(filled(path, world), data=form)
+
+    assert response.status_code < 500

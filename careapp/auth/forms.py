@@ -1,11 +1,10 @@
 """Forms for accounts."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, StringField, TelField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from careapp.forms import choices
+from careapp.forms import SiteForm, choices
 from careapp.labels import ROLE_LABELS
 from careapp.models import SELF_SERVICE_ROLES
 from careapp.validators import ChinaMobile, HardToGuess
@@ -57,7 +56,7 @@ def _confirmation_field(other: str) -> PasswordField:
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SiteForm):
     """Sign in with e-mail address and password."""
 
     email = _email_field()
@@ -68,11 +67,11 @@ class LoginForm(FlaskForm):
     )
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(SiteForm):
     """Sign out (a form so that it carries a CSRF token)."""
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(SiteForm):
     """Create a parent, institution or guidance provider account."""
 
     role = RadioField(
@@ -101,7 +100,7 @@ class RegisterForm(FlaskForm):
             raise ValidationError(_l("Your password must not be your e-mail address."))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(SiteForm):
     """Change the password, proving the current one."""
 
     current_password = PasswordField(
@@ -113,13 +112,13 @@ class ChangePasswordForm(FlaskForm):
     confirm = _confirmation_field("password")
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(SiteForm):
     """Ask for a password reset link."""
 
     email = _email_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(SiteForm):
     """Choose a new password from a reset link."""
 
     password = _new_password_field(_l("New password"))

@@ -1,7 +1,6 @@
 """Forms of the institution staff pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -23,7 +22,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from careapp.forms import DateField, choices
+from careapp.forms import DateField, SiteForm, choices
 from careapp.labels import AUTHORITY_LABELS, CARE_TYPE_LABELS, CLASS_KIND_LABELS, NATURE_LABELS
 from careapp.models import CLASS_STANDARDS, CareType, ClassKind
 from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS
@@ -72,7 +71,7 @@ def _class_kind_choices(blank=None) -> list:
     return choices([("", blank), *pairs] if blank is not None else pairs)
 
 
-class CareClassForm(FlaskForm):
+class CareClassForm(SiteForm):
     """One class: its kind, name, advertised capacity and number of carers."""
 
     kind = SelectField(_l("Class type"), choices=_class_kind_choices(), validators=[DataRequired()])
@@ -210,7 +209,7 @@ def _optional_date(label) -> DateField:
     return DateField(label, validators=[Optional()])
 
 
-class InstitutionForm(FlaskForm):
+class InstitutionForm(SiteForm):
     """An institution's profile and filing declarations."""
 
     name = StringField(
@@ -324,5 +323,5 @@ class InstitutionForm(FlaskForm):
         return rows
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(SiteForm):
     """A button that only carries the CSRF token."""

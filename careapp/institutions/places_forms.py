@@ -3,7 +3,6 @@
 from babel.dates import get_day_names
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     IntegerField,
     SelectField,
@@ -20,7 +19,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from careapp.forms import DateField, choices
+from careapp.forms import DateField, SiteForm, choices
 from careapp.institutions.forms import NUMERIC
 from careapp.labels import CARE_TYPE_LABELS
 from careapp.models import CareType
@@ -36,13 +35,13 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _at_least_one_place(form: FlaskForm, field: IntegerField) -> None:
+def _at_least_one_place(form: SiteForm, field: IntegerField) -> None:
     """At least one place (a number that could not be read is reported already)."""
     if field.data is not None and field.data < 1:
         raise ValidationError(_l("At least one place."))
 
 
-def _block_length(form: FlaskForm, field: IntegerField) -> None:
+def _block_length(form: SiteForm, field: IntegerField) -> None:
     """A block of hourly care within the model's bounds."""
     if field.data is not None and not BLOCK_MINUTES[0] <= field.data <= BLOCK_MINUTES[1]:
         raise ValidationError(
@@ -61,20 +60,20 @@ def _places_field() -> IntegerField:
     )
 
 
-def _offer(form: FlaskForm, classes: list, care_types: list[CareType]) -> None:
+def _offer(form: SiteForm, classes: list, care_types: list[CareType]) -> None:
     """Fill the class and care type selects of ``form``."""
     form.care_class_id.choices = choices((c.id, c.name) for c in classes)
     form.care_type.choices = choices((t.value, CARE_TYPE_LABELS[t]) for t in care_types)
 
 
-def _check_times(form: FlaskForm, field: TimeField) -> None:
+def _check_times(form: SiteForm, field: TimeField) -> None:
     """The end of a slot comes after its start."""
     starts_at = form.starts_at.data
     if starts_at is not None and field.data is not None and field.data <= starts_at:
         raise ValidationError(_l("The end must be after the start."))
 
 
-class SlotForm(FlaskForm):
+class SlotForm(SiteForm):
     """One dated slot of a class, or the first day of standing places."""
 
     care_class_id = SelectField(_l("Class"), coerce=int, validators=[InputRequired()])
@@ -93,7 +92,7 @@ class SlotForm(FlaskForm):
         _check_times(self, field)
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(SiteForm):
     """A weekly pattern of hourly or temporary care for a class."""
 
     care_class_id = SelectField(_l("Class"), coerce=int, validators=[InputRequired()])
@@ -156,32 +155,32 @@ class ScheduleForm(FlaskForm):
         }
 
 
-class SlotPlacesForm(FlaskForm):
+class SlotPlacesForm(SiteForm):
     """A new number of places for one slot."""
 
     places = _places_field()
 
 
-class CancelSlotForm(FlaskForm):
+class CancelSlotForm(SiteForm):
     """Cancel one slot; the booked parents read the reason."""
 
     reason = StringField(_l("Reason for cancelling"), validators=[DataRequired(), Length(max=300)])
 
 
-class CloseDayForm(FlaskForm):
+class CloseDayForm(SiteForm):
     """Mark a day closed (a holiday); its slots are cancelled."""
 
     on_date = DateField(_l("Closed on"), validators=[InputRequired()])
     reason = StringField(_l("Reason for closing"), validators=[DataRequired(), Length(max=120)])
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(SiteForm):
     """Check a child in, or record that the child did not come."""
 
     present = SelectField(choices=choices([("1", "1"), ("0", "0")]), validators=[InputRequired()])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(SiteForm):
     """Accept an application, or decline it with a reason the parent reads."""
 
     decision = SelectField(

@@ -1,14 +1,13 @@
 """Forms of the parents' pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from careapp.forms import DateField, choices
+from careapp.forms import DateField, SiteForm, choices
 
 
-class ChildForm(FlaskForm):
+class ChildForm(SiteForm):
     """A child's name, birth date and care notes, with the guardian's consent."""
 
     name = StringField(
@@ -35,7 +34,7 @@ class ChildForm(FlaskForm):
             raise ValidationError(_l("Please give your consent to record your child's details."))
 
 
-class BookingForm(FlaskForm):
+class BookingForm(SiteForm):
     """Which child the place is for; the one-time key makes a double tap harmless."""
 
     child_id = SelectField(_l("For which child?"), coerce=int, validators=[DataRequired()])
@@ -46,13 +45,13 @@ class BookingForm(FlaskForm):
         self.child_id.choices = choices((child.id, child.name) for child in children)
 
 
-class OfferForm(FlaskForm):
+class OfferForm(SiteForm):
     """Accept a held place; the one-time key makes a double tap harmless."""
 
     request_key = HiddenField()
 
 
-class CourseRegistrationForm(FlaskForm):
+class CourseRegistrationForm(SiteForm):
     """How many seats the family takes; the one-time key makes a double tap harmless."""
 
     seats = SelectField(_l("Seats"), coerce=int, default=1)

@@ -4,7 +4,6 @@ from datetime import datetime
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -19,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from careapp.forms import DateField, choices
+from careapp.forms import DateField, SiteForm, choices
 from careapp.institutions.forms import NUMERIC, TELEPHONE
 from careapp.labels import COURSE_FORMAT_LABELS, ORGANISATION_TYPE_LABELS, TOPIC_LABELS
 from careapp.models import CourseFormat, OrganisationType, Topic
@@ -57,7 +56,7 @@ def _number(label, bounds: tuple[int, int], message, default: int | None = None)
     low, high = bounds
     text = LazyString(_fill_bounds, message, low, high)
 
-    def within(form: FlaskForm, field: IntegerField) -> None:
+    def within(form: SiteForm, field: IntegerField) -> None:
         if field.data is not None and not low <= field.data <= high:
             raise ValidationError(text)
 
@@ -70,7 +69,7 @@ def _number(label, bounds: tuple[int, int], message, default: int | None = None)
     )
 
 
-def _web_address(form: FlaskForm, field: URLField) -> None:
+def _web_address(form: SiteForm, field: URLField) -> None:
     """A link, when given, is a whole web address starting with https:// or http://."""
     value = field.data or ""
     if not value:
@@ -80,7 +79,7 @@ def _web_address(form: FlaskForm, field: URLField) -> None:
         raise ValidationError(_l("Enter a web address that starts with https:// or http://."))
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(SiteForm):
     """The provider's organisation, verified by the county health bureau."""
 
     name = StringField(
@@ -122,7 +121,7 @@ class OrganisationForm(FlaskForm):
         }
 
 
-class CourseForm(FlaskForm):
+class CourseForm(SiteForm):
     """A new course: what, where, for whom, when, how many seats and when families register."""
 
     title = StringField(
@@ -261,7 +260,7 @@ class CourseForm(FlaskForm):
         }
 
 
-class CancelSessionForm(FlaskForm):
+class CancelSessionForm(SiteForm):
     """Cancel one session; the registered families read the reason."""
 
     reason = StringField(
@@ -274,7 +273,7 @@ class CancelSessionForm(FlaskForm):
     )
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(SiteForm):
     """Whether a registered family came (``y``) or not (``n``)."""
 
     attended = SelectField(choices=choices([("y", "y"), ("n", "n")]), validators=[InputRequired()])

@@ -1,7 +1,6 @@
 """Forms of the regulator's pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, TextAreaField
 from wtforms.validators import (
     DataRequired,
@@ -12,10 +11,10 @@ from wtforms.validators import (
 )
 
 from careapp import clock
-from careapp.forms import DateField
+from careapp.forms import DateField, SiteForm
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(SiteForm):
     """A decision that must say why (return, reject, refuse a change)."""
 
     reason = TextAreaField(
@@ -37,7 +36,7 @@ class DeregisterForm(ReasonForm):
 def _bounded(field_class, label, low, high, message, **keywords):
     """A required number from ``low`` to ``high``; ``message`` is its one error, for any mistake."""
 
-    def within(form: FlaskForm, field) -> None:
+    def within(form: SiteForm, field) -> None:
         # Decimal("NaN") and infinities compare badly or not at all: refuse them as well.
         finite = getattr(field.data, "is_finite", lambda: True)()
         if field.data is not None and not (finite and low <= field.data <= high):
@@ -51,7 +50,7 @@ def _bounded(field_class, label, low, high, message, **keywords):
     )
 
 
-class TownshipTargetsForm(FlaskForm):
+class TownshipTargetsForm(SiteForm):
     """A township's population (with the date of the figure) and its targets."""
 
     population = _bounded(
@@ -85,7 +84,7 @@ class TownshipTargetsForm(FlaskForm):
     )
 
 
-class RegisteredCountForm(FlaskForm):
+class RegisteredCountForm(SiteForm):
     """How many institutions are registered in the region, or blank to derive it."""
 
     registered_institutions = IntegerField(

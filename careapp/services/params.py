@@ -13,6 +13,7 @@ MAX_TEXT_LENGTH = 100
 #: Dates are accepted in these years only: no date far off reaches date arithmetic.
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
+CONTROL_CHARACTER_MESSAGE = _l("Please remove the invisible control characters.")
 
 
 @dataclass
@@ -26,7 +27,7 @@ class ParamReader:
         """The stripped text of ``name``, empty when absent or refused."""
         value = (self.args.get(name) or "").strip()
         if "\x00" in value:
-            self.errors[name] = _l("Please remove the invisible control characters.")
+            self.errors[name] = CONTROL_CHARACTER_MESSAGE
             return ""
         return value
 
