@@ -196,6 +196,7 @@ def build_parents(total: int, prefix: str = "parent") -> list[tuple[User, int]]:
             role=Role.PARENT,
             display_name=f"压测家长{number}",
             language="zh_CN",
+            email_confirmed_at=clock.now(),
         )
         for number in range(total)
     ]

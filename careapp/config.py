@@ -52,6 +52,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_LIMIT_PER_IP": "20 per 10 minutes",
         "LOGIN_LIMIT_PER_ACCOUNT": "5 per 10 minutes",
         "SIGNUP_LIMIT_PER_IP": "10 per hour",
+        # Sign-up mails to one address; beyond it the answer stays the same, no mail is sent.
+        "SIGNUP_MAILS_PER_ADDRESS": "3 per hour",
+        "SIGN_UP_LINK_MAX_AGE": 24 * 3600,
         "PASSWORD_RESET_MAX_AGE": 3600,
         # A session ends after this long unused, and after this long in any case.
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", str(12 * 60))),

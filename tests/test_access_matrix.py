@@ -109,6 +109,7 @@ GET_MATRIX = [
     ("/password/forgot", everyone(200)),
     ("/password/reset/not-a-valid-token", everyone(400)),
     ("/login/link/not-a-valid-token", everyone(400)),
+    ("/register/confirm/not-a-valid-token", everyone(400)),
     ("/account/password", signed_in(200)),
     # one audience each
     ("/parents/", only(PARENT)),

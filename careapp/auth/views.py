@@ -18,6 +18,7 @@ from careapp.auth.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
+from careapp.database import begin_write
 from careapp.extensions import db, limiter
 from careapp.i18n import current_language
 from careapp.models import Role
@@ -90,6 +91,7 @@ PAUSED = _l(
 @bp.get("/login/link/<token>")
 def sign_in_link(token: str):
     """Sign in with a one-time link sent by e-mail (it works once, for minutes)."""
+    begin_write()  # a GET that writes: the token is used up and a session starts
     user = accounts.user_for_sign_in_link(token, clock.now())
     if user is None:
         return render_template("auth/reset_invalid.html"), 400
@@ -138,29 +140,45 @@ def sign_out_everywhere():
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["SIGNUP_LIMIT_PER_IP"], methods=["POST"])
 def register():
-    """Create a parent, institution or guidance provider account, sign in, go on to ``next``."""
+    """Sign up: the address is sent a link that finishes it. The answer is the same whether
+    or not the address has an account already (its owner is told by mail instead)."""
     target = safe_next(request.values.get("next"))
     form = RegisterForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.register_user(
-                email=form.email.data,
-                password=form.password.data,
-                role=Role(form.role.data),
-                display_name=form.display_name.data,
-                phone=china_mobile_e164(form.phone.data) if form.phone.data else None,
-                language=current_language(),
-            )
-        except accounts.EmailTaken:
-            form.email.errors.append(
-                _("An account with this e-mail address exists already. Please sign in.")
-            )
-        else:
-            _sign_in(user)
-            db.session.commit()
-            flash(_("Welcome! Your account is ready."), "success")
-            return redirect(target or home_for(user))
-    return render_template("auth/register.html", form=form, next=target)
+    if not form.validate_on_submit():
+        return render_template("auth/register.html", form=form, next=target)
+    if _may_mail_address(form.email.data):
+        details = accounts.SignUp(
+            email=form.email.data,
+            password=form.password.data,
+            role=Role(form.role.data),
+            display_name=form.display_name.data,
+            phone=china_mobile_e164(form.phone.data) if form.phone.data else None,
+            language=current_language(),
+        )
+        accounts.sign_up(details, clock.now(), next_path=target)
+        db.session.commit()
+    hours = current_app.config["SIGN_UP_LINK_MAX_AGE"] // 3600
+    return render_template("auth/sign_up_sent.html", email=form.email.data, hours=hours)
+
+
+def _may_mail_address(email: str) -> bool:
+    """Count a sign-up mail to ``email``; False once the address has had its share, so that
+    no one can flood a mailbox through the form."""
+    item = parse_limit(current_app.config["SIGNUP_MAILS_PER_ADDRESS"])
+    return limiter.limiter.hit(item, "sign-up-address:" + accounts.normalize_email(email))
+
+
+@bp.get("/register/confirm/<token>")
+def confirm_sign_up(token: str):
+    """Finish a sign-up from its e-mailed link: the account is ready and signed in."""
+    begin_write()  # a GET that writes: the address is confirmed and a session starts
+    user = accounts.confirm_sign_up(token, clock.now())
+    if user is None:
+        return render_template("auth/sign_up_invalid.html"), 400
+    _sign_in(user)
+    db.session.commit()
+    flash(_("Welcome! Your account is ready."), "success")
+    return redirect(safe_next(request.args.get("next")) or home_for(user))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -36,6 +36,7 @@ class TokenPurpose(StrEnum):
 
     RESET_PASSWORD = "reset_password"
     SIGN_IN = "sign_in"
+    CONFIRM_EMAIL = "confirm_email"
 
 
 class OneTimeToken(db.Model):

@@ -42,11 +42,13 @@ class User(UserMixin, db.Model):
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_at_column()
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: When the owner opened the sign-up link sent to ``email``; until then no one signs in.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     @property
     def is_active(self) -> bool:
         """Flask-Login: whether the account may sign in."""
-        return self.is_active_account
+        return self.is_active_account and self.email_confirmed_at is not None
 
     #: The session cookie value this account was signed in with, for this request.
     login_token = None  # str | None; a plain attribute, not a column

@@ -1,5 +1,6 @@
 """Accounts: sign-up, sign-in, password changes and one-time reset links."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -62,7 +63,8 @@ def _hash(password: str) -> str:
 def register_user(
     *, email: str, password: str, role: Role, display_name: str, phone: str | None, language: str
 ) -> User:
-    """Create an account; raises EmailTaken when the address is in use."""
+    """Create a confirmed account (command line, demo data); raises EmailTaken when the
+    address is in use. People sign up through ``sign_up``."""
     if find_user(email) is not None:
         raise EmailTaken(email)
     user = User(
@@ -72,9 +74,105 @@ def register_user(
         display_name=display_name.strip(),
         phone=phone,
         language=language,
+        email_confirmed_at=clock.now(),
     )
     db.session.add(user)
     db.session.flush()
+    return user
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """What a person typed into the sign-up form."""
+
+    email: str
+    password: str
+    role: Role
+    display_name: str
+    phone: str | None
+    language: str
+
+
+def sign_up(details: SignUp, now: datetime, next_path: str | None = None) -> None:
+    """Mail the address either a link that finishes the sign-up or, when it has an account
+    already, a note to its owner: the person signing up is answered the same either way.
+
+    Until its link is opened an account signs nobody in; signing up again with the address
+    replaces what the earlier sign-up typed, and only the newest link works.
+    """
+    password_hash = _hash(details.password)  # in both cases, so that the time taken tells nothing
+    user = _locked_user(details.email)
+    if user is not None and user.email_confirmed_at is not None:
+        _mail_account_exists(user)
+        return
+    user = user or _new_unconfirmed_user(details.email)
+    user.password_hash = password_hash
+    user.role = details.role
+    user.display_name = details.display_name.strip()
+    user.phone = details.phone
+    user.language = details.language
+    sessions.revoke(user, TokenPurpose.CONFIRM_EMAIL, now)
+    _mail_sign_up_link(user, now, next_path)
+
+
+def _locked_user(email: str) -> User | None:
+    """The account with ``email``, its row locked until the transaction ends."""
+    return db.session.scalar(
+        sa.select(User).where(User.email == normalize_email(email)).with_for_update()
+    )
+
+
+def _new_unconfirmed_user(email: str) -> User:
+    """A new account waiting for its address to be confirmed; when a sign-up at the same
+    moment inserted it first, that account (locked)."""
+    user = User(email=normalize_email(email), password_hash="", role=Role.PARENT, display_name="")
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except sa.exc.IntegrityError:
+        return _locked_user(email)
+    return user
+
+
+def _mail_sign_up_link(user: User, now: datetime, next_path: str | None) -> None:
+    max_age = current_app.config["SIGN_UP_LINK_MAX_AGE"]
+    token = sessions.issue(user, TokenPurpose.CONFIRM_EMAIL, timedelta(seconds=max_age), now)
+    with force_locale(user.language):
+        queue_email(
+            user.email,
+            _("Finish creating your careapp account"),
+            _(
+                "To finish creating your account, open this link within %(hours)d hours:"
+                "\n\n%(link)s\n\nIf you did not sign up, ignore this message; no account"
+                " is made.",
+                hours=max_age // 3600,
+                link=_link("auth.confirm_sign_up", token, next=next_path),
+            ),
+        )
+
+
+def _mail_account_exists(user: User) -> None:
+    with force_locale(user.language):
+        queue_email(
+            user.email,
+            _("You already have a careapp account"),
+            _(
+                "Someone tried to create a careapp account with this address, which has an"
+                " account already. If it was you, sign in:\n\n%(login)s\n\nForgot the"
+                " password? Ask for a new one:\n\n%(forgot)s\n\nIf it was not you, ignore"
+                " this message; nothing has changed.",
+                login=_site_url("auth.login"),
+                forgot=_site_url("auth.forgot_password"),
+            ),
+        )
+
+
+def confirm_sign_up(token: str, now: datetime) -> User | None:
+    """Use a sign-up link up: the account's address is confirmed and it may sign in; None
+    when the link is spent, stale or replaced by a newer sign-up."""
+    user = sessions.redeem(token, TokenPurpose.CONFIRM_EMAIL, now)
+    if user is not None and user.email_confirmed_at is None:
+        user.email_confirmed_at = now
     return user
 
 
@@ -121,8 +219,13 @@ def reset_password(token: str, new_password: str, now: datetime) -> User | None:
     return user
 
 
-def _link(endpoint: str, token: str) -> str:
-    return current_app.config["SITE_URL"].rstrip("/") + url_for(endpoint, token=token)
+def _site_url(endpoint: str, **values) -> str:
+    """The address of ``endpoint`` on the public site, for e-mails."""
+    return current_app.config["SITE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def _link(endpoint: str, token: str, **values) -> str:
+    return _site_url(endpoint, token=token, **values)
 
 
 def request_password_reset(email: str, now: datetime) -> None:

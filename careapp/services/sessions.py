@@ -135,7 +135,10 @@ def peek(token: str, purpose: TokenPurpose, now: datetime) -> User | None:
     if record is None or record.used_at is not None or as_utc(record.expires_at) <= now:
         return None
     user = db.session.get(User, record.user_id)
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active_account:
+        return None
+    # A sign-up link is what confirms an address; every other token needs a confirmed one.
+    return user if purpose is TokenPurpose.CONFIRM_EMAIL or user.is_active else None
 
 
 def redeem(token: str, purpose: TokenPurpose, now: datetime) -> User | None:
@@ -150,6 +153,20 @@ def redeem(token: str, purpose: TokenPurpose, now: datetime) -> User | None:
         .execution_options(synchronize_session=False)
     )
     return user if used.rowcount == 1 else None
+
+
+def revoke(user: User, purpose: TokenPurpose, now: datetime) -> None:
+    """Use up every unused token of ``purpose`` sent to ``user``."""
+    db.session.execute(
+        sa.update(OneTimeToken)
+        .where(
+            OneTimeToken.user_id == user.id,
+            OneTimeToken.purpose == purpose,
+            OneTimeToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def issued_since(user: User, purpose: TokenPurpose, since: datetime) -> bool:

@@ -1,5 +1,6 @@
-"""server-side sessions and one-time tokens: sessions that really end, reset and sign-in links
-stored hashed; the per-account session token they replace is dropped
+"""server-side sessions and one-time tokens: sessions that really end, reset, sign-in and
+sign-up confirmation links stored hashed; accounts count from the confirmation of their
+address (existing accounts from their creation); the per-account session token is dropped
 
 Revision ID: 0007
 Revises: 0006
@@ -43,7 +44,14 @@ def upgrade():
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column(
             "purpose",
-            sa.Enum("reset_password", "sign_in", name="tokenpurpose", native_enum=False, length=24),
+            sa.Enum(
+                "reset_password",
+                "sign_in",
+                "confirm_email",
+                name="tokenpurpose",
+                native_enum=False,
+                length=24,
+            ),
             nullable=False,
         ),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
@@ -51,7 +59,7 @@ def upgrade():
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
-            "purpose IN ('reset_password', 'sign_in')",
+            "purpose IN ('reset_password', 'sign_in', 'confirm_email')",
             name=op.f("ck_one_time_tokens_purpose_valid"),
         ),
         sa.ForeignKeyConstraint(
@@ -70,10 +78,16 @@ def upgrade():
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_users_session_token"), type_="unique")
         batch_op.drop_column("session_token")
+        batch_op.add_column(
+            sa.Column("email_confirmed_at", sa.DateTime(timezone=True), nullable=True)
+        )
+    op.execute("UPDATE users SET email_confirmed_at = created_at")
 
 
 def downgrade():
+    op.execute("DELETE FROM users WHERE email_confirmed_at IS NULL")
     with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("email_confirmed_at")
         batch_op.add_column(sa.Column("session_token", sa.String(length=64), nullable=True))
     op.execute("UPDATE users SET session_token = 'downgraded-' || CAST(id AS VARCHAR(20))")
     with op.batch_alter_table("users", schema=None) as batch_op:

@@ -31,6 +31,7 @@ from careapp.models import (
     CourseSession,
     Institution,
     Nature,
+    OutboxMessage,
     RegistrationStatus,
     Role,
     Slot,
@@ -223,6 +224,18 @@ def application_under_review(app) -> str:
     return name
 
 
+def sign_up_link(app, email: str) -> str:
+    """The path of the sign-up link the site mailed to ``email``."""
+    with app.app_context():
+        body = db.session.scalar(
+            sa.select(OutboxMessage.body)
+            .where(OutboxMessage.recipient == email)
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+    return re.search(r"(/register/confirm/\S+)", body).group(1)
+
+
 # --- 1. a parent books a temporary place and cancels it ------------------------------------
 
 
@@ -255,6 +268,8 @@ def test_parent_finds_registers_books_and_cancels_a_temporary_place(
     page.get_by_label("Repeat the password").fill("journey-password-1")
     snap(page, artifacts, "parent", "2-register")
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    page.goto(base + sign_up_link(app, email))
     expect(flash(page)).to_contain_text("Welcome! Your account is ready.")
 
     # Signing up went on to the booking, which asks for the child first and then comes back.

@@ -75,6 +75,7 @@ PAGES = [
     PageCase("reset-password-errors", "/password/reset/{reset_token}", submit_empty=True),
     PageCase("reset-invalid", "/password/reset/not-a-token", status=400),
     PageCase("sign-in-link-invalid", "/login/link/not-a-token", status=400),
+    PageCase("sign-up-link-invalid", "/register/confirm/not-a-token", status=400),
     PageCase("statistics", "/statistics"),
     PageCase("not-found", "/no-such-page", status=404),
     # parent
