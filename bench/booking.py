@@ -65,7 +65,7 @@ from careapp.models import (
     User,
     WaitlistEntry,
 )
-from careapp.services import booking
+from careapp.services import booking, sessions
 
 #: The maintenance database used to create and drop the bench database.
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -230,7 +230,10 @@ def sign_in(app: flask.Flask, accounts: list[tuple[int, int]]) -> list[Parent]:
                 headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
             ),
         ):
-            flask_login.login_user(db.session.get(User, user_id))
+            user = db.session.get(User, user_id)
+            user.login_token = sessions.start(user, clock.now())  # a server-side session
+            db.session.commit()
+            flask_login.login_user(user)
             token = generate_csrf()
             parents.append(Parent(serializer.dumps(dict(flask.session)), token, child_id))
     return parents

@@ -1,5 +1,7 @@
 """careapp: the public register, search and booking of care for children under 3."""
 
+import gc
+
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -22,6 +24,10 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    if not app.testing:
+        # What start-up built lives as long as the process: leave it out of the collector's
+        # full passes, which otherwise walk it and pause one page in twenty by ~90 ms.
+        gc.freeze()
     return app
 
 
