@@ -93,12 +93,7 @@ def sign_in_link(token: str):
     """Sign in with a one-time link sent by e-mail (it works once, for minutes)."""
     begin_write()  # a GET that writes: the token is used up and a session starts
     user = accounts.user_for_sign_in_link(token, clock.now())
-    if user is None:
-        return render_template("auth/reset_invalid.html"), 400
-    _sign_in(user)
-    db.session.commit()
-    flash(_("You are signed in."), "success")
-    return redirect(home_for(user))
+    return _signed_in_by_link(user, "auth/reset_invalid.html", _("You are signed in."))
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -173,11 +168,18 @@ def confirm_sign_up(token: str):
     """Finish a sign-up from its e-mailed link: the account is ready and signed in."""
     begin_write()  # a GET that writes: the address is confirmed and a session starts
     user = accounts.confirm_sign_up(token, clock.now())
+    message = _("Welcome! Your account is ready.")
+    return _signed_in_by_link(user, "auth/sign_up_invalid.html", message)
+
+
+def _signed_in_by_link(user, spent_page: str, welcome: str):
+    """Sign in the account an e-mailed link was for and go on, or show ``spent_page`` (400)
+    when the link did not work."""
     if user is None:
-        return render_template("auth/sign_up_invalid.html"), 400
+        return render_template(spent_page), 400
     _sign_in(user)
     db.session.commit()
-    flash(_("Welcome! Your account is ready."), "success")
+    flash(welcome, "success")
     return redirect(safe_next(request.args.get("next")) or home_for(user))
 
 

@@ -1,5 +1,6 @@
 """Accounts: sign-up, sign-in, password changes and one-time reset links."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -136,19 +137,23 @@ def _new_unconfirmed_user(email: str) -> User:
 
 def _mail_sign_up_link(user: User, now: datetime, next_path: str | None) -> None:
     max_age = current_app.config["SIGN_UP_LINK_MAX_AGE"]
-    token = sessions.issue(user, TokenPurpose.CONFIRM_EMAIL, timedelta(seconds=max_age), now)
-    with force_locale(user.language):
-        queue_email(
-            user.email,
+    _mail_link(
+        user,
+        TokenPurpose.CONFIRM_EMAIL,
+        timedelta(seconds=max_age),
+        now,
+        _link_target("auth.confirm_sign_up", next=next_path),
+        lambda link: (
             _("Finish creating your careapp account"),
             _(
                 "To finish creating your account, open this link within %(hours)d hours:"
                 "\n\n%(link)s\n\nIf you did not sign up, ignore this message; no account"
                 " is made.",
                 hours=max_age // 3600,
-                link=_link("auth.confirm_sign_up", token, next=next_path),
+                link=link,
             ),
-        )
+        ),
+    )
 
 
 def _mail_account_exists(user: User) -> None:
@@ -224,8 +229,25 @@ def _site_url(endpoint: str, **values) -> str:
     return current_app.config["SITE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
-def _link(endpoint: str, token: str, **values) -> str:
-    return _site_url(endpoint, token=token, **values)
+def _link_target(endpoint: str, **values) -> Callable[[str], str]:
+    """The e-mail link to ``endpoint`` for a token."""
+    return lambda token: _site_url(endpoint, token=token, **values)
+
+
+def _mail_link(
+    user: User,
+    purpose: TokenPurpose,
+    lifetime: timedelta,
+    now: datetime,
+    link_for: Callable[[str], str],
+    compose: Callable[[str], tuple[str, str]],
+) -> None:
+    """Issue a one-time token and queue the mail ``compose`` writes around its link, in the
+    account's language."""
+    link = link_for(sessions.issue(user, purpose, lifetime, now))
+    with force_locale(user.language):
+        subject, body = compose(link)
+    queue_email(user.email, subject, body)
 
 
 def request_password_reset(email: str, now: datetime) -> None:
@@ -234,19 +256,23 @@ def request_password_reset(email: str, now: datetime) -> None:
     if user is None or not user.is_active:
         return
     max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
-    token = sessions.issue(user, TokenPurpose.RESET_PASSWORD, timedelta(seconds=max_age), now)
-    with force_locale(user.language):
-        queue_email(
-            user.email,
+    _mail_link(
+        user,
+        TokenPurpose.RESET_PASSWORD,
+        timedelta(seconds=max_age),
+        now,
+        _link_target("auth.reset_password"),
+        lambda link: (
             _("Reset your careapp password"),
             _(
                 "Someone asked to reset the password of your account. If it was you, open this"
                 " link within %(minutes)d minutes and choose a new password:\n\n%(link)s\n\n"
                 "If it was not you, ignore this message; your password stays as it is.",
                 minutes=max_age // 60,
-                link=_link("auth.reset_password", token),
+                link=link,
             ),
-        )
+        ),
+    )
 
 
 def send_sign_in_link(email: str, now: datetime) -> None:
@@ -258,10 +284,13 @@ def send_sign_in_link(email: str, now: datetime) -> None:
         return
     if sessions.issued_since(user, TokenPurpose.SIGN_IN, now - max_age):
         return
-    token = sessions.issue(user, TokenPurpose.SIGN_IN, max_age, now)
-    with force_locale(user.language):
-        queue_email(
-            user.email,
+    _mail_link(
+        user,
+        TokenPurpose.SIGN_IN,
+        max_age,
+        now,
+        _link_target("auth.sign_in_link"),
+        lambda link: (
             _("Your careapp sign-in link"),
             _(
                 "There were many wrong passwords for your account, so signing in with the"
@@ -269,9 +298,10 @@ def send_sign_in_link(email: str, now: datetime) -> None:
                 " %(minutes)d minutes to sign in:\n\n%(link)s\n\nIf it was not you, nobody"
                 " got in; you may want to change your password.",
                 minutes=int(max_age.total_seconds()) // 60,
-                link=_link("auth.sign_in_link", token),
+                link=link,
             ),
-        )
+        ),
+    )
 
 
 def user_for_sign_in_link(token: str, now: datetime) -> User | None:
