@@ -145,3 +145,14 @@ def test_behind_the_trusted_proxy_each_visitor_is_seen_by_their_own_address(prod
     ]
 
     assert seen == ["203.0.113.7", "198.51.100.23"]
+
+
+def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(fresh_app):
+    @fresh_app.get("/whoami")
+    def whoami():
+        return request.remote_addr
+
+    forged = fresh_app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"})
+
+    assert fresh_app.config["TRUSTED_PROXIES"] == 0
+    assert forged.get_data(as_text=True) == "127.0.0.1"
