@@ -17,6 +17,7 @@ from careapp.models.booking import (
     Slot,
     SlotStatus,
 )
+from careapp.models.cache import CacheScope, CacheVersion
 from careapp.models.capacity import (
     ACTIVE_WAIT_STATUSES,
     WAITLIST_STATES,
@@ -66,6 +67,8 @@ from careapp.models.session import LoginSession, OneTimeToken, TokenPurpose
 from careapp.models.user import SELF_SERVICE_ROLES, Role, User
 
 __all__ = [
+    "CacheScope",
+    "CacheVersion",
     "LoginSession",
     "OneTimeToken",
     "TokenPurpose",
