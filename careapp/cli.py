@@ -25,6 +25,7 @@ SOURCE_LANGUAGE = "en"
 registry_cli = AppGroup("registry", help="Inspect the register of institutions.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
 jobs_cli = AppGroup("jobs", help="Periodic jobs (run them from cron).")
+cache_cli = AppGroup("page-cache", help="The cache of public pages.")
 
 
 @click.command("seed-demo")
@@ -131,6 +132,15 @@ def jobs_run_command() -> None:
     click.echo(f"E-mail: {report.sent} sent, {report.failed} failed.")
 
 
+@cache_cli.command("clear")
+def page_cache_clear_command() -> None:
+    """Forget every kept page: needed after a database restore, whose versions go back."""
+    from careapp import cache
+
+    cache.clear()
+    click.echo("Page cache cleared.")
+
+
 def _pybabel(*args: str) -> None:
     """Run a pybabel command in-process."""
     CommandLineInterface().run(["pybabel", "-q", *args])
@@ -209,3 +219,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(translate_cli)
     app.cli.add_command(create_user_command)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(cache_cli)

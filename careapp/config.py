@@ -44,6 +44,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # Forms are small and nothing is uploaded: a larger body is refused (413).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "REDIS_URL": os.environ.get("REDIS_URL"),
+        # Public pages for anonymous visitors kept as rendered bytes (careapp/cache.py): in
+        # Redis under this prefix when REDIS_URL is set, else up to so many per process.
+        "PAGE_CACHE": os.environ.get("PAGE_CACHE", "on").lower() != "off",
+        "PAGE_CACHE_PREFIX": os.environ.get("PAGE_CACHE_PREFIX", "careapp:"),
+        "PAGE_CACHE_LOCAL_ENTRIES": int(os.environ.get("PAGE_CACHE_LOCAL_ENTRIES", "2000")),
         # Limits hold across workers: in Redis, or else in a file every local worker opens.
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL")
         or "careapp-sqlite://"

@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 from stdnum.cn import uscc as uscc_codec
 
-from careapp import create_app
+from careapp import cache, create_app
 from careapp.extensions import db, limiter
 from careapp.models import (
     Authority,
@@ -161,6 +161,7 @@ def app(session_app):
     with session_app.app_context():
         db.session.remove()
         delete_every_row()
+        cache.clear()
     session_app.config.clear()
     session_app.config.update(config)
     limiter.reset()
