@@ -23,7 +23,8 @@ psql_at() {
 tables=$(psql_at "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg_toast%'") || die "cannot reach the target database"
-[ "$tables" = 0 ] || die "the target database already holds $tables tables; restore into an empty one"
+[ "$tables" = 0 ] ||
+  die "the target database already holds $tables tables; restore into an empty one"
 
 major=$(server_major "$url")
 pg_restore=$(pg_tool pg_restore "$major")
