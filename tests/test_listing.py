@@ -404,3 +404,20 @@ def test_a_cursor_not_written_here_answers_400(client, cursor):
 
         assert response.status_code == 400
         assert response.get_json()["error"]["code"] == "invalid_parameter"
+
+
+def test_a_rare_text_starts_from_its_few_holders_and_finds_the_same(app, client, institution):
+    for number in range(9):
+        institution(f"托育园{number}", address=f"安海镇 {number} 号")
+    institution("陈埭彩虹托育园", address="陈埭镇 1 号", is_demonstration=True)
+    institution("陈埭星星托育园", address="陈埭镇 2 号")
+    with app.app_context():
+        assert search._text_plan("陈埭") == (["陈埭"], True)
+        assert search._text_plan("托育")[1] is False
+
+    assert _names(client, "q=陈埭") == ["陈埭彩虹托育园", "陈埭星星托育园"]
+    assert _names(client, "q=陈埭星") == ["陈埭星星托育园"]
+    assert [item["name"] for item in _walk(client, "/api/v1/institutions?q=陈埭&per_page=1")] == [
+        "陈埭彩虹托育园",
+        "陈埭星星托育园",
+    ]

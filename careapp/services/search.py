@@ -152,7 +152,7 @@ def _text_matches(text: str, grams: list[str] | None, rare: bool) -> list:
     if grams is None:
         grams = _spread(sorted(bigrams(normalised(text))), MAX_LOOKED_UP_GRAMS)
     if rare and grams:
-        lookups = [_held_by_few(grams[0])] + [_held(gram) for gram in grams[1:]]
+        lookups = [_held_by_few(grams)]
     else:
         lookups = [_held(gram) for gram in grams]
     if len(text) == 2:
@@ -174,33 +174,51 @@ def _held(gram: str):
     )
 
 
-def _held_by_few(gram: str):
-    """A condition: the institution holds ``gram``, which few institutions hold.
+def _held_by_few(grams: list[str]):
+    """A condition: the institution holds every one of ``grams``, the first of which few
+    institutions hold.
 
-    PostgreSQL reads the gram's institutions by primary key (``id = ANY(ARRAY(...))``):
-    joined instead, it reads the whole register to hash it. SQLite's nested loops start from
-    the gram's rows of themselves.
+    The grams' lists are intersected in the index of ``institution_search_terms`` (each is
+    in id order), and on PostgreSQL the institutions left are read by primary key
+    (``id = ANY(ARRAY(...))``): joined instead, it would read the whole register to hash it.
     """
+    first, *others = grams
     holders = sa.select(InstitutionSearchTerm.institution_id).where(
-        InstitutionSearchTerm.gram == gram
+        InstitutionSearchTerm.gram == first
     )
+    for gram in others:
+        other = sa.orm.aliased(InstitutionSearchTerm)
+        holders = holders.join(
+            other,
+            sa.and_(
+                other.institution_id == InstitutionSearchTerm.institution_id, other.gram == gram
+            ),
+        )
     if db.session.get_bind().dialect.name == "postgresql":
         return Institution.id == sa.any_(sa.func.array(holders.scalar_subquery()))
     return Institution.id.in_(holders)
 
 
 def _text_plan(text: str) -> tuple[list[str], bool]:
-    """The text's two rarest bigrams, and whether the rarest is rare enough to start from.
+    """The text's two rarest bigrams, and whether the rarest is rare enough to start from:
+    held by at most ``RARE_GRAM_INSTITUTIONS`` and at most a fifth of the filed institutions
+    (a commoner gram's holders are dense in the list order, where a walk finds a page soon).
 
     One small statement: ``search_grams`` keeps how many institutions hold each gram.
     """
     grams = bigrams(normalised(text))
     if not grams:
         return [], False
-    query = sa.select(SearchGram.gram, SearchGram.institutions).where(SearchGram.gram.in_(grams))
-    held = {gram: count for gram, count in db.session.execute(query)}
+    filed = sa.select(sa.func.sum(Township.listed_institutions)).scalar_subquery()
+    query = sa.select(SearchGram.gram, SearchGram.institutions, filed).where(
+        SearchGram.gram.in_(grams)
+    )
+    rows = db.session.execute(query).all()
+    held = {gram: count for gram, count, _filed in rows}
+    register = int(rows[0][2] or 0) if rows else 0
     rarest = sorted(grams, key=lambda gram: (held.get(gram, 0), gram))
-    return rarest[:2], held.get(rarest[0], 0) <= RARE_GRAM_INSTITUTIONS
+    fewest = held.get(rarest[0], 0)
+    return rarest[:2], fewest <= min(RARE_GRAM_INSTITUTIONS, register // 5)
 
 
 def _spread(items: list, most: int) -> list:
