@@ -184,7 +184,8 @@ def fill(url: str, total: int) -> None:
     _database(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        db.drop_all() if make_url(url).get_backend_name() == "sqlite" else None
+        if make_url(url).get_backend_name() == "sqlite":
+            db.drop_all()
         upgrade()
         today = clock.today()
         seed_demo("jinjiang", today)
