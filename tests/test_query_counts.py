@@ -56,3 +56,43 @@ def test_institution_page_query_count_does_not_grow_with_classes_and_offers(
     assert _queries_for(client, count_queries, f"/institutions/{small}") == _queries_for(
         client, count_queries, f"/institutions/{large}"
     )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/?township=chendai",
+        "/?nature=inclusive",
+        "/?care_type=hourly",
+        "/?q=托育",
+        "/?q=托育中心",
+        "/?q=托",
+        "/?q=托育&township=qingyang&care_type=full_day&age_months=14",
+        "/api/v1/institutions?per_page=1&page=3",
+        "/api/v1/institutions?q=中心&per_page=2",
+        "/api/v1/institutions?township=qingyang&per_page=2&page=2",
+        "/registry?township=qingyang",
+        "/api/v1/registry/events?type=filed",
+        "/statistics",
+        "/api/v1/statistics/townships",
+    ],
+)
+def test_public_lists_run_as_many_statements_for_30_institutions_as_for_3(
+    client, institution, count_queries, path
+):
+    def fill(up_to: int) -> None:
+        for number in range(fill.made, up_to):
+            institution(
+                f"托育中心{number}",
+                township_code=("qingyang", "chendai")[number % 2],
+                offers=OFFERS,
+                classes=CLASSES,
+            )
+        fill.made = up_to
+
+    fill.made = 0
+    fill(3)
+    few = _queries_for(client, count_queries, path)
+    fill(30)
+
+    assert _queries_for(client, count_queries, path) == few

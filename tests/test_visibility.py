@@ -228,7 +228,7 @@ def test_events_of_a_never_filed_institution_never_appear(client, institution, a
     assert page.status_code == api.status_code == of_type.status_code == 200
     assert HIDDEN not in text(page)
     assert "不应公示" not in text(page)
-    assert api.json == {"items": [], "total": 0, "page": 1, "per_page": 20}
+    assert (api.json["items"], api.json["total"], api.json["next"]) == ([], 0, None)
     assert of_type.json["items"] == []
 
 

@@ -12,9 +12,10 @@ from careapp.models import (
     Topic,
 )
 from careapp.models.region import TownshipKind
+from careapp.services.cursors import MAX_CURSOR_LENGTH
 from careapp.services.open_data import HSDS_ARRAYS
 from careapp.services.params import MAX_TEXT_LENGTH
-from careapp.services.search import MAX_AGE_MONTHS
+from careapp.services.search import COUNT_LIMIT, MAX_AGE_MONTHS
 
 API_TITLE = "careapp public register API"
 API_VERSION = "1.0.0"
@@ -92,6 +93,28 @@ def _list_envelope(item_schema: str) -> dict:
         },
         f"One page of {item_schema} items.",
     )
+
+
+def _keyset_list_envelope(item_schema: str) -> dict:
+    """The list shape with a bounded total and a cursor to the next page."""
+    envelope = _list_envelope(item_schema)
+    envelope["properties"]["total"] = _integer(
+        "Number of matching items on all pages, counted exactly up to"
+        f" {COUNT_LIMIT:,}: when total_is_exact is false, more than this many match.",
+        minimum=0,
+    )
+    envelope["properties"]["total_is_exact"] = {
+        "type": "boolean",
+        "description": "False when total is a lower bound (more than"
+        f" {COUNT_LIMIT:,} items match).",
+    }
+    envelope["properties"]["next"] = _nullable(
+        _string(
+            "Opaque cursor: pass it as `after` to get the items following this page;"
+            " null on the last page."
+        )
+    )
+    return envelope
 
 
 # Component schemas -----------------------------------------------------------------------------
@@ -194,7 +217,7 @@ def _schemas() -> dict:
         ),
         "TownshipStatisticsList": _list_envelope("TownshipStatistics"),
         "InstitutionSummary": _object(INSTITUTION_SUMMARY, "A filed institution in a list."),
-        "InstitutionList": _list_envelope("InstitutionSummary"),
+        "InstitutionList": _keyset_list_envelope("InstitutionSummary"),
         "InstitutionDetail": _object(INSTITUTION_DETAIL, "Everything public about a filed one."),
         "Offer": _object(
             {
@@ -249,7 +272,7 @@ def _schemas() -> dict:
             },
             "A filing event in the public disclosure list.",
         ),
-        "RegistryEventList": _list_envelope("RegistryEvent"),
+        "RegistryEventList": _keyset_list_envelope("RegistryEvent"),
         "Opening": _object(
             {
                 "slot_id": _integer(minimum=1),
@@ -326,6 +349,12 @@ def _parameters(township_codes) -> dict:
             "Only this township (its code).",
         ),
         "Page": _query("page", _integer(minimum=1, maximum=MAX_PAGE, default=1), "Page number."),
+        "After": _query(
+            "after",
+            _string(maxLength=MAX_CURSOR_LENGTH),
+            "A `next` cursor from a previous page of the same query: the items that follow"
+            " it (keyset paging, as fast at any depth); `page` is then ignored.",
+        ),
         "PerPage": _query(
             "per_page",
             _integer(minimum=1, maximum=MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
@@ -427,6 +456,7 @@ def _paths() -> dict:
                     "The child's birth date; replaces age_months with the age today.",
                 ),
                 _param_ref("Page"),
+                _param_ref("After"),
                 _param_ref("PerPage"),
             ],
         ),
@@ -486,6 +516,7 @@ def _paths() -> dict:
                 _param_ref("TownshipFilter"),
                 _query("type", _enum(EventType.values()), "Only events of this type."),
                 _param_ref("Page"),
+                _param_ref("After"),
                 _param_ref("PerPage"),
             ],
         ),

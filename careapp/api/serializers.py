@@ -15,6 +15,15 @@ def page_body(page: Page, serialize, language: str) -> dict:
     }
 
 
+def keyset_page_body(page: Page, serialize, language: str) -> dict:
+    """The list shape plus whether the total is exact and the cursor to the next page."""
+    return {
+        **page_body(page, serialize, language),
+        "total_is_exact": page.total_is_exact,
+        "next": page.next_cursor,
+    }
+
+
 def township_ref(township: Township, language: str) -> dict:
     """A township as referenced from other objects."""
     return {"code": township.code, "name": township.name_for(language)}

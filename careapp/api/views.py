@@ -47,13 +47,20 @@ def townships():
     return jsonify(items=items, total=len(items), page=1, per_page=max(len(items), 1))
 
 
+def _after() -> str | None:
+    """The ``after`` cursor of the query string, if any."""
+    return (request.args.get("after") or "").strip() or None
+
+
 @bp.get("/institutions")
 def institutions():
-    """Search public institutions."""
+    """Search public institutions; page by number or by the ``after`` cursor."""
     criteria = search.parse_criteria(request.args, clock.today())
     page_number, per_page = _paging()
-    page = search.search_institutions(criteria, page_number, per_page)
-    return jsonify(serializers.page_body(page, serializers.institution_summary, current_language()))
+    after = search.parse_after(_after())
+    page = search.search_institutions(criteria, page_number, per_page, after)
+    body = serializers.keyset_page_body(page, serializers.institution_summary, current_language())
+    return jsonify(body)
 
 
 @bp.get("/institutions/<id:institution_id>")
@@ -84,8 +91,11 @@ def registry_events():
     """The public disclosure list, newest first."""
     event_filter = registry.parse_event_filter(request.args)
     page_number, per_page = _paging()
-    page = registry.list_events(event_filter, page_number, per_page)
-    return jsonify(serializers.page_body(page, serializers.registry_event, current_language()))
+    after = registry.parse_after(_after())
+    page = registry.list_events(event_filter, page_number, per_page, after)
+    return jsonify(
+        serializers.keyset_page_body(page, serializers.registry_event, current_language())
+    )
 
 
 @bp.get("/courses")

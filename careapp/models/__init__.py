@@ -53,6 +53,7 @@ from careapp.models.institution import (
     disclosed_events,
     publicly_listed,
 )
+from careapp.models.listing import InstitutionSearchTerm, SearchGram
 from careapp.models.outbox import OutboxMessage
 from careapp.models.provision import (
     CLASS_STANDARDS,
@@ -67,6 +68,8 @@ from careapp.models.session import LoginSession, OneTimeToken, TokenPurpose
 from careapp.models.user import SELF_SERVICE_ROLES, Role, User
 
 __all__ = [
+    "InstitutionSearchTerm",
+    "SearchGram",
     "CacheScope",
     "CacheVersion",
     "LoginSession",

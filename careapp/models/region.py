@@ -78,6 +78,10 @@ class Township(db.Model):
     )
     #: Order in the official list of the region.
     position: Mapped[int] = mapped_column(default=0)
+    #: Filed institutions here and their places (sum of class capacities), kept by the
+    #: register's flush (careapp.models.listing) so no public page counts the register.
+    listed_institutions: Mapped[int] = mapped_column(default=0, server_default="0")
+    listed_places: Mapped[int] = mapped_column(default=0, server_default="0")
 
     region: Mapped[Region] = relationship(back_populates="townships")
 

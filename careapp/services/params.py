@@ -98,16 +98,27 @@ class Page:
     total: int
     page: int
     per_page: int
+    #: False when ``total`` is a lower bound: more matched than were counted.
+    total_is_exact: bool = True
+    #: Whether items follow this page, when the lister looked (else derived from ``total``).
+    more: bool | None = None
+    #: An opaque cursor that continues after this page's last item, when items follow.
+    next_cursor: str | None = None
 
     @property
     def pages(self) -> int:
-        """How many pages there are (at least one)."""
-        return max(1, ceil(self.total / self.per_page))
+        """How many pages there are (at least one); with a bounded total, as many as known."""
+        counted = max(1, ceil(self.total / self.per_page))
+        if self.total_is_exact:
+            return counted
+        return max(counted, self.page + 1 if self.has_next else self.page)
 
     @property
     def has_next(self) -> bool:
         """Whether a later page exists."""
-        return self.page < self.pages
+        if self.more is not None:
+            return self.more
+        return self.page < max(1, ceil(self.total / self.per_page))
 
     @property
     def has_prev(self) -> bool:

@@ -17,9 +17,10 @@ from careapp.models import (
     Township,
     disclosed_events,
 )
+from careapp.services import cursors
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import Page, ParamReader
-from careapp.services.search import known_township_codes
+from careapp.services.search import COUNT_LIMIT, MAX_ID, known_township_codes
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,33 @@ def parse_event_filter(args: Mapping[str, str]) -> EventFilter:
     return EventFilter(township, event_type, since)
 
 
-def list_events(event_filter: EventFilter, page: int, per_page: int) -> Page:
-    """One page of public filing events, newest first, with institution and township loaded."""
+def event_key(event: FilingEvent) -> tuple[str, int]:
+    """An event's place in the disclosure order, as a cursor holds it."""
+    return (event.occurred_on.isoformat(), event.id)
+
+
+def parse_after(cursor: str | None) -> tuple[date, int] | None:
+    """The event key of an ``after`` cursor; raises InvalidParameters for a bad one."""
+    if not cursor:
+        return None
+    day, event_id = cursors.decode(cursor, (str, int))
+    try:
+        occurred_on = date.fromisoformat(day)
+    except ValueError:
+        raise InvalidParameters({"after": cursors.BAD_CURSOR_MESSAGE}) from None
+    if not 0 < event_id <= MAX_ID:
+        raise InvalidParameters({"after": cursors.BAD_CURSOR_MESSAGE})
+    return occurred_on, event_id
+
+
+def list_events(
+    event_filter: EventFilter, page: int, per_page: int, after: tuple[date, int] | None = None
+) -> Page:
+    """One page of public filing events, newest first, with institution and township loaded.
+
+    The total is exact up to ``COUNT_LIMIT`` (counted without sorting); ``after`` (an event
+    key) continues after that event. Two statements, read along the events' date index.
+    """
     query = disclosed_events().join(Institution.township)
     if event_filter.township:
         query = query.where(Township.code == event_filter.township)
@@ -51,15 +77,26 @@ def list_events(event_filter: EventFilter, page: int, per_page: int) -> Page:
         query = query.where(FilingEvent.event_type == event_filter.event_type)
     if event_filter.since:
         query = query.where(FilingEvent.occurred_on >= event_filter.since)
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.with_only_columns(FilingEvent.id).subquery())
+    first = query.with_only_columns(FilingEvent.id).order_by(None).limit(COUNT_LIMIT + 1)
+    counted = db.session.scalar(sa.select(sa.func.count()).select_from(first.subquery()))
+    if after is not None:
+        query = query.where(
+            sa.tuple_(FilingEvent.occurred_on, FilingEvent.id)
+            < sa.tuple_(sa.literal(after[0], FilingEvent.occurred_on.type), sa.literal(after[1]))
+        )
+    else:
+        query = query.offset((page - 1) * per_page)
+    rows = list(
+        db.session.scalars(
+            query.options(
+                contains_eager(FilingEvent.institution).contains_eager(Institution.township)
+            ).limit(per_page + 1)
+        )
     )
-    rows = db.session.scalars(
-        query.options(contains_eager(FilingEvent.institution).contains_eager(Institution.township))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    return Page(list(rows), total, page, per_page)
+    items, more = rows[:per_page], len(rows) > per_page
+    following = cursors.encode(event_key(items[-1])) if more else None
+    exact = counted <= COUNT_LIMIT
+    return Page(items, min(counted, COUNT_LIMIT), page, per_page, exact, more, following)
 
 
 def list_register(status: str | None = None) -> list[Institution]:

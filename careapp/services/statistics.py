@@ -2,8 +2,9 @@
 
 Institutions and places count filed institutions only (``publicly_listed``), so the same
 numbers can be published; the fill rate counts every slot of the region, because the care was
-given even when an institution has since left the register. Each figure is one grouped query,
-whatever the size of the register.
+given even when an institution has since left the register. Filed institutions and places per
+township are kept with the register (``careapp.models.listing``); every other figure is one
+grouped query, whatever the size of the register.
 """
 
 from dataclasses import dataclass
@@ -211,23 +212,17 @@ def _filed_with_places() -> sa.Subquery:
 
 
 def township_figures(region: Region | None = None) -> list[TownshipFigures]:
-    """Filed institutions and places of every township (of ``region``), in official order."""
-    filed = _filed_with_places()
-    query = (
-        sa.select(
-            Township,
-            sa.func.count(filed.c.id),
-            sa.func.coalesce(sa.func.sum(filed.c.places), 0),
-        )
-        .outerjoin(filed, filed.c.township_id == Township.id)
-        .group_by(Township.id)
-        .order_by(Township.region_id, Township.position, Township.id)
-    )
+    """Filed institutions and places of every township (of ``region``), in official order.
+
+    Read from the counts the register keeps per township (careapp.models.listing): one small
+    query whatever the register's size.
+    """
+    query = sa.select(Township).order_by(Township.region_id, Township.position, Township.id)
     if region is not None:
         query = query.where(Township.region_id == region.id)
     return [
-        TownshipFigures(township, int(count), int(places))
-        for township, count, places in db.session.execute(query)
+        TownshipFigures(township, township.listed_institutions, township.listed_places)
+        for township in db.session.scalars(query)
     ]
 
 
