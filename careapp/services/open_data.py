@@ -78,13 +78,12 @@ def hsds_id(*parts) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, ":".join(["careapp", *map(str, parts)])))
 
 
-def listed_in_batches(batch_size: int, *related) -> Iterator[Institution]:
+def listed_in_batches(batch_size: int, *loaders) -> Iterator[Institution]:
     """Every filed institution in id order, read ``batch_size`` at a time from a server-side
-    cursor, with its township and region and the ``related`` collections of each batch."""
+    cursor, with what the ``loaders`` options load (selectinload: once per batch)."""
     query = (
         publicly_listed()
-        .options(joinedload(Institution.township).joinedload(Township.region))
-        .options(*(selectinload(relationship) for relationship in related))
+        .options(*loaders)
         .order_by(Institution.id)
         .execution_options(yield_per=batch_size)
     )
@@ -410,19 +409,19 @@ def _attributes(institution: Institution, _language: str, _page_url: PageUrl) ->
     ]
 
 
-OFFERS = (Institution.offers,)
-#: The arrays made of each filed institution's records: how to make them, and which collections
-#: of the institution they read (loaded per batch).
+OFFERS = (selectinload(Institution.offers),)
+#: The arrays made of each filed institution's records: how to make them, and what else of the
+#: institution they read (collections loaded per batch, the township with each row).
 INSTITUTION_ARRAYS: dict[str, tuple[Callable[[Institution, str, PageUrl], list[dict]], tuple]] = {
     "organizations": (_organizations, ()),
     "organization_identifiers": (_identifiers_of, ()),
     "locations": (_locations, ()),
-    "addresses": (_addresses, ()),
+    "addresses": (_addresses, (joinedload(Institution.township).joinedload(Township.region),)),
     "phones": (_phones, ()),
     "services": (_services, OFFERS),
     "service_at_locations": (_services_at_locations, OFFERS),
     "schedules": (_schedules, OFFERS),
-    "service_capacities": (_capacities, (Institution.offers, Institution.classes)),
+    "service_capacities": (_capacities, (*OFFERS, selectinload(Institution.classes))),
     "cost_options": (_cost_options, OFFERS),
     "attributes": (_attributes, OFFERS),
 }
@@ -439,8 +438,8 @@ def hsds_records(array: str, language: str, page_url: PageUrl, batch_size: int) 
         for event in listed_events(batch_size):
             yield _metadata(event, language)
     else:
-        make, related = INSTITUTION_ARRAYS[array]
-        for institution in listed_in_batches(batch_size, *related):
+        make, loaders = INSTITUTION_ARRAYS[array]
+        for institution in listed_in_batches(batch_size, *loaders):
             yield from make(institution, language, page_url)
 
 
