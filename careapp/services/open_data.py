@@ -38,7 +38,7 @@ ID_NAMESPACE = uuid.NAMESPACE_URL
 UTC_OFFSET_HOURS = 8
 CURRENCY = "CNY"
 COUNTRY = "CN"
-#: The arrays of the HSDS document, in the order they are written.
+#: The arrays of the HSDS document (written in key order, as ``jsonify`` sorts keys).
 HSDS_ARRAYS = (
     "organizations",
     "organization_identifiers",
