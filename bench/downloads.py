@@ -265,7 +265,7 @@ def main() -> None:
             print(
                 f"| {name} | {result['status']} | {result['seconds']:.1f} |"
                 f" {result['cpu_seconds']:.1f} |"
-                f" {result['first_byte']:.2f} | {result['bytes'] / 1e6:.1f} |"
+                f" {result['first_byte']:.2f} | {result['bytes'] / 1e6:.2f} |"
                 f" {result['statements']} |"
                 f" {result['rss_before_mb']:.0f} → {result['rss_peak_mb']:.0f} |",
                 flush=True,
