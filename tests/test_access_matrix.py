@@ -101,6 +101,7 @@ GET_MATRIX = [
     ("/courses/" + MISSING, everyone(404)),
     ("/api/v1/courses", everyone(200)),
     ("/api/v1/open-data/hsds.json", everyone(200)),
+    ("/api/v1/open-data/hsds/services?per_page=5", everyone(200)),
     ("/open-data/institutions.csv", everyone(200)),
     # accounts
     ("/login", {ANONYMOUS: 200} | dict.fromkeys(SIGNED_IN, HOME)),

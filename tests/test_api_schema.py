@@ -45,6 +45,11 @@ OPERATIONS = [
     ("GET", "/api/v1/courses"),
     ("GET", "/api/v1/statistics/townships"),
     ("GET", "/api/v1/open-data/hsds.json"),
+    ("GET", "/api/v1/open-data/hsds/organizations"),
+    ("GET", "/api/v1/open-data/hsds/services"),
+    ("GET", "/api/v1/open-data/hsds/service_at_locations"),
+    ("GET", "/api/v1/open-data/hsds/taxonomies"),
+    ("GET", "/api/v1/open-data/hsds/taxonomy_terms"),
     ("GET", "/healthz"),
 ]
 #: What every answer must keep to: no server error, a documented status, content type,

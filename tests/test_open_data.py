@@ -500,8 +500,14 @@ def test_csv_escapes_cells_a_spreadsheet_would_run_as_formulas(client, instituti
 def _queries_for(client, count_queries, path: str) -> int:
     with count_queries() as statements:
         response = client.get(path)
-    assert response.status_code == 200
+        assert response.status_code == 200
+        response.get_data()  # a streamed body runs its statements while it is read
     return len(statements)
+
+
+#: At most: BEGIN on SQLite and one SELECT for the spreadsheet; for the document one pass per
+#: array that reads the register, plus the offers and classes of its one batch.
+MOST_STATEMENTS = {CSV_PATH: 2, HSDS_PATH: 20}
 
 
 @pytest.mark.parametrize("path", [HSDS_PATH, CSV_PATH])
@@ -521,7 +527,7 @@ def test_open_data_costs_a_fixed_handful_of_queries(client, institution, count_q
     many = _queries_for(client, count_queries, path)
 
     assert many == few
-    assert many <= 5
+    assert many <= MOST_STATEMENTS[path]
 
 
 def test_openapi_describes_the_hsds_document_as_served(client, world):

@@ -1,10 +1,12 @@
-"""Open data for the county's portal: filed institutions in the Open Referral HSDS 3.0 shape."""
+"""Open data for the county's portal: filed institutions in the Open Referral HSDS 3.0 shape,
+as one document and in pages as the HSDS 3.0 API serves them."""
 
-from flask import jsonify, url_for
+from flask import Response, abort, current_app, jsonify, request, stream_with_context, url_for
 
 from careapp.api import bp
 from careapp.i18n import current_language
 from careapp.services import open_data
+from careapp.services.params import Page, parse_paging
 
 
 def _page_url(institution_id: int) -> str:
@@ -12,13 +14,44 @@ def _page_url(institution_id: int) -> str:
     return url_for("public.institution", institution_id=institution_id, _external=True)
 
 
+def _compact_json(value) -> str:
+    """``value`` as ``jsonify`` writes it: sorted keys, no spaces, UTF-8 text."""
+    return current_app.json.dumps(value, separators=(",", ":"))
+
+
 @bp.get("/open-data/hsds.json")
 def hsds():
-    """Filed institutions, their services, places, hours, prices and public history as HSDS."""
-    document = open_data.hsds_document(
-        open_data.listed_institutions(),
-        open_data.listed_events(),
-        current_language(),
-        _page_url,
+    """Filed institutions, their services, places, hours, prices and public history as HSDS,
+    written while it is sent (one pass over the register per array, one batch in memory)."""
+    batch_size = current_app.config.get("OPEN_DATA_BATCH_SIZE", open_data.BATCH_SIZE)
+    text = open_data.hsds_document_text(current_language(), _page_url, batch_size, _compact_json)
+    return Response(
+        stream_with_context(open_data.in_one_snapshot(text)), mimetype=current_app.json.mimetype
     )
-    return jsonify(document)
+
+
+def _hsds_page_body(page: Page) -> dict:
+    """The HSDS 3.0 API's page envelope around ``page``'s records."""
+    return {
+        "total_items": page.total,
+        "total_pages": page.pages,
+        "page_number": page.page,
+        "size": len(page.items),
+        "first_page": page.page == 1,
+        "last_page": page.page >= page.pages,
+        "empty": not page.items,
+        "contents": page.items,
+    }
+
+
+@bp.get("/open-data/hsds/<array>")
+def hsds_pages(array: str):
+    """One page of organizations, services, service_at_locations, taxonomies or
+    taxonomy_terms, as the HSDS 3.0 API lists them (``page``, ``per_page``)."""
+    if array not in open_data.PAGED_ARRAYS:
+        abort(404)
+    page_number, per_page = parse_paging(
+        request.args, open_data.HSDS_PER_PAGE, open_data.HSDS_MAX_PER_PAGE
+    )
+    page = open_data.hsds_page(array, current_language(), _page_url, page_number, per_page)
+    return jsonify(_hsds_page_body(page))

@@ -13,7 +13,12 @@ from careapp.models import (
 )
 from careapp.models.region import TownshipKind
 from careapp.services.cursors import MAX_CURSOR_LENGTH
-from careapp.services.open_data import HSDS_ARRAYS
+from careapp.services.open_data import (
+    HSDS_ARRAYS,
+    HSDS_MAX_PER_PAGE,
+    HSDS_PER_PAGE,
+    PAGED_ARRAYS,
+)
 from careapp.services.params import MAX_TEXT_LENGTH
 from careapp.services.search import COUNT_LIMIT, MAX_AGE_MONTHS
 
@@ -312,6 +317,19 @@ def _schemas() -> dict:
             "Filed institutions in the Open Referral HSDS 3.0 structure: every array holds"
             " records of the HSDS object of its name, linked by deterministic UUIDs.",
         ),
+        "HsdsPage": _object(
+            {
+                "total_items": _integer("Records on all pages.", minimum=0),
+                "total_pages": _integer("Pages of this size (at least one).", minimum=1),
+                "page_number": _integer("This page's number, from 1.", minimum=1),
+                "size": _integer("Records on this page.", minimum=0),
+                "first_page": {"type": "boolean", "description": "Whether this is page 1."},
+                "last_page": {"type": "boolean", "description": "Whether no page follows."},
+                "empty": {"type": "boolean", "description": "Whether this page has no records."},
+                "contents": _array({"type": "object"}, description="The page's HSDS records."),
+            },
+            "One page of HSDS records, in the page envelope of the HSDS 3.0 API.",
+        ),
     }
 
 
@@ -549,6 +567,7 @@ def _paths() -> dict:
             "open-data",
             {"200": _json(_ref("HsdsDocument"), "Every filed institution, in one document.")},
         ),
+        **_hsds_page_paths(bad_request),
         "/api/v1/statistics/townships": _api_path(
             "listTownshipStatistics",
             "Filed institutions and places per township against the places target",
@@ -569,6 +588,28 @@ def _paths() -> dict:
             "meta",
             {"200": _json({"type": "object"}, "The OpenAPI 3.1 document.")},
         ),
+    }
+
+
+def _hsds_page_paths(bad_request: dict) -> dict:
+    """The HSDS 3.0 API's paged lists of the open data, by path."""
+    paging = [
+        _query("page", _integer(minimum=1, maximum=MAX_PAGE, default=1), "Page number."),
+        _query(
+            "per_page",
+            _integer(minimum=1, maximum=HSDS_MAX_PER_PAGE, default=HSDS_PER_PAGE),
+            "Records per page.",
+        ),
+    ]
+    return {
+        f"/api/v1/open-data/hsds/{array}": _api_path(
+            f"listHsds{array.title().replace('_', '')}",
+            f"HSDS {array} of filed institutions, one page at a time",
+            "open-data",
+            {"200": _json(_ref("HsdsPage"), f"One page of {array}."), "400": bad_request},
+            paging,
+        )
+        for array in PAGED_ARRAYS
     }
 
 

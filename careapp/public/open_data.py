@@ -1,5 +1,7 @@
 """The register as a spreadsheet anybody may download (UTF-8 with a BOM, for Excel)."""
 
+from flask import current_app
+
 from careapp.csv_export import csv_response
 from careapp.i18n import current_language
 from careapp.public import bp
@@ -8,9 +10,7 @@ from careapp.services import open_data
 
 @bp.get("/open-data/institutions.csv")
 def institutions_csv():
-    """Every filed institution, one row each, in the request language."""
-    language = current_language()
-    rows = (
-        open_data.csv_row(institution, language) for institution in open_data.listed_institutions()
-    )
+    """Every filed institution, one row each, in the request language, written as it is read."""
+    batch_size = current_app.config.get("OPEN_DATA_BATCH_SIZE", open_data.BATCH_SIZE)
+    rows = open_data.in_one_snapshot(open_data.csv_rows(current_language(), batch_size))
     return csv_response("institutions.csv", open_data.csv_header(), rows)

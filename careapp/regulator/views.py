@@ -13,6 +13,12 @@ from careapp.models import ChangeRequest, Institution, Status, Township
 from careapp.regulator import bp
 from careapp.regulator.forms import DeregisterForm, ReasonForm
 from careapp.services import filing, registry
+from careapp.services.errors import InvalidParameters
+from careapp.services.params import parse_paging
+
+#: Institutions per page of the register list unless ``per_page`` says otherwise, and at most.
+REGISTER_PER_PAGE = 50
+REGISTER_MAX_PER_PAGE = 200
 
 
 def _load_institution(institution_id: int) -> Institution:
@@ -55,13 +61,17 @@ def home():
 
 @bp.get("/institutions")
 def institutions():
-    """The whole register, whatever the status, optionally of one status."""
+    """The whole register, whatever the status, optionally of one status, a page at a time."""
     status = request.args.get("status")
     if status not in Status.values():
         status = None
+    try:
+        page_number, per_page = parse_paging(request.args, REGISTER_PER_PAGE, REGISTER_MAX_PER_PAGE)
+    except InvalidParameters:
+        abort(400)
     return render_template(
         "regulator/institutions.html",
-        institutions=registry.list_register(status),
+        page=registry.register_page(status, page_number, per_page),
         status=status,
         statuses=list(Status),
     )

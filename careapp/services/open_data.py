@@ -5,8 +5,9 @@ filed, and no account, child or booking data, ever reaches an export.
 """
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
@@ -14,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from careapp.extensions import db
 from careapp.labels import label
 from careapp.models import (
+    Authority,
     CareClass,
     CareOffer,
     CareType,
@@ -26,7 +28,8 @@ from careapp.models import (
     disclosed_events,
     publicly_listed,
 )
-from careapp.models.base import as_utc
+from careapp.models.base import as_utc, localized
+from careapp.services.params import Page
 
 #: HSDS ids must be UUIDs: each is ``uuid5(ID_NAMESPACE, "careapp:…")`` of a careapp name such
 #: as ``careapp:institution:7``, so a record keeps its id from one export to the next.
@@ -35,7 +38,7 @@ ID_NAMESPACE = uuid.NAMESPACE_URL
 UTC_OFFSET_HOURS = 8
 CURRENCY = "CNY"
 COUNTRY = "CN"
-#: The arrays of the HSDS document, in the order they are written.
+#: The arrays of the HSDS document (written in key order, as ``jsonify`` sorts keys).
 HSDS_ARRAYS = (
     "organizations",
     "organization_identifiers",
@@ -53,6 +56,10 @@ HSDS_ARRAYS = (
     "attributes",
     "metadata",
 )
+#: Institutions (or events) read from the database at a time by a download.
+BATCH_SIZE = 1000
+#: How the document links to an institution's public page: its id → the page's address.
+PageUrl = Callable[[int], str]
 #: Which field of the register each kind of disclosure event changed.
 EVENT_FIELDS = {
     EventType.FILED: "status",
@@ -71,21 +78,23 @@ def hsds_id(*parts) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, ":".join(["careapp", *map(str, parts)])))
 
 
-def listed_institutions() -> list[Institution]:
-    """Every filed institution with its township, region, offers and classes, in id order."""
+def listed_in_batches(batch_size: int, *loaders) -> Iterator[Institution]:
+    """Every filed institution in id order, read ``batch_size`` at a time from a server-side
+    cursor, with what the ``loaders`` options load (selectinload: once per batch)."""
     query = (
         publicly_listed()
-        .options(
-            joinedload(Institution.township).joinedload(Township.region),
-            selectinload(Institution.offers),
-            selectinload(Institution.classes),
-        )
+        .options(*loaders)
         .order_by(Institution.id)
+        .execution_options(yield_per=batch_size)
     )
-    return list(db.session.scalars(query).unique())
+    # The session's identity map holds its objects weakly: a batch is freed once done with.
+    # ``with``: a client that goes away closes the server-side cursor too.
+    with db.session.scalars(query) as result:
+        for batch in result.partitions():
+            yield from batch
 
 
-def listed_events() -> list[FilingEvent]:
+def listed_events(batch_size: int) -> Iterator[FilingEvent]:
     """The public disclosure events of institutions that are filed now, oldest first."""
     listed_ids = publicly_listed().with_only_columns(Institution.id)
     query = (
@@ -93,8 +102,10 @@ def listed_events() -> list[FilingEvent]:
         .where(FilingEvent.institution_id.in_(listed_ids))
         .order_by(None)
         .order_by(FilingEvent.institution_id, FilingEvent.occurred_on, FilingEvent.id)
+        .execution_options(yield_per=batch_size)
     )
-    return list(db.session.scalars(query))
+    with db.session.scalars(query) as result:
+        yield from result
 
 
 def _compact(record: dict) -> dict:
@@ -327,57 +338,137 @@ def _metadata(event: FilingEvent, language: str) -> dict:
     }
 
 
-def _add_services(document: dict, institution: Institution, language: str, url: str) -> None:
-    """The institution's services in canonical care-type order, and their hours and prices."""
-    for care_type in institution.care_types:
-        offer = institution.offer_for(care_type)
-        service = _service(institution, offer, language, url)
-        document["services"].append(service)
-        document["service_at_locations"].append(_service_at_location(institution, offer))
-        document["schedules"].append(_schedule(institution, offer))
-        document["cost_options"].append(_cost_option(institution, offer))
-        document["attributes"].append(_attribute(service["id"], "service", "care_type", care_type))
+def _offers(institution: Institution) -> list[CareOffer]:
+    """The institution's offers in canonical care-type order: one HSDS service each."""
+    return [institution.offer_for(care_type) for care_type in institution.care_types]
 
 
-def _add_capacities(document: dict, institution: Institution) -> None:
+def _organizations(institution: Institution, language: str, page_url: PageUrl) -> list[dict]:
+    """The institution as an organization."""
+    return [_organization(institution, language, page_url(institution.id))]
+
+
+def _identifiers_of(institution: Institution, _language: str, _page_url: PageUrl) -> list[dict]:
+    """The institution's filing number and USCC."""
+    return _identifiers(institution)
+
+
+def _locations(institution: Institution, language: str, _page_url: PageUrl) -> list[dict]:
+    """The institution's premises."""
+    return [_location(institution, language)]
+
+
+def _addresses(institution: Institution, language: str, _page_url: PageUrl) -> list[dict]:
+    """The address of the institution's premises."""
+    return [_address(institution, language)]
+
+
+def _phones(institution: Institution, _language: str, _page_url: PageUrl) -> list[dict]:
+    """The institution's public telephone."""
+    return [_phone(institution)]
+
+
+def _services(institution: Institution, language: str, page_url: PageUrl) -> list[dict]:
+    """The institution's services in canonical care-type order."""
+    url = page_url(institution.id)
+    return [_service(institution, offer, language, url) for offer in _offers(institution)]
+
+
+def _services_at_locations(institution: Institution, _language: str, _page_url) -> list[dict]:
+    """Where each of the institution's services is given."""
+    return [_service_at_location(institution, offer) for offer in _offers(institution)]
+
+
+def _schedules(institution: Institution, _language: str, _page_url: PageUrl) -> list[dict]:
+    """The opening hours of each of the institution's services."""
+    return [_schedule(institution, offer) for offer in _offers(institution)]
+
+
+def _cost_options(institution: Institution, _language: str, _page_url: PageUrl) -> list[dict]:
+    """The price of each of the institution's services."""
+    return [_cost_option(institution, offer) for offer in _offers(institution)]
+
+
+def _capacities(institution: Institution, _language: str, _page_url: PageUrl) -> list[dict]:
     """Each class once, under the first care type: places are shared by all care types."""
     if not institution.care_types:
-        return
+        return []
     service_id = _service_id(institution, institution.care_types[0])
-    document["service_capacities"].extend(
-        _capacity(institution, care_class, service_id) for care_class in institution.classes
-    )
+    return [_capacity(institution, care_class, service_id) for care_class in institution.classes]
 
 
-def _add_institution(document: dict, institution: Institution, language: str, url: str) -> None:
-    """Every HSDS record of one filed institution."""
-    organization = _organization(institution, language, url)
-    document["organizations"].append(organization)
-    document["organization_identifiers"].extend(_identifiers(institution))
-    document["locations"].append(_location(institution, language))
-    document["addresses"].append(_address(institution, language))
-    document["phones"].append(_phone(institution))
-    document["attributes"].append(
-        _attribute(organization["id"], "organization", "nature", institution.nature)
-    )
-    _add_services(document, institution, language, url)
-    _add_capacities(document, institution)
+def _attributes(institution: Institution, _language: str, _page_url: PageUrl) -> list[dict]:
+    """The institution's nature, then each service's care type, as taxonomy tags."""
+    organization_id = hsds_id("institution", institution.id)
+    return [
+        _attribute(organization_id, "organization", "nature", institution.nature),
+        *(
+            _attribute(_service_id(institution, care_type), "service", "care_type", care_type)
+            for care_type in institution.care_types
+        ),
+    ]
 
 
-def hsds_document(
-    institutions: Iterable[Institution],
-    events: Iterable[FilingEvent],
-    language: str,
-    page_url: Callable[[int], str],
-) -> dict:
-    """The HSDS 3.0 arrays of ``institutions``; ``page_url(id)`` is an institution's page."""
-    document: dict[str, list] = {name: [] for name in HSDS_ARRAYS}
-    document["units"].append(_unit())
-    document["taxonomies"], document["taxonomy_terms"] = _taxonomy_records()
-    for institution in institutions:
-        _add_institution(document, institution, language, page_url(institution.id))
-    document["metadata"] = [_metadata(event, language) for event in events]
-    return document
+OFFERS = (selectinload(Institution.offers),)
+#: The arrays made of each filed institution's records: how to make them, and what else of the
+#: institution they read (collections loaded per batch, the township with each row).
+INSTITUTION_ARRAYS: dict[str, tuple[Callable[[Institution, str, PageUrl], list[dict]], tuple]] = {
+    "organizations": (_organizations, ()),
+    "organization_identifiers": (_identifiers_of, ()),
+    "locations": (_locations, ()),
+    "addresses": (_addresses, (joinedload(Institution.township).joinedload(Township.region),)),
+    "phones": (_phones, ()),
+    "services": (_services, OFFERS),
+    "service_at_locations": (_services_at_locations, OFFERS),
+    "schedules": (_schedules, OFFERS),
+    "service_capacities": (_capacities, (*OFFERS, selectinload(Institution.classes))),
+    "cost_options": (_cost_options, OFFERS),
+    "attributes": (_attributes, OFFERS),
+}
+
+
+def hsds_records(array: str, language: str, page_url: PageUrl, batch_size: int) -> Iterator[dict]:
+    """The records of one array of the HSDS document, read from the database as they go."""
+    if array == "units":
+        yield _unit()
+    elif array in ("taxonomies", "taxonomy_terms"):
+        taxonomies, terms = _taxonomy_records()
+        yield from taxonomies if array == "taxonomies" else terms
+    elif array == "metadata":
+        for event in listed_events(batch_size):
+            yield _metadata(event, language)
+    else:
+        make, loaders = INSTITUTION_ARRAYS[array]
+        for institution in listed_in_batches(batch_size, *loaders):
+            yield from make(institution, language, page_url)
+
+
+def _joined(texts: Iterable[str], per_chunk: int) -> Iterator[str]:
+    """Comma-separated ``texts`` in pieces of ``per_chunk`` items."""
+    chunk: list[str] = []
+    separator = ""
+    for text in texts:
+        chunk.append(text)
+        if len(chunk) == per_chunk:
+            yield separator + ",".join(chunk)
+            chunk, separator = [], ","
+    if chunk:
+        yield separator + ",".join(chunk)
+
+
+def hsds_document_text(
+    language: str, page_url: PageUrl, batch_size: int, dumps: Callable[[object], str]
+) -> Iterator[str]:
+    """The HSDS document as JSON text in pieces, arrays in key order as ``jsonify`` sorts
+    them; each array is a pass of its own over the register, so memory holds one batch.
+    ``dumps`` writes one record as compact JSON."""
+    yield "{"
+    for position, array in enumerate(sorted(HSDS_ARRAYS)):
+        yield ("," if position else "") + dumps(array) + ":["
+        records = hsds_records(array, language, page_url, batch_size)
+        yield from _joined(map(dumps, records), batch_size)
+        yield "]"
+    yield "}\n"
 
 
 def csv_header() -> list[str]:
@@ -401,22 +492,165 @@ def csv_header() -> list[str]:
     ]
 
 
-def csv_row(institution: Institution, language: str) -> list:
-    """One filed institution as a spreadsheet row matching ``csv_header()``."""
-    return [
-        institution.id,
-        institution.name_for(language),
-        institution.township.code,
-        institution.township.name_for(language),
-        institution.address_for(language),
-        label("nature", institution.nature),
-        "; ".join(label("care_type", care_type) for care_type in institution.care_types),
-        institution.min_age_months,
-        institution.max_age_months,
-        institution.total_capacity,
-        institution.filing_number,
-        institution.filed_on.isoformat(),
-        label("authority", institution.authority),
-        institution.uscc,
-        institution.phone,
-    ]
+def _csv_query() -> sa.Select:
+    """One row per filed institution with what the spreadsheet shows, its offers and classes
+    summed up by the database: care types as a bit per type in canonical order."""
+    care_type_bit = sa.case(
+        {care_type.value: 1 << position for position, care_type in enumerate(CareType)},
+        value=CareOffer.care_type,
+    )
+    offers = (
+        sa.select(
+            CareOffer.institution_id,
+            sa.func.min(CareOffer.min_age_months).label("min_age_months"),
+            sa.func.max(CareOffer.max_age_months).label("max_age_months"),
+            sa.func.sum(care_type_bit).label("care_types"),
+        )
+        .group_by(CareOffer.institution_id)
+        .subquery()
+    )
+    classes = (
+        sa.select(CareClass.institution_id, sa.func.sum(CareClass.capacity).label("places"))
+        .group_by(CareClass.institution_id)
+        .subquery()
+    )
+    return (
+        publicly_listed()
+        .with_only_columns(
+            Institution.id,
+            Institution.name,
+            Institution.name_en,
+            Township.code.label("township_code"),
+            Township.name.label("township_name"),
+            Township.name_en.label("township_name_en"),
+            Institution.address,
+            Institution.address_en,
+            Institution.nature,
+            offers.c.care_types,
+            offers.c.min_age_months,
+            offers.c.max_age_months,
+            classes.c.places,
+            Institution.filing_number,
+            Institution.filed_on,
+            Institution.authority,
+            Institution.uscc,
+            Institution.phone,
+        )
+        .join(Township, Township.id == Institution.township_id)
+        .outerjoin(offers, offers.c.institution_id == Institution.id)
+        .outerjoin(classes, classes.c.institution_id == Institution.id)
+        .order_by(Institution.id)
+    )
+
+
+def _labels(kind: str, enumeration) -> dict:
+    """The labels of every member of ``enumeration``, looked up once per download."""
+    return {member: label(kind, member) for member in enumeration}
+
+
+def csv_rows(language: str, batch_size: int) -> Iterator[list]:
+    """Every filed institution as a spreadsheet row matching ``csv_header()``, read
+    ``batch_size`` rows at a time from a server-side cursor (one statement in all)."""
+    natures, authorities = _labels("nature", Nature), _labels("authority", Authority)
+    care_types = [(1 << position, label("care_type", ct)) for position, ct in enumerate(CareType)]
+    query = _csv_query().execution_options(yield_per=batch_size)
+    with db.session.execute(query) as result:  # closes the cursor if the client goes away
+        for row in result:
+            number, name, name_en, code, township, township_en, address, address_en = row[:8]
+            nature, offered, min_age, max_age, places, filing_number, filed_on = row[8:15]
+            yield [
+                number,
+                localized(name, name_en, language),
+                code,
+                localized(township, township_en, language),
+                localized(address, address_en, language),
+                natures[nature],
+                "; ".join(title for bit, title in care_types if (offered or 0) & bit),
+                min_age,
+                max_age,
+                places or 0,
+                filing_number,
+                filed_on.isoformat(),
+                authorities[row.authority],
+                row.uscc,
+                row.phone,
+            ]
+
+
+def in_one_snapshot(chunks: Iterable) -> Iterator:
+    """``chunks``, produced inside one read-only transaction of their own (repeatable read on
+    PostgreSQL, so that every pass sees the same register), whose connection goes back to the
+    pool when they end or when the client goes away (the generator is closed)."""
+    db.session.close()
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
+    try:
+        yield from chunks
+    finally:
+        db.session.close()
+
+
+#: Records per page of the HSDS API unless ``per_page`` says otherwise, and at most.
+HSDS_PER_PAGE = 50
+HSDS_MAX_PER_PAGE = 500
+#: The arrays the HSDS API serves in pages, as ``/hsds/<array>``.
+PAGED_ARRAYS = ("organizations", "services", "service_at_locations", "taxonomies", "taxonomy_terms")
+
+
+def _count(query: sa.Select) -> int:
+    """How many rows ``query`` finds."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+
+
+def _organizations_page(language: str, page_url: PageUrl, page: int, per_page: int) -> Page:
+    """One page of organizations: filed institutions in id order."""
+    query = publicly_listed().order_by(Institution.id)
+    total = _count(publicly_listed().with_only_columns(Institution.id))
+    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))
+    items = [_organization(row, language, page_url(row.id)) for row in rows]
+    return Page(items, total, page, per_page)
+
+
+def _listed_offers() -> sa.Select:
+    """The offers of filed institutions: one HSDS service each."""
+    listed_ids = publicly_listed().with_only_columns(Institution.id)
+    return sa.select(CareOffer).where(CareOffer.institution_id.in_(listed_ids))
+
+
+def _offers_page(array: str, language: str, page_url: PageUrl, page: int, per_page: int) -> Page:
+    """One page of services or of where they are given, in the document's order."""
+    care_type_order = sa.case(
+        {care_type.value: position for position, care_type in enumerate(CareType)},
+        value=CareOffer.care_type,
+    )
+    query = (
+        _listed_offers()
+        .options(joinedload(CareOffer.institution))
+        .order_by(CareOffer.institution_id, care_type_order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    total = _count(_listed_offers().with_only_columns(CareOffer.id))
+    offers = db.session.scalars(query)
+    if array == "services":
+        items = [
+            _service(offer.institution, offer, language, page_url(offer.institution_id))
+            for offer in offers
+        ]
+    else:
+        items = [_service_at_location(offer.institution, offer) for offer in offers]
+    return Page(items, total, page, per_page)
+
+
+def hsds_page(array: str, language: str, page_url: PageUrl, page: int, per_page: int) -> Page:
+    """One page of the HSDS records of ``array`` (one of ``PAGED_ARRAYS``)."""
+    if array == "organizations":
+        return _organizations_page(language, page_url, page, per_page)
+    if array in ("services", "service_at_locations"):
+        return _offers_page(array, language, page_url, page, per_page)
+    taxonomies, terms = _taxonomy_records()
+    records = taxonomies if array == "taxonomies" else terms
+    start = (page - 1) * per_page
+    return Page(records[start : start + per_page], len(records), page, per_page)

@@ -107,3 +107,21 @@ def list_register(status: str | None = None) -> list[Institution]:
     if status:
         query = query.where(Institution.status == Status(status))
     return list(db.session.scalars(query))
+
+
+def register_page(status: str | None, page: int, per_page: int) -> Page:
+    """One page of the register for operators, whatever the state (or of one status), in id
+    order, with townships: two statements however large the register."""
+    query = sa.select(Institution)
+    if status:
+        query = query.where(Institution.status == Status(status))
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.with_only_columns(Institution.id).subquery())
+    )
+    rows = db.session.scalars(
+        query.options(joinedload(Institution.township))
+        .order_by(Institution.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return Page(list(rows), total, page, per_page)

@@ -1,0 +1,377 @@
+"""Whole-register downloads in constant memory, the HSDS API's pages and the paged register.
+
+The CSV and the HSDS document are written while they are sent, from batches of institutions
+read from a server-side cursor: whatever the batch size the bytes are the same, the statements
+grow by a fixed number per batch, one snapshot of the register is read, and the connection goes
+back to the pool when the download ends or the client goes away.
+"""
+
+import json
+import math
+
+import pytest
+import sqlalchemy as sa
+
+from careapp.extensions import db
+from careapp.models import CareType, ClassKind, Institution, Role, Status
+from careapp.services import open_data
+from tests.downloads import read_csv
+
+CSV_PATH = "/open-data/institutions.csv"
+HSDS_PATH = "/api/v1/open-data/hsds.json"
+PAGES_PATH = "/api/v1/open-data/hsds"
+REGISTER_PATH = "/regulator/institutions"
+OFFERS = {CareType.FULL_DAY: (12, 36, 2800), CareType.HOURLY: (6, 36, 40)}
+CLASSES = ((ClassKind.TODDLER, 15, 3), (ClassKind.OLDER_TODDLER, 20, 3))
+UNLISTED = (Status.DRAFT, Status.UNDER_REVIEW, Status.RETURNED, Status.DEREGISTERED)
+#: Statements each further batch of institutions adds to the HSDS document: the offers that
+#: six passes load for the batch, and the classes one of them loads.
+HSDS_STATEMENTS_PER_BATCH = 7
+
+
+@pytest.fixture
+def register(institution) -> dict[str, list[int]]:
+    """Five filed institutions, one of each unlisted state; their ids by kind."""
+    filed = [
+        institution(
+            f"公开托育中心{number}",
+            name_en=f"Listed Nursery {number}",
+            township_code=("qingyang", "chendai")[number % 2],
+            offers=OFFERS,
+            classes=CLASSES,
+        )
+        for number in range(5)
+    ]
+    unlisted = [institution(f"不公开托育中心{status}", status=status) for status in UNLISTED]
+    return {"filed": filed, "unlisted": unlisted}
+
+
+@pytest.fixture
+def batch_size(app):
+    """Set how many institutions a download reads at a time."""
+
+    def set_size(size: int) -> None:
+        app.config["OPEN_DATA_BATCH_SIZE"] = size
+
+    return set_size
+
+
+def jsonify_bytes(document: dict) -> bytes:
+    """``document`` as ``jsonify`` writes it outside debug mode."""
+    text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return (text + "\n").encode()
+
+
+def statements_for(client, count_queries, path: str) -> int:
+    """The SQL statements of a whole download, its body read inside the count."""
+    with count_queries() as statements:
+        response = client.get(path)
+        assert response.status_code == 200
+        response.get_data()
+    return len(statements)
+
+
+# --- streamed, and the same bytes whatever the batch size ----------------------------------------
+
+
+@pytest.mark.parametrize("path", [CSV_PATH, HSDS_PATH, f"{HSDS_PATH}?lang=en"])
+def test_downloads_are_streamed_with_the_same_bytes_whatever_the_batch_size(
+    client, register, batch_size, path
+):
+    whole = client.get(path)
+    batch_size(2)
+    batched = client.get(path)
+
+    assert whole.is_streamed
+    assert batched.is_streamed
+    assert "Content-Length" not in batched.headers
+    assert batched.get_data() == whole.get_data()
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_hsds_document_is_written_exactly_as_jsonify_would_write_it(
+    client, register, batch_size, lang
+):
+    batch_size(2)
+    body = client.get(HSDS_PATH, query_string={"lang": lang}).get_data()
+
+    document = json.loads(body)
+    assert body == jsonify_bytes(document)
+    assert list(document) == sorted(open_data.HSDS_ARRAYS)
+    assert len(document["organizations"]) == 5
+
+
+def test_csv_lists_every_filed_institution_once_in_id_order_across_batches(
+    client, register, batch_size
+):
+    batch_size(2)
+
+    rows = read_csv(client.get(CSV_PATH))
+
+    assert [int(row[0]) for row in rows[1:]] == register["filed"]
+    assert {row[9] for row in rows[1:]} == {"35"}
+
+
+def test_csv_keeps_its_attachment_headers(client, register):
+    response = client.get(CSV_PATH)
+
+    assert response.headers["Content-Disposition"] == "attachment; filename=institutions.csv"
+    assert response.mimetype == "text/csv"
+
+
+# --- statements per batch ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "per_batch"), [(CSV_PATH, 0), (HSDS_PATH, None)])
+def test_download_statements_grow_by_one_batchs_worth_per_batch(
+    client, institution, batch_size, count_queries, path, per_batch
+):
+    per_batch = HSDS_STATEMENTS_PER_BATCH if per_batch is None else per_batch
+    batch_size(2)
+    for number in range(2):
+        institution(f"托育中心{number}", offers=OFFERS, classes=CLASSES)
+    one_batch = statements_for(client, count_queries, path)
+    for number in range(2, 6):
+        institution(f"托育中心{number}", offers=OFFERS, classes=CLASSES)
+
+    three_batches = statements_for(client, count_queries, path)
+
+    assert three_batches - one_batch == 2 * per_batch
+    assert one_batch <= 1 + len(open_data.HSDS_ARRAYS) + HSDS_STATEMENTS_PER_BATCH
+
+
+def test_the_csv_is_one_statement_however_many_batches(client, register, batch_size, count_queries):
+    batch_size(1)
+
+    statements = statements_for(client, count_queries, CSV_PATH)
+
+    # One SELECT; SQLite also counts its BEGIN.
+    assert statements <= 2
+
+
+# --- only filed ----------------------------------------------------------------------------------
+
+
+def unlisted_names(app, register) -> list[str]:
+    """The names of the unlisted institutions."""
+    with app.app_context():
+        return [db.session.get(Institution, id_).name for id_ in register["unlisted"]]
+
+
+def every_page(client, array: str, per_page: int = 2) -> list[dict]:
+    """Every record of ``array`` read page by page through the HSDS API."""
+    records, page = [], 1
+    while True:
+        body = client.get(f"{PAGES_PATH}/{array}?page={page}&per_page={per_page}").json
+        records.extend(body["contents"])
+        if body["last_page"]:
+            return records
+        page += 1
+
+
+@pytest.mark.parametrize("batch", [1, 1000])
+def test_unfiled_institutions_appear_in_no_download_and_no_page(
+    client, app, register, batch_size, batch
+):
+    batch_size(batch)
+    outputs = [
+        client.get(CSV_PATH).get_data(as_text=True),
+        client.get(HSDS_PATH).get_data(as_text=True),
+        *(
+            json.dumps(every_page(client, array), ensure_ascii=False)
+            for array in open_data.PAGED_ARRAYS
+        ),
+    ]
+    unlisted_ids = [open_data.hsds_id("institution", id_) for id_ in register["unlisted"]]
+
+    for output in outputs:
+        for fact in unlisted_names(app, register) + unlisted_ids:
+            assert fact not in output
+    assert "公开托育中心4" in outputs[0]
+    assert "公开托育中心4" in outputs[1]
+
+
+# --- one snapshot, and the connection released ---------------------------------------------------
+
+
+def test_a_change_during_a_download_does_not_reach_it(client, app, register, batch_size):
+    batch_size(1)
+    response = client.get(HSDS_PATH, buffered=False)
+    chunks = iter(response.response)
+    started = [next(chunks) for _ in range(3)]  # "{", "addresses":[ and the first address
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            sa.update(Institution)
+            .where(Institution.id == register["filed"][-1])
+            .values(status=Status.DEREGISTERED)
+        )
+
+    document = json.loads(b"".join(started) + b"".join(chunks))
+    response.close()
+
+    # Every pass read the register as it was when the download began.
+    assert len(document["addresses"]) == len(document["organizations"]) == 5
+    assert len(document["services"]) == 10
+    assert len(client.get(HSDS_PATH).json["organizations"]) == 4
+
+
+def test_a_client_that_goes_away_gives_the_connection_back(client, app, register, batch_size):
+    batch_size(1)
+    with app.app_context():
+        pool = db.engine.pool
+    response = client.get(HSDS_PATH, buffered=False)
+    chunks = iter(response.response)
+    for _ in range(4):
+        next(chunks)
+    reading = pool.checkedout()
+
+    response.close()
+
+    assert reading == 1
+    assert pool.checkedout() == 0
+
+
+# --- HSDS in pages -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("array", ["organizations", "services", "service_at_locations"])
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_hsds_pages_hold_the_documents_records_in_its_order(client, register, array, lang):
+    document = client.get(HSDS_PATH, query_string={"lang": lang}).json
+    pages = []
+    for page in (1, 2, 3, 4, 5, 6):
+        query = {"page": page, "per_page": 2, "lang": lang}
+        pages.extend(client.get(f"{PAGES_PATH}/{array}", query_string=query).json["contents"])
+
+    assert pages == document[array]
+
+
+@pytest.mark.parametrize("array", ["taxonomies", "taxonomy_terms"])
+def test_hsds_taxonomy_pages_hold_the_documents_taxonomies(client, register, array):
+    document = client.get(HSDS_PATH).json
+
+    assert every_page(client, array, per_page=3) == document[array]
+
+
+def test_an_hsds_page_carries_the_hsds_page_envelope(client, register):
+    body = client.get(f"{PAGES_PATH}/services?page=2&per_page=4").json
+
+    assert {key: value for key, value in body.items() if key != "contents"} == {
+        "total_items": 10,
+        "total_pages": 3,
+        "page_number": 2,
+        "size": 4,
+        "first_page": False,
+        "last_page": False,
+        "empty": False,
+    }
+    assert len(body["contents"]) == 4
+
+
+def test_an_hsds_page_after_the_last_is_empty(client, register):
+    body = client.get(f"{PAGES_PATH}/organizations?page=4&per_page=2").json
+
+    assert (body["total_items"], body["total_pages"], body["size"]) == (5, 3, 0)
+    assert (body["empty"], body["first_page"], body["last_page"]) == (True, False, True)
+    assert body["contents"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=0",
+        "page=-1",
+        "page=abc",
+        "page=100001",
+        "per_page=0",
+        "per_page=501",
+        "per_page=2.5",
+        "page=%00",
+    ],
+)
+def test_bad_hsds_paging_answers_400_in_the_api_error_shape(client, register, query):
+    response = client.get(f"{PAGES_PATH}/organizations?{query}")
+
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_parameter"
+    assert response.json["error"]["message"]
+
+
+def test_an_unknown_hsds_list_is_not_found(client):
+    response = client.get(f"{PAGES_PATH}/phones")
+
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+
+
+def test_hsds_pages_cost_the_same_statements_whatever_the_register(
+    client, institution, count_queries
+):
+    institution("第一家托育中心", offers=OFFERS, classes=CLASSES)
+    few = statements_for(client, count_queries, f"{PAGES_PATH}/services?per_page=3")
+    for number in range(8):
+        institution(f"托育中心{number}", offers=OFFERS, classes=CLASSES)
+
+    many = statements_for(client, count_queries, f"{PAGES_PATH}/services?per_page=3")
+
+    assert many == few <= 3
+
+
+# --- the regulator's register, paged -------------------------------------------------------------
+
+
+@pytest.fixture
+def regulator(user, auth):
+    """The client signed in as the county health bureau."""
+    auth.login(user(Role.REGULATOR))
+
+
+def register_rows(html: str) -> int:
+    """How many institutions a register page lists."""
+    return html.count('href="/regulator/institutions/')
+
+
+def test_the_register_list_is_paged(client, register, regulator):
+    first = client.get(f"{REGISTER_PATH}?per_page=4").get_data(as_text=True)
+    last = client.get(f"{REGISTER_PATH}?per_page=4&page=3").get_data(as_text=True)
+
+    assert register_rows(first) == 4
+    assert register_rows(last) == 1
+    assert "9 institutions" in client.get(f"{REGISTER_PATH}?lang=en").get_data(as_text=True)
+    assert 'rel="next" href="/regulator/institutions?per_page=4&amp;page=2"' in first
+
+
+def test_the_register_list_pages_within_a_status(client, register, regulator):
+    html = client.get(f"{REGISTER_PATH}?status=filed&per_page=2&page=3").get_data(as_text=True)
+
+    assert register_rows(html) == 1
+    assert f'/regulator/institutions/{register["filed"][4]}"' in html
+    assert 'rel="prev" href="/regulator/institutions?status=filed&amp;per_page=2&amp;page=2"' in (
+        html
+    )
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=x", "per_page=201", "per_page=0"])
+def test_bad_register_paging_answers_400(client, register, regulator, query):
+    assert client.get(f"{REGISTER_PATH}?{query}").status_code == 400
+
+
+def test_the_register_list_costs_the_same_statements_whatever_its_size(
+    client, institution, regulator, count_queries
+):
+    institution("第一家托育中心")
+    few = statements_for(client, count_queries, REGISTER_PATH)
+    for number in range(60):
+        institution(f"托育中心{number}", status=(Status.FILED, Status.DRAFT)[number % 2])
+
+    many = statements_for(client, count_queries, REGISTER_PATH)
+
+    assert many == few
+    html = client.get(REGISTER_PATH).get_data(as_text=True)
+    assert register_rows(html) == 50
+
+
+def test_total_pages_is_the_ceiling_of_items_per_page(client, register):
+    body = client.get(f"{PAGES_PATH}/taxonomy_terms?per_page=4").json
+
+    assert body["total_pages"] == math.ceil(body["total_items"] / 4)
