@@ -378,8 +378,8 @@ def set_slot_capacity(slot: Slot, places: int, now: datetime) -> None:
 
 def _offer_room(slot: Slot, now: datetime) -> None:
     """Offer the places the slot and its class have free to those waiting for the slot."""
-    room = load_rooms(slot.care_class, clock.to_local(clock.to_utc(now)).date()).free_for(slot)
     moment = clock.to_utc(now)
+    room = load_rooms(slot.care_class, clock.to_local(moment).date()).free_for(slot)
     for entry in capacity.offer_free_places(slot.inventory_id, moment, _hold(slot), room):
         _notify_offer(entry, slot)
 
@@ -410,7 +410,7 @@ def cancel_slot(slot: Slot, reason: str, now: datetime) -> int:
 
 def close_day(institution: Institution, on_date: date, reason: str, now: datetime) -> int:
     """Mark a day closed and cancel its open slots; returns how many slots were cancelled."""
-    if on_date < clock.to_local(clock.to_utc(now)).date():
+    if on_date < clock.local_date(now):
         raise BookingError(_l("The date has passed."))
     if _is_closed(institution.id, on_date):
         raise BookingError(_l("This day is marked closed already."))
@@ -433,7 +433,7 @@ def close_institution(institution: Institution, reason: str, now: datetime) -> i
     """End every place an institution still offers (it is deregistered): each open slot of
     today or later, and every standing place, is cancelled with its bookings, applications
     and waiting list, and every family is told. Returns how many bookings ended."""
-    today = clock.to_local(clock.to_utc(now)).date()
+    today = clock.local_date(now)
     slots = db.session.scalars(
         sa.select(Slot)
         .where(
@@ -757,7 +757,7 @@ def _free(booking: Booking, now: datetime) -> None:
 
 def _offer_class_room(care_class: CareClass, now: datetime) -> None:
     """Offer room freed in a class to families waiting for its other upcoming slots."""
-    today = clock.to_local(clock.to_utc(now)).date()
+    today = clock.local_date(now)
     waited_for = db.session.scalars(
         sa.select(Slot)
         .join(WaitlistEntry, WaitlistEntry.inventory_id == Slot.inventory_id)
