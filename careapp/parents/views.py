@@ -114,7 +114,7 @@ def _load_slot(slot_id: int):
 
 
 def _render_book(slot, form, status=200, full=False):
-    left = availability.places_left(slot, clock.local_now().date())
+    left = availability.places_left(slot, clock.today())
     return (
         render_template(
             "parents/book.html",
