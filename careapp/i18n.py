@@ -112,10 +112,7 @@ def day_label(day: date, today: date) -> str:
 def local_time(moment: datetime | None) -> str:
     """A recorded (UTC) time as people read it here: the local day and hour, e.g.
     "明天 14:00" or "12月3日周四 09:30"."""
-    if moment is None:
-        return ""
-    local = clock.to_local(moment)
-    return f"{day_label(local.date(), clock.today())} {local:%H:%M}"
+    return when(clock.to_local(moment)) if moment is not None else ""
 
 
 def when(local: datetime | None) -> str:
