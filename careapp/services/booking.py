@@ -482,15 +482,19 @@ def availability(
 
 def bookable_slot(slot_id: int) -> Slot | None:
     """An open slot of a filed institution, with what booking it needs, or None."""
-    return db.session.scalar(
-        sa.select(Slot)
-        .join(Slot.institution)
-        .where(Slot.id == slot_id, Institution.status == Status.FILED)
-        .options(
-            joinedload(Slot.inventory),
-            joinedload(Slot.care_class),
-            contains_eager(Slot.institution),
+    return (
+        db.session.execute(
+            sa.select(Slot)
+            .join(Slot.institution)
+            .where(Slot.id == slot_id, Institution.status == Status.FILED)
+            .options(
+                joinedload(Slot.inventory),
+                joinedload(Slot.care_class),
+                contains_eager(Slot.institution).joinedload(Institution.offers),
+            )
         )
+        .unique()
+        .scalar_one_or_none()
     )
 
 
@@ -511,8 +515,11 @@ def _overlaps(a: Slot, b: Slot) -> bool:
     return same_period and a.starts_at < b.ends_at and b.starts_at < a.ends_at
 
 
-def _check_eligible(child: Child, slot: Slot, now: datetime) -> None:
-    """Raise BookingError unless ``child`` may take a place in ``slot``."""
+def _check_eligible(
+    child: Child, slot: Slot, now: datetime, held: list[Slot] | None = None
+) -> None:
+    """Raise BookingError unless ``child`` may take a place in ``slot``; ``held``: the slots
+    the child holds, when the caller has read them already."""
     if not slot.is_open:
         raise BookingError(_l("This slot has been cancelled."))
     if slot.starts <= now:
@@ -523,7 +530,7 @@ def _check_eligible(child: Child, slot: Slot, now: datetime) -> None:
         raise BookingError(_l("Childcare here is for children under 3 (36 months)."))
     if offer is None or not (slot.care_class.accepts_age(age) and offer.accepts_age(age)):
         raise BookingError(_l("This place is not for a child of %(months)d months.", months=age))
-    for other in _active_slots_of(child):
+    for other in _active_slots_of(child) if held is None else held:
         if other.id != slot.id and _overlaps(other, slot):
             raise BookingError(
                 _l("Your child already has a booking at that time. Cancel it first.")
@@ -639,17 +646,19 @@ def book(parent: User, child: Child, slot: Slot, request_key: str, now: datetime
     The child, then the class, are locked first: two bookings of one child cannot overlap,
     and the class's count is the one the decision relies on.
     """
-    if (earlier := _made_by_this_form(parent, request_key)) is not None:
-        return earlier
     if child.parent_id != parent.id:
         raise BookingError(_l("This child is not on your account."))
     _lock_child(child)
     _lock_class(slot)
     if (earlier := _made_by_this_form(parent, request_key)) is not None:
-        return earlier  # the first tap of this form committed while this one waited
-    if _already_booked(child, slot):
+        return earlier  # an earlier tap of this form committed, perhaps while this one waited
+    held = _active_slots_of(child)
+    if any(other.id == slot.id for other in held):
         raise BookingError(_l("Your child already has this place."))
-    _check_eligible(child, slot, now)
+    _check_eligible(child, slot, now, held)
+    # Counting the class reloads the slot afresh and lets go of its institution; held here,
+    # the institution stays in the session, and the notice names it without a query.
+    _held = slot.institution
     return _booked_once(
         parent, child, slot, request_key, lambda: _take_or_use_offer(child, slot, now)
     )
