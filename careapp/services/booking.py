@@ -558,6 +558,28 @@ def _made_by_this_form(parent: User, request_key: str) -> Booking | None:
     return earlier if earlier is not None and earlier.parent_id == parent.id else None
 
 
+def _form_and_places_of(
+    parent: User, child: Child, request_key: str
+) -> tuple[Booking | None, list[Slot]]:
+    """In one query: the parent's booking made with this one-time key already, if any, and
+    the slots ``child`` holds a place in."""
+    rows = db.session.execute(
+        sa.select(Booking, Slot)
+        .join(Slot, Booking.slot_id == Slot.id)
+        .where(
+            sa.or_(
+                Booking.request_key == request_key,
+                sa.and_(Booking.child_id == child.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES)),
+            )
+        )
+    ).all()
+    earlier = next(
+        (b for b, _ in rows if b.request_key == request_key and b.parent_id == parent.id), None
+    )
+    held = [s for b, s in rows if b.child_id == child.id and b.status in ACTIVE_BOOKING_STATUSES]
+    return earlier, held
+
+
 def _already_booked(child: Child, slot: Slot) -> bool:
     return (
         db.session.scalar(
@@ -650,15 +672,15 @@ def book(parent: User, child: Child, slot: Slot, request_key: str, now: datetime
         raise BookingError(_l("This child is not on your account."))
     _lock_child(child)
     _lock_class(slot)
-    if (earlier := _made_by_this_form(parent, request_key)) is not None:
+    earlier, held = _form_and_places_of(parent, child, request_key)
+    if earlier is not None:
         return earlier  # an earlier tap of this form committed, perhaps while this one waited
-    held = _active_slots_of(child)
     if any(other.id == slot.id for other in held):
         raise BookingError(_l("Your child already has this place."))
     _check_eligible(child, slot, now, held)
     # Counting the class reloads the slot afresh and lets go of its institution; held here,
     # the institution stays in the session, and the notice names it without a query.
-    _held = slot.institution
+    _institution = slot.institution
     return _booked_once(
         parent, child, slot, request_key, lambda: _take_or_use_offer(child, slot, now)
     )
