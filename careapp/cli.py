@@ -124,7 +124,7 @@ def jobs_run_command() -> None:
     from careapp.services.mail import BACKENDS
 
     send = BACKENDS[current_app.config["MAIL_BACKEND"]]
-    report = run_jobs(clock.now(), clock.local_now().date(), send)
+    report = run_jobs(clock.now(), clock.today(), send)
     click.echo(
         f"Offers expired: {report.expired}; slots generated: {report.generated};"
         f" reminders: {report.reminded}."

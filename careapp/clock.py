@@ -51,3 +51,8 @@ def to_utc(moment: datetime) -> datetime:
     if moment.tzinfo is not None:
         return moment.astimezone(UTC)
     return moment.replace(tzinfo=zone()).astimezone(UTC)
+
+
+def local_date(moment: datetime) -> date:
+    """The site's local date of ``moment``: a naive local time or an aware one."""
+    return to_local(to_utc(moment)).date()

@@ -35,7 +35,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "CAREAPP_REGION": os.environ.get("CAREAPP_REGION", "jinjiang"),
         "SECRET_KEY": secret_key or "development-only-secret-key",
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_database_url(),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Idle connections are tried before use instead (careapp.database): no ping per request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         # A database that does not answer is given up within seconds: a 503, not a hang.
         "DATABASE_CONNECT_TIMEOUT": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3")),
         "DATABASE_STATEMENT_TIMEOUT_MS": int(

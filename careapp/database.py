@@ -17,6 +17,10 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 TRANSACTION_ATTEMPTS = 5
 #: PostgreSQL states worth retrying: serialization failure, deadlock, lock not available.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+#: A pooled connection unused for longer than this is tried with ``SELECT 1`` before use.
+PING_AFTER_IDLE_SECONDS = 10.0
+#: Server connections are replaced after this long, before a server or firewall drops them.
+POOL_RECYCLE_SECONDS = 1800
 
 Result = TypeVar("Result")
 
@@ -34,6 +38,7 @@ def prepare_engine_options(app: Flask) -> None:
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if not is_sqlite(url):
         options.setdefault("pool_timeout", app.config["DATABASE_CONNECT_TIMEOUT"])
+        options.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
         connect_args = options.setdefault("connect_args", {})
         connect_args.setdefault("connect_timeout", app.config["DATABASE_CONNECT_TIMEOUT"])
         timeout = app.config["DATABASE_STATEMENT_TIMEOUT_MS"]
@@ -48,7 +53,7 @@ def prepare_engine_options(app: Flask) -> None:
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def _configure_sqlite_connection(dbapi_connection, _record) -> None:
     """Foreign keys, WAL and a busy timeout; SQLAlchemy, not the driver, opens transactions."""
-    if not type(dbapi_connection).__module__.startswith("sqlite3"):
+    if not _is_sqlite_connection(dbapi_connection):
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
@@ -56,6 +61,45 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
     dbapi_connection.isolation_level = None
+
+
+def _is_sqlite_connection(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
+def ping(dbapi_connection) -> None:
+    """Send ``SELECT 1``; raises when the server has gone."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+    finally:
+        cursor.close()
+
+
+@sa.event.listens_for(sa.pool.Pool, "checkin")
+def _note_idle_since(dbapi_connection, record) -> None:
+    """Remember when a connection went back to the pool."""
+    if dbapi_connection is not None:
+        record.info["idle_since"] = time.monotonic()
+
+
+@sa.event.listens_for(sa.pool.Pool, "checkout")
+def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+    """Try a server connection that sat unused for a while before handing it out.
+
+    Instead of ``pool_pre_ping``, which costs a round trip on every request: a connection in
+    steady use has just worked, and one that failed mid-use makes SQLAlchemy drop the whole
+    pool. Raising DisconnectionError makes the pool replace the connection and try again.
+    """
+    idle_since = record.info.pop("idle_since", None)
+    if idle_since is None or _is_sqlite_connection(dbapi_connection):
+        return
+    if time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        ping(dbapi_connection)
+    except Exception as error:
+        raise sa.exc.DisconnectionError("the database dropped an idle connection") from error
 
 
 @sa.event.listens_for(sa.engine.Engine, "begin")

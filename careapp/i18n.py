@@ -1,12 +1,13 @@
 """Language choice: ``?lang=``, then the cookie, then Accept-Language, then Chinese."""
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from babel import Locale, support
 from babel.dates import format_skeleton
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Domain, get_locale
+from flask_babel import Domain, get_locale, get_translations
 from flask_babel import gettext as _
 
 from careapp import clock
@@ -59,16 +60,40 @@ class CatalogDomain(Domain):
     Babel parses ``zh_CN`` into ``zh_Hans_CN`` and would look for that folder instead.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: Catalogs by Babel locale: every translated label asks, so one dict lookup answers.
+        self.by_locale: dict[Locale, support.Translations] = {}
+
     def get_translations(self):
         """The compiled catalog of the current language, loaded once per process."""
-        if get_locale() is None:
+        locale = get_locale()
+        if locale is None:
             return super().get_translations()
-        key = (current_language(), self.domain[0])
-        if key not in self.cache:
-            self.cache[key] = support.Translations.load(
-                self.translation_directories[0], [key[0]], key[1]
-            )
-        return self.cache[key]
+        translations = self.by_locale.get(locale)
+        if translations is None:
+            key = (language_code(locale), self.domain[0])
+            if key not in self.cache:
+                self.cache[key] = support.Translations.load(
+                    self.translation_directories[0], [key[0]], key[1]
+                )
+            translations = self.by_locale[locale] = self.cache[key]
+        return translations
+
+
+#: Translated template messages by (locale, message): pages repeat the same constant texts.
+_messages: dict[tuple[Locale, str], str] = {}
+
+
+def template_gettext(message: str) -> str:
+    """A template's message in the current language, looked up in the catalog once a process."""
+    locale = get_locale()
+    text = _messages.get((locale, message))
+    if text is None:
+        text = get_translations().ugettext(message)
+        if locale is not None:
+            _messages[locale, message] = text
+    return text
 
 
 def url_with(**changes) -> str:
@@ -106,16 +131,19 @@ def day_label(day: date, today: date) -> str:
         return _("today")
     if day == today + timedelta(days=1):
         return _("tomorrow")
-    return format_skeleton("MMMEd", day, locale=get_locale())
+    return _day_name(day, get_locale())
+
+
+@lru_cache(maxsize=1024)
+def _day_name(day: date, locale: Locale | None) -> str:
+    """A date with its weekday in ``locale`` (Babel's formatting is slow, and lists repeat days)."""
+    return format_skeleton("MMMEd", day, locale=locale)
 
 
 def local_time(moment: datetime | None) -> str:
     """A recorded (UTC) time as people read it here: the local day and hour, e.g.
     "明天 14:00" or "12月3日周四 09:30"."""
-    if moment is None:
-        return ""
-    local = clock.to_local(moment)
-    return f"{day_label(local.date(), clock.today())} {local:%H:%M}"
+    return when(clock.to_local(moment)) if moment is not None else ""
 
 
 def when(local: datetime | None) -> str:
@@ -146,3 +174,12 @@ def init_app(app: Flask) -> None:
         day_label=day_label,
     )
     app.jinja_env.filters.update(local_time=local_time, local_day=local_day, when=when)
+    app.jinja_env.install_gettext_callables(
+        gettext=template_gettext,
+        ngettext=lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
+        pgettext=lambda context, message: get_translations().upgettext(context, message),
+        npgettext=lambda context, singular, plural, n: get_translations().unpgettext(
+            context, singular, plural, n
+        ),
+        newstyle=True,
+    )

@@ -1,5 +1,6 @@
 """Translated names of the domain's enumerations, for templates and the API."""
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from careapp.models import (
@@ -176,6 +177,18 @@ ALL_LABELS = {
 }
 
 
+#: Labels already translated, by (locale, kind, value): a page shows the same few many times.
+_translated: dict[tuple, str] = {}
+
+
 def label(kind: str, value) -> str:
     """The translated label of ``value`` in the enumeration named ``kind``."""
-    return str(ALL_LABELS[kind].get(value, value))
+    names = ALL_LABELS[kind]
+    locale = get_locale()
+    if locale is None or value not in names:
+        return str(names.get(value, value))
+    key = (locale, kind, value)
+    text = _translated.get(key)
+    if text is None:
+        text = _translated[key] = str(names[value])
+    return text

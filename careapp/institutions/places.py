@@ -115,7 +115,7 @@ def _date_arg(name: str, default: date) -> date:
 
 def _today() -> date:
     """Today at the site."""
-    return clock.local_now().date()
+    return clock.today()
 
 
 def _change(work: Callable[[], object]) -> object:

@@ -126,9 +126,7 @@ def _save(institution: Institution, profile: filing.Profile) -> str:
     if institution.can_edit_application:
         filing.update_application(institution, profile)
         return _("Your application is saved.")
-    change = filing.update_filed_profile(
-        institution, current_user, profile, clock.local_now().date()
-    )
+    change = filing.update_filed_profile(institution, current_user, profile, clock.today())
     if change is None:
         return _("Your changes are public now.")
     return _(

@@ -45,10 +45,6 @@ class StateTable:
     def __getitem__(self, action: str) -> Move:
         return self.moves[action]
 
-    def allows(self, action: str, state: str) -> bool:
-        """Whether ``action`` may start from ``state``."""
-        return state in self.moves[action].sources
-
 
 def move(sources: set[str], target: str, effect: Effect) -> Move:
     """A row of a state table (``set()`` for a record that does not exist yet)."""

@@ -114,7 +114,7 @@ def _load_slot(slot_id: int):
 
 
 def _render_book(slot, form, status=200, full=False):
-    left = availability.places_left(slot, clock.local_now().date())
+    left = availability.places_left(slot, clock.today())
     return (
         render_template(
             "parents/book.html",
@@ -142,11 +142,13 @@ def book(slot_id: int):
         form.request_key.data = booking.new_request_key()
     if not form.validate_on_submit():
         return _render_book(slot, form)
-    child = booking.own_child(current_user, form.child_id.data)
+    # The form offers only the parent's own children, all loaded above.
+    child = or_404(next((c for c in children if c.id == form.child_id.data), None))
+    parent_id = current_user.id
     try:
-        made = run_in_transaction(
-            lambda: booking.book(
-                current_user, child, slot, form.request_key.data, clock.local_now()
+        booking_id, message = run_in_transaction(
+            lambda: _booked(
+                booking.book(current_user, child, slot, form.request_key.data, clock.local_now())
             )
         )
     except booking.SlotFull as full:
@@ -157,11 +159,17 @@ def book(slot_id: int):
         return _render_book(slot, form, 400)
     except sa.exc.IntegrityError:
         made = booking.existing_booking(form.request_key.data)
-        if made is None or made.parent_id != current_user.id:
+        if made is None or made.parent_id != parent_id:
             flash(_("Your child already has this place."), "error")
             return _render_book(slot, form, 409)
-    flash(_booked_message(made), "success")
-    return redirect(url_for("parents.booking_detail", booking_id=made.id))
+        booking_id, message = _booked(made)
+    flash(message, "success")
+    return redirect(url_for("parents.booking_detail", booking_id=booking_id))
+
+
+def _booked(made) -> tuple[int, str]:
+    """What the answer needs of a booking, read before the commit expires it."""
+    return made.id, _booked_message(made)
 
 
 def _booked_message(made) -> str:

@@ -378,8 +378,8 @@ def set_slot_capacity(slot: Slot, places: int, now: datetime) -> None:
 
 def _offer_room(slot: Slot, now: datetime) -> None:
     """Offer the places the slot and its class have free to those waiting for the slot."""
-    room = load_rooms(slot.care_class, clock.to_local(clock.to_utc(now)).date()).free_for(slot)
     moment = clock.to_utc(now)
+    room = load_rooms(slot.care_class, clock.to_local(moment).date()).free_for(slot)
     for entry in capacity.offer_free_places(slot.inventory_id, moment, _hold(slot), room):
         _notify_offer(entry, slot)
 
@@ -410,7 +410,7 @@ def cancel_slot(slot: Slot, reason: str, now: datetime) -> int:
 
 def close_day(institution: Institution, on_date: date, reason: str, now: datetime) -> int:
     """Mark a day closed and cancel its open slots; returns how many slots were cancelled."""
-    if on_date < clock.to_local(clock.to_utc(now)).date():
+    if on_date < clock.local_date(now):
         raise BookingError(_l("The date has passed."))
     if _is_closed(institution.id, on_date):
         raise BookingError(_l("This day is marked closed already."))
@@ -433,7 +433,7 @@ def close_institution(institution: Institution, reason: str, now: datetime) -> i
     """End every place an institution still offers (it is deregistered): each open slot of
     today or later, and every standing place, is cancelled with its bookings, applications
     and waiting list, and every family is told. Returns how many bookings ended."""
-    today = clock.to_local(clock.to_utc(now)).date()
+    today = clock.local_date(now)
     slots = db.session.scalars(
         sa.select(Slot)
         .where(
@@ -482,15 +482,19 @@ def availability(
 
 def bookable_slot(slot_id: int) -> Slot | None:
     """An open slot of a filed institution, with what booking it needs, or None."""
-    return db.session.scalar(
-        sa.select(Slot)
-        .join(Slot.institution)
-        .where(Slot.id == slot_id, Institution.status == Status.FILED)
-        .options(
-            joinedload(Slot.inventory),
-            joinedload(Slot.care_class),
-            contains_eager(Slot.institution),
+    return (
+        db.session.execute(
+            sa.select(Slot)
+            .join(Slot.institution)
+            .where(Slot.id == slot_id, Institution.status == Status.FILED)
+            .options(
+                joinedload(Slot.inventory),
+                joinedload(Slot.care_class),
+                contains_eager(Slot.institution).joinedload(Institution.offers),
+            )
         )
+        .unique()
+        .scalar_one_or_none()
     )
 
 
@@ -511,8 +515,11 @@ def _overlaps(a: Slot, b: Slot) -> bool:
     return same_period and a.starts_at < b.ends_at and b.starts_at < a.ends_at
 
 
-def _check_eligible(child: Child, slot: Slot, now: datetime) -> None:
-    """Raise BookingError unless ``child`` may take a place in ``slot``."""
+def _check_eligible(
+    child: Child, slot: Slot, now: datetime, held: list[Slot] | None = None
+) -> None:
+    """Raise BookingError unless ``child`` may take a place in ``slot``; ``held``: the slots
+    the child holds, when the caller has read them already."""
     if not slot.is_open:
         raise BookingError(_l("This slot has been cancelled."))
     if slot.starts <= now:
@@ -523,7 +530,7 @@ def _check_eligible(child: Child, slot: Slot, now: datetime) -> None:
         raise BookingError(_l("Childcare here is for children under 3 (36 months)."))
     if offer is None or not (slot.care_class.accepts_age(age) and offer.accepts_age(age)):
         raise BookingError(_l("This place is not for a child of %(months)d months.", months=age))
-    for other in _active_slots_of(child):
+    for other in _active_slots_of(child) if held is None else held:
         if other.id != slot.id and _overlaps(other, slot):
             raise BookingError(
                 _l("Your child already has a booking at that time. Cancel it first.")
@@ -549,6 +556,28 @@ def _made_by_this_form(parent: User, request_key: str) -> Booking | None:
     """The parent's booking made with this one-time key already, if any."""
     earlier = existing_booking(request_key)
     return earlier if earlier is not None and earlier.parent_id == parent.id else None
+
+
+def _form_and_places_of(
+    parent: User, child: Child, request_key: str
+) -> tuple[Booking | None, list[Slot]]:
+    """In one query: the parent's booking made with this one-time key already, if any, and
+    the slots ``child`` holds a place in."""
+    rows = db.session.execute(
+        sa.select(Booking, Slot)
+        .join(Slot, Booking.slot_id == Slot.id)
+        .where(
+            sa.or_(
+                Booking.request_key == request_key,
+                sa.and_(Booking.child_id == child.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES)),
+            )
+        )
+    ).all()
+    earlier = next(
+        (b for b, _ in rows if b.request_key == request_key and b.parent_id == parent.id), None
+    )
+    held = [s for b, s in rows if b.child_id == child.id and b.status in ACTIVE_BOOKING_STATUSES]
+    return earlier, held
 
 
 def _already_booked(child: Child, slot: Slot) -> bool:
@@ -639,17 +668,19 @@ def book(parent: User, child: Child, slot: Slot, request_key: str, now: datetime
     The child, then the class, are locked first: two bookings of one child cannot overlap,
     and the class's count is the one the decision relies on.
     """
-    if (earlier := _made_by_this_form(parent, request_key)) is not None:
-        return earlier
     if child.parent_id != parent.id:
         raise BookingError(_l("This child is not on your account."))
     _lock_child(child)
     _lock_class(slot)
-    if (earlier := _made_by_this_form(parent, request_key)) is not None:
-        return earlier  # the first tap of this form committed while this one waited
-    if _already_booked(child, slot):
+    earlier, held = _form_and_places_of(parent, child, request_key)
+    if earlier is not None:
+        return earlier  # an earlier tap of this form committed, perhaps while this one waited
+    if any(other.id == slot.id for other in held):
         raise BookingError(_l("Your child already has this place."))
-    _check_eligible(child, slot, now)
+    _check_eligible(child, slot, now, held)
+    # Counting the class reloads the slot afresh and lets go of its institution; held here,
+    # the institution stays in the session, and the notice names it without a query.
+    _institution = slot.institution
     return _booked_once(
         parent, child, slot, request_key, lambda: _take_or_use_offer(child, slot, now)
     )
@@ -757,7 +788,7 @@ def _free(booking: Booking, now: datetime) -> None:
 
 def _offer_class_room(care_class: CareClass, now: datetime) -> None:
     """Offer room freed in a class to families waiting for its other upcoming slots."""
-    today = clock.to_local(clock.to_utc(now)).date()
+    today = clock.local_date(now)
     waited_for = db.session.scalars(
         sa.select(Slot)
         .join(WaitlistEntry, WaitlistEntry.inventory_id == Slot.inventory_id)

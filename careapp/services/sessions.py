@@ -36,15 +36,38 @@ def start(user: User, now: datetime) -> str:
     return f"{record.id}.{secret}"
 
 
-def _record(cookie_value: str) -> LoginSession | None:
-    """The session a cookie value names, if its secret is right."""
+def _parse(cookie_value: str) -> tuple[int, str] | None:
+    """The session id and secret a cookie value carries, if it is well formed."""
     identifier, _, secret = (cookie_value or "").partition(".")
     if not identifier.isdigit() or not secret or len(identifier) > 12:
         return None
-    record = db.session.get(LoginSession, int(identifier))
-    if record is None or not hmac.compare_digest(record.secret_hash, _hash(secret)):
+    return int(identifier), secret
+
+
+def _is_right(record: LoginSession | None, secret: str) -> bool:
+    return record is not None and hmac.compare_digest(record.secret_hash, _hash(secret))
+
+
+def _record(cookie_value: str) -> LoginSession | None:
+    """The session a cookie value names, if its secret is right."""
+    parsed = _parse(cookie_value)
+    if parsed is None:
         return None
-    return record
+    record = db.session.get(LoginSession, parsed[0])
+    return record if _is_right(record, parsed[1]) else None
+
+
+def _record_and_user(cookie_value: str) -> tuple[LoginSession, User] | None:
+    """The session a cookie value names and its account, read together in one query."""
+    parsed = _parse(cookie_value)
+    if parsed is None:
+        return None
+    row = db.session.execute(
+        sa.select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.id == parsed[0])
+    ).first()
+    return (row[0], row[1]) if row is not None and _is_right(row[0], parsed[1]) else None
 
 
 def _is_live(record: LoginSession, now: datetime) -> bool:
@@ -64,17 +87,16 @@ def resume(cookie_value: str, now: datetime, writing: bool) -> User | None:
     ``writing``: the request holds the write transaction, which then notes the session's
     use (another connection would wait for the request's own lock on SQLite).
     """
-    record = _record(cookie_value)
-    if record is None or not _is_live(record, now):
+    found = _record_and_user(cookie_value)
+    if found is None or not _is_live(found[0], now):
         return None
+    record, user = found
     if as_utc(record.last_seen_at) + SEEN_EVERY <= now:
         if writing:
             record.last_seen_at = now
         else:
             _seen(record.id, now)
-    user = db.session.get(User, record.user_id)
-    if user is not None:
-        user.login_token = cookie_value
+    user.login_token = cookie_value
     return user
 
 
