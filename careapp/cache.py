@@ -36,22 +36,23 @@ from careapp.models import CacheScope, CacheVersion
 log = logging.getLogger(__name__)
 
 REGISTER = (CacheScope.REGISTER,)
+REGISTER_AND_PLACES = (CacheScope.REGISTER, CacheScope.PLACES)
 REGISTER_AND_COURSES = (CacheScope.REGISTER, CacheScope.COURSES)
 
 #: The pages and answers kept for anonymous visitors, with the scopes each one shows.
 CACHED_ENDPOINTS: dict[str, tuple[CacheScope, ...]] = {
-    "public.index": REGISTER,
-    "public.institution": REGISTER,
+    "public.index": REGISTER_AND_PLACES,
+    "public.institution": REGISTER_AND_PLACES,
     "public.registry_page": REGISTER,
-    "public.statistics_page": REGISTER,
+    "public.statistics_page": REGISTER_AND_PLACES,
     "public.courses": REGISTER_AND_COURSES,
     "public.course": REGISTER_AND_COURSES,
     "api.townships": REGISTER,
-    "api.institutions": REGISTER,
-    "api.institution": REGISTER,
-    "api.availability": REGISTER,
+    "api.institutions": REGISTER_AND_PLACES,
+    "api.institution": REGISTER_AND_PLACES,
+    "api.availability": REGISTER_AND_PLACES,
     "api.registry_events": REGISTER,
-    "api.township_statistics": REGISTER,
+    "api.township_statistics": REGISTER_AND_PLACES,
     "api.course_list": REGISTER_AND_COURSES,
     "api.openapi": (),
 }
@@ -76,6 +77,9 @@ PRIVATE_TABLES = frozenset(
     }
 )
 COURSE_TABLES = frozenset({"providers", "courses", "course_sessions", "course_registrations"})
+PLACE_TABLES = frozenset(
+    {"slots", "bookings", "inventories", "schedules", "closed_dates", "waitlist_entries"}
+)
 
 #: Seconds a page is kept at most: longer than the minute it is keyed by.
 ENTRY_SECONDS = 120
@@ -90,7 +94,9 @@ def scope_of_table(name: str) -> CacheScope | None:
     """The scope whose pages a change to table ``name`` shows, or None for private tables."""
     if name in PRIVATE_TABLES:
         return None
-    return CacheScope.COURSES if name in COURSE_TABLES else CacheScope.REGISTER
+    if name in COURSE_TABLES:
+        return CacheScope.COURSES
+    return CacheScope.PLACES if name in PLACE_TABLES else CacheScope.REGISTER
 
 
 @dataclass(frozen=True)

@@ -151,6 +151,26 @@ def test_a_booking_changes_the_places_shown_at_once(app, client, institution, us
     assert fresh.json["items"][0]["remaining"] == 1
 
 
+def test_a_booking_leaves_pages_without_places_kept(app, client, institution, user):
+    kept = institution("小橡树", offers={CareType.HOURLY: (12, 36, 30)})
+    desk = PlacesDesk(app, user, clock.local_now(), date.today() - timedelta(days=600))
+    with app.app_context():
+        class_id = db.session.get(Institution, kept).classes[0].id
+    slot = desk.add_slot(
+        class_id, CareType.HOURLY, date.today() + timedelta(days=2), (time(9), time(11)), 2
+    )
+    family = desk.family()
+    for path in ("/registry", "/api/v1/townships"):
+        client.get(path)
+    places = _version(app, CacheScope.PLACES)
+
+    desk.book(family, slot)
+
+    assert _version(app, CacheScope.PLACES) == places + 1
+    for path in ("/registry", "/api/v1/townships"):
+        assert client.get(path).headers["X-Page-Cache"] == "hit"
+
+
 def test_changes_nobody_sees_leave_the_pages_kept(app, client, institution, user):
     institution("小橡树")
     client.get("/")
@@ -307,7 +327,8 @@ def test_private_tables_name_real_tables():
     assert cache.PRIVATE_TABLES - {"alembic_version"} <= set(db.metadata.tables)
     assert cache.COURSE_TABLES <= set(db.metadata.tables)
     assert cache.scope_of_table("institutions") == CacheScope.REGISTER
-    assert cache.scope_of_table("slots") == CacheScope.REGISTER
+    assert cache.scope_of_table("slots") == CacheScope.PLACES
+    assert cache.scope_of_table("inventories") == CacheScope.PLACES
     assert cache.scope_of_table("course_sessions") == CacheScope.COURSES
     assert cache.scope_of_table("login_sessions") is None
     assert cache.scope_of_table("a_table_added_later") == CacheScope.REGISTER

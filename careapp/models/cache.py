@@ -10,8 +10,10 @@ from careapp.models.base import StrEnum
 class CacheScope(StrEnum):
     """A part of the public site whose pages are cached and invalidated together."""
 
-    #: Institutions, townships, offers, classes, slots, bookings, disclosure events.
+    #: Institutions, townships, offers, classes, disclosure events: what the register says.
     REGISTER = "register"
+    #: Slots, bookings and the places they take: what is free when.
+    PLACES = "places"
     #: Parenting courses, their sessions, seats and providers.
     COURSES = "courses"
 
