@@ -620,10 +620,20 @@ def served_operations(app) -> dict[str, set[str]]:
     for rule in app.url_map.iter_rules():
         if not (rule.rule.startswith("/api/v1/") or rule.rule == "/healthz"):
             continue
-        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         methods = {method.lower() for method in rule.methods - {"HEAD", "OPTIONS"}}
-        operations.setdefault(path, set()).update(methods)
+        for path in _expanded(rule.rule):
+            operations.setdefault(path, set()).update(methods)
     return operations
+
+
+def _expanded(rule: str) -> list[str]:
+    """A rule's paths in OpenAPI syntax: one per choice of an ``any(…)`` part, whose paths
+    the document lists one by one; other variables as ``{name}``."""
+    choices = re.search(r"<any\(([^)]*)\):[^<>]+>", rule)
+    if choices:
+        options = [option.strip() for option in choices[1].split(",")]
+        return [path for option in options for path in _expanded(rule.replace(choices[0], option))]
+    return [re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)]
 
 
 def resolve(document: dict, reference: str) -> dict:

@@ -1,7 +1,7 @@
 """Open data for the county's portal: filed institutions in the Open Referral HSDS 3.0 shape,
 as one document and in pages as the HSDS 3.0 API serves them."""
 
-from flask import Response, abort, current_app, jsonify, request, stream_with_context, url_for
+from flask import Response, current_app, jsonify, request, stream_with_context, url_for
 
 from careapp.api import bp
 from careapp.i18n import current_language
@@ -44,12 +44,10 @@ def _hsds_page_body(page: Page) -> dict:
     }
 
 
-@bp.get("/open-data/hsds/<array>")
+@bp.get(f"/open-data/hsds/<any({', '.join(open_data.PAGED_ARRAYS)}):array>")
 def hsds_pages(array: str):
     """One page of organizations, services, service_at_locations, taxonomies or
     taxonomy_terms, as the HSDS 3.0 API lists them (``page``, ``per_page``)."""
-    if array not in open_data.PAGED_ARRAYS:
-        abort(404)
     page_number, per_page = parse_paging(
         request.args, open_data.HSDS_PER_PAGE, open_data.HSDS_MAX_PER_PAGE
     )

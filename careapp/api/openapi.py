@@ -352,9 +352,15 @@ def _param_ref(name: str) -> dict:
     return {"$ref": f"#/components/parameters/{name}"}
 
 
-def _parameters(township_codes) -> dict:
-    """The reusable parameters, by name (``township_codes``: the register's townships)."""
+def _parameters(township_codes, region_codes) -> dict:
+    """The reusable parameters, by name (``township_codes``, ``region_codes``: the
+    register's townships and regions)."""
     return {
+        "RegionFilter": _query(
+            "region",
+            _enum(sorted(region_codes)) if region_codes else _string(),
+            "Only this region (its code): a deployment may serve several.",
+        ),
         "Lang": _query(
             "lang",
             _enum(list(LANGUAGES)),
@@ -444,7 +450,11 @@ def _paths() -> dict:
             "listTownships",
             "Every township with its number of public institutions",
             "register",
-            {"200": _json(_ref("TownshipList"), "All townships on one page.")},
+            {
+                "200": _json(_ref("TownshipList"), "All townships on one page."),
+                "400": bad_request,
+            },
+            [_param_ref("RegionFilter")],
         ),
         "/api/v1/institutions": _api_path(
             "searchInstitutions",
@@ -455,6 +465,7 @@ def _paths() -> dict:
                 "400": bad_request,
             },
             [
+                _param_ref("RegionFilter"),
                 _param_ref("TownshipFilter"),
                 _query("care_type", _enum(CareType.values()), "Only those offering it."),
                 _query(
@@ -531,6 +542,7 @@ def _paths() -> dict:
             },
             [
                 _query("since", _date(), "Only events on or after this date."),
+                _param_ref("RegionFilter"),
                 _param_ref("TownshipFilter"),
                 _query("type", _enum(EventType.values()), "Only events of this type."),
                 _param_ref("Page"),
@@ -547,6 +559,7 @@ def _paths() -> dict:
                 "400": bad_request,
             },
             [
+                _param_ref("RegionFilter"),
                 _param_ref("TownshipFilter"),
                 _query("topic", _enum(Topic.values()), "Only this topic."),
                 _query("format", _enum(CourseFormat.values()), "Only this format."),
@@ -613,9 +626,9 @@ def _hsds_page_paths(bad_request: dict) -> dict:
     }
 
 
-def openapi_document(township_codes=()) -> dict:
-    """The OpenAPI 3.1 document describing every endpoint of the JSON API; the township
-    filter lists ``township_codes``, the codes the register has."""
+def openapi_document(township_codes=(), region_codes=()) -> dict:
+    """The OpenAPI 3.1 document describing every endpoint of the JSON API; the township and
+    region filters list ``township_codes`` and ``region_codes``, the codes the register has."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -639,7 +652,7 @@ def openapi_document(township_codes=()) -> dict:
         "paths": _paths(),
         "components": {
             "schemas": _schemas(),
-            "parameters": _parameters(township_codes),
+            "parameters": _parameters(township_codes, region_codes),
             "responses": _responses(),
         },
     }

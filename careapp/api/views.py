@@ -10,7 +10,7 @@ from careapp.api.openapi import openapi_document
 from careapp.errors import json_error
 from careapp.extensions import db
 from careapp.i18n import current_language
-from careapp.services import booking, courses, registry, search, statistics
+from careapp.services import booking, courses, regions, registry, search, statistics
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import Page, parse_paging
 
@@ -40,9 +40,13 @@ def healthz():
 
 @bp.get("/townships")
 def townships():
-    """Every township with its number of public institutions."""
+    """Every township (of ``?region=``) with its number of public institutions."""
+    code = request.args.get("region")
+    region = statistics.find_region(code) if code else None
+    if code and region is None:
+        raise InvalidParameters({"region": _("There is no region with this code.")})
     language = current_language()
-    rows = search.townships_with_counts()
+    rows = search.townships_with_counts(region)
     items = [serializers.township_item(township, count, language) for township, count in rows]
     return jsonify(items=items, total=len(items), page=1, per_page=max(len(items), 1))
 
@@ -130,4 +134,4 @@ def township_statistics():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 description of this API."""
-    return jsonify(openapi_document(search.known_township_codes()))
+    return jsonify(openapi_document(search.known_township_codes(), regions.region_codes()))

@@ -10,7 +10,7 @@ from careapp import clock
 from careapp.i18n import current_language
 from careapp.models import CareType, CourseFormat, EventType, Nature, Role, Topic, TownshipKind
 from careapp.public import bp
-from careapp.services import availability, booking, calendar, registry, search
+from careapp.services import availability, booking, calendar, regions, registry, search
 from careapp.services import courses as courses_service
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import parse_paging
@@ -33,18 +33,37 @@ def _paging(errors: dict[str, str]) -> tuple[int, int]:
     )
 
 
-def _townships_by_kind(townships: list | None = None) -> dict[TownshipKind, list]:
-    """Townships with their public institution counts, grouped into sub-districts and towns
-    (``townships`` as ``search.townships_with_counts()`` gives them, read unless given)."""
+def _townships_by_kind(townships: list) -> dict[TownshipKind, list]:
+    """Townships with their public institution counts (as ``search.townships_with_counts()``
+    gives them), grouped into sub-districts and towns."""
     grouped: dict[TownshipKind, list] = {kind: [] for kind in TownshipKind}
-    for township, count in townships if townships is not None else search.townships_with_counts():
+    for township, count in townships:
         grouped[TownshipKind(township.kind)].append((township, count))
     return grouped
 
 
+def _place_menus(region_code: str | None, township_code: str | None, every_region=None) -> dict:
+    """The region menu (when the register holds several) and the chosen region's townships,
+    for the filter forms: a region is chosen first, and only its townships are listed
+    (``every_region``: the regions, read unless given)."""
+    every_region = regions.all_regions() if every_region is None else every_region
+    region = regions.chosen_region(every_region, region_code, township_code)
+    townships = search.townships_with_counts(region) if region is not None else []
+    return {
+        "regions": every_region,
+        "region": region,
+        "townships": _townships_by_kind(townships),
+    }
+
+
 def _widening_suggestions(criteria: search.SearchCriteria) -> list[tuple[str, int]]:
-    """For an empty result: each active filter that could be dropped, with the count without it."""
-    return [(name, search.count_matching(criteria.without(name))) for name in criteria.active()]
+    """For an empty result: each active filter that could be dropped, with the count without
+    it (the region stays: it is where the family lives)."""
+    return [
+        (name, search.count_matching(criteria.without(name)))
+        for name in criteria.active()
+        if name != "region"
+    ]
 
 
 @bp.get("/")
@@ -52,8 +71,8 @@ def index():
     """Search filed institutions by township, care type, age, nature and text."""
     errors: dict[str, str] = {}
     now = clock.local_now()
-    townships = search.townships_with_counts()
-    codes = {township.code for township, _count in townships}
+    every_region = regions.all_regions()
+    codes = {region.code for region in every_region}
     criteria = _parse_or_default(
         lambda: search.parse_criteria(request.args, now.date(), codes),
         search.SearchCriteria(today=now.date()),
@@ -72,7 +91,7 @@ def index():
         card_days=availability.CARD_DAYS,
         today=now.date(),
         suggestions=suggestions,
-        townships=_townships_by_kind(townships),
+        **_place_menus(criteria.region, criteria.township, every_region),
         care_types=list(CareType),
         natures=list(Nature),
     )
@@ -140,7 +159,7 @@ def registry_page():
         event_filter=event_filter,
         errors=errors,
         page=page,
-        townships=_townships_by_kind(),
+        **_place_menus(event_filter.region, event_filter.township),
         event_types=list(EventType),
     )
     return body, 400 if errors else 200
@@ -164,7 +183,7 @@ def courses():
         errors=errors,
         page=page,
         now=now,
-        townships=_townships_by_kind(),
+        **_place_menus(course_filter.region, course_filter.township),
         topics=list(Topic),
         formats=list(CourseFormat),
         children=_own_children(),

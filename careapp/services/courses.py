@@ -34,11 +34,10 @@ from careapp.models import (
     WaitStatus,
     publicly_listed_courses,
 )
-from careapp.services import capacity
+from careapp.services import capacity, regions
 from careapp.services.errors import CareappError, InvalidParameters
 from careapp.services.mail import N_, queue_email
 from careapp.services.params import Page, ParamReader
-from careapp.services.search import known_township_codes
 from careapp.services.transitions import AlreadyMoved, change_state
 
 #: How long a freed seat is held for the first family in line.
@@ -231,12 +230,14 @@ class CourseFilter:
     first: date | None = None
     last: date | None = None
     age_months: int | None = None
+    region: str | None = None
 
 
 def parse_course_filter(args) -> CourseFilter:
     """A course filter from query parameters; raises InvalidParameters."""
     reader = ParamReader(args)
-    township = reader.choice("township", known_township_codes(), _l("There is no such township."))
+    region = reader.choice("region", regions.region_codes(), _l("There is no such region."))
+    township = reader.choice("township", regions.TownshipCodes(), _l("There is no such township."))
     topic = reader.choice("topic", Topic.values(), _l("There is no such topic."))
     course_format = reader.choice("format", CourseFormat.values(), _l("There is no such format."))
     first = reader.iso_date("from")
@@ -246,7 +247,7 @@ def parse_course_filter(args) -> CourseFilter:
         reader.errors["to"] = _l("The end date must not be before the start date.")
     if reader.errors:
         raise InvalidParameters(reader.errors)
-    return CourseFilter(township, topic, course_format, first, last, age)
+    return CourseFilter(township, topic, course_format, first, last, age, region)
 
 
 def _matching(course_filter: CourseFilter, now: datetime) -> sa.Select:
@@ -267,6 +268,10 @@ def _matching(course_filter: CourseFilter, now: datetime) -> sa.Select:
         query = query.join(Township, Township.id == Course.township_id).where(
             Township.code == course_filter.township
         )
+    if course_filter.region:
+        # Online courses have no township: they are open to every region.
+        in_region = Course.township_id.in_(regions.townships_in(course_filter.region))
+        query = query.where(sa.or_(Course.township_id.is_(None), in_region))
     if course_filter.topic:
         query = query.where(Course.topic == course_filter.topic)
     if course_filter.format:

@@ -17,10 +17,10 @@ from careapp.models import (
     Township,
     disclosed_events,
 )
-from careapp.services import cursors
+from careapp.services import cursors, regions
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import Page, ParamReader
-from careapp.services.search import COUNT_LIMIT, MAX_ID, known_township_codes
+from careapp.services.search import COUNT_LIMIT, MAX_ID
 
 
 @dataclass(frozen=True)
@@ -30,17 +30,19 @@ class EventFilter:
     township: str | None = None
     event_type: str | None = None
     since: date | None = None
+    region: str | None = None
 
 
 def parse_event_filter(args: Mapping[str, str]) -> EventFilter:
     """An event filter from query parameters; raises InvalidParameters."""
     reader = ParamReader(args)
-    township = reader.choice("township", known_township_codes(), _l("There is no such township."))
+    region = reader.choice("region", regions.region_codes(), _l("There is no such region."))
+    township = reader.choice("township", regions.TownshipCodes(), _l("There is no such township."))
     event_type = reader.choice("type", EventType.values(), _l("There is no such event type."))
     since = reader.iso_date("since")
     if reader.errors:
         raise InvalidParameters(reader.errors)
-    return EventFilter(township, event_type, since)
+    return EventFilter(township, event_type, since, region)
 
 
 def event_key(event: FilingEvent) -> tuple[str, int]:
@@ -73,6 +75,8 @@ def list_events(
     query = disclosed_events().join(Institution.township)
     if event_filter.township:
         query = query.where(Township.code == event_filter.township)
+    if event_filter.region:
+        query = query.where(Township.region_id == regions.region_id(event_filter.region))
     if event_filter.event_type:
         query = query.where(FilingEvent.event_type == event_filter.event_type)
     if event_filter.since:

@@ -18,6 +18,7 @@ from careapp.models import (
     Institution,
     InstitutionSearchTerm,
     Nature,
+    Region,
     SearchGram,
     Slot,
     SlotStatus,
@@ -26,7 +27,7 @@ from careapp.models import (
 )
 from careapp.models.institution import LISTING_ORDER
 from careapp.models.listing import bigrams, normalised
-from careapp.services import cursors
+from careapp.services import cursors, regions
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import Page, ParamReader
 
@@ -57,6 +58,7 @@ class SearchCriteria:
     q: str | None = None
     #: The day the search is made: with an age, only places from this day on count.
     today: date | None = field(default=None, compare=False)
+    region: str | None = None
 
     def active(self) -> dict[str, object]:
         """The criteria that narrow the search, by name."""
@@ -85,16 +87,17 @@ def known_township_codes() -> set[str]:
 
 
 def parse_criteria(
-    args: Mapping[str, str], today: date, township_codes: set[str] | None = None
+    args: Mapping[str, str], today: date, region_codes: set[str] | None = None
 ) -> SearchCriteria:
     """Search criteria from query parameters; raises InvalidParameters with a message per field.
 
-    A ``birth_date`` is turned into the child's age in months on ``today``. ``township_codes``
-    spares a query when the caller has the townships already.
+    A ``birth_date`` is turned into the child's age in months on ``today``. ``region_codes``
+    spares a query when the caller has the regions already.
     """
     reader = ParamReader(args)
-    codes = known_township_codes() if township_codes is None else township_codes
-    township = reader.choice("township", codes, _l("There is no such township."))
+    codes = regions.region_codes() if region_codes is None else region_codes
+    region = reader.choice("region", codes, _l("There is no such region."))
+    township = reader.choice("township", regions.TownshipCodes(), _l("There is no such township."))
     care_type = reader.choice("care_type", CareType.values(), _l("There is no such care type."))
     nature = reader.choice("nature", Nature.values(), _l("There is no such kind of institution."))
     age_months = reader.integer("age_months", 0, MAX_AGE_MONTHS)
@@ -107,7 +110,7 @@ def parse_criteria(
     q = reader.text("q")
     if reader.errors:
         raise InvalidParameters(reader.errors)
-    return SearchCriteria(township, care_type, age_months, nature, q, today)
+    return SearchCriteria(township, care_type, age_months, nature, q, today, region)
 
 
 def _township_id(code: str) -> sa.ScalarSelect:
@@ -123,6 +126,8 @@ def _matching(
     query = publicly_listed()
     if criteria.township:
         query = query.where(Institution.township_id == _township_id(criteria.township))
+    if criteria.region:
+        query = query.where(Institution.township_id.in_(regions.townships_in(criteria.region)))
     if criteria.nature:
         query = query.where(Institution.nature == criteria.nature)
     if criteria.age_months is not None:
@@ -278,11 +283,12 @@ def _total(
     With no filter, or a township only, the townships' maintained counts answer exactly;
     any other filter counts the first ``COUNT_LIMIT + 1`` matches.
     """
-    active = criteria.active()
-    if not active or set(active) == {"township"}:
+    if set(criteria.active()) <= {"township", "region"}:
         listed = sa.select(sa.func.coalesce(sa.func.sum(Township.listed_institutions), 0))
         if criteria.township:
             listed = listed.where(Township.code == criteria.township)
+        if criteria.region:
+            listed = listed.where(Township.region_id == regions.region_id(criteria.region))
         return int(db.session.scalar(listed)), True
     matching = _matching(criteria, grams, rare)
     first = matching.with_only_columns(Institution.id).limit(COUNT_LIMIT + 1)
@@ -376,7 +382,10 @@ def get_public_institution(institution_id: int) -> Institution | None:
     return db.session.scalars(query).first()
 
 
-def townships_with_counts() -> list[tuple[Township, int]]:
-    """Every township in register order with its number of public institutions (kept counts)."""
+def townships_with_counts(region: Region | None = None) -> list[tuple[Township, int]]:
+    """Every township (of ``region``) in register order with its number of public
+    institutions (kept counts)."""
     query = sa.select(Township).order_by(Township.region_id, Township.position, Township.id)
+    if region is not None:
+        query = query.where(Township.region_id == region.id)
     return [(township, township.listed_institutions) for township in db.session.scalars(query)]
