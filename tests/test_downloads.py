@@ -8,13 +8,27 @@ back to the pool when the download ends or the client goes away.
 
 import json
 import math
+import uuid
+from datetime import date
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from careapp.api.open_data import _page_url
 from careapp.extensions import db
-from careapp.models import CareType, ClassKind, Institution, Role, Status
+from careapp.models import (
+    CareType,
+    ClassKind,
+    EventType,
+    FilingEvent,
+    Institution,
+    Nature,
+    Role,
+    Status,
+)
 from careapp.services import open_data
+from tests import hsds_reference
 from tests.downloads import read_csv
 
 CSV_PATH = "/open-data/institutions.csv"
@@ -24,9 +38,9 @@ REGISTER_PATH = "/regulator/institutions"
 OFFERS = {CareType.FULL_DAY: (12, 36, 2800), CareType.HOURLY: (6, 36, 40)}
 CLASSES = ((ClassKind.TODDLER, 15, 3), (ClassKind.OLDER_TODDLER, 20, 3))
 UNLISTED = (Status.DRAFT, Status.UNDER_REVIEW, Status.RETURNED, Status.DEREGISTERED)
-#: Statements each further batch of institutions adds to the HSDS document: the offers that
-#: six passes load for the batch, and the classes one of them loads.
-HSDS_STATEMENTS_PER_BATCH = 7
+#: Statements each further batch of institutions adds to the HSDS document: none, each array
+#: is one statement read from a server-side cursor.
+HSDS_STATEMENTS_PER_BATCH = 0
 
 
 @pytest.fixture
@@ -99,6 +113,83 @@ def test_hsds_document_is_written_exactly_as_jsonify_would_write_it(
     assert body == jsonify_bytes(document)
     assert list(document) == sorted(open_data.HSDS_ARRAYS)
     assert len(document["organizations"]) == 5
+
+
+@pytest.fixture
+def varied_register(app, institution) -> None:
+    """Filed institutions unlike each other: every care type, none, no classes, no English,
+    coordinates, descriptions, later events; and unlisted ones with events of their own."""
+    everything = {
+        CareType.FULL_DAY: (12, 36, 2800),
+        CareType.HALF_DAY: (18, 36, 1500),
+        CareType.HOURLY: (6, 36, 40),
+        CareType.TEMPORARY: (24, 36, 120),
+    }
+    first = institution(
+        "全托育中心",
+        name_en="All Care",
+        address_en="1 Road",
+        description="说明 \"引号\" <b>",
+        description_en="Quotes \\ and\ttabs",
+        latitude=Decimal("24.781"),
+        longitude=Decimal("-118.5"),
+        offers=everything,
+        classes=((ClassKind.INFANT, 10, 4), (ClassKind.OLDER_TODDLER, 20, 3)),
+        nature=Nature.HOME_BASED,
+    )
+    institution("只有中文名", offers={CareType.TEMPORARY: (6, 12, 0)}, classes=())
+    institution("同名", name_en="同名", township_code="chendai", nature=Nature.PUBLIC)
+    gone = institution("已注销", status=Status.DEREGISTERED)
+    institution("草稿", status=Status.DRAFT)
+    with app.app_context():
+        db.session.add_all(
+            FilingEvent(
+                institution_id=owner,
+                event_type=kind,
+                occurred_on=date(2025, 6, day),
+                summary=f"变更{day}",
+                summary_en=None if day % 2 else f"Change {day}",
+            )
+            for owner, kind, day in (
+                (first, EventType.CHANGED, 2),
+                (first, EventType.CHANGED, 1),
+                (gone, EventType.DEREGISTERED, 3),
+            )
+        )
+        db.session.commit()
+
+
+def reference_document(app, lang: str) -> bytes:
+    """The document as careapp wrote it before the fast path."""
+    with app.test_request_context(HSDS_PATH, query_string={"lang": lang}):
+        dumps = hsds_reference_dumps(app)
+        text = hsds_reference.hsds_document_text(lang, _page_url, 2, dumps)
+        return "".join(open_data.in_one_snapshot(text)).encode()
+
+
+def hsds_reference_dumps(app):
+    """How the reference wrote one record: the app's JSON, compact."""
+    return lambda value: app.json.dumps(value, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_fast_hsds_document_has_the_bytes_of_the_orm_one(
+    client, app, varied_register, batch_size, lang
+):
+    batch_size(2)
+
+    body = client.get(HSDS_PATH, query_string={"lang": lang}).get_data()
+
+    assert body == reference_document(app, lang)
+    assert len(json.loads(body)["service_capacities"]) == 3
+
+
+def test_hsds_ids_are_uuid5_of_the_careapp_name():
+    name = "careapp:institution:7:service:full_day"
+
+    assert open_data.hsds_id("institution", 7, "service", CareType.FULL_DAY) == str(
+        uuid.uuid5(open_data.ID_NAMESPACE, name)
+    )
 
 
 def test_csv_lists_every_filed_institution_once_in_id_order_across_batches(
