@@ -129,7 +129,7 @@ def varied_register(app, institution) -> None:
         "全托育中心",
         name_en="All Care",
         address_en="1 Road",
-        description="说明 \"引号\" <b>",
+        description='说明 "引号" <b>',
         description_en="Quotes \\ and\ttabs",
         latitude=Decimal("24.781"),
         longitude=Decimal("-118.5"),
