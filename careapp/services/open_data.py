@@ -8,6 +8,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -661,19 +662,26 @@ def csv_rows(language: str, batch_size: int) -> Iterator[list]:
             ]
 
 
-def in_one_snapshot(chunks: Iterable) -> Iterator:
-    """``chunks``, produced inside one read-only transaction of their own (repeatable read on
-    PostgreSQL, so that every pass sees the same register), whose connection goes back to the
-    pool when they end or when the client goes away (the generator is closed)."""
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """A read-only transaction of its own (repeatable read on PostgreSQL, so that every pass
+    sees the same register), whose connection goes back to the pool at the end."""
     db.session.close()
     if db.engine.dialect.name == "postgresql":
         db.session.connection(
             execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         )
     try:
-        yield from chunks
+        yield
     finally:
         db.session.close()
+
+
+def in_one_snapshot(chunks: Iterable) -> Iterator:
+    """``chunks``, produced inside ``one_snapshot()``, whose connection goes back to the
+    pool when they end or when the client goes away (the generator is closed)."""
+    with one_snapshot():
+        yield from chunks
 
 
 #: Records per page of the HSDS API unless ``per_page`` says otherwise, and at most.
