@@ -13,6 +13,7 @@ of its own and renames it into place: two builds at once each write a whole file
 content, and the later rename wins.
 """
 
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -27,6 +28,8 @@ from careapp.config import INSTANCE_DIR
 from careapp.csv_export import csv_text
 from careapp.models import CacheScope
 from careapp.services import open_data
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,13 @@ def build(name: str, language: str) -> bool:
 
 def build_all() -> int:
     """Build every download's file in every language whose current version is missing;
-    how many were built."""
-    return sum(
-        build(name, language) for name in DOWNLOADS for language in current_app.config["LANGUAGES"]
-    )
+    how many were built. A folder that cannot be written only costs the files (logged):
+    the downloads are then streamed, and the jobs before this step are done."""
+    built = 0
+    for name in DOWNLOADS:
+        for language in current_app.config["LANGUAGES"]:
+            try:
+                built += build(name, language)
+            except OSError as error:
+                log.error("open-data file %s (%s) not built: %s", name, language, error)
+    return built

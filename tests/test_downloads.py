@@ -640,3 +640,12 @@ def test_without_a_folder_jobs_run_builds_nothing_and_downloads_stream(client, a
 
     assert "Open-data files built: 0." in jobs_run(app)
     assert not from_file(fetch(client, HSDS_PATH))
+
+
+def test_a_folder_that_cannot_be_written_costs_only_the_files(client, app, register, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    app.config["OPEN_DATA_DIR"] = str(blocker / "open-data")
+
+    assert "Open-data files built: 0." in jobs_run(app)
+    assert not from_file(fetch(client, HSDS_PATH))
