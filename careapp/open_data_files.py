@@ -110,12 +110,12 @@ def send_current(name: str, language: str) -> Response | None:
     return response
 
 
-def _page_url_maker() -> open_data.PageUrl:
-    """Institution page addresses on the site's address (``SITE_URL``), built once."""
-    mark = 987654321
-    before, after = url_for("public.institution", institution_id=mark, _external=True).split(
-        str(mark), 1
-    )
+def page_url_maker() -> open_data.PageUrl:
+    """Institution page addresses as ``url_for`` makes them here, the address built once:
+    a download links to every institution."""
+    mark = 987654321  # an id no institution has; where it stands, any id goes
+    address = url_for("public.institution", institution_id=mark, _external=True)
+    before, after = address.split(str(mark), 1)
     return lambda institution_id: f"{before}{institution_id}{after}"
 
 
@@ -136,10 +136,11 @@ def _write_atomically(folder: Path, name: str, chunks: Iterator[str]) -> None:
 
 
 def _remove_older(folder: Path, download: Download, language: str, version: int) -> None:
-    """Delete the files of versions before ``version`` (a client still reading one keeps it)."""
-    for path in folder.glob(f"{download.name}-{language}-v*{download.suffix}"):
-        number = path.name.removeprefix(f"{download.name}-{language}-v")
-        number = number.removesuffix(download.suffix)
+    """Delete the files of versions before ``version``, and what builds of them that were
+    killed left (a client still reading a deleted file keeps it)."""
+    prefix = f"{download.name}-{language}-v"
+    for path in (*folder.glob(f"{prefix}*"), *folder.glob(f".{prefix}*.part")):
+        number = path.name.lstrip(".").removeprefix(prefix).split(".", 1)[0]
         if number.isdigit() and int(number) < version:
             path.unlink(missing_ok=True)
 
@@ -159,7 +160,7 @@ def build(name: str, language: str) -> bool:
         target = file_name(download, language, version)
         if (folder / target).exists():
             return False
-        chunks = download.text(language, _page_url_maker(), batch_size)
+        chunks = download.text(language, page_url_maker(), batch_size)
         _write_atomically(folder, target, chunks)
     _remove_older(folder, download, language, version)
     return True

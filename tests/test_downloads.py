@@ -649,3 +649,17 @@ def test_a_folder_that_cannot_be_written_costs_only_the_files(client, app, regis
 
     assert "Open-data files built: 0." in jobs_run(app)
     assert not from_file(fetch(client, HSDS_PATH))
+
+
+def test_a_rebuild_removes_older_files_and_what_killed_builds_left(app, register, kept_files):
+    jobs_run(app)
+    with app.app_context():
+        version = open_data_files.register_version()
+    for name in (f"hsds-en-v{version - 1}.json", f".hsds-en-v{version - 1}.json.x1.part"):
+        (kept_files / name).write_text("old")
+    (kept_files / f"hsds-en-v{version}.json").unlink()
+
+    jobs_run(app)
+
+    assert f"hsds-en-v{version}.json" in kept_names(kept_files)
+    assert not [name for name in kept_names(kept_files) if f"v{version - 1}." in name]

@@ -15,16 +15,6 @@ def _page_url(institution_id: int) -> str:
     return url_for("public.institution", institution_id=institution_id, _external=True)
 
 
-#: An id no institution has, whose place in a page's address is where any id goes.
-_ID_MARK = 987654321
-
-
-def page_url_maker() -> open_data.PageUrl:
-    """``_page_url``, its address built once: a download links to every institution."""
-    before, after = _page_url(_ID_MARK).split(str(_ID_MARK), 1)
-    return lambda institution_id: f"{before}{institution_id}{after}"
-
-
 @bp.get("/open-data/hsds.json")
 def hsds():
     """Filed institutions, their services, places, hours, prices and public history as HSDS:
@@ -34,7 +24,9 @@ def hsds():
     if kept is not None:
         return kept
     batch_size = current_app.config.get("OPEN_DATA_BATCH_SIZE", open_data.BATCH_SIZE)
-    text = open_data.hsds_document_text(current_language(), page_url_maker(), batch_size)
+    text = open_data.hsds_document_text(
+        current_language(), open_data_files.page_url_maker(), batch_size
+    )
     return Response(
         stream_with_context(open_data.in_one_snapshot(text)), mimetype=current_app.json.mimetype
     )
