@@ -4,7 +4,9 @@ Fills a PostgreSQL database with the demo data and N filed institutions (default
 national register of 2025), each with one to four care-type offers, one or two classes and its
 filing event, written with COPY. Then fetches each download through the WSGI app in a fresh
 Python process, reading the body as a client would, and prints time, bytes, SQL statements
-and the process's peak resident memory (``ru_maxrss``) before and after the download.
+and the process's peak resident memory (``ru_maxrss``) before and after the download; then
+times the open-data step of ``jobs run`` (every kept file built) and the downloads served
+from those files.
 
     .venv/bin/python bench/downloads.py [--url URL] [--institutions N] [--keep]
 
@@ -19,13 +21,14 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from careapp import clock, create_app
+from careapp import clock, create_app, open_data_files
 from careapp.demo import seed_demo
 from careapp.extensions import db
 from careapp.models import Authority, CareType, ClassKind, Institution, Nature, Township
@@ -55,9 +58,12 @@ CLASS_COLUMNS = "institution_id, kind, name, capacity, carers, weekdays"
 EVENT_COLUMNS = "institution_id, event_type, occurred_on, summary, summary_en, recorded_at"
 
 
-def make_app(url: str):
-    """The application on the bench database, in production shape (no debug, no testing)."""
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+def make_app(url: str, files: str = "off"):
+    """The application on the bench database, in production shape (no debug, no testing);
+    ``files`` is the folder of the kept downloads (off: every download is streamed)."""
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "OPEN_DATA_DIR": files}
+    )
 
 
 def recreate_database(url: str) -> None:
@@ -190,9 +196,26 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure_one(url: str, path: str) -> dict:
+def build_files(url: str, folder: str) -> dict:
+    """The open-data step of ``jobs run``: every kept download built into ``folder``."""
+    app = make_app(url, folder)
+    with app.app_context():
+        before = peak_rss_mb()
+        cpu_before = cpu_seconds()
+        started = time.perf_counter()
+        built = open_data_files.build_all()
+        return {
+            "built": built,
+            "seconds": time.perf_counter() - started,
+            "cpu_seconds": cpu_seconds() - cpu_before,
+            "rss_before_mb": before,
+            "rss_peak_mb": peak_rss_mb(),
+        }
+
+
+def measure_one(url: str, path: str, files: str = "off") -> dict:
     """Fetch ``path`` through the WSGI app, reading the body chunk by chunk as a client."""
-    app = make_app(url)
+    app = make_app(url, files)
     with app.app_context():
         engine = db.engine
     statements = 0
@@ -228,15 +251,35 @@ def measure_one(url: str, path: str) -> dict:
     }
 
 
-def measure(url: str, path: str) -> dict:
+def measure(url: str, path: str, files: str = "off") -> dict:
     """``measure_one`` in a fresh process, so its peak memory is this download's alone."""
     done = subprocess.run(
-        [sys.executable, __file__, "--url", url, "--measure", path],
+        [sys.executable, __file__, "--url", url, "--measure", path, "--files", files],
         check=True,
         capture_output=True,
         text=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+TABLE_HEAD = (
+    "| download | status | s | CPU s | first byte s | MB | SQL statements | RSS MB |\n"
+    "|---|---|---|---|---|---|---|---|"
+)
+#: The downloads that ``jobs run`` keeps as files.
+KEPT = ("/open-data/institutions.csv", "/api/v1/open-data/hsds.json")
+
+
+def print_row(name: str, result: dict) -> None:
+    """One measured download as a row of the Markdown table."""
+    print(
+        f"| {name} | {result['status']} | {result['seconds']:.1f} |"
+        f" {result['cpu_seconds']:.1f} |"
+        f" {result['first_byte']:.2f} | {result['bytes'] / 1e6:.2f} |"
+        f" {result['statements']} |"
+        f" {result['rss_before_mb']:.0f} → {result['rss_peak_mb']:.0f} |",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -247,9 +290,14 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--no-fill", action="store_true", help="measure the database as it is")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--files", default="off", help=argparse.SUPPRESS)
+    parser.add_argument("--build", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.build:
+        print(json.dumps(build_files(options.url, options.files)))
+        return
     if options.measure:
-        print(json.dumps(measure_one(options.url, options.measure)))
+        print(json.dumps(measure_one(options.url, options.measure, options.files)))
         return
     if not options.no_fill:
         recreate_database(options.url)
@@ -258,18 +306,27 @@ def main() -> None:
     try:
         print(f"{date.today()}, PostgreSQL, one request at a time, a fresh process each;")
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-        print("| download | status | s | CPU s | first byte s | MB | SQL statements | RSS MB |")
-        print("|---|---|---|---|---|---|---|---|")
+        print(TABLE_HEAD)
         for name, path in DOWNLOADS.items():
-            result = measure(options.url, path)
+            print_row(name, measure(options.url, path))
+        with tempfile.TemporaryDirectory(prefix="careapp-bench-files-") as folder:
+            done = subprocess.run(
+                [sys.executable, __file__, "--url", options.url, "--build", "--files", folder],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            build = json.loads(done.stdout.strip().splitlines()[-1])
             print(
-                f"| {name} | {result['status']} | {result['seconds']:.1f} |"
-                f" {result['cpu_seconds']:.1f} |"
-                f" {result['first_byte']:.2f} | {result['bytes'] / 1e6:.2f} |"
-                f" {result['statements']} |"
-                f" {result['rss_before_mb']:.0f} → {result['rss_peak_mb']:.0f} |",
+                f"\njobs run, open-data step: {build['built']} files in {build['seconds']:.1f} s"
+                f" ({build['cpu_seconds']:.1f} s CPU), RSS {build['rss_before_mb']:.0f} →"
+                f" {build['rss_peak_mb']:.0f} MB; then served from the files:\n",
                 flush=True,
             )
+            print(TABLE_HEAD)
+            for name, path in DOWNLOADS.items():
+                if path in KEPT:
+                    print_row(f"{name}, kept file", measure(options.url, path, folder))
     finally:
         if not options.keep:
             drop_database(options.url)

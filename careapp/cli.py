@@ -118,7 +118,7 @@ def jobs_run_command() -> None:
     """Run the periodic jobs once; safe to call every minute from cron, and twice at once.
 
     Expires unanswered waitlist offers (passing places on), generates slots from schedules,
-    queues the day-before reminders, then delivers the outbox.
+    queues the day-before reminders, delivers the outbox, then builds the open-data files.
     """
     from careapp.jobs import run_jobs
     from careapp.services.mail import BACKENDS
@@ -130,6 +130,7 @@ def jobs_run_command() -> None:
         f" reminders: {report.reminded}."
     )
     click.echo(f"E-mail: {report.sent} sent, {report.failed} failed.")
+    click.echo(f"Open-data files built: {report.open_data_files}.")
 
 
 @cache_cli.command("clear")

@@ -77,6 +77,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "false").lower() == "true",
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "noreply@careapp.invalid"),
+        # Whole-register downloads built by ``jobs run`` (careapp/open_data_files.py): a folder,
+        # or "off"; unset means instance/open-data (and off under TESTING).
+        "OPEN_DATA_DIR": os.environ.get("OPEN_DATA_DIR", ""),
         "SITE_URL": site_url or "http://127.0.0.1:5000",
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),

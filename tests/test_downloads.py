@@ -8,14 +8,31 @@ back to the pool when the download ends or the client goes away.
 
 import json
 import math
+import threading
+import uuid
+from datetime import date, time, timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from careapp import clock, open_data_files
+from careapp.api.open_data import _page_url
 from careapp.extensions import db
-from careapp.models import CareType, ClassKind, Institution, Role, Status
+from careapp.models import (
+    CareType,
+    ClassKind,
+    EventType,
+    FilingEvent,
+    Institution,
+    Nature,
+    Role,
+    Status,
+)
 from careapp.services import open_data
+from tests import hsds_reference
 from tests.downloads import read_csv
+from tests.places_desk import PlacesDesk
 
 CSV_PATH = "/open-data/institutions.csv"
 HSDS_PATH = "/api/v1/open-data/hsds.json"
@@ -24,9 +41,9 @@ REGISTER_PATH = "/regulator/institutions"
 OFFERS = {CareType.FULL_DAY: (12, 36, 2800), CareType.HOURLY: (6, 36, 40)}
 CLASSES = ((ClassKind.TODDLER, 15, 3), (ClassKind.OLDER_TODDLER, 20, 3))
 UNLISTED = (Status.DRAFT, Status.UNDER_REVIEW, Status.RETURNED, Status.DEREGISTERED)
-#: Statements each further batch of institutions adds to the HSDS document: the offers that
-#: six passes load for the batch, and the classes one of them loads.
-HSDS_STATEMENTS_PER_BATCH = 7
+#: Statements each further batch of institutions adds to the HSDS document: none, each array
+#: is one statement read from a server-side cursor.
+HSDS_STATEMENTS_PER_BATCH = 0
 
 
 @pytest.fixture
@@ -99,6 +116,83 @@ def test_hsds_document_is_written_exactly_as_jsonify_would_write_it(
     assert body == jsonify_bytes(document)
     assert list(document) == sorted(open_data.HSDS_ARRAYS)
     assert len(document["organizations"]) == 5
+
+
+@pytest.fixture
+def varied_register(app, institution) -> None:
+    """Filed institutions unlike each other: every care type, none, no classes, no English,
+    coordinates, descriptions, later events; and unlisted ones with events of their own."""
+    everything = {
+        CareType.FULL_DAY: (12, 36, 2800),
+        CareType.HALF_DAY: (18, 36, 1500),
+        CareType.HOURLY: (6, 36, 40),
+        CareType.TEMPORARY: (24, 36, 120),
+    }
+    first = institution(
+        "全托育中心",
+        name_en="All Care",
+        address_en="1 Road",
+        description='说明 "引号" <b>',
+        description_en="Quotes \\ and\ttabs",
+        latitude=Decimal("24.781"),
+        longitude=Decimal("-118.5"),
+        offers=everything,
+        classes=((ClassKind.INFANT, 10, 4), (ClassKind.OLDER_TODDLER, 20, 3)),
+        nature=Nature.HOME_BASED,
+    )
+    institution("只有中文名", offers={CareType.TEMPORARY: (6, 12, 0)}, classes=())
+    institution("同名", name_en="同名", township_code="chendai", nature=Nature.PUBLIC)
+    gone = institution("已注销", status=Status.DEREGISTERED)
+    institution("草稿", status=Status.DRAFT)
+    with app.app_context():
+        db.session.add_all(
+            FilingEvent(
+                institution_id=owner,
+                event_type=kind,
+                occurred_on=date(2025, 6, day),
+                summary=f"变更{day}",
+                summary_en=None if day % 2 else f"Change {day}",
+            )
+            for owner, kind, day in (
+                (first, EventType.CHANGED, 2),
+                (first, EventType.CHANGED, 1),
+                (gone, EventType.DEREGISTERED, 3),
+            )
+        )
+        db.session.commit()
+
+
+def reference_document(app, lang: str) -> bytes:
+    """The document as careapp wrote it before the fast path."""
+    with app.test_request_context(HSDS_PATH, query_string={"lang": lang}):
+        dumps = hsds_reference_dumps(app)
+        text = hsds_reference.hsds_document_text(lang, _page_url, 2, dumps)
+        return "".join(open_data.in_one_snapshot(text)).encode()
+
+
+def hsds_reference_dumps(app):
+    """How the reference wrote one record: the app's JSON, compact."""
+    return lambda value: app.json.dumps(value, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_fast_hsds_document_has_the_bytes_of_the_orm_one(
+    client, app, varied_register, batch_size, lang
+):
+    batch_size(2)
+
+    body = client.get(HSDS_PATH, query_string={"lang": lang}).get_data()
+
+    assert body == reference_document(app, lang)
+    assert len(json.loads(body)["service_capacities"]) == 3
+
+
+def test_hsds_ids_are_uuid5_of_the_careapp_name():
+    name = "careapp:institution:7:service:full_day"
+
+    assert open_data.hsds_id("institution", 7, "service", CareType.FULL_DAY) == str(
+        uuid.uuid5(open_data.ID_NAMESPACE, name)
+    )
 
 
 def test_csv_lists_every_filed_institution_once_in_id_order_across_batches(
@@ -375,3 +469,197 @@ def test_total_pages_is_the_ceiling_of_items_per_page(client, register):
     body = client.get(f"{PAGES_PATH}/taxonomy_terms?per_page=4").json
 
     assert body["total_pages"] == math.ceil(body["total_items"] / 4)
+
+
+# --- built once per register version by jobs run, served as a file -------------------------------
+
+BOTH_DOWNLOADS = [CSV_PATH, HSDS_PATH, f"{HSDS_PATH}?lang=en", f"{CSV_PATH}?lang=en"]
+
+
+@pytest.fixture
+def kept_files(app, tmp_path):
+    """Downloads kept under a folder of this test's, linked as the test client's host."""
+    app.config["OPEN_DATA_DIR"] = str(tmp_path)
+    app.config["SITE_URL"] = "http://localhost"
+    return tmp_path
+
+
+def fetch(client, path: str, **options):
+    """A download read whole, the file it was sent from closed."""
+    return client.get(path, buffered=True, **options)
+
+
+def from_file(response) -> bool:
+    """Whether a download was sent from a kept file (streamed ones have neither header)."""
+    return "Content-Length" in response.headers and "ETag" in response.headers
+
+
+def jobs_run(app) -> str:
+    """Run ``flask jobs run`` and return what it printed."""
+    result = app.test_cli_runner().invoke(args=["jobs", "run"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def kept_names(folder) -> list[str]:
+    """The files in ``folder``, temporary ones included."""
+    return sorted(path.name for path in folder.iterdir())
+
+
+@pytest.mark.parametrize("path", BOTH_DOWNLOADS)
+def test_jobs_run_builds_files_that_are_served_with_the_streamed_bytes(
+    client, app, register, kept_files, path
+):
+    streamed = fetch(client, path)
+
+    output = jobs_run(app)
+    served = fetch(client, path)
+
+    assert "Open-data files built: 4." in output
+    assert not from_file(streamed)
+    assert from_file(served)
+    assert served.get_data() == streamed.get_data()
+    assert served.headers["Content-Length"] == str(len(streamed.get_data()))
+    assert served.headers["Content-Type"] == streamed.headers["Content-Type"]
+    assert served.headers.get("Content-Disposition") == streamed.headers.get("Content-Disposition")
+    assert served.headers["ETag"]
+    assert served.last_modified is not None
+    assert "Open-data files built: 0." in jobs_run(app)
+
+
+def test_the_files_are_one_per_download_and_language_named_by_the_version(
+    app, register, kept_files
+):
+    jobs_run(app)
+    with app.app_context():
+        version = db.session.scalar(
+            sa.text("SELECT version FROM cache_versions WHERE scope = 'register'")
+        )
+
+    assert kept_names(kept_files) == sorted(
+        f"{name}-{lang}-v{version}{suffix}"
+        for name, suffix in (("hsds", ".json"), ("institutions", ".csv"))
+        for lang in ("zh_CN", "en")
+    )
+
+
+def test_a_matching_etag_answers_304_and_a_range_its_bytes(client, app, register, kept_files):
+    jobs_run(app)
+    whole = fetch(client, HSDS_PATH)
+
+    again = fetch(client, HSDS_PATH, headers={"If-None-Match": whole.headers["ETag"]})
+    part = fetch(client, HSDS_PATH, headers={"Range": "bytes=10-19"})
+
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    assert part.status_code == 206
+    assert part.get_data() == whole.get_data()[10:20]
+
+
+def test_a_change_to_the_register_is_streamed_until_jobs_run_rebuilds(
+    client, app, register, kept_files
+):
+    jobs_run(app)
+    before = fetch(client, HSDS_PATH)
+    with app.app_context():
+        db.session.get(Institution, register["filed"][0]).name = "改名托育中心"
+        db.session.commit()
+
+    after = fetch(client, HSDS_PATH)
+    jobs_run(app)
+    rebuilt = fetch(client, HSDS_PATH)
+
+    assert from_file(before)
+    assert not from_file(after)
+    assert "改名托育中心" in after.get_data(as_text=True)
+    assert from_file(rebuilt)
+    assert rebuilt.get_data() == after.get_data()
+    assert rebuilt.headers["ETag"] != before.headers["ETag"]
+    assert len(kept_names(kept_files)) == 4  # the older version's files are gone
+
+
+def test_a_booking_leaves_the_files_current(client, app, institution, user, kept_files):
+    kept = institution("小橡树", offers={CareType.HOURLY: (12, 36, 30)})
+    desk = PlacesDesk(app, user, clock.local_now(), date.today() - timedelta(days=600))
+    with app.app_context():
+        class_id = db.session.get(Institution, kept).classes[0].id
+    slot = desk.add_slot(
+        class_id, CareType.HOURLY, date.today() + timedelta(days=2), (time(9), time(11)), 2
+    )
+    jobs_run(app)
+    etag = fetch(client, CSV_PATH).headers["ETag"]
+
+    desk.book(desk.family(), slot)
+
+    served = fetch(client, CSV_PATH)
+    assert from_file(served)
+    assert served.headers["ETag"] == etag
+
+
+def test_two_builds_at_once_leave_one_correct_file(client, app, register, kept_files):
+    streamed = fetch(client, HSDS_PATH).get_data()
+    start = threading.Barrier(2)
+    failures = []
+
+    def build() -> None:
+        try:
+            with app.app_context():
+                start.wait(timeout=10)
+                open_data_files.build("hsds", "zh_CN")
+        except Exception as error:  # noqa: BLE001 (reported by the assertion below)
+            failures.append(error)
+
+    builders = [threading.Thread(target=build) for _ in range(2)]
+    for builder in builders:
+        builder.start()
+    for builder in builders:
+        builder.join(timeout=60)
+
+    assert failures == []
+    assert [name.startswith("hsds-zh_CN-v") for name in kept_names(kept_files)] == [True]
+    served = fetch(client, HSDS_PATH)
+    assert from_file(served)
+    assert served.get_data() == streamed
+
+
+@pytest.mark.parametrize("path", BOTH_DOWNLOADS)
+def test_unfiled_institutions_never_appear_in_a_kept_file(client, app, register, kept_files, path):
+    jobs_run(app)
+
+    served = fetch(client, path)
+    body = served.get_data(as_text=True)
+
+    assert from_file(served)
+    assert "公开托育中心4" in body or "Listed Nursery 4" in body
+    for fact in unlisted_names(app, register):
+        assert fact not in body
+
+
+def test_without_a_folder_jobs_run_builds_nothing_and_downloads_stream(client, app, register):
+    app.config["OPEN_DATA_DIR"] = "off"
+
+    assert "Open-data files built: 0." in jobs_run(app)
+    assert not from_file(fetch(client, HSDS_PATH))
+
+
+def test_a_folder_that_cannot_be_written_costs_only_the_files(client, app, register, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    app.config["OPEN_DATA_DIR"] = str(blocker / "open-data")
+
+    assert "Open-data files built: 0." in jobs_run(app)
+    assert not from_file(fetch(client, HSDS_PATH))
+
+
+def test_a_rebuild_removes_older_files_and_what_killed_builds_left(app, register, kept_files):
+    jobs_run(app)
+    with app.app_context():
+        version = open_data_files.register_version()
+    for name in (f"hsds-en-v{version - 1}.json", f".hsds-en-v{version - 1}.json.x1.part"):
+        (kept_files / name).write_text("old")
+    (kept_files / f"hsds-en-v{version}.json").unlink()
+
+    jobs_run(app)
+
+    assert f"hsds-en-v{version}.json" in kept_names(kept_files)
+    assert not [name for name in kept_names(kept_files) if f"v{version - 1}." in name]

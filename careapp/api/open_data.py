@@ -3,6 +3,7 @@ as one document and in pages as the HSDS 3.0 API serves them."""
 
 from flask import Response, current_app, jsonify, request, stream_with_context, url_for
 
+from careapp import open_data_files
 from careapp.api import bp
 from careapp.i18n import current_language
 from careapp.services import open_data
@@ -14,17 +15,18 @@ def _page_url(institution_id: int) -> str:
     return url_for("public.institution", institution_id=institution_id, _external=True)
 
 
-def _compact_json(value) -> str:
-    """``value`` as ``jsonify`` writes it: sorted keys, no spaces, UTF-8 text."""
-    return current_app.json.dumps(value, separators=(",", ":"))
-
-
 @bp.get("/open-data/hsds.json")
 def hsds():
-    """Filed institutions, their services, places, hours, prices and public history as HSDS,
-    written while it is sent (one pass over the register per array, one batch in memory)."""
+    """Filed institutions, their services, places, hours, prices and public history as HSDS:
+    the file ``jobs run`` built for the register's current version, else written while it is
+    sent (one pass over the register per array, one batch in memory)."""
+    kept = open_data_files.send_current("hsds", current_language())
+    if kept is not None:
+        return kept
     batch_size = current_app.config.get("OPEN_DATA_BATCH_SIZE", open_data.BATCH_SIZE)
-    text = open_data.hsds_document_text(current_language(), _page_url, batch_size, _compact_json)
+    text = open_data.hsds_document_text(
+        current_language(), open_data_files.page_url_maker(), batch_size
+    )
     return Response(
         stream_with_context(open_data.in_one_snapshot(text)), mimetype=current_app.json.mimetype
     )

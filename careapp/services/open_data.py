@@ -4,13 +4,15 @@ Everything here starts from ``publicly_listed()`` and ``disclosed_events()``: no
 filed, and no account, child or booking data, ever reaches an export.
 """
 
+import hashlib
+import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload, selectinload
 
 from careapp.extensions import db
 from careapp.labels import label
@@ -19,16 +21,20 @@ from careapp.models import (
     CareClass,
     CareOffer,
     CareType,
+    ClassKind,
     EventType,
     FilingEvent,
     Institution,
     Nature,
+    PriceUnit,
+    Region,
     Role,
     Township,
     disclosed_events,
     publicly_listed,
 )
 from careapp.models.base import as_utc, localized
+from careapp.models.provision import CLASS_STANDARDS, PRICE_UNITS
 from careapp.services.params import Page
 
 #: HSDS ids must be UUIDs: each is ``uuid5(ID_NAMESPACE, "careapp:…")`` of a careapp name such
@@ -73,39 +79,25 @@ TAXONOMIES = {
 }
 
 
+_ID_NAMESPACE_HASH = hashlib.sha1(ID_NAMESPACE.bytes)  # noqa: S324 (UUID 5 is SHA-1 by definition)
+
+
 def hsds_id(*parts) -> str:
-    """The stable HSDS UUID of the careapp record named by ``parts``."""
-    return str(uuid.uuid5(ID_NAMESPACE, ":".join(["careapp", *map(str, parts)])))
+    """The stable HSDS UUID of the careapp record named by ``parts``: ``uuid5`` of its name,
+    hashed from a copy of the namespace's state (a download makes millions)."""
+    digest = _ID_NAMESPACE_HASH.copy()
+    digest.update(":".join(["careapp", *map(str, parts)]).encode())
+    raw = bytearray(digest.digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-def listed_in_batches(batch_size: int, *loaders) -> Iterator[Institution]:
-    """Every filed institution in id order, read ``batch_size`` at a time from a server-side
-    cursor, with what the ``loaders`` options load (selectinload: once per batch)."""
-    query = (
-        publicly_listed()
-        .options(*loaders)
-        .order_by(Institution.id)
-        .execution_options(yield_per=batch_size)
-    )
-    # The session's identity map holds its objects weakly: a batch is freed once done with.
-    # ``with``: a client that goes away closes the server-side cursor too.
-    with db.session.scalars(query) as result:
-        for batch in result.partitions():
-            yield from batch
-
-
-def listed_events(batch_size: int) -> Iterator[FilingEvent]:
-    """The public disclosure events of institutions that are filed now, oldest first."""
-    listed_ids = publicly_listed().with_only_columns(Institution.id)
-    query = (
-        disclosed_events()
-        .where(FilingEvent.institution_id.in_(listed_ids))
-        .order_by(None)
-        .order_by(FilingEvent.institution_id, FilingEvent.occurred_on, FilingEvent.id)
-        .execution_options(yield_per=batch_size)
-    )
-    with db.session.scalars(query) as result:
-        yield from result
+#: One record as compact JSON, exactly as ``jsonify`` writes it (sorted keys, UTF-8 text).
+dumps_record = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False
+).encode
 
 
 def _compact(record: dict) -> dict:
@@ -123,37 +115,76 @@ def _local_time(moment) -> str:
     return f"{moment.strftime('%H:%M')}+{UTC_OFFSET_HOURS:02d}:00"
 
 
-def _other_name(institution: Institution, language: str) -> str | None:
-    """The institution's name in the other language, when it has one that differs."""
-    other = "zh_CN" if language.startswith("en") else "en"
-    name = institution.name_for(other)
-    return name if name != institution.name_for(language) else None
+def _iso_utc(moment) -> str | None:
+    """A timestamp as aware ISO 8601 text (SQLite hands back naive UTC times)."""
+    updated = as_utc(moment)
+    return updated.isoformat() if updated else None
 
 
-def _organization(institution: Institution, language: str, page_url: str) -> dict:
+class Lookups:
+    """What every record of one download in one language shares, looked up once: labels,
+    the sentences made of ages or class names, and the HSDS ids of an institution."""
+
+    def __init__(self, language: str, page_url: PageUrl):
+        self.language = language
+        self.other_language = "zh_CN" if language.startswith("en") else "en"
+        self.page_url = page_url
+        self.care_types = {member: label("care_type", member) for member in CareType}
+        self.price_units = {member: label("price_unit", member) for member in PriceUnit}
+        self.authorities = {member: label("authority", member) for member in Authority}
+        self.regulator = label("role", Role.REGULATOR)
+        self.unit_id = hsds_id("unit", "place")
+        self.unit = {"id": self.unit_id, "name": _("Places")}
+        self._eligibility: dict[tuple[int, int], str] = {}
+        self._class_descriptions: dict[tuple[str, str], str] = {}
+
+    def eligibility(self, min_age: int, max_age: int) -> str:
+        """The sentence that says which ages a service takes."""
+        key = (min_age, max_age)
+        if key not in self._eligibility:
+            self._eligibility[key] = _(
+                "For children from %(min)d to %(max)d months", min=min_age, max=max_age
+            )
+        return self._eligibility[key]
+
+    def class_description(self, name: str, kind) -> str:
+        """A class's name and kind, as its capacity describes it."""
+        key = (name, kind)
+        if key not in self._class_descriptions:
+            if len(self._class_descriptions) > 10_000:  # names are free text: keep it bounded
+                self._class_descriptions.clear()
+            self._class_descriptions[key] = _(
+                "%(name)s — %(kind)s", name=name, kind=label("class_kind", kind)
+            )
+        return self._class_descriptions[key]
+
+
+def _organization(row, lookups: Lookups) -> dict:
     """The HSDS organization of a filed institution."""
+    name = localized(row.name, row.name_en, lookups.language)
+    other = localized(row.name, row.name_en, lookups.other_language)
     return _compact(
         {
-            "id": hsds_id("institution", institution.id),
-            "name": institution.name_for(language),
-            "alternate_name": _other_name(institution, language),
-            "description": institution.description_for(language),
-            "legal_status": label("authority", institution.authority),
-            "uri": page_url,
+            "id": hsds_id("institution", row.id),
+            "name": name,
+            "alternate_name": other if other != name else None,
+            "description": localized(row.description, row.description_en, lookups.language),
+            "legal_status": lookups.authorities[row.authority],
+            "uri": lookups.page_url(row.id),
         }
     )
 
 
-def _identifiers(institution: Institution) -> list[dict]:
+def _identifiers(row, _lookups: Lookups) -> list[dict]:
     """The filing number and the USCC as HSDS organization identifiers."""
-    organization_id = hsds_id("institution", institution.id)
+    organization_id = hsds_id("institution", row.id)
     known = (
-        ("filing_number", "county_health_bureau_filing", institution.filing_number),
-        ("uscc", "GB 32100-2015", institution.uscc),
+        ("filing_number", "county_health_bureau_filing", row.filing_number),
+        ("uscc", "GB 32100-2015", row.uscc),
     )
     return [
         {
-            "id": hsds_id("institution", institution.id, "identifier", kind),
+            "id": hsds_id("institution", row.id, "identifier", kind),
             "organization_id": organization_id,
             "identifier_scheme": scheme,
             "identifier_type": kind,
@@ -163,30 +194,29 @@ def _identifiers(institution: Institution) -> list[dict]:
     ]
 
 
-def _location(institution: Institution, language: str) -> dict:
+def _location(row, lookups: Lookups) -> dict:
     """The premises of an institution as an HSDS physical location."""
-    coordinates = (institution.latitude, institution.longitude)
     return _compact(
         {
-            "id": hsds_id("institution", institution.id, "location"),
+            "id": hsds_id("institution", row.id, "location"),
             "location_type": "physical",
-            "organization_id": hsds_id("institution", institution.id),
-            "name": institution.name_for(language),
-            "latitude": float(coordinates[0]) if coordinates[0] is not None else None,
-            "longitude": float(coordinates[1]) if coordinates[1] is not None else None,
+            "organization_id": hsds_id("institution", row.id),
+            "name": localized(row.name, row.name_en, lookups.language),
+            "latitude": float(row.latitude) if row.latitude is not None else None,
+            "longitude": float(row.longitude) if row.longitude is not None else None,
         }
     )
 
 
-def _address(institution: Institution, language: str) -> dict:
+def _address(row, lookups: Lookups) -> dict:
     """The institution's address; the register keeps no province or postal code."""
-    township = institution.township
+    language = lookups.language
     return {
-        "id": hsds_id("institution", institution.id, "address"),
-        "location_id": hsds_id("institution", institution.id, "location"),
-        "address_1": institution.address_for(language),
-        "city": township.region.name_for(language),
-        "region": township.name_for(language),
+        "id": hsds_id("institution", row.id, "address"),
+        "location_id": hsds_id("institution", row.id, "location"),
+        "address_1": localized(row.address, row.address_en, language),
+        "city": localized(row.region_name, row.region_name_en, language),
+        "region": localized(row.township_name, row.township_name_en, language),
         "state_province": "",
         "postal_code": "",
         "country": COUNTRY,
@@ -194,97 +224,106 @@ def _address(institution: Institution, language: str) -> dict:
     }
 
 
-def _phone(institution: Institution) -> dict:
+def _phone(row, _lookups: Lookups) -> dict:
     """The public contact telephone shown on the institution's page."""
     return {
-        "id": hsds_id("institution", institution.id, "phone"),
-        "organization_id": hsds_id("institution", institution.id),
-        "location_id": hsds_id("institution", institution.id, "location"),
-        "number": institution.phone,
+        "id": hsds_id("institution", row.id, "phone"),
+        "organization_id": hsds_id("institution", row.id),
+        "location_id": hsds_id("institution", row.id, "location"),
+        "number": row.phone,
         "type": "voice",
     }
 
 
-def _service_id(institution: Institution, care_type: CareType) -> str:
-    """The HSDS id of the service of ``care_type`` at ``institution``."""
-    return hsds_id("institution", institution.id, "service", care_type)
+def _care_types_of(bits: int | None) -> list[CareType]:
+    """The care types of an ``_offered()`` bit set, in canonical order."""
+    return [care_type for position, care_type in enumerate(CareType) if (bits or 0) >> position & 1]
 
 
-def _service(institution: Institution, offer: CareOffer, language: str, page_url: str) -> dict:
-    """One care type an institution offers, as an HSDS service."""
-    updated = as_utc(institution.updated_at)
+def _attributes(row, _lookups: Lookups) -> list[dict]:
+    """The institution's nature, then each service's care type, as taxonomy tags."""
+    return [
+        _attribute(hsds_id("institution", row.id), "organization", "nature", row.nature),
+        *(
+            _attribute(_service_id(row.id, care_type), "service", "care_type", care_type)
+            for care_type in _care_types_of(row.care_types)
+        ),
+    ]
+
+
+def _service_id(institution_id: int, care_type) -> str:
+    """The HSDS id of the service of ``care_type`` at institution ``institution_id``."""
+    return hsds_id("institution", institution_id, "service", care_type)
+
+
+def _service(offer, lookups: Lookups) -> dict:
+    """One care type an institution offers, as an HSDS service (``offer`` carries its
+    institution's ``updated_at``)."""
     return _compact(
         {
-            "id": _service_id(institution, offer.care_type),
-            "organization_id": hsds_id("institution", institution.id),
-            "name": label("care_type", offer.care_type),
+            "id": _service_id(offer.institution_id, offer.care_type),
+            "organization_id": hsds_id("institution", offer.institution_id),
+            "name": lookups.care_types[offer.care_type],
             "status": "active",
-            "url": page_url,
-            "eligibility_description": _(
-                "For children from %(min)d to %(max)d months",
-                min=offer.min_age_months,
-                max=offer.max_age_months,
+            "url": lookups.page_url(offer.institution_id),
+            "eligibility_description": lookups.eligibility(
+                offer.min_age_months, offer.max_age_months
             ),
             "minimum_age": _years(offer.min_age_months),
             "maximum_age": _years(offer.max_age_months),
-            "last_modified": updated.isoformat() if updated else None,
+            "last_modified": _iso_utc(offer.updated_at),
         }
     )
 
 
-def _service_at_location(institution: Institution, offer: CareOffer) -> dict:
+def _service_at_location(offer, _lookups: Lookups) -> dict:
     """Where a service is given: the institution's own premises."""
+    institution_id, care_type = offer.institution_id, offer.care_type
     return {
-        "id": hsds_id("institution", institution.id, "service", offer.care_type, "location"),
-        "service_id": _service_id(institution, offer.care_type),
-        "location_id": hsds_id("institution", institution.id, "location"),
+        "id": hsds_id("institution", institution_id, "service", care_type, "location"),
+        "service_id": _service_id(institution_id, care_type),
+        "location_id": hsds_id("institution", institution_id, "location"),
     }
 
 
-def _schedule(institution: Institution, offer: CareOffer) -> dict:
+def _schedule(offer, _lookups: Lookups) -> dict:
     """The opening hours of a care type."""
+    institution_id, care_type = offer.institution_id, offer.care_type
     return {
-        "id": hsds_id("institution", institution.id, "service", offer.care_type, "schedule"),
-        "service_id": _service_id(institution, offer.care_type),
+        "id": hsds_id("institution", institution_id, "service", care_type, "schedule"),
+        "service_id": _service_id(institution_id, care_type),
         "opens_at": _local_time(offer.opens_at),
         "closes_at": _local_time(offer.closes_at),
         "timezone": UTC_OFFSET_HOURS,
     }
 
 
-def _cost_option(institution: Institution, offer: CareOffer) -> dict:
+def _cost_option(offer, lookups: Lookups) -> dict:
     """The price of a care type, in yuan per month, hour or day."""
+    institution_id, care_type = offer.institution_id, offer.care_type
     return {
-        "id": hsds_id("institution", institution.id, "service", offer.care_type, "cost"),
-        "service_id": _service_id(institution, offer.care_type),
+        "id": hsds_id("institution", institution_id, "service", care_type, "cost"),
+        "service_id": _service_id(institution_id, care_type),
         "currency": CURRENCY,
         "amount": offer.price_yuan,
-        "amount_description": label("price_unit", offer.price_unit),
+        "amount_description": lookups.price_units[PRICE_UNITS[CareType(care_type)]],
     }
 
 
-def _unit() -> dict:
-    """The unit of every capacity: a childcare place (托位)."""
-    return {"id": hsds_id("unit", "place"), "name": _("Places")}
-
-
-def _capacity(institution: Institution, care_class: CareClass, service_id: str) -> dict:
-    """A class's advertised places; ``maximum`` is the national cap of its kind."""
-    updated = as_utc(institution.updated_at)
+def _capacity(care_class, lookups: Lookups) -> dict:
+    """A class's advertised places under its institution's first care type; ``maximum`` is
+    the national cap of its kind (``care_class`` carries both and ``updated_at``)."""
+    first = _care_types_of(care_class.care_types)[0]
     return _compact(
         {
             "id": hsds_id("care_class", care_class.id),
-            "service_id": service_id,
-            "unit_id": hsds_id("unit", "place"),
-            "unit": _unit(),
+            "service_id": _service_id(care_class.institution_id, first),
+            "unit_id": lookups.unit_id,
+            "unit": lookups.unit,
             "available": care_class.capacity,
-            "maximum": care_class.standard.max_children,
-            "description": _(
-                "%(name)s — %(kind)s",
-                name=care_class.name,
-                kind=label("class_kind", care_class.kind),
-            ),
-            "updated": updated.isoformat() if updated else None,
+            "maximum": CLASS_STANDARDS[ClassKind(care_class.kind)].max_children,
+            "description": lookups.class_description(care_class.name, care_class.kind),
+            "updated": _iso_utc(care_class.updated_at),
         }
     )
 
@@ -323,7 +362,7 @@ def _attribute(link_id: str, link_entity: str, kind: str, value) -> dict:
     }
 
 
-def _metadata(event: FilingEvent, language: str) -> dict:
+def _metadata(event, lookups: Lookups) -> dict:
     """A public disclosure event as an HSDS metadata record of its organization."""
     return {
         "id": hsds_id("filing_event", event.id),
@@ -333,114 +372,162 @@ def _metadata(event: FilingEvent, language: str) -> dict:
         "last_action_type": str(event.event_type),
         "field_name": EVENT_FIELDS[EventType(event.event_type)],
         "previous_value": "",
-        "replacement_value": event.summary_for(language),
-        "updated_by": label("role", Role.REGULATOR),
+        "replacement_value": localized(event.summary, event.summary_en, lookups.language),
+        "updated_by": lookups.regulator,
     }
 
 
-def _offers(institution: Institution) -> list[CareOffer]:
-    """The institution's offers in canonical care-type order: one HSDS service each."""
-    return [institution.offer_for(care_type) for care_type in institution.care_types]
+def _offered() -> sa.Subquery:
+    """Per institution with offers, its care types as a bit per type in canonical order."""
+    care_type_bit = sa.case(
+        {care_type.value: 1 << position for position, care_type in enumerate(CareType)},
+        value=CareOffer.care_type,
+    )
+    return (
+        sa.select(CareOffer.institution_id, sa.func.sum(care_type_bit).label("care_types"))
+        .group_by(CareOffer.institution_id)
+        .subquery()
+    )
 
 
-def _organizations(institution: Institution, language: str, page_url: PageUrl) -> list[dict]:
-    """The institution as an organization."""
-    return [_organization(institution, language, page_url(institution.id))]
+def _care_type_order():
+    """Care types in canonical order, as a sort key of offers."""
+    return sa.case(
+        {care_type.value: position for position, care_type in enumerate(CareType)},
+        value=CareOffer.care_type,
+    )
 
 
-def _identifiers_of(institution: Institution, _language: str, _page_url: PageUrl) -> list[dict]:
-    """The institution's filing number and USCC."""
-    return _identifiers(institution)
+def listed_institution_rows() -> sa.Select:
+    """Plain rows of the filed institutions, in id order, with what their records show."""
+    offered = _offered()
+    return (
+        publicly_listed()
+        .with_only_columns(
+            Institution.id,
+            Institution.name,
+            Institution.name_en,
+            Institution.description,
+            Institution.description_en,
+            Institution.authority,
+            Institution.nature,
+            Institution.address,
+            Institution.address_en,
+            Institution.phone,
+            Institution.latitude,
+            Institution.longitude,
+            Institution.filing_number,
+            Institution.uscc,
+            Township.name.label("township_name"),
+            Township.name_en.label("township_name_en"),
+            Region.name.label("region_name"),
+            Region.name_en.label("region_name_en"),
+            offered.c.care_types,
+        )
+        .join(Township, Township.id == Institution.township_id)
+        .join(Region, Region.id == Township.region_id)
+        .outerjoin(offered, offered.c.institution_id == Institution.id)
+        .order_by(Institution.id)
+    )
 
 
-def _locations(institution: Institution, language: str, _page_url: PageUrl) -> list[dict]:
-    """The institution's premises."""
-    return [_location(institution, language)]
+def listed_offer_rows() -> sa.Select:
+    """Plain rows of the filed institutions' offers, by institution then care type, each with
+    its institution's ``updated_at``."""
+    return (
+        publicly_listed()
+        .with_only_columns(
+            CareOffer.institution_id,
+            CareOffer.care_type,
+            CareOffer.opens_at,
+            CareOffer.closes_at,
+            CareOffer.price_yuan,
+            CareOffer.min_age_months,
+            CareOffer.max_age_months,
+            Institution.updated_at,
+        )
+        .join(CareOffer, CareOffer.institution_id == Institution.id)
+        .order_by(CareOffer.institution_id, _care_type_order())
+    )
 
 
-def _addresses(institution: Institution, language: str, _page_url: PageUrl) -> list[dict]:
-    """The address of the institution's premises."""
-    return [_address(institution, language)]
+def listed_class_rows() -> sa.Select:
+    """Plain rows of the classes of filed institutions that offer care, in id order, each with
+    its institution's care types and ``updated_at``."""
+    offered = _offered()
+    return (
+        publicly_listed()
+        .with_only_columns(
+            CareClass.id,
+            CareClass.institution_id,
+            CareClass.kind,
+            CareClass.name,
+            CareClass.capacity,
+            offered.c.care_types,
+            Institution.updated_at,
+        )
+        .join(offered, offered.c.institution_id == Institution.id)
+        .join(CareClass, CareClass.institution_id == Institution.id)
+        .order_by(CareClass.institution_id, CareClass.id)
+    )
 
 
-def _phones(institution: Institution, _language: str, _page_url: PageUrl) -> list[dict]:
-    """The institution's public telephone."""
-    return [_phone(institution)]
+def listed_event_rows() -> sa.Select:
+    """Plain rows of the public disclosure events of institutions filed now, oldest first."""
+    listed_ids = publicly_listed().with_only_columns(Institution.id)
+    return (
+        disclosed_events()
+        .with_only_columns(
+            FilingEvent.id,
+            FilingEvent.institution_id,
+            FilingEvent.event_type,
+            FilingEvent.occurred_on,
+            FilingEvent.summary,
+            FilingEvent.summary_en,
+        )
+        .where(FilingEvent.institution_id.in_(listed_ids))
+        .order_by(None)
+        .order_by(FilingEvent.institution_id, FilingEvent.occurred_on, FilingEvent.id)
+    )
 
 
-def _services(institution: Institution, language: str, page_url: PageUrl) -> list[dict]:
-    """The institution's services in canonical care-type order."""
-    url = page_url(institution.id)
-    return [_service(institution, offer, language, url) for offer in _offers(institution)]
+def _one_each(make: Callable[[object, Lookups], dict]):
+    """A maker of one record per row as a maker of a list of records."""
+    return lambda row, lookups: (make(row, lookups),)
 
 
-def _services_at_locations(institution: Institution, _language: str, _page_url) -> list[dict]:
-    """Where each of the institution's services is given."""
-    return [_service_at_location(institution, offer) for offer in _offers(institution)]
-
-
-def _schedules(institution: Institution, _language: str, _page_url: PageUrl) -> list[dict]:
-    """The opening hours of each of the institution's services."""
-    return [_schedule(institution, offer) for offer in _offers(institution)]
-
-
-def _cost_options(institution: Institution, _language: str, _page_url: PageUrl) -> list[dict]:
-    """The price of each of the institution's services."""
-    return [_cost_option(institution, offer) for offer in _offers(institution)]
-
-
-def _capacities(institution: Institution, _language: str, _page_url: PageUrl) -> list[dict]:
-    """Each class once, under the first care type: places are shared by all care types."""
-    if not institution.care_types:
-        return []
-    service_id = _service_id(institution, institution.care_types[0])
-    return [_capacity(institution, care_class, service_id) for care_class in institution.classes]
-
-
-def _attributes(institution: Institution, _language: str, _page_url: PageUrl) -> list[dict]:
-    """The institution's nature, then each service's care type, as taxonomy tags."""
-    organization_id = hsds_id("institution", institution.id)
-    return [
-        _attribute(organization_id, "organization", "nature", institution.nature),
-        *(
-            _attribute(_service_id(institution, care_type), "service", "care_type", care_type)
-            for care_type in institution.care_types
-        ),
-    ]
-
-
-OFFERS = (selectinload(Institution.offers),)
-#: The arrays made of each filed institution's records: how to make them, and what else of the
-#: institution they read (collections loaded per batch, the township with each row).
-INSTITUTION_ARRAYS: dict[str, tuple[Callable[[Institution, str, PageUrl], list[dict]], tuple]] = {
-    "organizations": (_organizations, ()),
-    "organization_identifiers": (_identifiers_of, ()),
-    "locations": (_locations, ()),
-    "addresses": (_addresses, (joinedload(Institution.township).joinedload(Township.region),)),
-    "phones": (_phones, ()),
-    "services": (_services, OFFERS),
-    "service_at_locations": (_services_at_locations, OFFERS),
-    "schedules": (_schedules, OFFERS),
-    "service_capacities": (_capacities, (*OFFERS, selectinload(Institution.classes))),
-    "cost_options": (_cost_options, OFFERS),
-    "attributes": (_attributes, OFFERS),
+#: The arrays read from the register: which rows (one statement each), and the records of a row.
+ROW_ARRAYS: dict[str, tuple[Callable[[], sa.Select], Callable[[object, Lookups], Iterable]]] = {
+    "organizations": (listed_institution_rows, _one_each(_organization)),
+    "organization_identifiers": (listed_institution_rows, _identifiers),
+    "locations": (listed_institution_rows, _one_each(_location)),
+    "addresses": (listed_institution_rows, _one_each(_address)),
+    "phones": (listed_institution_rows, _one_each(_phone)),
+    "attributes": (listed_institution_rows, _attributes),
+    "services": (listed_offer_rows, _one_each(_service)),
+    "service_at_locations": (listed_offer_rows, _one_each(_service_at_location)),
+    "schedules": (listed_offer_rows, _one_each(_schedule)),
+    "cost_options": (listed_offer_rows, _one_each(_cost_option)),
+    "service_capacities": (listed_class_rows, _one_each(_capacity)),
+    "metadata": (listed_event_rows, _one_each(_metadata)),
 }
 
 
-def hsds_records(array: str, language: str, page_url: PageUrl, batch_size: int) -> Iterator[dict]:
-    """The records of one array of the HSDS document, read from the database as they go."""
+def hsds_records(array: str, lookups: Lookups, batch_size: int) -> Iterator[dict]:
+    """The records of one array of the HSDS document, read as plain rows from a server-side
+    cursor, ``batch_size`` at a time (one statement per array)."""
     if array == "units":
-        yield _unit()
-    elif array in ("taxonomies", "taxonomy_terms"):
+        yield lookups.unit
+        return
+    if array in ("taxonomies", "taxonomy_terms"):
         taxonomies, terms = _taxonomy_records()
         yield from taxonomies if array == "taxonomies" else terms
-    elif array == "metadata":
-        for event in listed_events(batch_size):
-            yield _metadata(event, language)
-    else:
-        make, loaders = INSTITUTION_ARRAYS[array]
-        for institution in listed_in_batches(batch_size, *loaders):
-            yield from make(institution, language, page_url)
+        return
+    query, make = ROW_ARRAYS[array]
+    # ``with``: a client that goes away closes the server-side cursor too.
+    with db.session.execute(query().execution_options(yield_per=batch_size)) as result:
+        for row in result:
+            yield from make(row, lookups)
 
 
 def _joined(texts: Iterable[str], per_chunk: int) -> Iterator[str]:
@@ -456,17 +543,15 @@ def _joined(texts: Iterable[str], per_chunk: int) -> Iterator[str]:
         yield separator + ",".join(chunk)
 
 
-def hsds_document_text(
-    language: str, page_url: PageUrl, batch_size: int, dumps: Callable[[object], str]
-) -> Iterator[str]:
+def hsds_document_text(language: str, page_url: PageUrl, batch_size: int) -> Iterator[str]:
     """The HSDS document as JSON text in pieces, arrays in key order as ``jsonify`` sorts
-    them; each array is a pass of its own over the register, so memory holds one batch.
-    ``dumps`` writes one record as compact JSON."""
+    them; each array is a pass of its own over the register, so memory holds one batch."""
+    lookups = Lookups(language, page_url)
     yield "{"
     for position, array in enumerate(sorted(HSDS_ARRAYS)):
-        yield ("," if position else "") + dumps(array) + ":["
-        records = hsds_records(array, language, page_url, batch_size)
-        yield from _joined(map(dumps, records), batch_size)
+        yield ("," if position else "") + dumps_record(array) + ":["
+        records = hsds_records(array, lookups, batch_size)
+        yield from _joined(map(dumps_record, records), batch_size)
         yield "]"
     yield "}\n"
 
@@ -577,19 +662,26 @@ def csv_rows(language: str, batch_size: int) -> Iterator[list]:
             ]
 
 
-def in_one_snapshot(chunks: Iterable) -> Iterator:
-    """``chunks``, produced inside one read-only transaction of their own (repeatable read on
-    PostgreSQL, so that every pass sees the same register), whose connection goes back to the
-    pool when they end or when the client goes away (the generator is closed)."""
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """A read-only transaction of its own (repeatable read on PostgreSQL, so that every pass
+    sees the same register), whose connection goes back to the pool at the end."""
     db.session.close()
     if db.engine.dialect.name == "postgresql":
         db.session.connection(
             execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         )
     try:
-        yield from chunks
+        yield
     finally:
         db.session.close()
+
+
+def in_one_snapshot(chunks: Iterable) -> Iterator:
+    """``chunks``, produced inside ``one_snapshot()``, whose connection goes back to the
+    pool when they end or when the client goes away (the generator is closed)."""
+    with one_snapshot():
+        yield from chunks
 
 
 #: Records per page of the HSDS API unless ``per_page`` says otherwise, and at most.
@@ -606,41 +698,20 @@ def _count(query: sa.Select) -> int:
 
 def _organizations_page(language: str, page_url: PageUrl, page: int, per_page: int) -> Page:
     """One page of organizations: filed institutions in id order."""
-    query = publicly_listed().order_by(Institution.id)
     total = _count(publicly_listed().with_only_columns(Institution.id))
-    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))
-    items = [_organization(row, language, page_url(row.id)) for row in rows]
+    query = listed_institution_rows().limit(per_page).offset((page - 1) * per_page)
+    lookups = Lookups(language, page_url)
+    items = [_organization(row, lookups) for row in db.session.execute(query)]
     return Page(items, total, page, per_page)
-
-
-def _listed_offers() -> sa.Select:
-    """The offers of filed institutions: one HSDS service each."""
-    listed_ids = publicly_listed().with_only_columns(Institution.id)
-    return sa.select(CareOffer).where(CareOffer.institution_id.in_(listed_ids))
 
 
 def _offers_page(array: str, language: str, page_url: PageUrl, page: int, per_page: int) -> Page:
     """One page of services or of where they are given, in the document's order."""
-    care_type_order = sa.case(
-        {care_type.value: position for position, care_type in enumerate(CareType)},
-        value=CareOffer.care_type,
-    )
-    query = (
-        _listed_offers()
-        .options(joinedload(CareOffer.institution))
-        .order_by(CareOffer.institution_id, care_type_order)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    total = _count(_listed_offers().with_only_columns(CareOffer.id))
-    offers = db.session.scalars(query)
-    if array == "services":
-        items = [
-            _service(offer.institution, offer, language, page_url(offer.institution_id))
-            for offer in offers
-        ]
-    else:
-        items = [_service_at_location(offer.institution, offer) for offer in offers]
+    total = _count(listed_offer_rows())
+    query = listed_offer_rows().limit(per_page).offset((page - 1) * per_page)
+    make = _service if array == "services" else _service_at_location
+    lookups = Lookups(language, page_url)
+    items = [make(row, lookups) for row in db.session.execute(query)]
     return Page(items, total, page, per_page)
 
 
