@@ -26,6 +26,7 @@ registry_cli = AppGroup("registry", help="Inspect the register of institutions."
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
 jobs_cli = AppGroup("jobs", help="Periodic jobs (run them from cron).")
 cache_cli = AppGroup("page-cache", help="The cache of public pages.")
+open_data_cli = AppGroup("open-data", help="The whole-register downloads.")
 
 
 @click.command("seed-demo")
@@ -118,7 +119,7 @@ def jobs_run_command() -> None:
     """Run the periodic jobs once; safe to call every minute from cron, and twice at once.
 
     Expires unanswered waitlist offers (passing places on), generates slots from schedules,
-    queues the day-before reminders, delivers the outbox, then builds the open-data files.
+    queues the day-before reminders, then delivers the outbox.
     """
     from careapp.jobs import run_jobs
     from careapp.services.mail import BACKENDS
@@ -130,7 +131,15 @@ def jobs_run_command() -> None:
         f" reminders: {report.reminded}."
     )
     click.echo(f"E-mail: {report.sent} sent, {report.failed} failed.")
-    click.echo(f"Open-data files built: {report.open_data_files}.")
+
+
+@open_data_cli.command("build")
+def open_data_build_command() -> None:
+    """Build the register CSV and HSDS files of every language whose file is older than the
+    register (minutes at national scale: run it from its own timer, not every minute)."""
+    from careapp.open_data_files import build_all
+
+    click.echo(f"Open-data files built: {build_all()}.")
 
 
 @cache_cli.command("clear")
@@ -221,3 +230,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(cache_cli)
+    app.cli.add_command(open_data_cli)

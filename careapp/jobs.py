@@ -11,7 +11,6 @@ from functools import partial
 
 from careapp.database import run_in_transaction
 from careapp.models import OutboxMessage
-from careapp.open_data_files import build_all
 from careapp.services import booking
 from careapp.services.mail import deliver_next
 
@@ -25,12 +24,10 @@ class JobReport:
     reminded: int = 0
     sent: int = 0
     failed: int = 0
-    open_data_files: int = 0
 
 
 def run_jobs(now: datetime, today: date, send: Callable[[OutboxMessage], None]) -> JobReport:
-    """Expire offers, generate slots, queue reminders, deliver the outbox, then build the
-    whole-register downloads whose files are older than the register.
+    """Expire offers, generate slots, queue reminders, then deliver the outbox.
 
     ``now`` is aware UTC and ``today`` the site's local date.
     """
@@ -46,5 +43,4 @@ def run_jobs(now: datetime, today: date, send: Callable[[OutboxMessage], None]) 
             report.sent += 1
         else:
             report.failed += 1
-    report.open_data_files = build_all()
     return report

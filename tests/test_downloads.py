@@ -471,7 +471,7 @@ def test_total_pages_is_the_ceiling_of_items_per_page(client, register):
     assert body["total_pages"] == math.ceil(body["total_items"] / 4)
 
 
-# --- built once per register version by jobs run, served as a file -------------------------------
+# --- built once per register version by open-data build, served as a file ----------------
 
 BOTH_DOWNLOADS = [CSV_PATH, HSDS_PATH, f"{HSDS_PATH}?lang=en", f"{CSV_PATH}?lang=en"]
 
@@ -494,9 +494,9 @@ def from_file(response) -> bool:
     return "Content-Length" in response.headers and "ETag" in response.headers
 
 
-def jobs_run(app) -> str:
-    """Run ``flask jobs run`` and return what it printed."""
-    result = app.test_cli_runner().invoke(args=["jobs", "run"])
+def build_files(app) -> str:
+    """Run ``flask open-data build`` and return what it printed."""
+    result = app.test_cli_runner().invoke(args=["open-data", "build"])
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -507,12 +507,12 @@ def kept_names(folder) -> list[str]:
 
 
 @pytest.mark.parametrize("path", BOTH_DOWNLOADS)
-def test_jobs_run_builds_files_that_are_served_with_the_streamed_bytes(
+def test_open_data_build_builds_files_that_are_served_with_the_streamed_bytes(
     client, app, register, kept_files, path
 ):
     streamed = fetch(client, path)
 
-    output = jobs_run(app)
+    output = build_files(app)
     served = fetch(client, path)
 
     assert "Open-data files built: 4." in output
@@ -524,13 +524,13 @@ def test_jobs_run_builds_files_that_are_served_with_the_streamed_bytes(
     assert served.headers.get("Content-Disposition") == streamed.headers.get("Content-Disposition")
     assert served.headers["ETag"]
     assert served.last_modified is not None
-    assert "Open-data files built: 0." in jobs_run(app)
+    assert "Open-data files built: 0." in build_files(app)
 
 
 def test_the_files_are_one_per_download_and_language_named_by_the_version(
     app, register, kept_files
 ):
-    jobs_run(app)
+    build_files(app)
     with app.app_context():
         version = db.session.scalar(
             sa.text("SELECT version FROM cache_versions WHERE scope = 'register'")
@@ -544,7 +544,7 @@ def test_the_files_are_one_per_download_and_language_named_by_the_version(
 
 
 def test_a_matching_etag_answers_304_and_a_range_its_bytes(client, app, register, kept_files):
-    jobs_run(app)
+    build_files(app)
     whole = fetch(client, HSDS_PATH)
 
     again = fetch(client, HSDS_PATH, headers={"If-None-Match": whole.headers["ETag"]})
@@ -556,17 +556,17 @@ def test_a_matching_etag_answers_304_and_a_range_its_bytes(client, app, register
     assert part.get_data() == whole.get_data()[10:20]
 
 
-def test_a_change_to_the_register_is_streamed_until_jobs_run_rebuilds(
+def test_a_change_to_the_register_is_streamed_until_open_data_build_rebuilds(
     client, app, register, kept_files
 ):
-    jobs_run(app)
+    build_files(app)
     before = fetch(client, HSDS_PATH)
     with app.app_context():
         db.session.get(Institution, register["filed"][0]).name = "改名托育中心"
         db.session.commit()
 
     after = fetch(client, HSDS_PATH)
-    jobs_run(app)
+    build_files(app)
     rebuilt = fetch(client, HSDS_PATH)
 
     assert from_file(before)
@@ -586,7 +586,7 @@ def test_a_booking_leaves_the_files_current(client, app, institution, user, kept
     slot = desk.add_slot(
         class_id, CareType.HOURLY, date.today() + timedelta(days=2), (time(9), time(11)), 2
     )
-    jobs_run(app)
+    build_files(app)
     etag = fetch(client, CSV_PATH).headers["ETag"]
 
     desk.book(desk.family(), slot)
@@ -624,7 +624,7 @@ def test_two_builds_at_once_leave_one_correct_file(client, app, register, kept_f
 
 @pytest.mark.parametrize("path", BOTH_DOWNLOADS)
 def test_unfiled_institutions_never_appear_in_a_kept_file(client, app, register, kept_files, path):
-    jobs_run(app)
+    build_files(app)
 
     served = fetch(client, path)
     body = served.get_data(as_text=True)
@@ -635,10 +635,12 @@ def test_unfiled_institutions_never_appear_in_a_kept_file(client, app, register,
         assert fact not in body
 
 
-def test_without_a_folder_jobs_run_builds_nothing_and_downloads_stream(client, app, register):
+def test_without_a_folder_open_data_build_builds_nothing_and_downloads_stream(
+    client, app, register
+):
     app.config["OPEN_DATA_DIR"] = "off"
 
-    assert "Open-data files built: 0." in jobs_run(app)
+    assert "Open-data files built: 0." in build_files(app)
     assert not from_file(fetch(client, HSDS_PATH))
 
 
@@ -647,19 +649,19 @@ def test_a_folder_that_cannot_be_written_costs_only_the_files(client, app, regis
     blocker.write_text("")
     app.config["OPEN_DATA_DIR"] = str(blocker / "open-data")
 
-    assert "Open-data files built: 0." in jobs_run(app)
+    assert "Open-data files built: 0." in build_files(app)
     assert not from_file(fetch(client, HSDS_PATH))
 
 
 def test_a_rebuild_removes_older_files_and_what_killed_builds_left(app, register, kept_files):
-    jobs_run(app)
+    build_files(app)
     with app.app_context():
         version = open_data_files.register_version()
     for name in (f"hsds-en-v{version - 1}.json", f".hsds-en-v{version - 1}.json.x1.part"):
         (kept_files / name).write_text("old")
     (kept_files / f"hsds-en-v{version}.json").unlink()
 
-    jobs_run(app)
+    build_files(app)
 
     assert f"hsds-en-v{version}.json" in kept_names(kept_files)
     assert not [name for name in kept_names(kept_files) if f"v{version - 1}." in name]
