@@ -14,10 +14,12 @@ wrk runs on the same cores as gunicorn (the machine of the README has two): that
 every row alike, and the short runs keep a whole measurement at about ten minutes.
 
 Every booking POST books a real place: the bench institution has 30 classes of 20 places
-with hourly slots on the next three days, 600 parents with one child each, and one prepared
-request per (child, slot) such that no class is overbooked and no child is booked twice at
-one hour (about 16,000 requests). Before each booking run the bench slots' bookings are
-deleted and their places freed, so every run starts from the same empty slots.
+with hourly slots on three days, 600 parents with one child each, and one prepared request
+per (child, slot) such that no class is overbooked and no child is booked twice at one hour
+(about 16,000 requests). Before and after each booking run the bench slots' bookings are
+deleted and their places freed, so every run starts from the same empty slots. The slots lie
+beyond the days search cards look at (``availability.CARD_DAYS``): the pages measured read
+the demo data, not the bench institution's 810 slots.
 """
 
 import argparse
@@ -45,7 +47,7 @@ from harness import SECRET_KEY, WORKERS, BenchError
 from careapp import clock, create_app
 from careapp.extensions import db
 from careapp.models import Booking, CareClass, CareType, ClassKind, Inventory, Slot, Township
-from careapp.services import booking
+from careapp.services import availability, booking
 
 DATABASE = "careapp_bench_throughput"
 #: wrk's threads and connections (the issue's measurements used the same).
@@ -55,6 +57,9 @@ CONNECTIONS = 8
 CLASSES = 30
 CLASS_PLACES = 20
 SLOT_DAYS = 3
+#: The first day of the bench slots: a week after the last day search cards look at.
+FIRST_SLOT_DAY = getattr(availability, "CARD_DAYS", 14) + 7
+BOOKING_DAYS = range(FIRST_SLOT_DAY, FIRST_SLOT_DAY + SLOT_DAYS)
 SLOT_HOURS = range(8, 17)
 #: The number of the bench institution (its USCC and filing number end with it).
 INSTITUTION_NUMBER = 3
@@ -106,7 +111,7 @@ def build_booking_institution() -> dict[tuple[int, int, int], int]:
     today = clock.local_now().date()
     slots = {}
     for index, care_class in enumerate(classes):
-        for day in range(1, SLOT_DAYS + 1):
+        for day in BOOKING_DAYS:
             for hour in SLOT_HOURS:
                 slot = booking.add_slot(
                     care_class,
@@ -136,7 +141,7 @@ def prepare_bookings(app, folder: Path) -> tuple[Path, list[int]]:
     parents = harness.sign_in(app, accounts)
     lines = []
     children = len(parents)
-    for day in range(1, SLOT_DAYS + 1):
+    for day in BOOKING_DAYS:
         for hour in SLOT_HOURS:
             for turn in range(children):
                 class_index, seat = turn % CLASSES, turn // CLASSES
@@ -304,6 +309,7 @@ def measure(rows: list[Row], servers: dict, app, plan: dict, duration: int, roun
                     free_bench_slots(app, plan["slot_ids"])
                     script = [str(plan["bookings"]), str(THREADS), "/parents/bookings/"]
                     rate, problems = run_wrk(port, "/", duration, script)
+                    free_bench_slots(app, plan["slot_ids"])
                 elif row.kind == "bare-post":
                     script = [str(plan["session"]), str(THREADS), "/ok"]
                     rate, problems = run_wrk(port, "/", duration, script)
