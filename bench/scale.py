@@ -28,6 +28,7 @@ import json
 import os
 import random
 import resource
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -401,6 +402,9 @@ def fill(connection: sa.Connection, size: int) -> tuple[Counter[str], list[tuple
     """Write a register of ``size`` filed institutions; returns row counts, townships, plans."""
     rng = random.Random(size)
     today = clock.today()
+    if connection.dialect.name == "postgresql":
+        # The app's per-statement limit is for requests; copying millions of rows takes longer.
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
     writer = Writer(connection)
     townships = township_count(size)
     names = write_regions(writer, townships, rng)
@@ -527,7 +531,11 @@ def time_requests(app, requests: dict[str, str], rounds: int) -> dict[str, Timin
 
 def download(url: str, path: str) -> dict:
     """Download ``path`` in a fresh process; its time, bytes, statements and peak memory."""
-    command = [sys.executable, __file__, "--download", path, "--url", url]
+    # Linux keeps a process's peak memory across fork and exec: started from this (large)
+    # process the child would report at least our size. A shell in between forks it afresh;
+    # "exit" keeps the shell from exec-ing it in its own place.
+    child = shlex.join([sys.executable, __file__, "--download", path, "--url", url])
+    command = ["sh", "-c", f"{child}; exit $?"]
     try:
         finished = subprocess.run(
             command, capture_output=True, text=True, timeout=DOWNLOAD_TIMEOUT, check=False
@@ -709,16 +717,21 @@ def main() -> int:
     try:
         if any(backend == "postgresql" for backend, _ in plan):
             harness.require_postgresql()
-        results = [
-            run_size(backend, size, arguments.rounds, folder, arguments.keep)
-            for backend, size in plan
-        ]
     except BenchError as error:
         print(f"bench/scale.py: {error}", file=sys.stderr)
         return 2
+    results, failed = [], []
+    for backend, size in plan:
+        try:
+            results.append(run_size(backend, size, arguments.rounds, folder, arguments.keep))
+        except Exception as error:  # one size failing still reports the others
+            failed.append(f"{backend} {size:,}: {type(error).__name__}: {error}")
+            print(f"bench/scale.py: {failed[-1]}", file=sys.stderr, flush=True)
     if results:
         report(results, arguments.rounds)
-    return 0
+    for failure in failed:
+        print(f"\nFailed: {failure}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
