@@ -8,7 +8,7 @@ WORKERS ?= 2
 TEST_WORKERS ?= auto
 FLASK := $(BIN)/flask --app careapp
 
-.PHONY: serve test translations lint bench bench-booking clean
+.PHONY: serve test translations lint bench bench-booking bench-throughput bench-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,14 @@ bench: $(VENV)/.installed-test translations
 # Needs the local PostgreSQL (see README): 200 concurrent HTTP bookings under gunicorn.
 bench-booking: $(VENV)/.installed-test translations
 	$(BIN)/python bench/booking.py
+
+# Needs PostgreSQL and wrk (apt-get install wrk); uses Redis when REDIS_URL is set. ~10 minutes.
+bench-throughput: $(VENV)/.installed-test translations
+	$(BIN)/python bench/throughput.py
+
+# Needs PostgreSQL. SCALE_ARGS="--sizes 1000,10000 --sqlite-sizes ''" for a quick run.
+bench-scale: $(VENV)/.installed-test translations
+	$(BIN)/python bench/scale.py $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* artifacts .pytest_cache

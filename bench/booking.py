@@ -15,10 +15,8 @@ the storm (``tests/invariants.py``).
 
 import argparse
 import http.client
-import math
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,63 +30,64 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import flask
-import flask_login
-import psycopg
+import harness
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 from flask_migrate import upgrade
-from flask_wtf.csrf import generate_csrf
-from psycopg import sql
-from sqlalchemy.engine import make_url
-from stdnum.cn import uscc
+from harness import (
+    REQUEST_TIMEOUT,
+    SECRET_KEY,
+    USER_AGENT,
+    WORKERS,
+    Parent,
+    build_parents,
+    filed_institution,
+    free_port,
+    percentile,
+    print_server_log,
+    sign_in,
+    stop,
+    wait_until_healthy,
+    warm_up,
+)
 
 from careapp import clock, create_app
 from careapp.config import PROJECT_ROOT
 from careapp.extensions import db
 from careapp.models import (
     ACTIVE_BOOKING_STATUSES,
-    Authority,
     Booking,
     CareClass,
-    CareOffer,
     CareType,
     ClassKind,
-    Institution,
     Inventory,
-    Nature,
     Region,
-    Role,
     Slot,
-    Status,
     Township,
     TownshipKind,
-    User,
     WaitlistEntry,
 )
-from careapp.services import booking, sessions
+from careapp.services import booking
 
-#: The maintenance database used to create and drop the bench database.
-ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASE = "careapp_bench"
-#: Signs the session cookies made here and checked by gunicorn's workers; bench data only.
-SECRET_KEY = "careapp-bench-only-secret-not-for-production"
-#: Sent with every request: Flask-Login's strong session protection hashes it into the session.
-USER_AGENT = "careapp-bench/1"
-WORKERS = 4
 PARENTS = 200
 PLACES = 10
-#: Seconds to wait for gunicorn to answer /healthz, and for one booking request.
-STARTUP_TIMEOUT = 30
-REQUEST_TIMEOUT = 60
 
 
-@dataclass(frozen=True)
-class Parent:
-    """A signed-in parent ready to post the booking form."""
+def bench_url() -> str:
+    """The SQLAlchemy URL of the bench database, on the server of BENCH_ADMIN_URL."""
+    return harness.bench_url(DATABASE)
 
-    cookie: str
-    csrf_token: str
-    child_id: int
+
+def start_gunicorn(port: int, log_folder: Path) -> subprocess.Popen:
+    """gunicorn with WORKERS workers serving the app on the bench database."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=bench_url(),
+        SECRET_KEY=SECRET_KEY,
+        CAREAPP_ENV="development",
+    )
+    env.pop("REDIS_URL", None)
+    return harness.start_gunicorn("careapp:create_app()", port, env, log_folder)
 
 
 @dataclass(frozen=True)
@@ -98,66 +97,6 @@ class Outcome:
     status: int
     location: str
     milliseconds: float
-
-
-def bench_url() -> str:
-    """The SQLAlchemy URL of the bench database, on the server of ADMIN_URL."""
-    admin = make_url(ADMIN_URL)
-    return admin.set(drivername="postgresql+psycopg", database=DATABASE).render_as_string(
-        hide_password=False
-    )
-
-
-def admin_conninfo() -> str:
-    """ADMIN_URL in the form psycopg connects with."""
-    return make_url(ADMIN_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def drop_database() -> None:
-    """Drop the bench database, closing any connection still open to it."""
-    with psycopg.connect(admin_conninfo(), autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
-        )
-
-
-def create_database() -> None:
-    """Drop and recreate the bench database."""
-    drop_database()
-    with psycopg.connect(admin_conninfo(), autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
-
-
-def filed_institution(township: Township, number: int, care_types, care_class) -> Institution:
-    """A filed institution of the bench with ``care_class`` and offers of ``care_types``."""
-    body = f"5235058200000000{number}"
-    institution = Institution(
-        name=f"晋江市压测托育中心{number}",
-        township=township,
-        address=f"世纪大道 {number} 号",
-        phone="0595-85661234",
-        nature=Nature.INCLUSIVE,
-        authority=Authority.CIVIL_AFFAIRS,
-        uscc=body + uscc.calc_check_digit(body),
-        status=Status.FILED,
-        filing_number=f"JJ-TY-BENCH-{number:04d}",
-        filed_on=clock.local_now().date() - timedelta(days=365),
-    )
-    for care_type in care_types:
-        institution.offers.append(
-            CareOffer(
-                care_type=care_type,
-                opens_at=at(8),
-                closes_at=at(17, 30),
-                price_yuan=150,
-                min_age_months=12,
-                max_age_months=36,
-            )
-        )
-    institution.classes.append(care_class)
-    db.session.add(institution)
-    db.session.flush()
-    return institution
 
 
 def build_institution() -> Slot:
@@ -185,60 +124,6 @@ def build_institution() -> Slot:
     )
 
 
-def build_parents(total: int, prefix: str = "parent") -> list[tuple[User, int]]:
-    """``total`` parent accounts with one two-year-old child each; returns (user, child id)."""
-    # Nobody signs in with it (sessions are made directly); any argon2id hash will do.
-    password_hash = PasswordHasher().hash("bench-password-42")
-    users = [
-        User(
-            email=f"{prefix}{number:03d}@bench.invalid",
-            password_hash=password_hash,
-            role=Role.PARENT,
-            display_name=f"压测家长{number}",
-            language="zh_CN",
-            email_confirmed_at=clock.now(),
-        )
-        for number in range(total)
-    ]
-    db.session.add_all(users)
-    db.session.flush()
-    # About 26 months old tomorrow: inside the class's 24-36 and the offer's 12-36 months.
-    birth_date = clock.local_now().date() - timedelta(days=800)
-    return [
-        (
-            user,
-            booking.add_child(
-                user, name=f"王小{number}", birth_date=birth_date, notes="", consent=True
-            ).id,
-        )
-        for number, user in enumerate(users)
-    ]
-
-
-def sign_in(app: flask.Flask, accounts: list[tuple[int, int]]) -> list[Parent]:
-    """A session cookie and form token per (user id, child id), made in-process (no HTTP logins).
-
-    Each parent gets its own application context: Flask-WTF caches the form token in ``g``,
-    so a shared context would hand every session after the first the first one's token.
-    """
-    serializer = app.session_interface.get_signing_serializer(app)
-    parents = []
-    for user_id, child_id in accounts:
-        with (
-            app.app_context(),
-            app.test_request_context(
-                headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
-            ),
-        ):
-            user = db.session.get(User, user_id)
-            user.login_token = sessions.start(user, clock.now())  # a server-side session
-            db.session.commit()
-            flask_login.login_user(user)
-            token = generate_csrf()
-            parents.append(Parent(serializer.dumps(dict(flask.session)), token, child_id))
-    return parents
-
-
 def prepare(app: flask.Flask) -> tuple[int, list[Parent]]:
     """Build the schema and data; returns the slot id and the signed-in parents."""
     with app.app_context():
@@ -250,70 +135,6 @@ def prepare(app: flask.Flask) -> tuple[int, list[Parent]]:
         accounts = [(user.id, child_id) for user, child_id in users]
         db.session.remove()
     return slot_id, sign_in(app, accounts)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(port: int, log_folder: Path) -> subprocess.Popen:
-    """gunicorn with WORKERS workers serving the app on the bench database."""
-    env = dict(
-        os.environ,
-        DATABASE_URL=bench_url(),
-        SECRET_KEY=SECRET_KEY,
-        CAREAPP_ENV="development",
-    )
-    env.pop("REDIS_URL", None)
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS)]
-    command += ["--bind", f"127.0.0.1:{port}", "careapp:create_app()"]
-    with (
-        (log_folder / "stdout.log").open("wb") as stdout,
-        (log_folder / "stderr.log").open("wb") as stderr,
-    ):
-        return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=stdout, stderr=stderr)
-
-
-def get(port: int, path: str) -> int:
-    """The status of a GET on the bench server."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        connection.request("GET", path, headers={"User-Agent": USER_AGENT})
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
-
-
-def wait_until_healthy(server: subprocess.Popen, port: int) -> None:
-    """Return once /healthz answers 200; raise if gunicorn exits or never answers."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with status {server.returncode}")
-        try:
-            if get(port, "/healthz") == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not answer /healthz within {STARTUP_TIMEOUT} s")
-
-
-def warm_up(port: int) -> None:
-    """A few concurrent health checks, so workers have loaded the app and opened connections."""
-    threads = [
-        threading.Thread(target=get, args=(port, "/healthz"), daemon=True)
-        for _ in range(WORKERS * 4)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(REQUEST_TIMEOUT)
 
 
 def post_booking(port: int, slot_id: int, parent: Parent) -> Outcome:
@@ -372,11 +193,6 @@ def fire(port: int, slot_id: int, parents: list[Parent]) -> tuple[list[Outcome |
     for error in sorted(set(errors)):
         print(f"request failed: {error}", file=sys.stderr)
     return outcomes, wall
-
-
-def percentile(sorted_values: list[float], share: float) -> float:
-    """The nearest-rank percentile of already sorted values."""
-    return sorted_values[max(0, math.ceil(share * len(sorted_values)) - 1)]
 
 
 def check_database(app: flask.Flask, slot_id: int) -> tuple[int, int]:
@@ -650,13 +466,6 @@ def check_invariants(app: flask.Flask) -> list[str]:
     return found
 
 
-def print_server_log(log_folder: Path, lines: int = 80) -> None:
-    """The end of gunicorn's stderr, where the app logs tracebacks."""
-    text = (log_folder / "stderr.log").read_text(errors="replace").splitlines()
-    print(f"\n--- last {lines} lines of gunicorn stderr ---", file=sys.stderr)
-    print("\n".join(text[-lines:]), file=sys.stderr)
-
-
 def main() -> int:
     """Prepare, race, report and clean up; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -667,7 +476,7 @@ def main() -> int:
     server = None
     passed = False
     try:
-        create_database()
+        harness.create_database(DATABASE)
         slot_id, parents = prepare(app)
         port = free_port()
         server = start_gunicorn(port, log_folder)
@@ -682,12 +491,7 @@ def main() -> int:
         passed = storm_report(result, check_invariants(app)) and passed
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
         if not passed:
             print_server_log(log_folder)
         if passed and not arguments.keep:
@@ -699,7 +503,7 @@ def main() -> int:
         if arguments.keep:
             print(f"\nkept database {DATABASE}")
         else:
-            drop_database()
+            harness.drop_database(DATABASE)
     return 0 if passed else 1
 
 
