@@ -9,20 +9,18 @@ from careapp import database
 from careapp.extensions import db
 
 
-def _drop_pooled_connections(app) -> None:
-    """End, from outside, every server connection the application's pool holds."""
+def _drop_the_pooled_connection(app) -> None:
+    """End, from outside, the server connection that ``app``'s pool handed out last (the one
+    its next request gets back)."""
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             pytest.skip("a SQLite connection is a file: no server drops it")
+        backend = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+        db.session.remove()
         url = db.engine.url
     outsider = sa.create_engine(url, poolclass=NullPool)
     with outsider.begin() as connection:
-        connection.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        )
+        connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
     outsider.dispose()
 
 
@@ -34,10 +32,12 @@ def _drop_pooled_connections(app) -> None:
     ],
 )
 def test_a_dropped_pooled_connection_is_replaced_when_it_was_idle(
-    app, client, monkeypatch, idle_seconds, status
+    fresh_app, monkeypatch, idle_seconds, status
 ):
+    """On an application of its own, so that no other test meets the dropped connection."""
+    client = fresh_app.test_client()
     assert client.get("/healthz").status_code == 200
-    _drop_pooled_connections(app)
+    _drop_the_pooled_connection(fresh_app)
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", idle_seconds)
 
     assert client.get("/healthz").status_code == status
