@@ -5,7 +5,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from careapp.extensions import db
@@ -17,7 +16,6 @@ from careapp.models import (
     EventType,
     FilingEvent,
     Institution,
-    Nature,
     Role,
     Township,
     disclosed_events,
@@ -25,46 +23,17 @@ from careapp.models import (
 )
 from careapp.models.base import as_utc
 
-#: HSDS ids must be UUIDs: each is ``uuid5(ID_NAMESPACE, "careapp:…")`` of a careapp name such
-#: as ``careapp:institution:7``, so a record keeps its id from one export to the next.
-ID_NAMESPACE = uuid.NAMESPACE_URL
-#: Opening hours are local times in Asia/Shanghai, which has no daylight saving time.
-UTC_OFFSET_HOURS = 8
-CURRENCY = "CNY"
-COUNTRY = "CN"
-#: The arrays of the HSDS document (written in key order, as ``jsonify`` sorts keys).
-HSDS_ARRAYS = (
-    "organizations",
-    "organization_identifiers",
-    "locations",
-    "addresses",
-    "phones",
-    "services",
-    "service_at_locations",
-    "schedules",
-    "service_capacities",
-    "units",
-    "cost_options",
-    "taxonomies",
-    "taxonomy_terms",
-    "attributes",
-    "metadata",
+# The constants are the fast path's own: what is compared is how records are made.
+from careapp.services.open_data import (  # noqa: E402
+    COUNTRY,
+    CURRENCY,
+    EVENT_FIELDS,
+    HSDS_ARRAYS,
+    ID_NAMESPACE,
+    TAXONOMIES,
+    UTC_OFFSET_HOURS,
+    PageUrl,
 )
-#: Institutions (or events) read from the database at a time by a download.
-BATCH_SIZE = 1000
-#: How the document links to an institution's public page: its id → the page's address.
-PageUrl = Callable[[int], str]
-#: Which field of the register each kind of disclosure event changed.
-EVENT_FIELDS = {
-    EventType.FILED: "status",
-    EventType.CHANGED: "registered_facts",
-    EventType.DEREGISTERED: "status",
-}
-#: The careapp enumerations published as HSDS taxonomies: label kind → (enum, description).
-TAXONOMIES = {
-    "nature": (Nature, _l("What kind of provider a childcare institution is.")),
-    "care_type": (CareType, _l("The four care types of the childcare policies.")),
-}
 
 
 def hsds_id(*parts) -> str:
