@@ -134,6 +134,54 @@ def offer_free_places(
     return offered
 
 
+@dataclass(frozen=True)
+class Line:
+    """One subject's place in an inventory's line, and who is first in it."""
+
+    #: The subject's entry, waiting or holding an offer, if any.
+    entry: WaitlistEntry | None
+    #: The first entry still waiting, if any.
+    first_waiting: WaitlistEntry | None
+
+    @property
+    def waiting_ahead(self) -> bool:
+        """Whether somebody waits ahead of the subject (anybody, if it is not in line)."""
+        first = self.first_waiting
+        return first is not None and (self.entry is None or first.id < self.entry.id)
+
+
+def line_for(inventory_id: int, subject: str) -> Line:
+    """``subject``'s entry in the line and the first one waiting, read afresh in one query."""
+    first_waiting_id = (
+        sa.select(sa.func.min(WaitlistEntry.id))
+        .where(WaitlistEntry.inventory_id == inventory_id, WaitlistEntry.status == Wait.WAITING)
+        .scalar_subquery()
+    )
+    entries = db.session.scalars(
+        sa.select(WaitlistEntry)
+        .where(
+            WaitlistEntry.inventory_id == inventory_id,
+            sa.or_(
+                sa.and_(
+                    WaitlistEntry.subject == subject,
+                    WaitlistEntry.status.in_(ACTIVE_WAIT_STATUSES),
+                ),
+                WaitlistEntry.id == first_waiting_id,
+            ),
+        )
+        .execution_options(populate_existing=True)
+    ).all()
+    return Line(
+        entry=next(
+            (e for e in entries if e.subject == subject and e.status in ACTIVE_WAIT_STATUSES),
+            None,
+        ),
+        first_waiting=min(
+            (e for e in entries if e.status == Wait.WAITING), key=lambda e: e.id, default=None
+        ),
+    )
+
+
 def has_waiting(inventory_id: int, ahead_of: WaitlistEntry | None = None) -> bool:
     """Whether anybody waits in the line (ahead of ``ahead_of``, when given)."""
     first = _first_waiting(inventory_id)
