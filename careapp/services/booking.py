@@ -449,9 +449,9 @@ def close_institution(institution: Institution, reason: str, now: datetime) -> i
 def _active_bookings_of(slot: Slot) -> list[Booking]:
     return list(
         db.session.scalars(
-            sa.select(Booking).where(
-                Booking.slot_id == slot.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES)
-            )
+            sa.select(Booking)
+            .where(Booking.slot_id == slot.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES))
+            .order_by(Booking.id)  # parents are told in the order they booked
         )
     )
 
@@ -593,18 +593,30 @@ def _already_booked(child: Child, slot: Slot) -> bool:
     )
 
 
-def _create_booking(parent: User, child: Child, slot: Slot, request_key: str) -> Booking:
+def _booking_values(parent: User, child: Child, slot: Slot, request_key: str) -> dict:
+    """The columns of a new booking: confirmed at once, or an application for a standing place."""
     action = "apply" if slot.is_standing else "book"
-    booking = Booking(
-        slot=slot,
-        child=child,
-        parent_id=parent.id,
-        status=BOOKING_STATES[action].target,
-        request_key=request_key,
-    )
+    return {
+        "slot_id": slot.id,
+        "child_id": child.id,
+        "parent_id": parent.id,
+        "status": BOOKING_STATES[action].target,
+        "request_key": request_key,
+        "created_at": clock.now(),
+    }
+
+
+def _create_booking(parent: User, child: Child, slot: Slot, request_key: str) -> Booking:
+    booking = Booking(**_booking_values(parent, child, slot, request_key))
     db.session.add(booking)
     db.session.flush()
-    if slot.is_standing:
+    _notify_booked(booking)
+    return booking
+
+
+def _notify_booked(booking: Booking) -> None:
+    """Tell the parent the place is booked, or the application received."""
+    if booking.slot.is_standing:
         _notify(
             booking,
             N_("Application received"),
@@ -622,11 +634,12 @@ def _create_booking(parent: User, child: Child, slot: Slot, request_key: str) ->
                 "is confirmed."
             ),
         )
-    return booking
 
 
-def _take_or_use_offer(child: Child, slot: Slot, now: datetime, room: int) -> None:
-    """Take a free place, or the one held for this child; a child waiting stops waiting.
+def _take_place_or_offer(
+    parent: User, child: Child, slot: Slot, request_key: str, now: datetime, room: int
+) -> Booking:
+    """Book a free place, or the one held for this child; a child waiting stops waiting.
 
     A free place is taken only if the class has ``room`` at every moment the slot covers,
     and never ahead of families waiting for this slot.
@@ -635,11 +648,17 @@ def _take_or_use_offer(child: Child, slot: Slot, now: datetime, room: int) -> No
     entry = line.entry
     if entry is not None and capacity.offer_is_open(entry, clock.to_utc(now)):
         capacity.accept_offer(entry)
-        return
-    if line.waiting_ahead or room < 1 or not capacity.take_place(slot.inventory_id):
+        return _create_booking(parent, child, slot, request_key)
+    if line.waiting_ahead or room < 1:
         raise SlotFull()
+    values = _booking_values(parent, child, slot, request_key)
+    booking = capacity.take_place_for(slot.inventory_id, Booking, values)
+    if booking is None:
+        raise SlotFull()
+    _notify_booked(booking)
     if entry is not None:
         capacity.leave(entry, clock.to_utc(now), _hold(slot))
+    return booking
 
 
 def _booked_once(parent: User, child: Child, slot: Slot, request_key: str, take) -> Booking:
@@ -678,8 +697,7 @@ def book(parent: User, child: Child, slot: Slot, request_key: str, now: datetime
         raise BookingError(_l("Your child already has this place."))
     rooms = load_rooms(slot.care_class, today, closed, afresh=slot)
     _check_eligible(child, slot, now, held)
-    _take_or_use_offer(child, slot, now, rooms.free_for(slot))
-    return _create_booking(parent, child, slot, request_key)
+    return _take_place_or_offer(parent, child, slot, request_key, now, rooms.free_for(slot))
 
 
 def join_waitlist(parent: User, child: Child, slot: Slot, now: datetime) -> WaitlistEntry:

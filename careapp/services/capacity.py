@@ -13,6 +13,7 @@ instead of losing it.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -21,6 +22,9 @@ from careapp.models import ACTIVE_WAIT_STATUSES, WAITLIST_STATES, Inventory, Wai
 from careapp.models import WaitStatus as Wait
 from careapp.models.base import as_utc
 from careapp.services.transitions import AlreadyMoved, change_state
+
+#: A row that holds places (a booking, a course registration).
+Row = TypeVar("Row")
 
 
 class CapacityError(ValueError):
@@ -50,15 +54,45 @@ class Places:
         return max(0, self.capacity - self.taken)
 
 
-def take_place(inventory_id: int, count: int = 1) -> bool:
-    """Take ``count`` places if that many are free; False (nothing taken) when they are not."""
-    statement = (
+def _taking(inventory_id: int, count: int) -> sa.Update:
+    """The compare-and-set that takes ``count`` places only if that many are free."""
+    return (
         sa.update(Inventory)
         .where(Inventory.id == inventory_id, Inventory.taken + count <= Inventory.capacity)
         .values(taken=Inventory.taken + count)
         .execution_options(synchronize_session=False)
     )
-    return db.session.execute(statement).rowcount == 1
+
+
+def take_place(inventory_id: int, count: int = 1) -> bool:
+    """Take ``count`` places if that many are free; False (nothing taken) when they are not."""
+    return db.session.execute(_taking(inventory_id, count)).rowcount == 1
+
+
+def take_place_for(inventory_id: int, entity: type[Row], values: dict) -> Row | None:
+    """Take a place and insert the ``entity`` row (``values``) that holds it; None, and
+    neither done, when no place is free.
+
+    On PostgreSQL one statement: the INSERT selects from the compare-and-set (a CTE), so it
+    inserts a row only if the place was taken.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        if not take_place(inventory_id):
+            return None
+        row = entity(**values)
+        db.session.add(row)
+        db.session.flush()
+        return row
+    took = _taking(inventory_id, 1).returning(Inventory.id).cte("took")
+    columns = entity.__table__.c
+    chosen = sa.select(*(sa.literal(value, columns[name].type) for name, value in values.items()))
+    statement = (
+        sa.insert(entity)
+        .from_select(list(values), chosen.select_from(took))
+        .add_cte(took)
+        .returning(entity)
+    )
+    return db.session.scalar(statement)
 
 
 def _give_back(inventory_id: int) -> None:

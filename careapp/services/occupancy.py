@@ -137,9 +137,10 @@ def lock_room_and_read_closed_days(
     reads the institution's closed days from ``today`` on, for ``load_rooms``.
 
     The rows are locked in the order everything else locks them: the child, the home-based
-    point, the class (PostgreSQL locks the rows of one statement in its ``FOR UPDATE OF``
-    order). Closed days may be read before the locks are granted: a day is only ever added
-    to them, and a day closed meanwhile only frees places, so the count errs on the safe side.
+    point, the class (PostgreSQL locks each result row's rows in ``FOR UPDATE OF`` order; a
+    deadlock, were that ever to change, is detected and the transaction retried). Closed days
+    may be read before the locks are granted: a day is only ever added to them, and a day
+    closed meanwhile only frees places, so the count errs on the safe side.
     """
     institution = care_class.institution
     locked = []
