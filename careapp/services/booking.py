@@ -48,7 +48,7 @@ from careapp.services import capacity, courses
 from careapp.services.availability import Opening, Wanted, openings
 from careapp.services.errors import CareappError, InvalidParameters
 from careapp.services.mail import N_, queue_email
-from careapp.services.occupancy import load_rooms, lock_room
+from careapp.services.occupancy import load_rooms, lock_room, lock_room_and_read_closed_days
 from careapp.services.params import ParamReader
 from careapp.services.privacy import first_name
 from careapp.services.search import months_between
@@ -449,9 +449,9 @@ def close_institution(institution: Institution, reason: str, now: datetime) -> i
 def _active_bookings_of(slot: Slot) -> list[Booking]:
     return list(
         db.session.scalars(
-            sa.select(Booking).where(
-                Booking.slot_id == slot.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES)
-            )
+            sa.select(Booking)
+            .where(Booking.slot_id == slot.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES))
+            .order_by(Booking.id)  # parents are told in the order they booked
         )
     )
 
@@ -593,18 +593,30 @@ def _already_booked(child: Child, slot: Slot) -> bool:
     )
 
 
-def _create_booking(parent: User, child: Child, slot: Slot, request_key: str) -> Booking:
+def _booking_values(parent: User, child: Child, slot: Slot, request_key: str) -> dict:
+    """The columns of a new booking: confirmed at once, or an application for a standing place."""
     action = "apply" if slot.is_standing else "book"
-    booking = Booking(
-        slot=slot,
-        child=child,
-        parent_id=parent.id,
-        status=BOOKING_STATES[action].target,
-        request_key=request_key,
-    )
+    return {
+        "slot_id": slot.id,
+        "child_id": child.id,
+        "parent_id": parent.id,
+        "status": BOOKING_STATES[action].target,
+        "request_key": request_key,
+        "created_at": clock.now(),
+    }
+
+
+def _create_booking(parent: User, child: Child, slot: Slot, request_key: str) -> Booking:
+    booking = Booking(**_booking_values(parent, child, slot, request_key))
     db.session.add(booking)
     db.session.flush()
-    if slot.is_standing:
+    _notify_booked(booking)
+    return booking
+
+
+def _notify_booked(booking: Booking) -> None:
+    """Tell the parent the place is booked, or the application received."""
+    if booking.slot.is_standing:
         _notify(
             booking,
             N_("Application received"),
@@ -622,30 +634,31 @@ def _create_booking(parent: User, child: Child, slot: Slot, request_key: str) ->
                 "is confirmed."
             ),
         )
-    return booking
 
 
-def _entry_of(child: Child, slot: Slot) -> WaitlistEntry | None:
-    """The child's active waitlist entry for the slot, if any."""
-    return capacity.active_entry(slot.inventory_id, f"child:{child.id}")
+def _take_place_or_offer(
+    parent: User, child: Child, slot: Slot, request_key: str, now: datetime, room: int
+) -> Booking:
+    """Book a free place, or the one held for this child; a child waiting stops waiting.
 
-
-def _take_or_use_offer(child: Child, slot: Slot, now: datetime) -> None:
-    """Take a free place, or the one held for this child; a child waiting stops waiting.
-
-    A free place is taken only if the class has room at every moment the slot covers, and
-    never ahead of families waiting for this slot.
+    A free place is taken only if the class has ``room`` at every moment the slot covers,
+    and never ahead of families waiting for this slot.
     """
-    entry = _entry_of(child, slot)
+    line = capacity.line_for(slot.inventory_id, f"child:{child.id}")
+    entry = line.entry
     if entry is not None and capacity.offer_is_open(entry, clock.to_utc(now)):
         capacity.accept_offer(entry)
-        return
-    waiting_ahead = capacity.has_waiting(slot.inventory_id, ahead_of=entry)
-    room = load_rooms(slot.care_class, now.date()).free_for(slot)
-    if waiting_ahead or room < 1 or not capacity.take_place(slot.inventory_id):
+        return _create_booking(parent, child, slot, request_key)
+    if line.waiting_ahead or room < 1:
         raise SlotFull()
+    values = _booking_values(parent, child, slot, request_key)
+    booking = capacity.take_place_for(slot.inventory_id, Booking, values)
+    if booking is None:
+        raise SlotFull()
+    _notify_booked(booking)
     if entry is not None:
         capacity.leave(entry, clock.to_utc(now), _hold(slot))
+    return booking
 
 
 def _booked_once(parent: User, child: Child, slot: Slot, request_key: str, take) -> Booking:
@@ -666,24 +679,25 @@ def book(parent: User, child: Child, slot: Slot, request_key: str, now: datetime
 
     Raises SlotFull or BookingError. A repeated ``request_key`` returns the first booking.
     The child, then the class, are locked first: two bookings of one child cannot overlap,
-    and the class's count is the one the decision relies on.
+    and the class's count is the one the decision relies on. No savepoint: a key used at this
+    moment for another child fails the insert with IntegrityError, and the caller's rollback
+    gives the place back.
     """
     if child.parent_id != parent.id:
         raise BookingError(_l("This child is not on your account."))
-    _lock_child(child)
-    _lock_class(slot)
+    # Counting the class reloads the slot afresh and lets go of its institution; held here,
+    # the institution stays in the session, and the notice names it without a query.
+    _institution = slot.institution
+    today = now.date()
+    closed = lock_room_and_read_closed_days(slot.care_class, today, child=child)
     earlier, held = _form_and_places_of(parent, child, request_key)
     if earlier is not None:
         return earlier  # an earlier tap of this form committed, perhaps while this one waited
     if any(other.id == slot.id for other in held):
         raise BookingError(_l("Your child already has this place."))
+    rooms = load_rooms(slot.care_class, today, closed, afresh=slot)
     _check_eligible(child, slot, now, held)
-    # Counting the class reloads the slot afresh and lets go of its institution; held here,
-    # the institution stays in the session, and the notice names it without a query.
-    _institution = slot.institution
-    return _booked_once(
-        parent, child, slot, request_key, lambda: _take_or_use_offer(child, slot, now)
-    )
+    return _take_place_or_offer(parent, child, slot, request_key, now, rooms.free_for(slot))
 
 
 def join_waitlist(parent: User, child: Child, slot: Slot, now: datetime) -> WaitlistEntry:

@@ -13,6 +13,7 @@ instead of losing it.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -21,6 +22,9 @@ from careapp.models import ACTIVE_WAIT_STATUSES, WAITLIST_STATES, Inventory, Wai
 from careapp.models import WaitStatus as Wait
 from careapp.models.base import as_utc
 from careapp.services.transitions import AlreadyMoved, change_state
+
+#: A row that holds places (a booking, a course registration).
+Row = TypeVar("Row")
 
 
 class CapacityError(ValueError):
@@ -50,15 +54,45 @@ class Places:
         return max(0, self.capacity - self.taken)
 
 
-def take_place(inventory_id: int, count: int = 1) -> bool:
-    """Take ``count`` places if that many are free; False (nothing taken) when they are not."""
-    statement = (
+def _taking(inventory_id: int, count: int) -> sa.Update:
+    """The compare-and-set that takes ``count`` places only if that many are free."""
+    return (
         sa.update(Inventory)
         .where(Inventory.id == inventory_id, Inventory.taken + count <= Inventory.capacity)
         .values(taken=Inventory.taken + count)
         .execution_options(synchronize_session=False)
     )
-    return db.session.execute(statement).rowcount == 1
+
+
+def take_place(inventory_id: int, count: int = 1) -> bool:
+    """Take ``count`` places if that many are free; False (nothing taken) when they are not."""
+    return db.session.execute(_taking(inventory_id, count)).rowcount == 1
+
+
+def take_place_for(inventory_id: int, entity: type[Row], values: dict) -> Row | None:
+    """Take a place and insert the ``entity`` row (``values``) that holds it; None, and
+    neither done, when no place is free.
+
+    On PostgreSQL one statement: the INSERT selects from the compare-and-set (a CTE), so it
+    inserts a row only if the place was taken.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        if not take_place(inventory_id):
+            return None
+        row = entity(**values)
+        db.session.add(row)
+        db.session.flush()
+        return row
+    took = _taking(inventory_id, 1).returning(Inventory.id).cte("took")
+    columns = entity.__table__.c
+    chosen = sa.select(*(sa.literal(value, columns[name].type) for name, value in values.items()))
+    statement = (
+        sa.insert(entity)
+        .from_select(list(values), chosen.select_from(took))
+        .add_cte(took)
+        .returning(entity)
+    )
+    return db.session.scalar(statement)
 
 
 def _give_back(inventory_id: int) -> None:
@@ -132,6 +166,54 @@ def offer_free_places(
             break
         offered.append(entry)
     return offered
+
+
+@dataclass(frozen=True)
+class Line:
+    """One subject's place in an inventory's line, and who is first in it."""
+
+    #: The subject's entry, waiting or holding an offer, if any.
+    entry: WaitlistEntry | None
+    #: The first entry still waiting, if any.
+    first_waiting: WaitlistEntry | None
+
+    @property
+    def waiting_ahead(self) -> bool:
+        """Whether somebody waits ahead of the subject (anybody, if it is not in line)."""
+        first = self.first_waiting
+        return first is not None and (self.entry is None or first.id < self.entry.id)
+
+
+def line_for(inventory_id: int, subject: str) -> Line:
+    """``subject``'s entry in the line and the first one waiting, read afresh in one query."""
+    first_waiting_id = (
+        sa.select(sa.func.min(WaitlistEntry.id))
+        .where(WaitlistEntry.inventory_id == inventory_id, WaitlistEntry.status == Wait.WAITING)
+        .scalar_subquery()
+    )
+    entries = db.session.scalars(
+        sa.select(WaitlistEntry)
+        .where(
+            WaitlistEntry.inventory_id == inventory_id,
+            sa.or_(
+                sa.and_(
+                    WaitlistEntry.subject == subject,
+                    WaitlistEntry.status.in_(ACTIVE_WAIT_STATUSES),
+                ),
+                WaitlistEntry.id == first_waiting_id,
+            ),
+        )
+        .execution_options(populate_existing=True)
+    ).all()
+    return Line(
+        entry=next(
+            (e for e in entries if e.subject == subject and e.status in ACTIVE_WAIT_STATUSES),
+            None,
+        ),
+        first_waiting=min(
+            (e for e in entries if e.status == Wait.WAITING), key=lambda e: e.id, default=None
+        ),
+    )
 
 
 def has_waiting(inventory_id: int, ahead_of: WaitlistEntry | None = None) -> bool:

@@ -20,7 +20,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
 from careapp.extensions import db
-from careapp.models import CareClass, ClosedDate, Institution, Inventory, Nature, Slot, SlotStatus
+from careapp.models import (
+    CareClass,
+    Child,
+    ClosedDate,
+    Institution,
+    Inventory,
+    Nature,
+    Slot,
+    SlotStatus,
+)
 from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.models.provision import HOME_BASED_MAX_CHILDREN
 
@@ -121,28 +130,76 @@ def lock_room(care_class: CareClass) -> None:
     )
 
 
-def load_rooms(care_class: CareClass, today: date) -> Rooms:
+def lock_room_and_read_closed_days(
+    care_class: CareClass, today: date, child: Child | None = None
+) -> frozenset[date]:
+    """``lock_room`` (after locking ``child``, when given) in one statement, which also
+    reads the institution's closed days from ``today`` on, for ``load_rooms``.
+
+    The rows are locked in the order everything else locks them: the child, the home-based
+    point, the class (PostgreSQL locks each result row's rows in ``FOR UPDATE OF`` order; a
+    deadlock, were that ever to change, is detected and the transaction retried). Closed days
+    may be read before the locks are granted: a day is only ever added to them, and a day
+    closed meanwhile only frees places, so the count errs on the safe side.
+    """
+    institution = care_class.institution
+    locked = []
+    query = sa.select(ClosedDate.on_date).select_from(CareClass)
+    if child is not None:
+        query = query.join(Child, Child.id == child.id)
+        locked.append(Child)
+    if institution.nature == Nature.HOME_BASED:
+        query = query.join(Institution, Institution.id == CareClass.institution_id)
+        locked.append(Institution)
+    locked.append(CareClass)
+    query = query.outerjoin(
+        ClosedDate,
+        sa.and_(ClosedDate.institution_id == CareClass.institution_id, ClosedDate.on_date >= today),
+    )
+    rows = db.session.scalars(
+        query.where(CareClass.id == care_class.id).with_for_update(of=locked)
+    ).all()
+    return frozenset(day for day in rows if day is not None)
+
+
+def load_rooms(
+    care_class: CareClass,
+    today: date,
+    closed: frozenset[date] | None = None,
+    afresh: Slot | None = None,
+) -> Rooms:
     """The rooms ``care_class`` belongs to, with every child counted in them from ``today``.
 
     Call it after ``lock_room``: the counts are then the ones the decision may rely on.
+    ``closed``: the institution's closed days, when read already; ``afresh``: a slot of the
+    class to read afresh in the same query (its status too), whatever it holds.
     """
     institution = care_class.institution
     home_based = institution.nature == Nature.HOME_BASED
     owner = (
         Slot.institution_id == institution.id if home_based else Slot.care_class_id == care_class.id
     )
+    counted = sa.and_(
+        Slot.status == SlotStatus.OPEN,
+        Inventory.taken > 0,
+        sa.or_(Slot.care_type.in_(STANDING_CARE_TYPES), Slot.on_date >= today),
+    )
     slots = db.session.scalars(
         sa.select(Slot)
         .join(Slot.inventory)
-        .where(owner, Slot.status == SlotStatus.OPEN, Inventory.taken > 0)
-        .where(sa.or_(Slot.care_type.in_(STANDING_CARE_TYPES), Slot.on_date >= today))
+        .where(owner, counted if afresh is None else sa.or_(counted, Slot.id == afresh.id))
         .options(contains_eager(Slot.inventory), joinedload(Slot.care_class))
         # Counts read before the lock may sit in the session: the fresh ones must win.
         .execution_options(populate_existing=True)
+    ).all()
+    closed_by_institution = (
+        closed_days({institution.id}, today)
+        if closed is None
+        else defaultdict(frozenset, {institution.id: closed})
     )
-    closed = closed_days({institution.id}, today)
     shared = {institution.id} if home_based else set()
-    return build_rooms(slots, closed, shared, today, [care_class])
+    open_slots = [slot for slot in slots if slot.is_open]
+    return build_rooms(open_slots, closed_by_institution, shared, today, [care_class])
 
 
 def build_rooms(

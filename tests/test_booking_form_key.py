@@ -1,0 +1,87 @@
+"""A booking form sent again books nothing more: its one-time key names the first booking.
+
+A booking takes its place and inserts its row without a savepoint; when the key turns out to
+be used already, the insert fails and the transaction's rollback gives the place back.
+"""
+
+from datetime import time, timedelta
+
+import pytest
+import sqlalchemy as sa
+from places_desk import PlacesDesk
+
+from careapp import clock
+from careapp.extensions import db
+from careapp.models import CareClass, CareType, Inventory, Slot, User
+from careapp.services import booking
+
+
+@pytest.fixture
+def desk_and_slot(app, user, institution):
+    """A desk for families and the id of an hourly slot with 3 places a week ahead."""
+    institution_id = institution("表单托育中心", offers={CareType.HOURLY: (6, 36, 40)})
+    day = clock.today() + timedelta(days=7)
+    desk = PlacesDesk(app, user, clock.local_now(), born=day - timedelta(days=540))
+    with app.app_context():
+        class_id = db.session.scalar(
+            sa.select(CareClass.id).where(CareClass.institution_id == institution_id)
+        )
+    return desk, desk.add_slot(class_id, CareType.HOURLY, day, (time(9), time(10)), 3)
+
+
+@pytest.fixture
+def two_children(desk_and_slot, auth):
+    """A signed-in parent's two children: ``(first_child_id, second_child_id)``."""
+    desk, _ = desk_and_slot
+    parent_id, first = desk.family()
+    second = desk.run(
+        lambda: (
+            booking.add_child(
+                db.session.get(User, parent_id),
+                name="张小红",
+                birth_date=desk.born,
+                notes="",
+                consent=True,
+            ).id
+        )
+    )
+    auth.login(parent_id)
+    return first, second
+
+
+def _taken(app, slot_id: int) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(Inventory.taken)
+            .join(Slot, Slot.inventory_id == Inventory.id)
+            .where(Slot.id == slot_id)
+        )
+
+
+def test_a_form_sent_again_for_another_child_answers_with_the_first_booking(
+    app, client, desk_and_slot, two_children
+):
+    _, slot_id = desk_and_slot
+    path = f"/parents/book/{slot_id}"
+    first = client.post(path, data={"child_id": two_children[0], "request_key": "one-form"})
+    again = client.post(path, data={"child_id": two_children[1], "request_key": "one-form"})
+
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    assert _taken(app, slot_id) == 1
+
+
+def test_a_key_used_at_the_same_moment_gives_the_place_taken_back(
+    app, client, desk_and_slot, two_children, monkeypatch
+):
+    """The first booking committed after this request looked for it (two children, so two
+    child locks): the insert fails on the key, and the place this request took is given back."""
+    _, slot_id = desk_and_slot
+    path = f"/parents/book/{slot_id}"
+    first = client.post(path, data={"child_id": two_children[0], "request_key": "one-form"})
+    monkeypatch.setattr(booking, "_form_and_places_of", lambda parent, child, key: (None, []))
+    again = client.post(path, data={"child_id": two_children[1], "request_key": "one-form"})
+
+    assert again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    assert _taken(app, slot_id) == 1
