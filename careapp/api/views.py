@@ -12,7 +12,7 @@ from careapp.extensions import db
 from careapp.i18n import current_language
 from careapp.services import booking, courses, regions, registry, search, statistics
 from careapp.services.errors import InvalidParameters
-from careapp.services.params import Page, parse_paging
+from careapp.services.params import parse_paging
 
 
 @bp.errorhandler(InvalidParameters)
@@ -125,9 +125,7 @@ def township_statistics():
     if code and region is None:
         raise InvalidParameters({"region": _("There is no region with this code.")})
     page_number, per_page = _paging()
-    rows = statistics.township_figures(region)
-    start = (page_number - 1) * per_page
-    page = Page(rows[start : start + per_page], len(rows), page_number, per_page)
+    page = statistics.township_figures_page(region, page_number, per_page)
     return jsonify(serializers.page_body(page, serializers.township_statistics, current_language()))
 
 

@@ -32,6 +32,7 @@ from careapp.models import (
     publicly_listed,
 )
 from careapp.services import filing
+from careapp.services.params import Page
 
 #: Share of townships with at least one filed institution (policy 000).
 COVERED_TOWNSHIPS_TARGET = Decimal("0.8")
@@ -217,12 +218,32 @@ def township_figures(region: Region | None = None) -> list[TownshipFigures]:
     Read from the counts the register keeps per township (careapp.models.listing): one small
     query whatever the register's size.
     """
+    return _figures(_townships_of(region))
+
+
+def township_figures_page(region: Region | None, page: int, per_page: int) -> Page:
+    """One page of ``township_figures``: two small queries, however many townships."""
+    townships = _townships_of(region)
+    total = db.session.scalar(
+        townships.with_only_columns(sa.func.count(Township.id)).order_by(None)
+    )
+    rows = _figures(townships.limit(per_page).offset((page - 1) * per_page))
+    return Page(rows, total, page, per_page)
+
+
+def _townships_of(region: Region | None) -> sa.Select:
+    """The townships (of ``region``) in official order."""
     query = sa.select(Township).order_by(Township.region_id, Township.position, Township.id)
     if region is not None:
         query = query.where(Township.region_id == region.id)
+    return query
+
+
+def _figures(townships: sa.Select) -> list[TownshipFigures]:
+    """The figures of ``townships``, from the counts the register keeps."""
     return [
         TownshipFigures(township, township.listed_institutions, township.listed_places)
-        for township in db.session.scalars(query)
+        for township in db.session.scalars(townships)
     ]
 
 
