@@ -87,7 +87,9 @@ ENTRY_SECONDS = 120
 #: (it heals a copy that a process stopped between its commit and its publication left old).
 VERSION_COPY_SECONDS = 300
 
+#: Where a session keeps the scopes its transaction changed, and the versions it bumped.
 _STATE_KEY = "careapp_cache_scopes"
+_BUMPED_KEY = "careapp_cache_bumped"
 
 
 def scope_of_table(name: str) -> CacheScope | None:
@@ -271,8 +273,8 @@ _BUMP = sa.text(
 
 
 def bump_versions(session: Session) -> None:
-    """Before a commit: bump the versions of every scope the transaction changed, in one
-    order (so two transactions never wait on each other's versions)."""
+    """Before a commit: bump the versions of every scope the transaction changed, always in
+    the same order (so that two transactions wait for each other's rows, never deadlock)."""
     if session.new or session.dirty or session.deleted:
         session.flush()
     scopes = session.info.pop(_STATE_KEY, None)
@@ -282,12 +284,12 @@ def bump_versions(session: Session) -> None:
         scope: session.execute(_BUMP, {"scope": str(scope)}).scalar_one()
         for scope in sorted(scopes)
     }
-    session.info["careapp_cache_bumped"] = bumped
+    session.info[_BUMPED_KEY] = bumped
 
 
 def publish_versions(session: Session) -> None:
     """After a commit: tell the shared store the versions it made (a failure only costs hits)."""
-    bumped = session.info.pop("careapp_cache_bumped", None)
+    bumped = session.info.pop(_BUMPED_KEY, None)
     if not bumped:
         return
     try:
@@ -299,7 +301,7 @@ def publish_versions(session: Session) -> None:
 def forget_changes(session: Session, *_args) -> None:
     """After a rollback nothing the transaction noted stands."""
     session.info.pop(_STATE_KEY, None)
-    session.info.pop("careapp_cache_bumped", None)
+    session.info.pop(_BUMPED_KEY, None)
 
 
 # -- Serving: before and after the view ---------------------------------------------------
