@@ -232,7 +232,8 @@ class BookingMachine(RuleBasedStateMachine):
     @rule(child=children)
     def join_waitlist(self, child: int) -> None:
         """Join the waitlist: allowed when the slot is full, refused while a place is free
-        or when the child holds a place in the slot already."""
+        or when the child holds a place in the slot already; a child already in line (or
+        holding an offer) gets its entry back."""
         before = self.places()
         child_id = self.child_ids[child]
         parent_id = self.parent_of(child_id)
@@ -250,7 +251,7 @@ class BookingMachine(RuleBasedStateMachine):
         except BookingError:
             assert not before.full or child_id in before.booked
         else:
-            assert before.full
+            assert before.full or child_id in before.waiting
             assert child_id not in before.booked
             assert child_id in self.places().waiting
 
