@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 from stdnum.cn import uscc as uscc_codec
 
-from careapp import cache, create_app
+from careapp import cache, clock, create_app
 from careapp.extensions import db, limiter
 from careapp.models import (
     Authority,
@@ -339,7 +339,7 @@ def open_places(app):
     def make(institution_id: int, days_ahead: int = 7) -> list[int]:
         with app.app_context():
             record = db.session.get(Institution, institution_id)
-            day = date.today() + timedelta(days=days_ahead)
+            day = clock.today() + timedelta(days=days_ahead)
             made = [
                 booking.add_slot(
                     care_class, offer.care_type, day, offer.opens_at, offer.closes_at, 3, day

@@ -4,13 +4,14 @@ Anonymous visitors are sent to sign in, accounts of the wrong role get 403, and 
 account's institution answers 404 as if it did not exist. Refused posts change nothing.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
 from conftest import AuthActions, Factories, delete_every_row
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import ChangeRequest, Role, Status
 
@@ -309,7 +310,7 @@ POST_MATRIX = [
 
 def complete_declarations() -> dict:
     """Model values of an application that meets every filing requirement today."""
-    today = date.today()
+    today = clock.today()
     return {
         "premises_owned": True,
         "health_evaluation_on": today - timedelta(days=30),
@@ -354,7 +355,7 @@ def build_world(app, user, institution) -> dict:
         db.session.add(change)
         db.session.commit()
         ids["change"] = change.id
-    return {"accounts": accounts, **ids, "today": date.today().isoformat()}
+    return {"accounts": accounts, **ids, "today": clock.today().isoformat()}
 
 
 @pytest.fixture

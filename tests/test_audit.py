@@ -164,7 +164,7 @@ def decide_everything(client, ids: dict[str, int]) -> None:
         client.post(f"{base}/{ids['reject']}/reject", data={"reject-reason": REJECT_REASON}),
         client.post(
             f"{base}/{ids['deregister']}/deregister",
-            data={"reason": DEREGISTER_REASON, "effective_on": date.today().isoformat()},
+            data={"reason": DEREGISTER_REASON, "effective_on": clock.today().isoformat()},
         ),
     ]
     assert [response.status_code for response in responses] == [302] * 4

@@ -413,7 +413,7 @@ def parent(app, user):
                 booking.add_child(
                     account,
                     name=f"Child{number}",
-                    birth_date=months_before(date.today(), months),
+                    birth_date=months_before(clock.today(), months),
                     notes="",
                     consent=True,
                 )

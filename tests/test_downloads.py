@@ -580,11 +580,11 @@ def test_a_change_to_the_register_is_streamed_until_open_data_build_rebuilds(
 
 def test_a_booking_leaves_the_files_current(client, app, institution, user, kept_files):
     kept = institution("小橡树", offers={CareType.HOURLY: (12, 36, 30)})
-    desk = PlacesDesk(app, user, clock.local_now(), date.today() - timedelta(days=600))
+    desk = PlacesDesk(app, user, clock.local_now(), clock.today() - timedelta(days=600))
     with app.app_context():
         class_id = db.session.get(Institution, kept).classes[0].id
     slot = desk.add_slot(
-        class_id, CareType.HOURLY, date.today() + timedelta(days=2), (time(9), time(11)), 2
+        class_id, CareType.HOURLY, clock.today() + timedelta(days=2), (time(9), time(11)), 2
     )
     build_files(app)
     etag = fetch(client, CSV_PATH).headers["ETag"]

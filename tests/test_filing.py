@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from stdnum.cn import uscc as uscc_codec
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import (
     Authority,
@@ -112,7 +113,7 @@ def offer_fields(offers: dict) -> dict:
 
 def profile_form(township_id: int, *, classes=None, offers=None, **changes) -> dict:
     """A complete, valid application as a browser posts it; ``None`` leaves a field out."""
-    today = date.today()
+    today = clock.today()
     data = {
         "name": NAME,
         "name_en": "",
@@ -464,21 +465,21 @@ def test_application_is_returned_corrected_and_filed_and_public_only_once_filed(
     status, number, filed_on = stored(app, institution_id, "status", "filing_number", "filed_on")
     assert status == Status.FILED
     assert FILING_NUMBER.match(number)
-    assert number.startswith(f"JJ-TY-{date.today().year}-")
-    assert filed_on == date.today()
+    assert number.startswith(f"JJ-TY-{clock.today().year}-")
+    assert filed_on == clock.today()
     assert public_presence(visitor, institution_id) == LISTED
     detail = visitor.get(f"/api/v1/institutions/{institution_id}").json
     assert (detail["name"], detail["filing_number"], detail["filed_on"]) == (
         NAME,
         number,
-        date.today().isoformat(),
+        clock.today().isoformat(),
     )
     assert number in text(visitor.get(f"/institutions/{institution_id}"))
     assert ("filed", NAME) in [
         (kind, name) for kind, name, _ in registry_cards(visitor.get("/registry"))
     ]
     assert [(e["type"], e["date"]) for e in api_events(visitor, institution_id)] == [
-        ("filed", date.today().isoformat())
+        ("filed", clock.today().isoformat())
     ]
     assert decisions(app, institution_id) == [
         ("submitted", owner, ""),
@@ -500,7 +501,7 @@ def test_owner_sees_the_filing_number_and_timeline_on_the_status_page(
 
     number = stored(app, institution_id, "filing_number")
     assert page.status_code == 200
-    assert f"Filing number {number}, filed on {date.today().isoformat()}" in text(page)
+    assert f"Filing number {number}, filed on {clock.today().isoformat()}" in text(page)
     assert "Your institution is filed and listed publicly." in text(page)
 
 
@@ -561,7 +562,7 @@ def test_deregistered_institution_is_delisted_at_once_and_disclosed_with_the_rea
 
     refused = client.post(
         f"/regulator/institutions/{institution_id}/deregister",
-        data={"effective_on": date.today().isoformat(), "reason": ""},
+        data={"effective_on": clock.today().isoformat(), "reason": ""},
     )
 
     assert refused.status_code in (200, 400)
@@ -570,7 +571,7 @@ def test_deregistered_institution_is_delisted_at_once_and_disclosed_with_the_rea
 
     response = client.post(
         f"/regulator/institutions/{institution_id}/deregister",
-        data={"effective_on": date.today().isoformat(), "reason": DEREGISTER_REASON},
+        data={"effective_on": clock.today().isoformat(), "reason": DEREGISTER_REASON},
     )
 
     assert response.status_code == 302
@@ -581,8 +582,8 @@ def test_deregistered_institution_is_delisted_at_once_and_disclosed_with_the_rea
         registry_cards(visitor.get("/registry"))
     )
     assert [(e["type"], e["date"], e["summary"]) for e in api_events(visitor, institution_id)] == [
-        ("deregistered", date.today().isoformat(), DEREGISTER_REASON),
-        ("filed", date.today().isoformat(), "Filed"),
+        ("deregistered", clock.today().isoformat(), DEREGISTER_REASON),
+        ("filed", clock.today().isoformat(), "Filed"),
     ]
     assert decisions(app, institution_id)[-1] == ("deregistered", regulator, DEREGISTER_REASON)
     assert client.get(f"/regulator/institutions/{institution_id}/deregister").status_code == 404
@@ -625,7 +626,7 @@ def perform(action: str, institution: Institution, actor: User, today: date) -> 
 
 def complete_declarations() -> dict:
     """Model values of an application that meets every filing requirement today."""
-    today = date.today()
+    today = clock.today()
     return {
         "premises_owned": True,
         "health_evaluation_on": today - timedelta(days=30),
@@ -675,7 +676,7 @@ def test_transition_from_the_wrong_state_is_refused_and_changes_nothing(
         found = db.session.get(Institution, institution_id)
         actor = db.session.get(User, actor_for(action, owner, regulator))
         with pytest.raises(filing.FilingError):
-            perform(action, found, actor, date.today())
+            perform(action, found, actor, clock.today())
         db.session.commit()
 
     assert stored(app, institution_id, "status", "filing_number", "filed_on") == before
@@ -695,7 +696,7 @@ def test_transition_from_the_right_state_is_made_and_recorded_with_actor_reason_
 
     with app.test_request_context("/?lang=en"):
         found = db.session.get(Institution, institution_id)
-        perform(action, found, db.session.get(User, actor_id), date.today())
+        perform(action, found, db.session.get(User, actor_id), clock.today())
         db.session.commit()
 
     assert stored(app, institution_id, "status") == ALLOWED[(status, action)]
@@ -714,7 +715,7 @@ def test_decision_without_a_reason_is_refused(app, applicant, regulator, action,
     decide = {
         "return": lambda found, actor: filing.return_application(found, actor, reason),
         "reject": lambda found, actor: filing.reject(found, actor, reason),
-        "deregister": lambda found, actor: filing.deregister(found, actor, reason, date.today()),
+        "deregister": lambda found, actor: filing.deregister(found, actor, reason, clock.today()),
     }[action]
 
     with app.test_request_context("/?lang=en"):
@@ -752,7 +753,7 @@ def test_only_a_filed_institution_can_ask_for_a_change(app, applicant, owner, st
                 found,
                 db.session.get(User, owner),
                 filing.Profile({"name": RENAMED}, [], []),
-                date.today(),
+                clock.today(),
             )
         db.session.rollback()
 
@@ -770,7 +771,7 @@ def test_decided_change_cannot_be_decided_again(app, applicant, owner, regulator
         db.session.commit()
 
         decide_again = {
-            "approve": lambda actor: filing.approve_change(change, actor, date.today()),
+            "approve": lambda actor: filing.approve_change(change, actor, clock.today()),
             "reject": lambda actor: filing.reject_change(change, actor, "Again."),
         }[decide]
         actor = db.session.get(User, regulator)
@@ -790,11 +791,11 @@ def test_pending_change_cannot_be_approved_once_the_institution_is_deregistered(
         found = db.session.get(Institution, institution_id)
         change = ChangeRequest(institution=found, proposed={"name": RENAMED}, submitted_by_id=owner)
         db.session.add(change)
-        filing.deregister(found, db.session.get(User, regulator), DEREGISTER_REASON, date.today())
+        filing.deregister(found, db.session.get(User, regulator), DEREGISTER_REASON, clock.today())
         db.session.commit()
 
         with pytest.raises(filing.FilingError):
-            filing.approve_change(change, db.session.get(User, regulator), date.today())
+            filing.approve_change(change, db.session.get(User, regulator), clock.today())
         db.session.rollback()
 
     assert stored(app, institution_id, "name", "status") == (NAME, Status.DEREGISTERED)
@@ -811,7 +812,7 @@ def test_pending_change_cannot_be_approved_once_the_institution_is_deregistered(
 
 
 def _lease_needed() -> str:
-    return in_years(date.today(), 3).isoformat()
+    return in_years(clock.today(), 3).isoformat()
 
 
 MISSING_DECLARATIONS = [
@@ -872,7 +873,7 @@ MISSING_DECLARATIONS = [
 def test_submission_is_refused_with_the_problem_when_a_declaration_is_missing(
     app, client, act_as, owner, township_id, changes, problem
 ):
-    today = date.today()
+    today = clock.today()
     act_as(owner)
     institution_id = apply(client, profile_form(township_id, **changes(today)))
 
@@ -1148,7 +1149,7 @@ def test_name_change_waits_for_approval_then_is_public_and_disclosed(
     ]
     assert [(e["type"], e["date"], e["summary"]) for e in api_events(visitor, institution_id)][
         0
-    ] == ("changed", date.today().isoformat(), "Changed: name")
+    ] == ("changed", clock.today().isoformat(), "Changed: name")
     assert decisions(app, institution_id)[-1] == ("change_approved", regulator, "")
 
 
@@ -1271,7 +1272,7 @@ def queue_rows(response) -> dict[str, tuple[bool, str]]:
 def test_review_queue_shows_working_days_waited_and_marks_applications_over_the_limit(
     app, client, act_as, applicant, regulator
 ):
-    today = date.today()
+    today = clock.today()
     at_ten = time(10, tzinfo=UTC)
     applicant(Status.UNDER_REVIEW, "今天提交托育园", submitted_at=datetime.combine(today, at_ten))
     applicant(
@@ -1304,7 +1305,7 @@ def test_review_queue_shows_working_days_waited_and_marks_applications_over_the_
 
 
 def test_review_page_of_an_overdue_application_says_so(app, client, act_as, applicant, regulator):
-    submitted = datetime.combine(date.today() - timedelta(days=14), time(10, tzinfo=UTC))
+    submitted = datetime.combine(clock.today() - timedelta(days=14), time(10, tzinfo=UTC))
     institution_id = applicant(Status.UNDER_REVIEW, submitted_at=submitted)
     act_as(regulator)
 
@@ -1382,7 +1383,7 @@ def test_application_is_overdue_after_5_working_days(app, applicant, submitted_o
 
 
 def test_filing_numbers_count_up_per_region_and_year(app, client, act_as, applicant, regulator):
-    year = date.today().year
+    year = clock.today().year
     with app.app_context():
         yongan = Region(code="yongan", name="永安市", name_en="Yong'an", filing_prefix="YA")
         db.session.add(
@@ -1414,7 +1415,7 @@ def test_filing_numbers_count_up_per_region_and_year(app, client, act_as, applic
         f"YA-TY-{year}-0001",
         f"JJ-TY-{year}-0002",
     ]
-    assert all(stored(app, i, "filed_on") == date.today() for i in (first, other_region, second))
+    assert all(stored(app, i, "filed_on") == clock.today() for i in (first, other_region, second))
 
 
 def test_institution_account_can_file_a_kindergarten_class_with_the_education_bureau(

@@ -3,7 +3,7 @@ labels, inline errors tied to their fields, 44px touch targets and a printable c
 """
 
 import re
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -579,7 +579,7 @@ def test_booking_confirmation_links_the_stylesheet_that_holds_the_print_rules(
 def test_future_birth_date_error_sits_with_the_birth_date(signed_in):
     client = signed_in(Role.PARENT)
     client.set_cookie("lang", "en")
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (clock.today() + timedelta(days=1)).isoformat()
     page = markup(
         client.post(
             "/parents/children/new", data={"name": "小红", "birth_date": tomorrow, "consent": "y"}

@@ -2,7 +2,7 @@
 
 import socket
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -134,11 +134,11 @@ def test_a_booking_changes_the_places_shown_at_once(app, client, institution, us
     kept = institution(
         "小橡树", offers={CareType.HOURLY: (12, 36, 30)}, classes=((ClassKind.TODDLER, 15, 3),)
     )
-    desk = PlacesDesk(app, user, clock.local_now(), date.today() - timedelta(days=600))
+    desk = PlacesDesk(app, user, clock.local_now(), clock.today() - timedelta(days=600))
     with app.app_context():
         class_id = db.session.get(Institution, kept).classes[0].id
     slot = desk.add_slot(
-        class_id, CareType.HOURLY, date.today() + timedelta(days=2), (time(9), time(11)), 2
+        class_id, CareType.HOURLY, clock.today() + timedelta(days=2), (time(9), time(11)), 2
     )
     url = f"/api/v1/institutions/{kept}/availability?care_type=hourly"
     client.get(url)
@@ -153,11 +153,11 @@ def test_a_booking_changes_the_places_shown_at_once(app, client, institution, us
 
 def test_a_booking_leaves_pages_without_places_kept(app, client, institution, user):
     kept = institution("小橡树", offers={CareType.HOURLY: (12, 36, 30)})
-    desk = PlacesDesk(app, user, clock.local_now(), date.today() - timedelta(days=600))
+    desk = PlacesDesk(app, user, clock.local_now(), clock.today() - timedelta(days=600))
     with app.app_context():
         class_id = db.session.get(Institution, kept).classes[0].id
     slot = desk.add_slot(
-        class_id, CareType.HOURLY, date.today() + timedelta(days=2), (time(9), time(11)), 2
+        class_id, CareType.HOURLY, clock.today() + timedelta(days=2), (time(9), time(11)), 2
     )
     family = desk.family()
     for path in ("/registry", "/api/v1/townships"):

@@ -203,7 +203,7 @@ def test_search_by_birth_date_uses_the_completed_months_as_of_today(
     en_client, institution, open_places
 ):
     open_places(institution("托小班", offers={CareType.FULL_DAY: (12, 24, 2800)}))
-    born = months_before(date.today(), 12)
+    born = months_before(clock.today(), 12)
 
     response = en_client.get(f"/?birth_date={born.isoformat()}")
 
@@ -215,7 +215,7 @@ def test_search_by_birth_date_uses_the_completed_months_as_of_today(
 
 def test_search_by_birth_date_counts_a_month_only_once_it_is_completed(en_client, institution):
     institution("托小班", offers={CareType.FULL_DAY: (12, 24, 2800)})
-    born = months_before(date.today(), 12) + timedelta(days=1)
+    born = months_before(clock.today(), 12) + timedelta(days=1)
 
     response = en_client.get(f"/?birth_date={born.isoformat()}")
 
@@ -226,7 +226,7 @@ def test_search_by_birth_date_counts_a_month_only_once_it_is_completed(en_client
 
 def test_search_by_a_birth_date_over_three_years_ago_never_matches(en_client, institution):
     institution("全年龄段", offers={CareType.FULL_DAY: (6, 36, 2800)})
-    born = months_before(date.today(), 36)
+    born = months_before(clock.today(), 36)
 
     response = en_client.get(f"/?birth_date={born.isoformat()}")
 
@@ -404,7 +404,7 @@ def test_widening_a_birth_date_search_drops_the_birth_date_for_any_age(
     en_client, institution, open_places
 ):
     open_places(institution("只有全日托", offers={CareType.FULL_DAY: (6, 36, 2800)}))
-    born = months_before(date.today(), 18).isoformat()
+    born = months_before(clock.today(), 18).isoformat()
 
     response = en_client.get("/", query_string={"birth_date": born, "care_type": "hourly"})
 
@@ -737,7 +737,7 @@ def test_care_type_and_age_find_only_a_place_in_a_class_of_that_age(app, client,
         offers={CareType.TEMPORARY: (12, 36, 150), CareType.FULL_DAY: (12, 36, 2800)},
         classes=((ClassKind.TODDLER, 15, 3), (ClassKind.OLDER_TODDLER, 20, 3)),
     )
-    week = date.today() + timedelta(days=7)
+    week = clock.today() + timedelta(days=7)
     day_hours = (time(8), time(17, 30))
     _slot_in(app, sunshine, ClassKind.OLDER_TODDLER, CareType.TEMPORARY, week, day_hours)
     _slot_in(app, sunshine, ClassKind.TODDLER, CareType.FULL_DAY, week, day_hours)

@@ -326,7 +326,7 @@ def fixed_register(register):
 @pytest.fixture
 def live_register(register):
     """The register around the real today, for the pages (which read the clock)."""
-    return register(date.today(), clock.local_now(), INSIDE)
+    return register(clock.today(), clock.local_now(), INSIDE)
 
 
 def jinjiang() -> Region:
@@ -876,7 +876,7 @@ def test_fill_rate_csv_holds_the_hand_computed_rates(regulator, live_register):
 
 def test_waiting_csv_lists_the_regions_applications_oldest_first(regulator, live_register):
     rows = read_csv(regulator.get("/regulator/dashboard/waiting.csv"))
-    today = date.today()
+    today = clock.today()
 
     assert rows == [
         ["Institution", "Township", "Submitted", "Working days waiting", "Within the limit"],
@@ -897,7 +897,7 @@ def test_csv_is_named_after_region_table_and_day(regulator, live_register):
     )
 
     assert response.headers["Content-Disposition"] == (
-        f"attachment; filename=yongan-townships-{date.today().isoformat()}.csv"
+        f"attachment; filename=yongan-townships-{clock.today().isoformat()}.csv"
     )
     assert [row[0] for row in read_csv(response)[1:]] == ["yannan"]
 
@@ -1100,7 +1100,7 @@ def test_region_form_refuses_bad_input_and_saves_nothing(
 
 def grow_register(app, township, institution, count: int) -> None:
     """``count`` more townships, each with filed and unfiled institutions and slots."""
-    today = date.today()
+    today = clock.today()
     for number in range(count):
         code = f"extra{number}"
         set_township(app, township, code, TownshipKind.TOWN, position=10 + number,

@@ -3,13 +3,12 @@
 import os
 import shutil
 import threading
-from datetime import date
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-from careapp import create_app
+from careapp import clock, create_app
 from careapp.demo import seed_demo
 from careapp.demo.accounts import DEMO_ACCOUNTS, seed_accounts
 from careapp.demo.courses import seed_courses
@@ -59,10 +58,10 @@ def live_server(tmp_path_factory):
     )
     with app.app_context():
         db.create_all()
-        seed_demo("jinjiang", date.today())
-        seed_accounts(date.today())
-        seed_places(date.today(), find_user(DEMO_ACCOUNTS[Role.PARENT][0]))
-        seed_courses(date.today())
+        seed_demo("jinjiang", clock.today())
+        seed_accounts(clock.today())
+        seed_places(clock.today(), find_user(DEMO_ACCOUNTS[Role.PARENT][0]))
+        seed_courses(clock.today())
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -180,7 +180,7 @@ def _free_date(care_class: CareClass, starts_at: time) -> date:
             )
         )
     )
-    start = date.today() + timedelta(days=21)
+    start = clock.today() + timedelta(days=21)
     for offset in range(35):
         day = start + timedelta(days=offset)
         if day.weekday() < 5 and day not in taken:
@@ -275,7 +275,7 @@ def test_parent_finds_registers_books_and_cancels_a_temporary_place(
     # Signing up went on to the booking, which asks for the child first and then comes back.
     expect(page).to_have_url(re.compile(r"/parents/children/new\?next="))
     page.get_by_label("Child's name").fill("Journey Child")
-    page.get_by_label("Birth date").fill(birth_date_for(CHILD_MONTHS, date.today()).isoformat())
+    page.get_by_label("Birth date").fill(birth_date_for(CHILD_MONTHS, clock.today()).isoformat())
     page.get_by_label("I am the child's guardian").check()
     snap(page, artifacts, "parent", "3-child")
     page.get_by_role("button", name="Save").click()
@@ -398,7 +398,7 @@ def test_institution_adds_a_slot_and_accepts_a_full_day_application(
 def test_provider_posts_a_course_and_a_parent_registers_for_it(live_server, page_for, artifacts):
     base, app = live_server
     title = unique("Journey course")
-    first_day = date.today() + timedelta(days=30)
+    first_day = clock.today() + timedelta(days=30)
     with app.app_context():
         township = db.session.scalar(sa.select(Township).order_by(Township.id))
         township_name, township_code = township.name_for(LANGUAGE), township.code
@@ -418,7 +418,7 @@ def test_provider_posts_a_course_and_a_parent_registers_for_it(live_server, page
     provider.get_by_label("Length of each session in minutes").fill("90")
     provider.get_by_label("Number of weekly sessions").fill("1")
     provider.get_by_label("Seats in each session").fill("20")
-    opens = datetime.combine(date.today() - timedelta(days=1), time(8))
+    opens = datetime.combine(clock.today() - timedelta(days=1), time(8))
     closes = datetime.combine(first_day, time(8))
     provider.get_by_label("Registration opens at").fill(opens.strftime("%Y-%m-%dT%H:%M"))
     provider.get_by_label("Registration closes at").fill(closes.strftime("%Y-%m-%dT%H:%M"))
