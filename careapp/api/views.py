@@ -10,6 +10,7 @@ from careapp.api.openapi import openapi_document
 from careapp.errors import json_error
 from careapp.extensions import db
 from careapp.i18n import current_language
+from careapp.models import Region
 from careapp.services import booking, courses, regions, registry, search, statistics
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import parse_paging
@@ -38,13 +39,19 @@ def healthz():
     return jsonify(status="ok", database="ok")
 
 
-@bp.get("/townships")
-def townships():
-    """Every township (of ``?region=``) with its number of public institutions."""
+def _region_filter() -> Region | None:
+    """The region ``?region=`` names, None without one; 400 for an unknown code."""
     code = request.args.get("region")
     region = statistics.find_region(code) if code else None
     if code and region is None:
         raise InvalidParameters({"region": _("There is no region with this code.")})
+    return region
+
+
+@bp.get("/townships")
+def townships():
+    """Every township (of ``?region=``) with its number of public institutions."""
+    region = _region_filter()
     language = current_language()
     rows = search.townships_with_counts(region)
     items = [serializers.township_item(township, count, language) for township, count in rows]
@@ -120,10 +127,7 @@ def course_list():
 @bp.get("/statistics/townships")
 def township_statistics():
     """Filed institutions and places per township against the places target."""
-    code = request.args.get("region")
-    region = statistics.find_region(code) if code else None
-    if code and region is None:
-        raise InvalidParameters({"region": _("There is no region with this code.")})
+    region = _region_filter()
     page_number, per_page = _paging()
     page = statistics.township_figures_page(region, page_number, per_page)
     return jsonify(serializers.page_body(page, serializers.township_statistics, current_language()))

@@ -5,7 +5,7 @@ from flask import abort, render_template, request
 from careapp.labels import label
 from careapp.models import Region
 from careapp.public import bp
-from careapp.services import statistics
+from careapp.services import regions, statistics
 
 
 def current_region() -> Region:
@@ -33,7 +33,7 @@ def statistics_page():
     return render_template(
         "public/statistics.html",
         region=region,
-        regions=statistics.regions(),
+        regions=regions.all_regions(),
         rows=rows,
         townships=statistics.sorted_townships(rows, sort, descending),
         covered=sum(1 for row in rows if row.covered),

@@ -14,7 +14,7 @@ from careapp.models import Region, Township
 from careapp.public.statistics import current_region, township_sort
 from careapp.regulator import bp
 from careapp.regulator.forms import RegisteredCountForm, TownshipTargetsForm
-from careapp.services import filing, statistics
+from careapp.services import filing, regions, statistics
 from careapp.services.statistics import RegionFigures
 
 
@@ -34,7 +34,7 @@ def dashboard():
         townships=statistics.sorted_townships(figures.townships, sort, descending),
         sort=sort,
         descending=descending,
-        regions=statistics.regions(),
+        regions=regions.all_regions(),
         chart_target=statistics.shared_target(figures.townships),
         queue=[
             (item, filing.waiting_working_days(item, clock.today()))

@@ -174,11 +174,6 @@ class RegionFigures:
         return sum(row.filed_institutions for row in self.townships)
 
 
-def regions() -> list[Region]:
-    """Every region, in code order."""
-    return list(db.session.scalars(sa.select(Region).order_by(Region.code)))
-
-
 def find_region(code: str | None) -> Region | None:
     """The region with ``code``; the first region when no code is given."""
     query = sa.select(Region).order_by(Region.code).limit(1)
