@@ -19,11 +19,12 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(load_config(config))
     app.json.ensure_ascii = False  # UTF-8 JSON, as the contract says
-    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    # Outermost, so that the page cache and Flask both see the visitor's host and scheme.
+    trust_proxies(app)
     if not app.testing:
         # What start-up built lives as long as the process: leave it out of the collector's
         # full passes, which otherwise walk it and pause one page in twenty by ~90 ms.

@@ -22,9 +22,9 @@ HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
 
-def _from_accept_language() -> str | None:
+def _from_accept_language(accept_languages) -> str | None:
     """The first supported language the browser asks for, by preference."""
-    for value, _quality in request.accept_languages:
+    for value, _quality in accept_languages:
         tag = value.lower().replace("_", "-")
         if tag.startswith("zh"):
             return "zh_CN"
@@ -33,15 +33,21 @@ def _from_accept_language() -> str | None:
     return None
 
 
-def select_language() -> str:
-    """The language of this request, as the contract orders the sources."""
-    if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    languages = current_app.config["LANGUAGES"]
-    for candidate in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+def language_of(incoming, languages: tuple[str, ...], default: str) -> str:
+    """The language of request ``incoming`` (Flask's or a bare werkzeug one), as the contract
+    orders the sources."""
+    for candidate in (incoming.args.get("lang"), incoming.cookies.get(LANGUAGE_COOKIE)):
         if candidate in languages:
             return candidate
-    return _from_accept_language() or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return _from_accept_language(incoming.accept_languages) or default
+
+
+def select_language() -> str:
+    """The language of this request."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return default
+    return language_of(request, current_app.config["LANGUAGES"], default)
 
 
 def language_code(locale: Locale | None) -> str:

@@ -39,12 +39,17 @@ SECURITY_HEADERS = {
 STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
+def security_headers(config) -> dict[str, str]:
+    """The security headers every answer of an app with ``config`` carries."""
+    if config["CAREAPP_ENV"] == "production":
+        return {**SECURITY_HEADERS, "Strict-Transport-Security": STRICT_TRANSPORT_SECURITY}
+    return SECURITY_HEADERS
+
+
 def add_security_headers(response):
     """Add the security headers unless a view set its own."""
-    for name, value in SECURITY_HEADERS.items():
+    for name, value in security_headers(current_app.config).items():
         response.headers.setdefault(name, value)
-    if current_app.config["CAREAPP_ENV"] == "production":
-        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response
 
 

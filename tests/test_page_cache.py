@@ -4,6 +4,7 @@ import socket
 import uuid
 from datetime import UTC, datetime, time, timedelta
 
+import flask
 import pytest
 import sqlalchemy as sa
 
@@ -310,11 +311,13 @@ def test_a_page_rendered_while_a_change_commits_is_never_served_after_it(app, cl
     after a change committed can only be one whose versions are already old."""
     institution("小橡树")
     with app.test_request_context("/"):
-        key = cache._key()
-        versions, _page = cache.store().lookup(key, cache.REGISTER)
+        key = cache.page_key(flask.request, "zh_CN")
+        versions, _page = cache.store().lookup(key, cache.REGISTER_AND_PLACES)
     institution("大榕树", township_code="chendai")
     with app.app_context():
-        stale = cache.CachedPage(versions, b"stale page", "text/html; charset=utf-8", "x", 0.0)
+        stale = cache.CachedPage(
+            versions, b"stale page", "text/html; charset=utf-8", "x", 0.0, ("register", "places")
+        )
         cache.store().save(key, stale)
 
     response = client.get("/")
@@ -433,3 +436,135 @@ def test_pages_are_served_when_redis_is_down(app, database_url, institution):
     assert [response.status_code for response in responses] == [200, 200]
     assert all("小橡树" in response.get_data(as_text=True) for response in responses)
     assert all(response.headers.get("X-Page-Cache") != "hit" for response in responses)
+
+
+# -- The front cache: kept pages for visitors without cookies, before Flask runs ----------
+
+KEPT_PATHS = (
+    "/",
+    "/?care_type=temporary&age_months=20",
+    "/registry",
+    "/statistics",
+    "/courses",
+    "/api/v1/institutions",
+    "/api/v1/townships",
+)
+
+
+@pytest.fixture
+def flask_requests(app):
+    """Counts the requests that reach Flask's own request handling."""
+    seen = []
+
+    def note() -> None:
+        seen.append(flask.request.path)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, note)
+    yield seen
+    app.before_request_funcs[None].remove(note)
+
+
+@pytest.mark.parametrize("path", KEPT_PATHS)
+def test_a_visitor_without_cookies_gets_the_kept_page_before_flask_runs(
+    app, institution, flask_requests, path
+):
+    institution("小橡树")
+    visitor = app.test_client()
+    rendered = visitor.get(path)
+    assert rendered.headers["X-Page-Cache"] == "miss"
+    assert flask_requests == [path.split("?")[0]]
+
+    kept = visitor.get(path)
+
+    assert kept.headers["X-Page-Cache"] == "hit"
+    assert kept.data == rendered.data
+    assert len(flask_requests) == 1
+
+
+@pytest.mark.parametrize("path", KEPT_PATHS)
+def test_the_front_cache_answers_with_the_headers_flask_gives(app, institution, path):
+    """The same kept page, served before Flask (no cookie) and by Flask (another cookie)."""
+    kept = institution("小橡树")
+    app.test_client().get(path)
+    front = app.test_client().get(path)
+    through_flask = app.test_client()
+    through_flask.set_cookie("unrelated", "1")
+    behind = through_flask.get(path)
+
+    assert front.headers["X-Page-Cache"] == behind.headers["X-Page-Cache"] == "hit"
+    assert front.data == behind.data
+    without_date = {name for name in front.headers.keys() if name != "Date"}
+    assert without_date == {name for name in behind.headers.keys() if name != "Date"}
+    for name in without_date:
+        assert front.headers.get_all(name) == behind.headers.get_all(name), name
+    assert kept
+
+
+def test_a_visitor_with_a_session_cookie_goes_to_flask(
+    app, client, institution, user, auth, flask_requests
+):
+    institution("小橡树")
+    app.test_client().get("/")
+    auth.login(user(Role.PARENT))
+    before = len(flask_requests)
+
+    page = client.get("/")
+
+    assert len(flask_requests) == before + 1
+    assert page.headers.get("X-Page-Cache") != "hit"
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_the_front_cache_answers_head_and_revalidation(app, institution, flask_requests):
+    institution("小橡树")
+    visitor = app.test_client()
+    etag = visitor.get("/").headers["ETag"]
+    before = len(flask_requests)
+
+    head = visitor.head("/")
+    unchanged = visitor.get("/", headers={"If-None-Match": etag})
+
+    assert head.status_code == 200
+    assert head.data == b""
+    assert head.headers["ETag"] == etag
+    assert unchanged.status_code == 304
+    assert unchanged.data == b""
+    assert len(flask_requests) == before
+
+
+def test_the_front_cache_keeps_each_language_apart(app, institution):
+    institution("小橡树", name_en="Little Oak")
+    for headers in ({"Accept-Language": "en"}, {"Accept-Language": "zh-CN,zh;q=0.9"}, {}):
+        app.test_client().get("/", headers=headers)
+
+    by_header = app.test_client().get("/", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    by_cookie = app.test_client()
+    by_cookie.set_cookie("lang", "en")
+    chosen = by_cookie.get("/", headers={"Accept-Language": "zh-CN"})
+    default = app.test_client().get("/")
+
+    assert by_header.headers["X-Page-Cache"] == "hit"
+    assert '<html lang="en">' in by_header.text
+    assert chosen.headers["X-Page-Cache"] == "hit"
+    assert '<html lang="en">' in chosen.text
+    assert '<html lang="zh-CN">' in default.text
+
+
+def test_the_front_cache_never_serves_a_page_older_than_the_register(app, institution):
+    kept = institution("小橡树")
+    app.test_client().get("/")
+    _rename(app, kept, "大榕树")
+
+    page = app.test_client().get("/")
+
+    assert page.headers["X-Page-Cache"] == "miss"
+    assert "大榕树" in page.text
+
+
+def test_the_front_cache_is_keyed_by_host(app, institution):
+    institution("小橡树")
+    app.test_client().get("/", base_url="http://one.example")
+
+    other = app.test_client().get("/", base_url="http://two.example")
+
+    assert other.headers["X-Page-Cache"] == "miss"
