@@ -391,11 +391,17 @@ def serve_from_cache():
         return None
     key = page_key(request, current_language())
     scopes = CACHED_ENDPOINTS[request.endpoint]
-    try:
-        versions, page = store().lookup(key, scopes)
-    except redis.RedisError as error:
-        log.warning("page cache unavailable: %s", error)
-        return None
+    stale = request.environ.get(STALE_PAGE)
+    if stale is not None and stale[0] == key and all(scope in stale[1] for scope in scopes):
+        # The front cache found the kept page old; the versions it read are the ones to
+        # render under (read before the view, as ``lookup`` would).
+        versions, page = tuple(stale[1][scope] for scope in scopes), None
+    else:
+        try:
+            versions, page = store().lookup(key, scopes)
+        except redis.RedisError as error:
+            log.warning("page cache unavailable: %s", error)
+            return None
     g.page_cache = (key, scopes, versions)
     if page is None or page.versions != versions:
         return None
@@ -442,6 +448,11 @@ CONDITIONAL_HEADERS = frozenset(
 )
 
 
+#: Where the front cache leaves, for Flask, the key of a kept page it found old and the
+#: versions it read (so that Flask need not read them again).
+STALE_PAGE = "careapp.page_cache.stale"
+
+
 class FrontCache:
     """WSGI middleware: answers a visitor without cookies from a kept page before Flask runs.
 
@@ -462,16 +473,21 @@ class FrontCache:
         if not self._servable(incoming):
             return self.wsgi_app(environ, start_response)
         language = language_of(incoming, self.languages, self.default_language)
+        key = page_key(incoming, language)
+        # Flask's request takes this application context over when it has to render: the
+        # versions it read and the page then share one session and transaction.
         with self.app.app_context():
             try:
-                page, versions = store().lookup_page(page_key(incoming, language))
+                page, versions = store().lookup_page(key)
             except (redis.RedisError, sa.exc.SQLAlchemyError) as error:
                 log.warning("page cache unavailable: %s", error)
+                db.session.rollback()
                 page = None
-            finally:
-                db.session.remove()
-        if page is None or not page.is_current(versions):
-            return self.wsgi_app(environ, start_response)
+            if page is None:
+                return self.wsgi_app(environ, start_response)
+            if not page.is_current(versions):
+                environ[STALE_PAGE] = (key, versions)
+                return self.wsgi_app(environ, start_response)
         if any(name in environ for name in CONDITIONAL_HEADERS):
             response = kept_response(page, incoming)
             for name, value in self.headers.items():

@@ -15,8 +15,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
 from careapp.extensions import db
-from careapp.models import CareType, Institution, Inventory, Nature, Slot, SlotStatus
+from careapp.models import (
+    CareClass,
+    CareOffer,
+    CareType,
+    Institution,
+    Inventory,
+    Nature,
+    Slot,
+    SlotStatus,
+)
 from careapp.models.booking import STANDING_CARE_TYPES
+from careapp.models.provision import CLASS_STANDARDS
 from careapp.services.occupancy import build_rooms, closed_days, load_rooms
 
 #: Search cards look this many days ahead for the next free place.
@@ -99,16 +109,76 @@ def next_free_places(
     institutions: Sequence[Institution], today: date, wanted: Wanted
 ) -> dict[int, Opening | None]:
     """Each institution's first suitable opening with a place left in the next
-    ``CARD_DAYS`` days, or None."""
+    ``CARD_DAYS`` days, or None.
+
+    Reads only the slots of the fortnight that may suit ``wanted`` and have places in their
+    inventory, with the slots holding children in the same rooms (``openings`` reads every
+    slot of the fortnight: a filtered search would hydrate many it then drops).
+    """
     last = today + timedelta(days=CARD_DAYS - 1)
-    found = openings(institutions, today, last, wanted)
-    return {
-        institution.id: next(
-            (opening for opening in found.get(institution.id, []) if opening.remaining > 0),
-            None,
+    by_id = {institution.id: institution for institution in institutions}
+    if not by_id:
+        return {}
+    slots = _card_slots(list(by_id), today, last, wanted)
+    home_based = {i.id for i in institutions if i.nature == Nature.HOME_BASED}
+    rooms = build_rooms(slots, closed_days(set(by_id), today), home_based, today)
+    found: dict[int, Opening | None] = dict.fromkeys(by_id)
+    for slot in slots:
+        if found[slot.institution_id] is not None or not (today <= slot.on_date <= last):
+            continue
+        if wanted.suits(slot, by_id[slot.institution_id]):
+            remaining = min(slot.inventory.remaining, rooms.free_for(slot))
+            if remaining > 0:
+                found[slot.institution_id] = Opening(slot, remaining)
+    return found
+
+
+def _card_slots(institution_ids: list[int], first: date, last: date, wanted: Wanted) -> list[Slot]:
+    """In time order: the open slots from ``first`` to ``last`` that may suit ``wanted`` and
+    have places in their inventory, and the open slots holding children in the institutions'
+    classes from ``first`` on (what the rooms count)."""
+    holds_children = sa.and_(
+        Slot.institution_id.in_(institution_ids),
+        Slot.status == SlotStatus.OPEN,
+        Inventory.taken > 0,
+        sa.or_(Slot.care_type.in_(STANDING_CARE_TYPES), Slot.on_date >= first),
+    )
+    query = (
+        sa.select(Slot)
+        .join(Slot.inventory)
+        .join(Slot.care_class)
+        .where(sa.or_(sa.and_(*_may_suit(institution_ids, first, last, wanted)), holds_children))
+        .options(contains_eager(Slot.inventory), contains_eager(Slot.care_class))
+        .order_by(Slot.on_date, Slot.starts_at, Slot.care_type, Slot.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def _may_suit(institution_ids: list[int], first: date, last: date, wanted: Wanted) -> list:
+    """Conditions on a slot (joined with its inventory and class) that ``Wanted.suits`` and a
+    free place imply; ``suits`` still decides."""
+    offered = sa.and_(
+        CareOffer.institution_id == Slot.institution_id, CareOffer.care_type == Slot.care_type
+    )
+    conditions = [
+        Slot.institution_id.in_(institution_ids),
+        Slot.status == SlotStatus.OPEN,
+        Slot.on_date.between(first, last),
+        Inventory.taken < Inventory.capacity,
+    ]
+    if wanted.care_type is not None:
+        conditions.append(Slot.care_type == CareType(wanted.care_type))
+    if wanted.age_months is not None:
+        age = wanted.age_months
+        kinds = [kind for kind, band in CLASS_STANDARDS.items() if band.accepts_age(age)]
+        conditions.append(CareClass.kind.in_(kinds))
+        offered = sa.and_(offered, CareOffer.min_age_months <= age, CareOffer.max_age_months > age)
+    if wanted.not_before is not None:
+        day, moment = wanted.not_before.date(), wanted.not_before.time()
+        conditions.append(
+            sa.or_(Slot.on_date > day, sa.and_(Slot.on_date == day, Slot.starts_at > moment))
         )
-        for institution in institutions
-    }
+    return [*conditions, sa.exists().where(offered)]
 
 
 def places_left(slot: Slot, today: date) -> int:
