@@ -487,3 +487,20 @@ def test_the_family_page_has_labels_and_a_tel_keyboard(app, people, member, sign
     assert re.search(r'<label for="phone">', page)
     assert "138 1234 5678" in page
     assert len(page.encode()) < 60_000
+
+
+def test_family_forms_need_their_csrf_token(app, people, sign_in):
+    guardian = sign_in(people["guardian"])
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = guardian.get("/parents/family").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+    assert guardian.post("/parents/family", data={"phone": "13812345678"}).status_code == 400
+    assert invitation_rows(app) == []
+    sent = guardian.post("/parents/family", data={"phone": "13812345678", "csrf_token": token})
+    assert sent.status_code == 302
+    [invitation] = invitation_rows(app)
+    grandma = sign_in(people["grandma"])
+    assert grandma.post(f"/parents/invitations/{invitation.id}/accept").status_code == 400
+    assert guardian.post(f"/parents/family/{invitation.id}/revoke").status_code == 400
+    assert invitation_rows(app)[0].status == InvitationStatus.PENDING
