@@ -7,9 +7,11 @@ from careapp.models import (
     BookingStatus,
     CareType,
     ClassKind,
+    ConsentCapacity,
     CourseFormat,
     EventType,
     FilingAction,
+    InvitationStatus,
     Nature,
     OrganisationType,
     PriceUnit,
@@ -116,6 +118,18 @@ BOOKING_STATUS_LABELS = {
     BookingStatus.CANCELLED_BY_INSTITUTION: _l("Cancelled by the institution"),
 }
 
+INVITATION_STATUS_LABELS = {
+    InvitationStatus.PENDING: _l("Waiting for an answer"),
+    InvitationStatus.ACCEPTED: _l("Can book for your children"),
+    InvitationStatus.DECLINED: _l("Declined"),
+    InvitationStatus.REVOKED: _l("Revoked"),
+}
+
+CONSENT_CAPACITY_LABELS = {
+    ConsentCapacity.GUARDIAN: _l("as the child's guardian"),
+    ConsentCapacity.FAMILY_MEMBER: _l("as a family member, with the guardian's consent"),
+}
+
 ORGANISATION_TYPE_LABELS = {
     OrganisationType.MCH_HOSPITAL: _l("Maternal and child health hospital"),
     OrganisationType.COMMUNITY_HEALTH: _l("Community health centre"),
@@ -169,6 +183,8 @@ ALL_LABELS = {
     "filing_action": FILING_ACTION_LABELS,
     "registered_fact": REGISTERED_FACT_LABELS,
     "booking_status": BOOKING_STATUS_LABELS,
+    "invitation_status": INVITATION_STATUS_LABELS,
+    "consent_capacity": CONSENT_CAPACITY_LABELS,
     "organisation_type": ORGANISATION_TYPE_LABELS,
     "provider_status": PROVIDER_STATUS_LABELS,
     "topic": TOPIC_LABELS,

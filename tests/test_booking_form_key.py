@@ -79,7 +79,7 @@ def test_a_key_used_at_the_same_moment_gives_the_place_taken_back(
     _, slot_id = desk_and_slot
     path = f"/parents/book/{slot_id}"
     first = client.post(path, data={"child_id": two_children[0], "request_key": "one-form"})
-    monkeypatch.setattr(booking, "_form_and_places_of", lambda parent, child, key: (None, []))
+    monkeypatch.setattr(booking, "_form_and_places_of", lambda child, key: (None, []))
     again = client.post(path, data={"child_id": two_children[1], "request_key": "one-form"})
 
     assert again.status_code == 302

@@ -12,6 +12,7 @@ from careapp.models.booking import (
     CalendarFeed,
     Child,
     ClosedDate,
+    ConsentCapacity,
     GuardianConsent,
     Schedule,
     Slot,
@@ -41,6 +42,12 @@ from careapp.models.course import (
     Topic,
     publicly_listed_courses,
 )
+from careapp.models.family import (
+    FAMILY_STATES,
+    OPEN_INVITATION_STATUSES,
+    FamilyMember,
+    InvitationStatus,
+)
 from careapp.models.filing import ChangeRequest, ChangeStatus, FilingAction, FilingDecision
 from careapp.models.institution import (
     Authority,
@@ -68,6 +75,11 @@ from careapp.models.session import LoginSession, OneTimeToken, TokenPurpose
 from careapp.models.user import SELF_SERVICE_ROLES, Role, User
 
 __all__ = [
+    "FAMILY_STATES",
+    "OPEN_INVITATION_STATUSES",
+    "ConsentCapacity",
+    "FamilyMember",
+    "InvitationStatus",
     "InstitutionSearchTerm",
     "SearchGram",
     "CacheScope",

@@ -177,6 +177,14 @@ class GuardianConsent(db.Model):
     child: Mapped[Child] = relationship(back_populates="consents")
 
 
+class ConsentCapacity(StrEnum):
+    """In which capacity the person who booked agreed to share the child's details."""
+
+    GUARDIAN = "guardian"
+    #: A family member the guardian invited, acting with the guardian's consent.
+    FAMILY_MEMBER = "family_member"
+
+
 class BookingStatus(StrEnum):
     """Where a booking stands."""
 
@@ -219,6 +227,7 @@ class Booking(db.Model):
     __tablename__ = "bookings"
     __table_args__ = (
         one_of("status", BookingStatus, "status_valid"),
+        one_of("consent_capacity", ConsentCapacity, "consent_capacity_valid"),
         sa.Index(
             "uq_bookings_active_child_slot",
             "child_id",
@@ -236,6 +245,7 @@ class Booking(db.Model):
     child_id: Mapped[int] = mapped_column(
         sa.ForeignKey("children.id", ondelete="CASCADE"), index=True
     )
+    #: The guardian: the account the child belongs to (whoever booked), told of every change.
     parent_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     status: Mapped[BookingStatus] = mapped_column(enum_type(BookingStatus))
     #: The one-time key of the form that made it: a double tap makes one booking.
@@ -245,9 +255,19 @@ class Booking(db.Model):
     decline_reason: Mapped[str | None] = mapped_column(sa.String(300))
     cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     reminder_sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: Who booked (the guardian or a family member), and so gave the booking's consent.
+    booked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: In which capacity ``booked_by`` consented; empty for bookings made before it was kept.
+    consent_capacity: Mapped[ConsentCapacity | None] = mapped_column(enum_type(ConsentCapacity))
+    #: Who cancelled, when the family cancelled.
+    cancelled_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     slot: Mapped[Slot] = relationship()
     child: Mapped[Child] = relationship()
+    booked_by: Mapped["User"] = relationship(foreign_keys=[booked_by_id])  # noqa: F821
+    cancelled_by: Mapped["User"] = relationship(foreign_keys=[cancelled_by_id])  # noqa: F821
 
     @property
     def is_active(self) -> bool:

@@ -110,7 +110,7 @@ def cancel_course_registration(registration_id: int):
 @bp.post("/course-offers/<id:entry_id>/accept")
 def accept_course_offer(entry_id: int):
     """Take the seat held for the family."""
-    entry = booking.own_entry(current_user, entry_id)
+    entry = booking.entry_for(current_user, entry_id)
     session = courses.session_of_entry(entry) if entry is not None else None
     if session is None or courses.public_session(session.id) is None:
         abort(404)

@@ -1,10 +1,11 @@
 """Forms of the parents' pages."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from careapp.forms import DateField, SiteForm, choices
+from careapp.validators import ChinaMobile
 
 
 class ChildForm(SiteForm):
@@ -40,9 +41,9 @@ class BookingForm(SiteForm):
     child_id = SelectField(_l("For which child?"), coerce=int, validators=[DataRequired()])
     request_key = HiddenField()
 
-    def set_children(self, children) -> None:
-        """Offer the parent's own children."""
-        self.child_id.choices = choices((child.id, child.name) for child in children)
+    def set_children(self, children, name_of=lambda child: child.name) -> None:
+        """Offer the children the account may book for, each named by ``name_of``."""
+        self.child_id.choices = choices((child.id, name_of(child)) for child in children)
 
 
 class OfferForm(SiteForm):
@@ -63,3 +64,23 @@ class CourseRegistrationForm(SiteForm):
         if allow_second_seat:
             pairs.append((2, _l("Two seats (a second carer comes too)")))
         self.seats.choices = choices(pairs)
+
+
+class InviteForm(SiteForm):
+    """The mobile number of the family member a guardian invites."""
+
+    phone = TelField(
+        _l("Family member's mobile number"),
+        validators=[
+            DataRequired(message=_l("Please enter an 11-digit mainland China mobile number.")),
+            Length(max=20, message=_l("Please enter an 11-digit mainland China mobile number.")),
+            ChinaMobile(),
+        ],
+        render_kw={"autocomplete": "off", "inputmode": "tel"},
+    )
+
+
+class RevokeForm(SiteForm):
+    """Confirm a revocation; ``seen`` carries the state the guardian was shown."""
+
+    seen = HiddenField()

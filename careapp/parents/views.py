@@ -15,19 +15,29 @@ from careapp.institutions.forms import ConfirmForm
 from careapp.models import BookingStatus
 from careapp.parents import bp
 from careapp.parents.forms import BookingForm, ChildForm, OfferForm
-from careapp.services import availability, booking, capacity, courses
+from careapp.services import availability, booking, capacity, courses, family
+
+
+def child_name(child) -> str:
+    """How the signed-in account sees a child's name in a list (masked unless its own)."""
+    return family.child_name_for(child, current_user)
 
 
 @bp.get("/")
 def home():
-    """A parent's start page: children, upcoming bookings and open offers."""
+    """A parent's start page: invitations, children, upcoming bookings and open offers."""
     now = clock.local_now()
     upcoming = [b for b in booking.bookings_of(current_user) if b.is_active and b.slot.starts > now]
-    children = booking.children_of(current_user)
+    reachable = booking.children_for(current_user)
+    children = [child for child in reachable if child.parent_id == current_user.id]
     ages = [booking.age_at(child, now.date()) for child in children]
     return render_template(
         "parents/home.html",
         children=children,
+        helped=[child for child in reachable if child.parent_id != current_user.id],
+        child_name=child_name,
+        invitations=family.invitations_for(current_user),
+        form=ConfirmForm(),
         suggestions=courses.suggestions_for(ages, now),
         upcoming=upcoming[:5],
         offers=[e for e in booking.waitlist_of(current_user) if e.status == "offered"],
@@ -113,8 +123,9 @@ def _load_slot(slot_id: int):
     return or_404(booking.bookable_slot(slot_id))
 
 
-def _render_book(slot, form, status=200, full=False):
+def _render_book(slot, form, children, status=200, full=False):
     left = availability.places_left(slot, clock.today())
+    capacities = {family.consent_capacity(current_user, child) for child in children}
     return (
         render_template(
             "parents/book.html",
@@ -123,28 +134,35 @@ def _render_book(slot, form, status=200, full=False):
             places_left=left,
             full=full or left == 0,
             waitlist_form=BookingForm(prefix="waitlist"),
+            consent_capacities=sorted(capacities),
         ),
         status,
     )
+
+
+def _booking_form(children, prefix: str = "") -> BookingForm:
+    """The booking form offering ``children``, masked where they are not the account's own."""
+    form = BookingForm(prefix=prefix)
+    form.set_children(children, child_name)
+    return form
 
 
 @bp.route("/book/<id:slot_id>", methods=["GET", "POST"])
 def book(slot_id: int):
     """Book a place (hourly, temporary) or apply for one (full-day, half-day)."""
     slot = _load_slot(slot_id)
-    children = booking.children_of(current_user)
+    children = booking.children_for(current_user)
     if not children:
         flash(_("Please add your child first."), "info")
         return redirect(url_for("parents.new_child", next=request.path))
-    form = BookingForm()
-    form.set_children(children)
+    form = _booking_form(children)
     if not form.request_key.data:
         form.request_key.data = booking.new_request_key()
     if not form.validate_on_submit():
-        return _render_book(slot, form)
-    # The form offers only the parent's own children, all loaded above.
+        return _render_book(slot, form, children)
+    # The form offers only the children this account may act for, all loaded above.
     child = or_404(next((c for c in children if c.id == form.child_id.data), None))
-    parent_id = current_user.id
+    guardian_id = child.parent_id
     try:
         booking_id, message = run_in_transaction(
             lambda: _booked(
@@ -153,15 +171,15 @@ def book(slot_id: int):
         )
     except booking.SlotFull as full:
         flash(str(full.message), "error")
-        return _render_book(slot, form, 409, full=True)
+        return _render_book(slot, form, children, 409, full=True)
     except booking.BookingError as error:
         flash(str(error.message), "error")
-        return _render_book(slot, form, 400)
+        return _render_book(slot, form, children, 400)
     except sa.exc.IntegrityError:
         made = booking.existing_booking(form.request_key.data)
-        if made is None or made.parent_id != parent_id:
+        if made is None or made.parent_id != guardian_id:
             flash(_("Your child already has this place."), "error")
-            return _render_book(slot, form, 409)
+            return _render_book(slot, form, children, 409)
         booking_id, message = _booked(made)
     flash(message, "success")
     return redirect(url_for("parents.booking_detail", booking_id=booking_id))
@@ -182,11 +200,11 @@ def _booked_message(made) -> str:
 def join_waitlist(slot_id: int):
     """Join the waiting list of a full slot."""
     slot = _load_slot(slot_id)
-    form = BookingForm(prefix="waitlist")
-    form.set_children(booking.children_of(current_user))
+    children = booking.children_for(current_user)
+    form = _booking_form(children, prefix="waitlist")
     if not form.validate_on_submit():
         abort(400)
-    child = booking.own_child(current_user, form.child_id.data)
+    child = or_404(next((c for c in children if c.id == form.child_id.data), None))
     try:
         entry = run_in_transaction(
             lambda: booking.join_waitlist(current_user, child, slot, clock.local_now())
@@ -212,6 +230,7 @@ def bookings():
     entries = booking.waitlist_of(current_user)
     return render_template(
         "parents/bookings.html",
+        child_name=child_name,
         upcoming=[b for b in mine if b.is_active and b.slot.starts > now],
         past=[b for b in mine if not (b.is_active and b.slot.starts > now)],
         waiting=[
@@ -231,7 +250,7 @@ def bookings():
 
 
 def _load_booking(booking_id: int):
-    return or_404(booking.own_booking(current_user, booking_id))
+    return or_404(booking.booking_for(current_user, booking_id))
 
 
 @bp.get("/bookings/<id:booking_id>")
@@ -242,6 +261,7 @@ def booking_detail(booking_id: int):
     return render_template(
         "parents/booking.html",
         booking=found,
+        child_name=child_name,
         can_cancel=booking.can_cancel(found, now),
         deadline=booking.cancel_deadline(found),
         form=ConfirmForm(),
@@ -266,7 +286,7 @@ def cancel_booking(booking_id: int):
 
 
 def _load_entry(entry_id: int):
-    return or_404(booking.own_entry(current_user, entry_id))
+    return or_404(booking.entry_for(current_user, entry_id))
 
 
 @bp.post("/waitlist/<id:entry_id>/accept")

@@ -44,7 +44,7 @@ from careapp.models import (
 )
 from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.models.provision import AGE_LIMIT_MONTHS
-from careapp.services import capacity, courses
+from careapp.services import capacity, courses, family
 from careapp.services.availability import Opening, Wanted, openings
 from careapp.services.errors import CareappError, InvalidParameters
 from careapp.services.mail import N_, queue_email
@@ -144,10 +144,22 @@ def children_of(parent: User) -> list[Child]:
 
 
 def own_child(parent: User, child_id: int) -> Child | None:
-    """The parent's child with this id, or None (also for another parent's)."""
+    """The parent's own child with this id, or None (also for another parent's, and for a
+    child the parent only books for as a family member: only the guardian edits or deletes)."""
     return db.session.scalar(
         sa.select(Child).where(Child.id == child_id, Child.parent_id == parent.id)
     )
+
+
+def children_for(user: User) -> list[Child]:
+    """The children ``user`` may book for: its own first, then those of the guardians who
+    made it a family member; each group oldest first."""
+    query = (
+        sa.select(Child)
+        .where(family.acts_for(user, Child.parent_id))
+        .order_by((Child.parent_id != user.id), Child.birth_date, Child.id)
+    )
+    return list(db.session.scalars(query))
 
 
 def delete_child(child: Child, now: datetime) -> None:
@@ -552,17 +564,15 @@ def existing_booking(request_key: str) -> Booking | None:
     return db.session.scalar(sa.select(Booking).where(Booking.request_key == request_key))
 
 
-def _made_by_this_form(parent: User, request_key: str) -> Booking | None:
-    """The parent's booking made with this one-time key already, if any."""
+def _made_by_this_form(guardian_id: int, request_key: str) -> Booking | None:
+    """The booking for the guardian's children made with this one-time key already, if any."""
     earlier = existing_booking(request_key)
-    return earlier if earlier is not None and earlier.parent_id == parent.id else None
+    return earlier if earlier is not None and earlier.parent_id == guardian_id else None
 
 
-def _form_and_places_of(
-    parent: User, child: Child, request_key: str
-) -> tuple[Booking | None, list[Slot]]:
-    """In one query: the parent's booking made with this one-time key already, if any, and
-    the slots ``child`` holds a place in."""
+def _form_and_places_of(child: Child, request_key: str) -> tuple[Booking | None, list[Slot]]:
+    """In one query: the booking for the guardian's children made with this one-time key
+    already, if any, and the slots ``child`` holds a place in."""
     rows = db.session.execute(
         sa.select(Booking, Slot)
         .join(Slot, Booking.slot_id == Slot.id)
@@ -574,7 +584,8 @@ def _form_and_places_of(
         )
     ).all()
     earlier = next(
-        (b for b, _ in rows if b.request_key == request_key and b.parent_id == parent.id), None
+        (b for b, _ in rows if b.request_key == request_key and b.parent_id == child.parent_id),
+        None,
     )
     held = [s for b, s in rows if b.child_id == child.id and b.status in ACTIVE_BOOKING_STATUSES]
     return earlier, held
@@ -593,21 +604,24 @@ def _already_booked(child: Child, slot: Slot) -> bool:
     )
 
 
-def _booking_values(parent: User, child: Child, slot: Slot, request_key: str) -> dict:
-    """The columns of a new booking: confirmed at once, or an application for a standing place."""
+def _booking_values(actor: User, child: Child, slot: Slot, request_key: str) -> dict:
+    """The columns of a new booking: confirmed at once, or an application for a standing place;
+    it belongs to the child's guardian and records who booked, and in which capacity."""
     action = "apply" if slot.is_standing else "book"
     return {
         "slot_id": slot.id,
         "child_id": child.id,
-        "parent_id": parent.id,
+        "parent_id": child.parent_id,
         "status": BOOKING_STATES[action].target,
         "request_key": request_key,
         "created_at": clock.now(),
+        "booked_by_id": actor.id,
+        "consent_capacity": family.consent_capacity(actor, child),
     }
 
 
-def _create_booking(parent: User, child: Child, slot: Slot, request_key: str) -> Booking:
-    booking = Booking(**_booking_values(parent, child, slot, request_key))
+def _create_booking(actor: User, child: Child, slot: Slot, request_key: str) -> Booking:
+    booking = Booking(**_booking_values(actor, child, slot, request_key))
     db.session.add(booking)
     db.session.flush()
     _notify_booked(booking)
@@ -637,7 +651,7 @@ def _notify_booked(booking: Booking) -> None:
 
 
 def _take_place_or_offer(
-    parent: User, child: Child, slot: Slot, request_key: str, now: datetime, room: int
+    actor: User, child: Child, slot: Slot, request_key: str, now: datetime, room: int
 ) -> Booking:
     """Book a free place, or the one held for this child; a child waiting stops waiting.
 
@@ -648,10 +662,10 @@ def _take_place_or_offer(
     entry = line.entry
     if entry is not None and capacity.offer_is_open(entry, clock.to_utc(now)):
         capacity.accept_offer(entry)
-        return _create_booking(parent, child, slot, request_key)
+        return _create_booking(actor, child, slot, request_key)
     if line.waiting_ahead or room < 1:
         raise SlotFull()
-    values = _booking_values(parent, child, slot, request_key)
+    values = _booking_values(actor, child, slot, request_key)
     booking = capacity.take_place_for(slot.inventory_id, Booking, values)
     if booking is None:
         raise SlotFull()
@@ -661,21 +675,22 @@ def _take_place_or_offer(
     return booking
 
 
-def _booked_once(parent: User, child: Child, slot: Slot, request_key: str, take) -> Booking:
+def _booked_once(actor: User, child: Child, slot: Slot, request_key: str, take) -> Booking:
     """Take the place and record the booking in one savepoint (all or nothing)."""
     try:
         with db.session.begin_nested():
             take()
-            return _create_booking(parent, child, slot, request_key)
+            return _create_booking(actor, child, slot, request_key)
     except sa.exc.IntegrityError:
-        if (earlier := _made_by_this_form(parent, request_key)) is not None:
+        if (earlier := _made_by_this_form(child.parent_id, request_key)) is not None:
             return earlier
         raise BookingError(_l("Your child already has this place.")) from None
 
 
-def book(parent: User, child: Child, slot: Slot, request_key: str, now: datetime) -> Booking:
+def book(actor: User, child: Child, slot: Slot, request_key: str, now: datetime) -> Booking:
     """Take a place for ``child``: confirmed at once for hourly and temporary care,
-    an application for full-day and half-day care. ``now`` is local time.
+    an application for full-day and half-day care. ``now`` is local time. ``actor`` is the
+    child's guardian or a family member of theirs; the booking is the guardian's.
 
     Raises SlotFull or BookingError. A repeated ``request_key`` returns the first booking.
     The child, then the class, are locked first: two bookings of one child cannot overlap,
@@ -683,30 +698,31 @@ def book(parent: User, child: Child, slot: Slot, request_key: str, now: datetime
     moment for another child fails the insert with IntegrityError, and the caller's rollback
     gives the place back.
     """
-    if child.parent_id != parent.id:
+    if not family.may_act_for(actor, child.parent_id):
         raise BookingError(_l("This child is not on your account."))
     # Counting the class reloads the slot afresh and lets go of its institution; held here,
     # the institution stays in the session, and the notice names it without a query.
     _institution = slot.institution
     today = now.date()
     closed = lock_room_and_read_closed_days(slot.care_class, today, child=child)
-    earlier, held = _form_and_places_of(parent, child, request_key)
+    earlier, held = _form_and_places_of(child, request_key)
     if earlier is not None:
         return earlier  # an earlier tap of this form committed, perhaps while this one waited
     if any(other.id == slot.id for other in held):
         raise BookingError(_l("Your child already has this place."))
     rooms = load_rooms(slot.care_class, today, closed, afresh=slot)
     _check_eligible(child, slot, now, held)
-    return _take_place_or_offer(parent, child, slot, request_key, now, rooms.free_for(slot))
+    return _take_place_or_offer(actor, child, slot, request_key, now, rooms.free_for(slot))
 
 
-def join_waitlist(parent: User, child: Child, slot: Slot, now: datetime) -> WaitlistEntry:
-    """Queue ``child`` for a full slot; returns the entry (its position via capacity).
+def join_waitlist(actor: User, child: Child, slot: Slot, now: datetime) -> WaitlistEntry:
+    """Queue ``child`` for a full slot; returns the entry (its position via capacity). The
+    entry is the guardian's, whether the guardian or a family member of theirs queued it.
 
     Decided under the class's and the line's locks: a place freed at this moment is either
     bookable (and the family is told to book it) or offered to this family in turn.
     """
-    if child.parent_id != parent.id:
+    if not family.may_act_for(actor, child.parent_id):
         raise BookingError(_l("This child is not on your account."))
     _lock_child(child)
     _lock_class(slot)
@@ -714,7 +730,7 @@ def join_waitlist(parent: User, child: Child, slot: Slot, now: datetime) -> Wait
         raise BookingError(_l("Your child already has this place."))
     _check_eligible(child, slot, now)
     room = load_rooms(slot.care_class, now.date()).free_for(slot)
-    entry = capacity.join_waitlist(slot.inventory_id, parent.id, f"child:{child.id}", room)
+    entry = capacity.join_waitlist(slot.inventory_id, child.parent_id, f"child:{child.id}", room)
     if entry is None:
         raise BookingError(_l("A place is free: you can book it now."))
     return entry
@@ -731,23 +747,24 @@ def slot_of_entry(entry: WaitlistEntry) -> Slot | None:
     return db.session.scalar(sa.select(Slot).where(Slot.inventory_id == entry.inventory_id))
 
 
-def accept_offer(parent: User, entry: WaitlistEntry, request_key: str, now: datetime) -> Booking:
-    """Turn a held place into the child's booking (``now`` is local time).
+def accept_offer(actor: User, entry: WaitlistEntry, request_key: str, now: datetime) -> Booking:
+    """Turn a held place into the child's booking (``now`` is local time); ``actor`` is the
+    guardian or a family member of theirs.
 
     A repeated ``request_key`` returns the first booking; of an accept and a turn-down at
     once, one happens and the other is told how the offer ended.
     """
-    if (earlier := _made_by_this_form(parent, request_key)) is not None:
-        return earlier
-    if entry.user_id != parent.id:
+    if not family.may_act_for(actor, entry.user_id):
         raise BookingError(_l("This offer is not yours."))
+    if (earlier := _made_by_this_form(entry.user_id, request_key)) is not None:
+        return earlier
     slot = slot_of_entry(entry)
     if slot is None:
         raise BookingError(_l("This offer is not for a place in a slot."))
     child = child_of_entry(entry)
     _lock_child(child)
     _lock_class(slot)
-    if (earlier := _made_by_this_form(parent, request_key)) is not None:
+    if (earlier := _made_by_this_form(entry.user_id, request_key)) is not None:
         return earlier
     db.session.refresh(entry, ["status", "offer_expires_at"])
     if entry.status != WaitStatus.OFFERED:
@@ -757,15 +774,18 @@ def accept_offer(parent: User, entry: WaitlistEntry, request_key: str, now: date
     if _already_booked(child, slot):
         raise BookingError(_l("Your child already has this place."))
     _check_eligible(child, slot, now)
-    return _booked_once(parent, child, slot, request_key, lambda: capacity.accept_offer(entry))
+    return _booked_once(actor, child, slot, request_key, lambda: capacity.accept_offer(entry))
 
 
-def leave_waitlist(parent: User, entry: WaitlistEntry, now: datetime) -> None:
+def leave_waitlist(actor: User, entry: WaitlistEntry, now: datetime) -> None:
     """Leave the line or turn down an offer, of a slot or a course (the place passes on);
-    ``now`` is local time."""
-    if entry.user_id != parent.id:
-        raise BookingError(_l("You are not on this waiting list."))
+    ``now`` is local time. A family member may do so for a slot, never for a course."""
     slot = slot_of_entry(entry)
+    allowed = entry.user_id == actor.id or (
+        slot is not None and family.may_act_for(actor, entry.user_id)
+    )
+    if not allowed:
+        raise BookingError(_l("You are not on this waiting list."))
     try:
         if slot is None:
             courses.leave_waitlist(entry, clock.to_utc(now))
@@ -830,18 +850,21 @@ def can_cancel(booking: Booking, now: datetime) -> bool:
     return booking.is_active and now < cancel_deadline(booking)
 
 
-def cancel_by_parent(parent: User, booking: Booking, now: datetime) -> None:
-    """Cancel before the cut-off; the place is free (or offered on) at once.
+def cancel_by_parent(actor: User, booking: Booking, now: datetime) -> None:
+    """Cancel before the cut-off; the place is free (or offered on) at once. ``actor`` is the
+    guardian or a family member of theirs, and is recorded as who cancelled.
 
     Of two cancels at once, one frees the place; the other is told it is cancelled already.
     """
-    if booking.parent_id != parent.id:
+    if not family.may_act_for(actor, booking.parent_id):
         raise BookingError(_l("This booking is not yours."))
     _lock_class(booking.slot)
     if booking.is_active and not can_cancel(booking, now):
         raise BookingError(_l("It is too late to cancel online. Please call the institution."))
     try:
-        change_state(booking, BOOKING_STATES, "cancel", cancelled_at=clock.now())
+        change_state(
+            booking, BOOKING_STATES, "cancel", cancelled_at=clock.now(), cancelled_by_id=actor.id
+        )
     except AlreadyMoved as moved:
         raise settled(moved, BOOKING_OUTCOMES) from None
     _free(booking, now)
@@ -1062,11 +1085,12 @@ def _notify_offer(entry: WaitlistEntry, slot: Slot) -> None:
 # --- lists ---------------------------------------------------------------------------------
 
 
-def bookings_of(parent: User) -> list[Booking]:
-    """Every booking of a parent's children, with slot, institution and child loaded."""
+def bookings_of(user: User) -> list[Booking]:
+    """Every booking of the children ``user`` may act for (its own, and as a family member),
+    with slot, institution and child loaded."""
     query = (
         sa.select(Booking)
-        .where(Booking.parent_id == parent.id)
+        .where(family.acts_for(user, Booking.parent_id))
         .options(
             joinedload(Booking.slot).joinedload(Slot.institution),
             joinedload(Booking.child),
@@ -1077,13 +1101,13 @@ def bookings_of(parent: User) -> list[Booking]:
     return list(db.session.scalars(query).unique())
 
 
-def waitlist_of(parent: User) -> list[WaitlistEntry]:
-    """A parent's active waitlist entries for booking slots."""
+def waitlist_of(user: User) -> list[WaitlistEntry]:
+    """The active waitlist entries for booking slots of the children ``user`` may act for."""
     query = (
         sa.select(WaitlistEntry)
         .join(Slot, Slot.inventory_id == WaitlistEntry.inventory_id)
         .where(
-            WaitlistEntry.user_id == parent.id,
+            family.acts_for(user, WaitlistEntry.user_id),
             WaitlistEntry.status.in_((WaitStatus.WAITING, WaitStatus.OFFERED)),
         )
         .order_by(WaitlistEntry.id)
@@ -1091,20 +1115,24 @@ def waitlist_of(parent: User) -> list[WaitlistEntry]:
     return list(db.session.scalars(query))
 
 
-def own_booking(parent: User, booking_id: int) -> Booking | None:
-    """The parent's booking with this id, or None."""
+def booking_for(user: User, booking_id: int) -> Booking | None:
+    """The booking with this id of a child ``user`` may act for, or None."""
     return db.session.scalar(
         sa.select(Booking)
-        .where(Booking.id == booking_id, Booking.parent_id == parent.id)
+        .where(Booking.id == booking_id, family.acts_for(user, Booking.parent_id))
         .options(joinedload(Booking.slot).joinedload(Slot.institution), joinedload(Booking.child))
     )
 
 
-def own_entry(parent: User, entry_id: int) -> WaitlistEntry | None:
-    """The parent's waitlist entry with this id, or None."""
+def entry_for(user: User, entry_id: int) -> WaitlistEntry | None:
+    """The waitlist entry with this id: ``user``'s own (a slot's or a course's), or a slot's
+    for a child ``user`` may act for as a family member; else None."""
+    slot_line = WaitlistEntry.inventory_id.in_(sa.select(Slot.inventory_id))
     return db.session.scalar(
         sa.select(WaitlistEntry).where(
-            WaitlistEntry.id == entry_id, WaitlistEntry.user_id == parent.id
+            WaitlistEntry.id == entry_id,
+            family.acts_for(user, WaitlistEntry.user_id),
+            sa.or_(WaitlistEntry.user_id == user.id, slot_line),
         )
     )
 

@@ -31,7 +31,7 @@ from careapp.models import (
 )
 from careapp.models.base import utcnow
 from careapp.models.filing import ChangeRequest
-from careapp.services import booking, courses, filing, sessions
+from careapp.services import booking, courses, family, filing, sessions
 from careapp.services.accounts import create_user, find_user
 
 from .conftest import PHONE, sign_in
@@ -88,6 +88,9 @@ PAGES = [
     PageCase("booking", "/parents/bookings/{booking}", Role.PARENT),
     PageCase("booking-print", "/parents/bookings/{booking}", Role.PARENT, media="print"),
     PageCase("calendar", "/parents/calendar", Role.PARENT),
+    PageCase("family", "/parents/family", Role.PARENT),
+    PageCase("family-errors", "/parents/family", Role.PARENT, submit_empty=True),
+    PageCase("family-revoke", "/parents/family/{invitation}/revoke", Role.PARENT),
     PageCase("course-session", "/parents/courses/sessions/{course_session}", Role.PARENT),
     PageCase("change-password", "/account/password", Role.PARENT),
     PageCase("change-password-errors", "/account/password", Role.PARENT, submit_empty=True),
@@ -223,6 +226,15 @@ def _reset_token() -> str:
     return token
 
 
+def _invitation(parent) -> int:
+    """The demo parent's invitation of a family member's mobile number."""
+    invitation = next(iter(family.members_of(parent)), None)
+    if invitation is None:
+        invitation = family.invite(parent, "139 0595 0001")
+        db.session.commit()
+    return invitation.id
+
+
 def _open_slot(institution_id: int) -> int:
     """A slot of the institution with places left (the page a parent books from)."""
     slots = db.session.scalars(
@@ -261,6 +273,7 @@ def records(live_server) -> dict[str, object]:
             "region": _first(sa.select(Region.code).order_by(Region.id)),
             "township": _first(sa.select(Township.code).order_by(Township.id)),
             "open_slot": _open_slot(own_institution),
+            "invitation": _invitation(parent),
         }
     return found
 
