@@ -2,6 +2,8 @@
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
 
 from flask import (
     Response,
@@ -9,7 +11,6 @@ from flask import (
     current_app,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -185,9 +186,17 @@ def _by_day(openings: list) -> list[tuple[date, list]]:
 @bp.get("/favicon.ico")
 def favicon():
     """The site's icon, where browsers and WeChat look for it."""
-    return send_from_directory(
-        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
+    return Response(
+        _favicon_bytes(current_app.static_folder),
+        mimetype="image/vnd.microsoft.icon",
+        headers={"Cache-Control": "public, max-age=86400"},
     )
+
+
+@lru_cache(maxsize=1)
+def _favicon_bytes(static_folder: str) -> bytes:
+    """The icon file, read once a process."""
+    return (Path(static_folder) / "favicon.ico").read_bytes()
 
 
 @bp.get("/calendar/<token>.ics")
