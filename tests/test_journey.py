@@ -367,9 +367,9 @@ def owner_messages(app) -> list[OutboxMessage]:
     with app.app_context():
         return list(
             db.session.scalars(
-                sa.select(OutboxMessage).where(
-                    OutboxMessage.recipient == "desk@xiaoxiangshu.example.com"
-                )
+                sa.select(OutboxMessage)
+                .where(OutboxMessage.recipient == "desk@xiaoxiangshu.example.com")
+                .order_by(OutboxMessage.id)
             )
         )
 
