@@ -87,6 +87,7 @@ PAGES = [
     PageCase("bookings", "/parents/bookings", Role.PARENT),
     PageCase("booking", "/parents/bookings/{booking}", Role.PARENT),
     PageCase("booking-print", "/parents/bookings/{booking}", Role.PARENT, media="print"),
+    PageCase("booking-cancel", "/parents/bookings/{booking}/cancel", Role.PARENT),
     PageCase("calendar", "/parents/calendar", Role.PARENT),
     PageCase("course-session", "/parents/courses/sessions/{course_session}", Role.PARENT),
     PageCase("change-password", "/account/password", Role.PARENT),
@@ -142,6 +143,7 @@ NOT_PAGES = {
     "static": "the stylesheet",
     "health.healthz": "a plain health check for the load balancer",
     "parents.export_child": "a JSON download of a child's data",
+    "public.favicon": "the site's icon",
 }
 NOT_PAGE_PREFIXES = ("api.",)  # the JSON API
 DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json")  # CSV exports, calendar feeds, JSON documents
