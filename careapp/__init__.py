@@ -49,7 +49,7 @@ class IdConverter(IntegerConverter):
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions and the request hooks that go with them."""
-    from careapp import cache, database, i18n, security
+    from careapp import cache, database, i18n, maps, security
 
     app.url_map.converters["id"] = IdConverter
     database.prepare_engine_options(app)
@@ -60,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
+    maps.init_app(app)
     security.init_app(app)
     cache.init_app(app)
 

@@ -81,7 +81,15 @@ PRIVATE_TABLES = frozenset(
 )
 COURSE_TABLES = frozenset({"providers", "courses", "course_sessions", "course_registrations"})
 PLACE_TABLES = frozenset(
-    {"slots", "bookings", "inventories", "schedules", "closed_dates", "waitlist_entries"}
+    {
+        "slots",
+        "bookings",
+        "inventories",
+        "schedules",
+        "closed_dates",
+        "waitlist_entries",
+        "care_sessions",
+    }
 )
 
 #: Seconds a page is kept at most: longer than the minute it is keyed by.

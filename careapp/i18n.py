@@ -5,7 +5,7 @@ from functools import lru_cache
 from urllib.parse import urlencode
 
 from babel import Locale, support
-from babel.dates import format_skeleton
+from babel.dates import format_skeleton, get_day_names, get_month_names
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import Domain, get_locale, get_translations
 from flask_babel import gettext as _
@@ -146,6 +146,40 @@ def _day_name(day: date, locale: Locale | None) -> str:
     return format_skeleton("MMMEd", day, locale=locale)
 
 
+def relative_word(day: date, today: date) -> str | None:
+    """今天, 明天 or 后天 (today, tomorrow, the day after tomorrow) for ``day``, else None."""
+    words = {0: _("today"), 1: _("tomorrow"), 2: _("the day after tomorrow")}
+    return words.get((day - today).days)
+
+
+def calendar_day(day: date) -> str:
+    """A date with its weekday: "12月1日（周二）" or "Tue 1 Dec"."""
+    return _calendar_day(day, get_locale())
+
+
+@lru_cache(maxsize=1024)
+def _calendar_day(day: date, locale: Locale | None) -> str:
+    weekday = get_day_names("abbreviated", locale=locale)[day.weekday()]
+    if locale is not None and locale.language == "zh":
+        return f"{day.month}月{day.day}日（{weekday}）"
+    month = get_month_names("abbreviated", locale=locale or "en")[day.month]
+    return f"{weekday} {day.day} {month}"
+
+
+def full_day(day: date | None) -> str:
+    """A day of care as people say it, relative to today and with its date and weekday:
+    "明天 12月1日（周二）", "Tomorrow, Tue 1 Dec", "12月8日（周二）"."""
+    if day is None:
+        return ""
+    word = relative_word(day, clock.today())
+    dated = calendar_day(day)
+    if word is None:
+        return dated
+    if current_language() == "en":
+        return f"{word[:1].upper()}{word[1:]}, {dated}"
+    return f"{word} {dated}"
+
+
 def local_time(moment: datetime | None) -> str:
     """A recorded (UTC) time as people read it here: the local day and hour, e.g.
     "明天 14:00" or "12月3日周四 09:30"."""
@@ -179,7 +213,9 @@ def init_app(app: Flask) -> None:
         home_for=home_for,
         day_label=day_label,
     )
-    app.jinja_env.filters.update(local_time=local_time, local_day=local_day, when=when)
+    app.jinja_env.filters.update(
+        local_time=local_time, local_day=local_day, when=when, full_day=full_day
+    )
     app.jinja_env.install_gettext_callables(
         gettext=template_gettext,
         ngettext=lambda singular, plural, n: get_translations().ungettext(singular, plural, n),

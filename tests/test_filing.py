@@ -198,7 +198,9 @@ def flashed(client, category: str = "error") -> list[str]:
 
 def search_results(response) -> dict[int, str]:
     """The institutions of a search page: id → name shown."""
-    found = re.findall(r'<h3><a href="/institutions/(\d+)">(.*?)</a></h3>', text(response))
+    found = re.findall(
+        r'<h3><a href="/institutions/(\d+)(?:[?#][^"]*)?">(.*?)</a></h3>', text(response)
+    )
     return {int(number): name for number, name in found}
 
 

@@ -75,7 +75,10 @@ def harvest(clients: dict, world: dict) -> dict[str, list[str]]:
         for actor, outcome in expected.items():
             if outcome != 200:
                 continue
-            page = clients[actor].get(filled(path, world)).get_data(as_text=True)
+            response = clients[actor].get(filled(path, world))
+            if response.mimetype != "text/html":  # the icon, downloads: no forms
+                break
+            page = response.get_data(as_text=True)
             for form in FORM.findall(page):
                 for tag, name in FIELD.findall(form):
                     values = fields.setdefault(name, set())

@@ -237,25 +237,28 @@ def test_slot_or_booking_of_another_institution_is_not_found(
 # --- the places page -------------------------------------------------------------------------
 
 
-def test_places_page_lists_two_weeks_of_slots_by_date_with_places_taken(staff, filed, slot, book):
-    soon = slot(filed, days_ahead=1)
-    slot(filed, days_ahead=13, starts=time(14), ends=time(16))
-    later = slot(filed, days_ahead=14, starts=time(15), ends=time(17))
-    book(soon)
+def test_places_page_lists_the_weeks_slots_by_date_with_places_taken(staff, filed, slot, book):
+    # The page shows the week (Monday to Sunday) of today; days_ahead counts from today.
+    this_monday = today() - timedelta(days=today().weekday())
+    to_sunday = (this_monday + timedelta(days=6) - today()).days
+    same_week = slot(filed, days_ahead=to_sunday, starts=time(14), ends=time(16))
+    later = slot(filed, days_ahead=to_sunday + 1, starts=time(15), ends=time(17))
+    book(same_week)
 
     response = staff.get(f"/institutions/{filed}/places")
 
     text = page_text(response)
     assert response.status_code == 200
-    assert f'id="slot-{soon}"' in text
-    assert "09:00 to 11:00 · 1 of 3 places taken" in " ".join(text.split())
-    assert "14:00 to 16:00" in text
+    assert f'id="slot-{same_week}"' in text
+    assert "14:00 to 16:00 · 1 of 3 places taken" in " ".join(text.split())
     assert f'id="slot-{later}"' not in text
     assert "Hourly care" in text
     assert FULL_NAME not in text
     assert MASKED not in text
-    from_later = (today() + timedelta(days=14)).isoformat()
-    assert f'id="slot-{later}"' in staff.get(f"/institutions/{filed}/places?from={from_later}").text
+    next_monday = (this_monday + timedelta(days=7)).isoformat()
+    assert f'rel="next" href="/institutions/{filed}/places?from={next_monday}"' in text
+    next_week = staff.get(f"/institutions/{filed}/places?from={next_monday}").text
+    assert f'id="slot-{later}"' in next_week
 
 
 @pytest.mark.parametrize("value", ["2026-13-01", "tomorrow", "9999-12-31"])

@@ -20,7 +20,7 @@ from careapp.services.errors import InvalidParameters
 ZH_CATALOG = PROJECT_ROOT / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
 
 CARD = re.compile(r'<li class="card">(.*?)</li>\s*(?=<li class="card">|</ol>)', re.S)
-CARD_NAME = re.compile(r'<h3><a href="/institutions/\d+">([^<]*)</a></h3>')
+CARD_NAME = re.compile(r'<h3><a href="/institutions/\d+(?:[?#][^"]*)?">([^<]*)</a></h3>')
 EMPTY_BOX = re.compile(r'<div class="empty">(.*?)</div>', re.S)
 LINK = re.compile(r'<a href="([^"]*)">([^<]*)</a>')
 

@@ -232,6 +232,10 @@ class InstitutionForm(SiteForm):
     description_en = TextAreaField(
         _l("English description (optional)"), validators=[Optional(), Length(max=2000)]
     )
+    what_to_bring = TextAreaField(_l("What to bring"), validators=[Optional(), Length(max=500)])
+    what_to_bring_en = TextAreaField(
+        _l("What to bring, in English (optional)"), validators=[Optional(), Length(max=500)]
+    )
     nature = SelectField(
         _l("Nature"), choices=choices((n.value, label) for n, label in NATURE_LABELS.items())
     )

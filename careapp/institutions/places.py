@@ -19,12 +19,15 @@ from careapp.database import run_in_transaction
 from careapp.errors import ERROR_TITLES
 from careapp.extensions import db
 from careapp.institutions import bp
+from careapp.institutions.forms import ConfirmForm
 from careapp.institutions.places_forms import (
     AttendanceForm,
     CancelSlotForm,
     CloseDayForm,
     DecisionForm,
     ScheduleForm,
+    SessionForm,
+    SessionSlotsForm,
     SlotForm,
     SlotPlacesForm,
 )
@@ -32,12 +35,13 @@ from careapp.institutions.views import _load_own
 from careapp.labels import label
 from careapp.models import Booking, CareClass, CareType, Institution, Slot, Status
 from careapp.models.booking import STANDING_CARE_TYPES
-from careapp.services import audit, booking
+from careapp.models.provision import SESSION_CARE_TYPES
+from careapp.services import audit, booking, care_sessions
 from careapp.services.booking import BookingError
 from careapp.services.privacy import mask_name
 
-#: The places page shows this many days from its first day.
-PLACES_DAYS = 14
+#: The places page shows one week, Monday to Sunday.
+PLACES_DAYS = 7
 #: The export covers 30 days after its first day unless told otherwise, and at most a year.
 EXPORT_DEFAULT_DAYS = 30
 EXPORT_MAX_DAYS = 366
@@ -149,6 +153,30 @@ def _schedule_form(institution: Institution, **options) -> ScheduleForm:
     return form
 
 
+def _session_care_types(institution: Institution) -> list[CareType]:
+    """The care types the institution may offer in sessions of the day."""
+    return [t for t in institution.care_types if t in SESSION_CARE_TYPES]
+
+
+def _session_form(institution: Institution, **options) -> SessionForm:
+    """The add-session form with the institution's classes and session care types."""
+    form = SessionForm(prefix="session", **options)
+    form.set_choices(institution.classes, _session_care_types(institution))
+    return form
+
+
+def _session_slots_form(institution: Institution, sessions: list, **options) -> SessionSlotsForm:
+    """The form that opens slots of a session, offering the institution's sessions."""
+    form = SessionSlotsForm(prefix="session-slots", **options)
+    form.set_choices(sessions, {c.id: c.name for c in institution.classes})
+    return form
+
+
+def week_of(day: date) -> date:
+    """The Monday of ``day``'s week."""
+    return day - timedelta(days=day.weekday())
+
+
 def _slot_forms(slot: Slot, sent: dict) -> tuple[SlotPlacesForm, CancelSlotForm]:
     """The change-places and cancel forms of one slot (the one sent, if it was this slot's)."""
     places = sent.get(f"places-{slot.id}") or SlotPlacesForm(
@@ -164,9 +192,10 @@ def _places_page(institution: Institution, sent: dict | None = None, status: int
     """The places page; ``sent`` holds the forms just sent back, by prefix, with their errors."""
     sent = sent or {}
     today = _today()
-    first = _date_arg("from", today)
+    first = week_of(_date_arg("from", today))
     last = first + timedelta(days=PLACES_DAYS - 1)
     slots = booking.upcoming_slots(institution, first, last)
+    sessions = care_sessions.sessions_of(institution)
     return (
         render_template(
             "institutions/places/places.html",
@@ -175,6 +204,19 @@ def _places_page(institution: Institution, sent: dict | None = None, status: int
             last=last,
             earlier=first - timedelta(days=PLACES_DAYS),
             later=last + timedelta(days=1),
+            this_week=week_of(today),
+            sessions=sessions,
+            class_names={c.id: c.name for c in institution.classes},
+            session_form=sent.get("session") or _session_form(institution, formdata=None),
+            session_slots_form=sent.get("session-slots")
+            or _session_slots_form(
+                institution,
+                sessions,
+                formdata=None,
+                data={"first_day": max(first, today), "last_day": max(last, today)},
+            ),
+            can_have_sessions=bool(_session_care_types(institution)),
+            delete_session_form=ConfirmForm(),
             days=[(day, list(group)) for day, group in groupby(slots, key=attrgetter("on_date"))],
             slot_forms={slot.id: _slot_forms(slot, sent) for slot in slots if slot.is_open},
             open_slot_id=sent.get("slot_id"),
@@ -264,6 +306,86 @@ def add_schedule(institution_id: int):
         "success",
     )
     return _back_to_places(institution)
+
+
+@bp.post("/<id:institution_id>/sessions")
+def add_session(institution_id: int):
+    """Name a session of the day (上午 08:00–12:00) of a class's hourly or temporary care."""
+    institution = _load_filed(institution_id)
+    form = _session_form(institution)
+    if not form.validate_on_submit():
+        return _places_page(institution, {"session": form})
+    care_class = _class_of(institution, form.care_class_id.data)
+    try:
+        session = _change(
+            lambda: care_sessions.add_session(
+                care_class,
+                CareType(form.care_type.data),
+                form.name.data,
+                form.starts_at.data,
+                form.ends_at.data,
+            )
+        )
+    except BookingError as error:
+        form.name.errors.append(error.message)
+        return _places_page(institution, {"session": form}, 400)
+    flash(_("The session %(name)s is added. Now open its slots.", name=session.name), "success")
+    return redirect(_places_url(institution, "sessions-heading"))
+
+
+@bp.post("/<id:institution_id>/sessions/<id:session_id>/delete")
+def delete_session(institution_id: int, session_id: int):
+    """Stop offering a session; slots already open stay, with their bookings."""
+    institution = _load_filed(institution_id)
+    session = care_sessions.own_session(institution, session_id)
+    if session is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    name = session.name
+    _change(lambda: care_sessions.delete_session(session))
+    flash(_("The session %(name)s is removed; its open slots stay.", name=name), "success")
+    return redirect(_places_url(institution, "sessions-heading"))
+
+
+@bp.post("/<id:institution_id>/sessions/slots")
+def add_session_slots(institution_id: int):
+    """Open slots of a session on each day of a range the class runs."""
+    institution = _load_filed(institution_id)
+    sessions = care_sessions.sessions_of(institution)
+    form = _session_slots_form(institution, sessions)
+    if not form.validate_on_submit():
+        return _places_page(institution, {"session-slots": form})
+    session = care_sessions.own_session(institution, form.session_id.data)
+    if session is None:
+        abort(404)
+    first, last, places = form.first_day.data, form.last_day.data, form.places.data
+    try:
+        made = _change(
+            lambda: care_sessions.add_session_slots(session, first, last, places, _today())
+        )
+    except BookingError as error:
+        form.first_day.errors.append(error.message)
+        return _places_page(institution, {"session-slots": form}, 400)
+    flash(
+        ngettext(
+            "%(num)d slot of %(name)s was added.",
+            "%(num)d slots of %(name)s were added.",
+            made,
+            name=session.name,
+        ),
+        "success",
+    )
+    return redirect(
+        url_for("institutions.places", institution_id=institution.id, **{"from": first.isoformat()})
+    )
+
+
+def _places_url(institution: Institution, anchor: str) -> str:
+    """The places page (the week it was on) at ``anchor``."""
+    return url_for(
+        "institutions.places", institution_id=institution.id, _anchor=anchor, **_from_arg()
+    )
 
 
 @bp.post("/<id:institution_id>/slots/<id:slot_id>/places")

@@ -155,6 +155,54 @@ class ScheduleForm(SiteForm):
         }
 
 
+class SessionForm(SiteForm):
+    """A named session of the day (上午 08:00–12:00) of a class's hourly or temporary care."""
+
+    care_class_id = SelectField(_l("Class"), coerce=int, validators=[InputRequired()])
+    care_type = SelectField(_l("Care type"), validators=[InputRequired()])
+    name = StringField(_l("Name of the session"), validators=[DataRequired(), Length(max=40)])
+    starts_at = TimeField(_l("Start"), validators=[InputRequired()])
+    ends_at = TimeField(_l("End"), validators=[InputRequired()])
+
+    def set_choices(self, classes: list, care_types: list[CareType]) -> None:
+        """Offer the institution's classes and its hourly and temporary care."""
+        _offer(self, classes, care_types)
+
+    def validate_ends_at(self, field: TimeField) -> None:
+        """The end comes after the start."""
+        _check_times(self, field)
+
+
+class SessionSlotsForm(SiteForm):
+    """Slots of one session on each day of a range."""
+
+    session_id = SelectField(_l("Session"), coerce=int, validators=[InputRequired()])
+    first_day = DateField(_l("From"), validators=[InputRequired()])
+    last_day = DateField(_l("Until"), validators=[InputRequired()])
+    places = _places_field()
+
+    def set_choices(self, sessions: list, class_names: dict[int, str]) -> None:
+        """Offer the institution's sessions, named with their class and hours."""
+        self.session_id.choices = choices(
+            (
+                s.id,
+                " · ".join(
+                    (
+                        class_names.get(s.care_class_id, ""),
+                        str(CARE_TYPE_LABELS[CareType(s.care_type)]),
+                        f"{s.name} {s.starts_at:%H:%M}–{s.ends_at:%H:%M}",
+                    )
+                ),
+            )
+            for s in sessions
+        )
+
+    def validate_last_day(self, field: DateField) -> None:
+        """The range ends on or after its first day."""
+        if field.data and self.first_day.data and field.data < self.first_day.data:
+            raise ValidationError(_l("The last day must not be before the first day."))
+
+
 class SlotPlacesForm(SiteForm):
     """A new number of places for one slot."""
 

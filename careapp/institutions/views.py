@@ -70,9 +70,16 @@ def _profile(form: InstitutionForm) -> filing.Profile:
         facts[name] = facts[name] or 0
     if facts["cancel_cutoff_hours"] is None:
         facts["cancel_cutoff_hours"] = DEFAULT_CANCEL_CUTOFF_HOURS
-    for name in ("name_en", "address_en", "description_en", "food_licence_number"):
+    for name in (
+        "name_en",
+        "address_en",
+        "description_en",
+        "what_to_bring_en",
+        "food_licence_number",
+    ):
         facts[name] = (facts[name] or "").strip() or None
     facts["description"] = facts["description"] or ""
+    facts["what_to_bring"] = (facts["what_to_bring"] or "").strip()
     return filing.Profile(facts, form.class_rows(), form.offer_rows())
 
 

@@ -55,6 +55,12 @@ class Slot(db.Model):
     schedule_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("schedules.id", ondelete="SET NULL"), index=True
     )
+    #: The session of the day this slot offers, if it was made from one.
+    session_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("care_sessions.id", ondelete="SET NULL"), index=True
+    )
+    #: The session's name (上午), kept with the slot so lists show it without another query.
+    session_name: Mapped[str | None] = mapped_column(sa.String(40))
     care_type: Mapped[CareType] = mapped_column(enum_type(CareType))
     #: The day of care; for full-day and half-day places, the first day.
     on_date: Mapped[date]
@@ -268,6 +274,7 @@ class Booking(db.Model):
     child: Mapped[Child] = relationship()
     booked_by: Mapped["User"] = relationship(foreign_keys=[booked_by_id])  # noqa: F821
     cancelled_by: Mapped["User"] = relationship(foreign_keys=[cancelled_by_id])  # noqa: F821
+    parent: Mapped["User"] = relationship(foreign_keys=[parent_id])  # noqa: F821
 
     @property
     def is_active(self) -> bool:

@@ -126,6 +126,9 @@ class Institution(db.Model):
     phone: Mapped[str] = mapped_column(sa.String(32))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     description_en: Mapped[str | None] = mapped_column(sa.Text)
+    #: What parents bring for a day of care (nappies, a change of clothes), shown when booking.
+    what_to_bring: Mapped[str] = mapped_column(sa.Text, default="")
+    what_to_bring_en: Mapped[str | None] = mapped_column(sa.Text)
 
     nature: Mapped[Nature] = mapped_column(enum_type(Nature))
     authority: Mapped[Authority] = mapped_column(enum_type(Authority))
@@ -215,6 +218,10 @@ class Institution(db.Model):
     def description_for(self, language: str) -> str:
         """The institution's description in ``language`` where one exists."""
         return localized(self.description, self.description_en, language)
+
+    def what_to_bring_for(self, language: str) -> str:
+        """What parents bring, in ``language`` where one exists."""
+        return localized(self.what_to_bring or "", self.what_to_bring_en, language)
 
     @property
     def care_types(self) -> list[CareType]:

@@ -186,3 +186,37 @@ class CareOffer(db.Model):
 
     def __repr__(self) -> str:
         return f"<CareOffer {self.institution_id} {self.care_type}>"
+
+
+#: Care types an institution may offer in named sessions of a day (上午, 下午).
+SESSION_CARE_TYPES = frozenset({CareType.HOURLY, CareType.TEMPORARY})
+
+
+class CareSession(db.Model):
+    """A named part of the day (上午 08:00–12:00) in which a class offers hourly or temporary
+    care; its slots are dated places of those hours, counted in the class like any other."""
+
+    __tablename__ = "care_sessions"
+    __table_args__ = (
+        sa.CheckConstraint("care_type IN ('hourly', 'temporary')", name="care_type_valid"),
+        sa.CheckConstraint("starts_at < ends_at", name="times_valid"),
+        sa.UniqueConstraint("care_class_id", "care_type", "name", name="uq_care_sessions_name"),
+        sa.UniqueConstraint(
+            "care_class_id", "care_type", "starts_at", "ends_at", name="uq_care_sessions_hours"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("institutions.id", ondelete="CASCADE"), index=True
+    )
+    care_class_id: Mapped[int] = mapped_column(sa.ForeignKey("care_classes.id", ondelete="CASCADE"))
+    care_type: Mapped[CareType] = mapped_column(enum_type(CareType))
+    name: Mapped[str] = mapped_column(sa.String(40))
+    starts_at: Mapped[time]
+    ends_at: Mapped[time]
+
+    care_class: Mapped[CareClass] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<CareSession {self.id} {self.name} {self.starts_at}-{self.ends_at}>"

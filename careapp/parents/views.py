@@ -15,7 +15,7 @@ from careapp.institutions.forms import ConfirmForm
 from careapp.models import BookingStatus
 from careapp.parents import bp
 from careapp.parents.forms import BookingForm, ChildForm, OfferForm
-from careapp.services import availability, booking, capacity, courses, family
+from careapp.services import availability, booking, capacity, courses, family, pricing
 
 
 def child_name(child) -> str:
@@ -135,6 +135,7 @@ def _render_book(slot, form, children, status=200, full=False):
             full=full or left == 0,
             waitlist_form=BookingForm(prefix="waitlist"),
             consent_capacities=sorted(capacities),
+            price=pricing.price_for(slot),
         ),
         status,
     )
@@ -265,23 +266,41 @@ def booking_detail(booking_id: int):
         can_cancel=booking.can_cancel(found, now),
         deadline=booking.cancel_deadline(found),
         form=ConfirmForm(),
+        price=pricing.price_for(found.slot),
     )
 
 
-@bp.post("/bookings/<id:booking_id>/cancel")
+@bp.route("/bookings/<id:booking_id>/cancel", methods=["GET", "POST"])
 def cancel_booking(booking_id: int):
-    """Cancel before the cut-off; the place is free at once."""
+    """Ask once, then cancel before the cut-off; the place is free (or offered on) at once."""
     found = _load_booking(booking_id)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if request.method == "GET":
+        if not booking.can_cancel(found, clock.local_now()):
+            return redirect(url_for("parents.booking_detail", booking_id=found.id))
+        return render_template(
+            "parents/cancel.html",
+            booking=found,
+            someone_waits=booking.someone_waits_for(found),
+            form=form,
+        )
+    if not form.validate_on_submit():
         abort(400)
     try:
-        run_in_transaction(lambda: booking.cancel_by_parent(current_user, found, clock.local_now()))
+        handed_on = run_in_transaction(
+            lambda: booking.cancel_by_parent(current_user, found, clock.local_now())
+        )
     except booking.Settled as done:
         flash(str(done.message), "info")
     except booking.BookingError as error:
         flash(str(error.message), "error")
     else:
-        flash(_("The booking is cancelled."), "success")
+        flash(
+            _("The booking is cancelled. The place goes to a family waiting for it.")
+            if handed_on
+            else _("The booking is cancelled. The place is free for others to book."),
+            "success",
+        )
     return redirect(url_for("parents.booking_detail", booking_id=found.id))
 
 

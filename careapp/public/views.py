@@ -2,8 +2,18 @@
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
 
-from flask import Response, abort, current_app, render_template, request
+from flask import (
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from careapp import clock
@@ -13,7 +23,7 @@ from careapp.public import bp
 from careapp.services import availability, booking, calendar, regions, registry, search
 from careapp.services import courses as courses_service
 from careapp.services.errors import InvalidParameters
-from careapp.services.params import parse_paging
+from careapp.services.params import ParamReader, parse_paging
 
 
 def _parse_or_default(parse: Callable, default, errors: dict[str, str]):
@@ -78,6 +88,7 @@ def index():
         search.SearchCriteria(today=now.date()),
         errors,
     )
+    on_day = _care_day(now.date(), errors)
     page_number, per_page = _paging(errors)
     page = search.search_institutions(criteria, page_number, per_page)
     suggestions = _widening_suggestions(criteria) if not page.total and not errors else []
@@ -87,7 +98,9 @@ def index():
         criteria=criteria,
         errors=errors,
         page=page,
-        next_free=availability.next_free_places(page.items, now.date(), wanted),
+        on_day=on_day,
+        carried=_carried_criteria(criteria, on_day),
+        next_free=availability.next_free_places(page.items, on_day or now.date(), wanted),
         card_days=availability.CARD_DAYS,
         today=now.date(),
         suggestions=suggestions,
@@ -96,6 +109,42 @@ def index():
         natures=list(Nature),
     )
     return body, 400 if errors else 200
+
+
+def _care_day(today: date, errors: dict[str, str]) -> date | None:
+    """The day the family needs care (``on``), if given: today or later."""
+    reader = ParamReader(request.args)
+    day = reader.iso_date("on")
+    if day is not None and day < today:
+        reader.errors["on"] = _("The date has passed.")
+    errors.update(reader.errors)
+    return None if reader.errors else day
+
+
+def _carried_criteria(criteria: search.SearchCriteria, on_day: date | None) -> dict:
+    """The search's criteria as the institution page reads them (its free places open
+    filtered by them), with the township to lead back to the results."""
+    carried = {
+        "care_type": criteria.care_type,
+        "age_months": criteria.age_months,
+        "from": on_day.isoformat() if on_day else None,
+        "township": criteria.township,
+    }
+    return {name: value for name, value in carried.items() if value not in (None, "")}
+
+
+def _search_link(args) -> str | None:
+    """Back to the search results the family came from, when it came with criteria."""
+    carried = {
+        "township": args.get("township"),
+        "care_type": args.get("care_type"),
+        "age_months": args.get("age_months"),
+        "on": args.get("from"),
+    }
+    carried = {name: value for name, value in carried.items() if value}
+    if not carried:
+        return None
+    return url_for("public.index", **carried, _anchor="results")
 
 
 @bp.get("/institutions/<id:institution_id>")
@@ -121,6 +170,7 @@ def institution(institution_id: int):
         query=query,
         errors=errors,
         openings_by_day=_by_day(openings),
+        back_to_search=_search_link(request.args),
     )
     return body, 400 if errors else 200
 
@@ -131,6 +181,22 @@ def _by_day(openings: list) -> list[tuple[date, list]]:
     for opening in openings:
         days.setdefault(opening.slot.on_date, []).append(opening)
     return list(days.items())
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The site's icon, where browsers and WeChat look for it."""
+    return Response(
+        _favicon_bytes(current_app.static_folder),
+        mimetype="image/vnd.microsoft.icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@lru_cache(maxsize=1)
+def _favicon_bytes(static_folder: str) -> bytes:
+    """The icon file, read once a process."""
+    return (Path(static_folder) / "favicon.ico").read_bytes()
 
 
 @bp.get("/calendar/<token>.ics")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from careapp import clock
 from careapp.extensions import db
+from careapp.labels import CARE_TYPE_LABELS
 from careapp.models import (
     ACTIVE_BOOKING_STATUSES,
     ACTIVE_WAIT_STATUSES,
@@ -50,7 +52,7 @@ from careapp.services.errors import CareappError, InvalidParameters
 from careapp.services.mail import N_, queue_email
 from careapp.services.occupancy import load_rooms, lock_room, lock_room_and_read_closed_days
 from careapp.services.params import ParamReader
-from careapp.services.privacy import first_name
+from careapp.services.privacy import first_name, mask_name
 from careapp.services.search import months_between
 from careapp.services.transitions import AlreadyMoved, change_state
 
@@ -629,7 +631,9 @@ def _create_booking(actor: User, child: Child, slot: Slot, request_key: str) -> 
 
 
 def _notify_booked(booking: Booking) -> None:
-    """Tell the parent the place is booked, or the application received."""
+    """Tell the parent the place is booked, or the application received; tell the
+    institution of the new booking or application."""
+    notify_institution_of_application(booking)
     if booking.slot.is_standing:
         _notify(
             booking,
@@ -814,10 +818,12 @@ def _hold(slot: Slot) -> timedelta:
     return OFFER_HOLD[CareType(slot.care_type)]
 
 
-def _free(booking: Booking, now: datetime) -> None:
+def _free(booking: Booking, now: datetime) -> capacity.Handover:
     """Give a booking's place back (to the next in line first); ``now`` is local time."""
     slot = booking.slot
-    _pass_on(capacity.release_place(slot.inventory_id, clock.to_utc(now), _hold(slot)), slot, now)
+    handover = capacity.release_place(slot.inventory_id, clock.to_utc(now), _hold(slot))
+    _pass_on(handover, slot, now)
+    return handover
 
 
 def _offer_class_room(care_class: CareClass, now: datetime) -> None:
@@ -850,9 +856,15 @@ def can_cancel(booking: Booking, now: datetime) -> bool:
     return booking.is_active and now < cancel_deadline(booking)
 
 
-def cancel_by_parent(actor: User, booking: Booking, now: datetime) -> None:
+def someone_waits_for(booking: Booking) -> bool:
+    """Whether a family waits for the booking's slot (its place would be offered to them)."""
+    return capacity.has_waiting(booking.slot.inventory_id)
+
+
+def cancel_by_parent(actor: User, booking: Booking, now: datetime) -> bool:
     """Cancel before the cut-off; the place is free (or offered on) at once. ``actor`` is the
-    guardian or a family member of theirs, and is recorded as who cancelled.
+    guardian or a family member of theirs, and is recorded as who cancelled. Returns whether
+    the place went to a family waiting for it.
 
     Of two cancels at once, one frees the place; the other is told it is cancelled already.
     """
@@ -867,7 +879,7 @@ def cancel_by_parent(actor: User, booking: Booking, now: datetime) -> None:
         )
     except AlreadyMoved as moved:
         raise settled(moved, BOOKING_OUTCOMES) from None
-    _free(booking, now)
+    return _free(booking, now).offered_to is not None
 
 
 def decide_application(booking: Booking, accept: bool, reason: str, now: datetime) -> None:
@@ -1064,6 +1076,52 @@ def _notify(booking: Booking, subject: str, body: str, **values) -> None:
         queue_email(parent.email, _(subject), _(body, **values))
 
 
+def _site_link(endpoint: str, **values) -> str:
+    """The address of ``endpoint`` on the public site, for e-mails (also outside a request,
+    as in ``jobs run`` and tests)."""
+    base = current_app.config["SITE_URL"].rstrip("/")
+    if has_request_context():
+        return base + url_for(endpoint, **values)
+    with current_app.test_request_context("/"):
+        return base + url_for(endpoint, **values)
+
+
+def notify_institution_of_application(booking: Booking) -> None:
+    """Tell the institution's account of a new booking or application, in its language, in
+    the transaction that made it (the child's name masked; the page shows the rest)."""
+    slot = booking.slot
+    institution = slot.institution
+    owner = db.session.get(User, institution.owner_id) if institution.owner_id else None
+    if owner is None or not owner.email:
+        return
+    with force_locale(owner.language):
+        values = {
+            "child": mask_name(booking.child.name),
+            "care_type": str(CARE_TYPE_LABELS[CareType(slot.care_type)]),
+            "date": slot.on_date.isoformat(),
+            "start": slot.starts_at.strftime("%H:%M"),
+            "end": slot.ends_at.strftime("%H:%M"),
+            "link": _site_link(
+                "institutions.booking_detail", institution_id=institution.id, booking_id=booking.id
+            ),
+        }
+        if slot.is_standing:
+            subject = _("New application: %(care_type)s from %(date)s", **values)
+            body = _(
+                "A family applied for %(care_type)s for %(child)s from %(date)s, %(start)s to"
+                " %(end)s. Accept or decline it, and see the family's contact, here: %(link)s",
+                **values,
+            )
+        else:
+            subject = _("New booking: %(care_type)s on %(date)s", **values)
+            body = _(
+                "A family booked %(care_type)s for %(child)s on %(date)s, %(start)s to %(end)s."
+                " The booking and the family's contact: %(link)s",
+                **values,
+            )
+        queue_email(owner.email, subject, body)
+
+
 def _notify_offer(entry: WaitlistEntry, slot: Slot) -> None:
     parent = db.session.get(User, entry.user_id)
     child = child_of_entry(entry)
@@ -1164,7 +1222,9 @@ def pending_applications(institution: Institution) -> list[Booking]:
         .join(Booking.slot)
         .where(Slot.institution_id == institution.id, Booking.status == BookingStatus.APPLIED)
         .options(
-            contains_eager(Booking.slot).joinedload(Slot.care_class), joinedload(Booking.child)
+            contains_eager(Booking.slot).joinedload(Slot.care_class),
+            joinedload(Booking.child),
+            joinedload(Booking.parent),
         )
         .order_by(Booking.created_at)
     )
@@ -1177,7 +1237,9 @@ def institution_booking(institution: Institution, booking_id: int) -> Booking | 
         sa.select(Booking)
         .join(Booking.slot)
         .where(Booking.id == booking_id, Slot.institution_id == institution.id)
-        .options(contains_eager(Booking.slot), joinedload(Booking.child))
+        .options(
+            contains_eager(Booking.slot), joinedload(Booking.child), joinedload(Booking.parent)
+        )
     )
 
 

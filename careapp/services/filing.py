@@ -56,7 +56,14 @@ REGISTERED_FIELDS = (
     "uscc",
 )
 #: Facts an institution keeps true itself; they change at once.
-IMMEDIATE_FIELDS = ("phone", "description", "description_en", "cancel_cutoff_hours")
+IMMEDIATE_FIELDS = (
+    "phone",
+    "description",
+    "description_en",
+    "what_to_bring",
+    "what_to_bring_en",
+    "cancel_cutoff_hours",
+)
 #: Filing declarations, editable while the application is a draft or returned.
 DECLARATION_FIELDS = (
     "registered_on",

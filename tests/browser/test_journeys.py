@@ -297,7 +297,10 @@ def test_parent_finds_registers_books_and_cancels_a_temporary_place(
     snap(page, artifacts, "parent", "5-my-bookings")
 
     card.get_by_role("link", name="Details").click()
-    page.get_by_role("button", name="Cancel the booking").click()
+    page.get_by_role("link", name="Cancel the booking…").click()
+    expect(page.get_by_role("heading", name="Cancel this booking?")).to_be_visible()
+    expect(page.locator(".waiting-note")).to_contain_text("Nobody is waiting")
+    page.get_by_role("button", name="Yes, cancel the booking").click()
     expect(flash(page)).to_contain_text("The booking is cancelled.")
     expect(page.locator(".confirmation .badge")).to_have_text("Cancelled")
     page.get_by_role("link", name="All my bookings").click()

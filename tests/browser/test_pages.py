@@ -87,6 +87,7 @@ PAGES = [
     PageCase("bookings", "/parents/bookings", Role.PARENT),
     PageCase("booking", "/parents/bookings/{booking}", Role.PARENT),
     PageCase("booking-print", "/parents/bookings/{booking}", Role.PARENT, media="print"),
+    PageCase("booking-cancel", "/parents/bookings/{booking}/cancel", Role.PARENT),
     PageCase("calendar", "/parents/calendar", Role.PARENT),
     PageCase("family", "/parents/family", Role.PARENT),
     PageCase("family-errors", "/parents/family", Role.PARENT, submit_empty=True),
@@ -145,6 +146,7 @@ NOT_PAGES = {
     "static": "the stylesheet",
     "health.healthz": "a plain health check for the load balancer",
     "parents.export_child": "a JSON download of a child's data",
+    "public.favicon": "the site's icon",
 }
 NOT_PAGE_PREFIXES = ("api.",)  # the JSON API
 DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json")  # CSV exports, calendar feeds, JSON documents
