@@ -398,3 +398,25 @@ def test_every_html_page_of_the_app_has_a_page_case(live_server, records):
     }
     assert pages - covered == set()
     assert len({case.name for case in PAGES}) == len(PAGES), "screenshot names must differ"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_sms_code_page_fits_a_phone_and_axe_finds_nothing_serious(
+    live_server, browser, artifacts, language
+):
+    """The page that asks for the code is reached by a post, so it has no PageCase."""
+    base, _ = live_server
+    context = browser.new_context(viewport=PHONE, locale=HTML_LANG[language])
+    context.add_cookies([{"name": "lang", "value": language, "url": base}])
+    page = context.new_page()
+    try:
+        page.goto(base + "/login?next=/parents/")
+        page.locator("input[name=phone]").fill("13912340000")
+        with page.expect_navigation():
+            page.locator("form:has(input[name=phone]) button[type=submit]").first.click()
+        assert page.locator("input[name=code]").count() == 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path=str(artifacts / f"sms-code-{language}.png"), full_page=True)
+        assert serious_violations(page) == []
+    finally:
+        context.close()
