@@ -122,15 +122,15 @@ def jobs_run_command() -> None:
     queues the day-before reminders, then delivers the outbox.
     """
     from careapp.jobs import run_jobs
-    from careapp.services.mail import BACKENDS
+    from careapp.services.mail import configured_sender
 
-    send = BACKENDS[current_app.config["MAIL_BACKEND"]]
+    send = configured_sender()
     report = run_jobs(clock.now(), clock.today(), send)
     click.echo(
         f"Offers expired: {report.expired}; slots generated: {report.generated};"
         f" reminders: {report.reminded}."
     )
-    click.echo(f"E-mail: {report.sent} sent, {report.failed} failed.")
+    click.echo(f"Messages (e-mail and SMS): {report.sent} sent, {report.failed} failed.")
 
 
 @open_data_cli.command("build")

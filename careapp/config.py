@@ -19,6 +19,42 @@ def default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'careapp.sqlite3'}"
 
 
+#: The SMS templates (careapp.services.sms.TEMPLATES), each with its provider code.
+SMS_TEMPLATE_KEYS = (
+    "sign_in_code",
+    "booking_confirmed",
+    "application_received",
+    "offer",
+    "accepted",
+    "declined",
+    "cancelled",
+    "deregistered",
+    "reminder",
+    "new_application",
+    "family_invitation",
+    "family_answered",
+)
+
+
+def sms_settings(env: str) -> dict:
+    """The SMS backend and the Alibaba Cloud account, sign name and template codes."""
+    backend = os.environ.get("SMS_BACKEND", "aliyun" if env == "production" else "console")
+    if backend not in ("console", "aliyun"):
+        raise ConfigError(f"SMS_BACKEND must be console or aliyun, not {backend!r}")
+    settings = {
+        "SMS_BACKEND": backend,
+        "SMS_SIGN_NAME": os.environ.get("ALIYUN_SMS_SIGN_NAME", "晋江托育"),
+        "ALIYUN_SMS_ACCESS_KEY_ID": os.environ.get("ALIYUN_SMS_ACCESS_KEY_ID"),
+        "ALIYUN_SMS_ACCESS_KEY_SECRET": os.environ.get("ALIYUN_SMS_ACCESS_KEY_SECRET"),
+        "ALIYUN_SMS_ENDPOINT": os.environ.get("ALIYUN_SMS_ENDPOINT", "dysmsapi.aliyuncs.com"),
+        "ALIYUN_SMS_PROTOCOL": os.environ.get("ALIYUN_SMS_PROTOCOL", "HTTPS"),
+    }
+    for key in SMS_TEMPLATE_KEYS:
+        name = "SMS_TEMPLATE_" + key.upper()
+        settings[name] = os.environ.get("ALIYUN_" + name)
+    return settings
+
+
 def load_config(overrides: dict | None = None) -> dict:
     """Build the Flask configuration from the environment, then apply ``overrides``."""
     env = os.environ.get("CAREAPP_ENV", "development")
@@ -61,6 +97,12 @@ def load_config(overrides: dict | None = None) -> dict:
         # Sign-up mails to one address; beyond it the answer stays the same, no mail is sent.
         "SIGNUP_MAILS_PER_ADDRESS": "3 per hour",
         "SIGN_UP_LINK_MAX_AGE": 24 * 3600,
+        # SMS codes: how long one works, how often it may be tried, how soon another is sent.
+        "SMS_CODE_MAX_AGE": 5 * 60,
+        "SMS_CODE_MAX_ATTEMPTS": 5,
+        "SMS_CODE_RESEND_SECONDS": 60,
+        "SMS_CODES_PER_NUMBER": "5 per hour;10 per day",
+        "SMS_CODES_PER_IP": "20 per hour",
         "PASSWORD_RESET_MAX_AGE": 3600,
         # A session ends after this long unused, and after this long in any case.
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", str(12 * 60))),
@@ -77,6 +119,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "false").lower() == "true",
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "noreply@careapp.invalid"),
+        **sms_settings(env),
         # Whole-register downloads built by ``jobs run`` (careapp/open_data_files.py): a folder,
         # or "off"; unset means instance/open-data (and off under TESTING).
         "OPEN_DATA_DIR": os.environ.get("OPEN_DATA_DIR", ""),

@@ -114,6 +114,7 @@ GET_MATRIX = [
     ("/login/link/not-a-valid-token", everyone(400)),
     ("/register/confirm/not-a-valid-token", everyone(400)),
     ("/account/password", signed_in(200)),
+    ("/account/settings", signed_in(200)),
     # one audience each
     ("/parents/", only(PARENT)),
     ("/providers/", only(PROVIDER)),
@@ -197,6 +198,11 @@ POST_MATRIX = [
     ("/password/forgot", {}, everyone(200), NOBODY),
     ("/password/reset/not-a-valid-token", {}, everyone(400), NOBODY),
     ("/account/password", {}, signed_in(200), NOBODY),
+    ("/login/phone/code", {}, {ANONYMOUS: 200} | dict.fromkeys(SIGNED_IN, HOME), NOBODY),
+    ("/login/phone", {}, {ANONYMOUS: 200} | dict.fromkeys(SIGNED_IN, HOME), NOBODY),
+    ("/account/phone/code", {}, signed_in(200), NOBODY),
+    ("/account/phone", {}, signed_in(200), NOBODY),
+    ("/account/notices", {}, only(PARENT), NOBODY),
     # a parent's forms
     ("/parents/children/new", {}, only(PARENT), NOBODY),
     ("/parents/children/" + MISSING + "/delete", {}, only(PARENT, outcome=404), NOBODY),

@@ -76,12 +76,16 @@ def place(institution, open_places) -> int:
 def people(user, child_of):
     """A guardian with a child, the grandmother's account (by mobile number) and a stranger
     (another guardian with a child): ids in a dict."""
-    guardian = user(Role.PARENT, display_name="陈妈妈", phone="+8613900000001")
+    guardian = user(
+        Role.PARENT, display_name="陈妈妈", phone="+8613900000001", phone_verified_at=clock.now()
+    )
     stranger = user(Role.PARENT, display_name="林爸爸")
     return {
         "guardian": guardian,
         "child": child_of(guardian),
-        "grandma": user(Role.PARENT, display_name="陈奶奶", phone=GRANDMA_PHONE),
+        "grandma": user(
+            Role.PARENT, display_name="陈奶奶", phone=GRANDMA_PHONE, phone_verified_at=clock.now()
+        ),
         "stranger": stranger,
         "stranger_child": child_of(stranger, "林小红"),
     }
@@ -139,9 +143,10 @@ def test_a_guardian_invites_by_mobile_number_and_the_invitee_accepts_on_her_home
     assert response.status_code == 302
     [invitation] = invitation_rows(app)
     assert (invitation.phone, invitation.status) == (GRANDMA_PHONE, InvitationStatus.PENDING)
+    # Grandma signs in with her verified number: she is told by SMS, naming no child.
     [notice] = outbox(app)
-    assert notice.recipient.startswith("parent")
-    assert "陈妈妈" in notice.body
+    assert (notice.channel, notice.recipient) == ("sms", GRANDMA_PHONE)
+    assert notice.subject == "family_invitation"
     assert CHILD_NAME not in notice.body
     assert "小明" not in notice.body
 
@@ -155,8 +160,14 @@ def test_a_guardian_invites_by_mobile_number_and_the_invitee_accepts_on_her_home
     assert invitation.status == InvitationStatus.ACCEPTED
     assert invitation.member_id == people["grandma"]
     assert "accept" not in grandma.get("/parents/").get_data(as_text=True).split("invitations/")[0]
+    # The guardian, with a verified number too, is told of the answer by SMS.
     told = outbox(app)[-1]
-    assert "陈奶奶" in told.body
+    assert (told.channel, told.recipient, told.subject) == (
+        "sms",
+        "+8613900000001",
+        "family_answered",
+    )
+    assert "接受" in told.body
     assert CHILD_NAME not in told.body
 
 
@@ -190,13 +201,31 @@ def test_an_invitation_to_a_number_without_an_account_waits_for_one(app, people,
     sign_in(people["guardian"]).post("/parents/family", data={"phone": "15912345678"})
     [invitation] = invitation_rows(app)
     assert invitation.status == InvitationStatus.PENDING
-    assert outbox(app) == []  # nobody to tell yet
+    # Nobody has the number yet: a text invites it to sign up, naming nobody.
+    [notice] = outbox(app)
+    assert (notice.channel, notice.recipient, notice.subject) == (
+        "sms",
+        "+8615912345678",
+        "family_invitation",
+    )
 
-    newcomer = user(Role.PARENT, display_name="陈爷爷", phone="+8615912345678")
+    newcomer = user(
+        Role.PARENT, display_name="陈爷爷", phone="+8615912345678", phone_verified_at=clock.now()
+    )
     client = sign_in(newcomer)
     assert "陈妈妈" in client.get("/parents/").get_data(as_text=True)
     assert client.post(f"/parents/invitations/{invitation.id}/accept").status_code == 302
     assert invitation_rows(app)[0].member_id == newcomer
+
+
+def test_only_an_account_that_verified_the_number_may_answer(app, people, sign_in, user):
+    sign_in(people["guardian"]).post("/parents/family", data={"phone": "15912345678"})
+    [invitation] = invitation_rows(app)
+    claimant = sign_in(user(Role.PARENT, display_name="冒名者", phone="+8615912345678"))
+
+    assert "陈妈妈" not in claimant.get("/parents/").get_data(as_text=True)
+    assert claimant.post(f"/parents/invitations/{invitation.id}/accept").status_code == 404
+    assert invitation_rows(app)[0].status == InvitationStatus.PENDING
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,9 @@ def login(client, email: str, password: str = PASSWORD, **kwargs):
 
 def login_form_action(response) -> str:
     """Where the sign-in form of a page posts to."""
-    match = re.search(r'<form method="post" action="([^"]*)" class="stack"', text(response))
+    match = re.search(
+        r'<form method="post" action="(/login(?:\?[^"]*)?)" class="stack"', text(response)
+    )
     assert match, "the page holds no sign-in form"
     return match.group(1)
 

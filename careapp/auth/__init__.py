@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from careapp.auth import views  # noqa: E402, F401
+from careapp.auth import phone, views  # noqa: E402, F401

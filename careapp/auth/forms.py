@@ -2,11 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, RadioField, StringField, TelField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
 
 from careapp.forms import SiteForm, choices
 from careapp.labels import ROLE_LABELS
-from careapp.models import SELF_SERVICE_ROLES
+from careapp.models import SELF_SERVICE_ROLES, NoticeChannel
 from careapp.validators import ChinaMobile, HardToGuess
 
 PASSWORD_MIN_LENGTH = 10
@@ -123,3 +123,52 @@ class ResetPasswordForm(SiteForm):
 
     password = _new_password_field(_l("New password"))
     confirm = _confirmation_field("password")
+
+
+def _mobile_field() -> TelField:
+    return TelField(
+        _l("Mobile number"),
+        validators=[
+            DataRequired(message=_l("Please enter your mobile number.")),
+            ChinaMobile(),
+        ],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+
+
+class PhoneForm(SiteForm):
+    """Ask for a code by SMS to sign in or up, or to add the number to one's account."""
+
+    phone = _mobile_field()
+
+
+class PhoneCodeForm(SiteForm):
+    """The number and the 6-digit code sent to it."""
+
+    phone = _mobile_field()
+    code = StringField(
+        _l("Code from the SMS"),
+        validators=[
+            DataRequired(message=_l("Please enter the 6-digit code from the SMS.")),
+            Regexp(r"^\s*\d{6}\s*$", message=_l("The code has 6 digits.")),
+        ],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 6},
+    )
+
+
+#: The notice channels a parent can choose, in the order offered.
+NOTICE_CHANNEL_LABELS = {
+    NoticeChannel.SMS: _l("By SMS"),
+    NoticeChannel.EMAIL: _l("By e-mail"),
+    NoticeChannel.BOTH: _l("By SMS and e-mail"),
+}
+
+
+class NoticeChannelForm(SiteForm):
+    """How a parent wants to hear about bookings, offers and reminders."""
+
+    channel = RadioField(
+        _l("Send me booking notices"),
+        choices=choices((channel.value, label) for channel, label in NOTICE_CHANNEL_LABELS.items()),
+        validators=[DataRequired(message=_l("Please choose how you want to be told."))],
+    )

@@ -18,6 +18,7 @@ from careapp.auth.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
+from careapp.auth.phone import render_login
 from careapp.database import begin_write
 from careapp.extensions import db, limiter
 from careapp.i18n import current_language
@@ -37,7 +38,7 @@ def _account_limit():
     return item, "login-account:" + accounts.normalize_email(request.form.get("email", ""))
 
 
-def _sign_in(user) -> None:
+def sign_in_session(user) -> None:
     """Start a fresh server-side session for ``user`` (nothing of the old one survives)."""
     session.clear()
     user.login_token = sessions.start(user, clock.now())
@@ -62,23 +63,23 @@ def login():
         return redirect(target or home_for(current_user))
     form = LoginForm()
     if request.method != "POST":
-        return render_template("auth/login.html", form=form, next=target)
+        return render_login(form, target=target)
     limit, key = _account_limit()
     if not limiter.limiter.test(limit, key):
         if form.validate_on_submit():
             accounts.send_sign_in_link(form.email.data, clock.now())
             db.session.commit()
         form.password.errors.append(PAUSED)
-        return render_template("auth/login.html", form=form, next=target), 429
+        return render_login(form, target=target, status=429)
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
-            _sign_in(user)
+            sign_in_session(user)
             db.session.commit()
             return redirect(target or home_for(user))
         form.password.errors.append(_("The e-mail address or the password is not right."))
     limiter.limiter.hit(limit, key)
-    return render_template("auth/login.html", form=form, next=target)
+    return render_login(form, target=target)
 
 
 #: Shown instead of trying the password once an account's attempts are used up.
@@ -177,7 +178,7 @@ def _signed_in_by_link(user, spent_page: str, welcome: str):
     when the link did not work."""
     if user is None:
         return render_template(spent_page), 400
-    _sign_in(user)
+    sign_in_session(user)
     db.session.commit()
     flash(welcome, "success")
     return redirect(safe_next(request.args.get("next")) or home_for(user))

@@ -61,7 +61,7 @@ from careapp.models.institution import (
     publicly_listed,
 )
 from careapp.models.listing import InstitutionSearchTerm, SearchGram
-from careapp.models.outbox import OutboxMessage
+from careapp.models.outbox import Channel, OutboxMessage
 from careapp.models.provision import (
     CLASS_STANDARDS,
     CareClass,
@@ -73,7 +73,8 @@ from careapp.models.provision import (
 )
 from careapp.models.region import Region, Township, TownshipKind
 from careapp.models.session import LoginSession, OneTimeToken, TokenPurpose
-from careapp.models.user import SELF_SERVICE_ROLES, Role, User
+from careapp.models.sms import CodePurpose, SmsCode
+from careapp.models.user import SELF_SERVICE_ROLES, NoticeChannel, Role, User
 
 __all__ = [
     "FAMILY_STATES",
@@ -88,6 +89,10 @@ __all__ = [
     "LoginSession",
     "OneTimeToken",
     "TokenPurpose",
+    "Channel",
+    "CodePurpose",
+    "NoticeChannel",
+    "SmsCode",
     "ACTIVE_WAIT_STATUSES",
     "Attendance",
     "BOOKING_STATES",

@@ -184,11 +184,12 @@ def confirm_sign_up(token: str, now: datetime) -> User | None:
 def authenticate(email: str, password: str) -> User | None:
     """The active account with this address and password, or None."""
     user = find_user(email)
+    stored = user.password_hash if user is not None and user.password_hash else None
     try:
-        _hasher().verify(user.password_hash if user else _unknown_account_hash(), password)
+        _hasher().verify(stored or _unknown_account_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
-    if user is None or not user.is_active:
+    if user is None or stored is None or not user.is_active:
         return None
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = _hash(password)
@@ -204,7 +205,7 @@ def set_password(user: User, new_password: str) -> None:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Change the password after checking the current one; raises WrongPassword."""
     try:
-        _hasher().verify(user.password_hash, current_password)
+        _hasher().verify(user.password_hash or _unknown_account_hash(), current_password)
     except (VerificationError, InvalidHashError) as error:
         raise WrongPassword() from error
     set_password(user, new_password)

@@ -49,11 +49,13 @@ from careapp.models.provision import AGE_LIMIT_MONTHS
 from careapp.services import capacity, courses, family
 from careapp.services.availability import Opening, Wanted, openings
 from careapp.services.errors import CareappError, InvalidParameters
-from careapp.services.mail import N_, queue_email
+from careapp.services.mail import N_
+from careapp.services.notices import notify
 from careapp.services.occupancy import load_rooms, lock_room, lock_room_and_read_closed_days
 from careapp.services.params import ParamReader
 from careapp.services.privacy import first_name, mask_name
 from careapp.services.search import months_between
+from careapp.services.sms import short_date, short_moment
 from careapp.services.transitions import AlreadyMoved, change_state
 
 #: How long a waitlist offer is held before it passes on.
@@ -398,8 +400,9 @@ def _offer_room(slot: Slot, now: datetime) -> None:
         _notify_offer(entry, slot)
 
 
-def cancel_slot(slot: Slot, reason: str, now: datetime) -> int:
-    """Cancel a slot, its bookings and its waitlist; every booked parent is told. Returns count."""
+def cancel_slot(slot: Slot, reason: str, now: datetime, sms: str = "cancelled") -> int:
+    """Cancel a slot, its bookings and its waitlist; every booked parent is told (``sms``
+    names the text message's template). Returns count."""
     _lock_class(slot)
     try:
         change_state(slot, SLOT_STATES, "cancel", cancel_reason=reason)
@@ -415,6 +418,7 @@ def cancel_slot(slot: Slot, reason: str, now: datetime) -> int:
                 "%(institution)s cancelled %(child)s's place on %(date)s."
                 " The reason given: %(reason)s"
             ),
+            sms=sms,
             reason=reason,
         )
     capacity.close(slot.inventory_id)
@@ -457,7 +461,7 @@ def close_institution(institution: Institution, reason: str, now: datetime) -> i
         )
         .order_by(Slot.care_class_id, Slot.id)
     ).all()
-    return sum(cancel_slot(slot, reason, now) for slot in slots)
+    return sum(cancel_slot(slot, reason, now, sms="deregistered") for slot in slots)
 
 
 def _active_bookings_of(slot: Slot) -> list[Booking]:
@@ -642,6 +646,7 @@ def _notify_booked(booking: Booking) -> None:
                 "%(institution)s received your application for %(child)s from %(date)s. "
                 "You will hear when it is accepted or declined."
             ),
+            sms="application_received",
         )
     else:
         _notify(
@@ -651,6 +656,7 @@ def _notify_booked(booking: Booking) -> None:
                 "%(child)s's place at %(institution)s on %(date)s from %(start)s to %(end)s "
                 "is confirmed."
             ),
+            sms="booking_confirmed",
         )
 
 
@@ -903,6 +909,7 @@ def decide_application(booking: Booking, accept: bool, reason: str, now: datetim
             booking,
             N_("Application accepted"),
             N_("%(institution)s accepted %(child)s from %(date)s."),
+            sms="accepted",
         )
         return
     _notify(
@@ -911,6 +918,7 @@ def decide_application(booking: Booking, accept: bool, reason: str, now: datetim
         N_(
             "%(institution)s could not accept %(child)s from %(date)s. The reason given: %(reason)s"
         ),
+        sms="declined",
         reason=booking.decline_reason,
     )
     _free(booking, now)
@@ -1039,6 +1047,7 @@ def send_reminders(today: date) -> int:
                 "A reminder: %(child)s has a place at %(institution)s tomorrow, %(date)s, "
                 "from %(start)s to %(end)s."
             ),
+            sms="reminder",
         )
     return reminded
 
@@ -1061,19 +1070,23 @@ def _claim_reminder(booking: Booking) -> bool:
 # --- messages ------------------------------------------------------------------------------
 
 
-def _notify(booking: Booking, subject: str, body: str, **values) -> None:
-    """Tell the parent, in their language, with no child detail beyond the first name."""
+def _notify(booking: Booking, subject: str, body: str, sms: str, **values) -> None:
+    """Tell the parent, in their language, with no child detail beyond the first name (and
+    none at all by SMS, whose template ``sms`` names)."""
     parent = db.session.get(User, booking.parent_id)
     slot = booking.slot
+    start, end = slot.starts_at.strftime("%H:%M"), slot.ends_at.strftime("%H:%M")
     with force_locale(parent.language):
         values.update(
             child=first_name(booking.child.name),
             institution=slot.institution.name_for(parent.language),
             date=slot.on_date.isoformat(),
-            start=slot.starts_at.strftime("%H:%M"),
-            end=slot.ends_at.strftime("%H:%M"),
+            start=start,
+            end=end,
         )
-        queue_email(parent.email, _(subject), _(body, **values))
+        email = (_(subject), _(body, **values))
+    text = {"institution": slot.institution.name, "date": short_date(slot.on_date)}
+    notify(parent, email, (sms, {**text, "start": start, "end": end}))
 
 
 def _site_link(endpoint: str, **values) -> str:
@@ -1092,7 +1105,7 @@ def notify_institution_of_application(booking: Booking) -> None:
     slot = booking.slot
     institution = slot.institution
     owner = db.session.get(User, institution.owner_id) if institution.owner_id else None
-    if owner is None or not owner.email:
+    if owner is None:
         return
     with force_locale(owner.language):
         values = {
@@ -1119,15 +1132,19 @@ def notify_institution_of_application(booking: Booking) -> None:
                 " The booking and the family's contact: %(link)s",
                 **values,
             )
-        queue_email(owner.email, subject, body)
+    kind = "申请" if slot.is_standing else "预约"
+    notify(
+        owner,
+        email=(subject, body),
+        sms=("new_application", {"date": short_date(slot.on_date), "kind": kind}),
+    )
 
 
 def _notify_offer(entry: WaitlistEntry, slot: Slot) -> None:
     parent = db.session.get(User, entry.user_id)
     child = child_of_entry(entry)
     with force_locale(parent.language):
-        queue_email(
-            parent.email,
+        email = (
             _("A place is free for you"),
             _(
                 "A place at %(institution)s on %(date)s is held for %(child)s until %(until)s. "
@@ -1138,6 +1155,12 @@ def _notify_offer(entry: WaitlistEntry, slot: Slot) -> None:
                 until=clock.to_local(entry.offer_expires_at).strftime("%Y-%m-%d %H:%M"),
             ),
         )
+    text = {
+        "institution": slot.institution.name,
+        "date": short_date(slot.on_date),
+        "deadline": short_moment(entry.offer_expires_at),
+    }
+    notify(parent, email, ("offer", text))
 
 
 # --- lists ---------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ from careapp.models import (
 )
 from careapp.services import capacity, regions
 from careapp.services.errors import CareappError, InvalidParameters
-from careapp.services.mail import N_, queue_email
+from careapp.services.mail import N_
+from careapp.services.notices import notify
 from careapp.services.params import Page, ParamReader
 from careapp.services.transitions import AlreadyMoved, change_state
 
@@ -586,7 +587,8 @@ def _notify(parent: User, session: CourseSession, subject: str, body: str, **val
         values.update(
             course=session.course.title, time=session.starts_at.strftime("%Y-%m-%d %H:%M")
         )
-        queue_email(parent.email, _(subject), _(body, **values))
+        email = (_(subject), _(body, **values))
+    notify(parent, email)
 
 
 def notify_offer(entry: WaitlistEntry) -> None:

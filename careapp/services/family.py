@@ -32,8 +32,10 @@ from careapp.models import (
 )
 from careapp.models.base import as_utc
 from careapp.services.errors import CareappError
-from careapp.services.mail import N_, queue_email
+from careapp.services.mail import N_
+from careapp.services.notices import notify
 from careapp.services.privacy import mask_name
+from careapp.services.sms import queue_sms
 from careapp.services.transitions import AlreadyMoved, change_state
 from careapp.validators import china_mobile_e164
 
@@ -120,8 +122,10 @@ def child_name_for(child: Child, viewer: User) -> str:
 
 def _may_accept_as(phone: sa.ColumnElement | str) -> sa.ColumnElement[bool]:
     """SQL on ``User``: the account may accept an invitation sent to ``phone``: a parent
-    account whose mobile number is that number."""
-    return sa.and_(User.role == Role.PARENT, User.phone == phone)
+    account that has verified that mobile number with an SMS code."""
+    return sa.and_(
+        User.role == Role.PARENT, User.phone == phone, User.phone_verified_at.is_not(None)
+    )
 
 
 def accounts_for_mobile(phone: str) -> list[User]:
@@ -181,9 +185,12 @@ def invite(guardian: User, number: str) -> FamilyMember:
     invitation.status = FAMILY_STATES["invite"].target
     db.session.add(invitation)
     db.session.flush()
-    for account in accounts_for_mobile(phone):
-        if account.id != guardian.id:
-            _notify_invitee(account, guardian)
+    accounts = [a for a in accounts_for_mobile(phone) if a.id != guardian.id]
+    for account in accounts:
+        _notify_invitee(account, guardian)
+    if not accounts:
+        # Nobody has the number yet: the text tells them to sign up with it.
+        queue_sms(phone, "family_invitation")
     return invitation
 
 
@@ -315,11 +322,8 @@ def recent_actions(guardian: User, limit: int = 20) -> list[Action]:
 
 def _notify_invitee(account: User, guardian: User) -> None:
     """Tell an account with the invited number, in its language; no child is named."""
-    if not account.email:
-        return
     with force_locale(account.language):
-        queue_email(
-            account.email,
+        email = (
             _("You are invited to help book childcare"),
             _(
                 "%(guardian)s has invited you, as a family member, to book childcare for their"
@@ -327,13 +331,12 @@ def _notify_invitee(account: User, guardian: User) -> None:
                 guardian=guardian.display_name,
             ),
         )
+    notify(account, email=email, sms=("family_invitation", {}))
 
 
 def _notify_guardian(invitation: FamilyMember, member: User, accepted: bool) -> None:
     """Tell the guardian the invitation was answered; no child is named."""
     guardian = db.session.get(User, invitation.guardian_id)
-    if not guardian.email:
-        return
     subject = N_("Your family member accepted") if accepted else N_("Your invitation was declined")
     body = (
         N_("%(member)s can now book care for your children. You can revoke this on Family members.")
@@ -341,4 +344,6 @@ def _notify_guardian(invitation: FamilyMember, member: User, accepted: bool) -> 
         else N_("%(member)s declined your invitation to book care for your children.")
     )
     with force_locale(guardian.language):
-        queue_email(guardian.email, _(subject), _(body, member=member.display_name))
+        email = (_(subject), _(body, member=member.display_name))
+    answer = "接受" if accepted else "谢绝"
+    notify(guardian, email=email, sms=("family_answered", {"answer": answer}))

@@ -1,4 +1,4 @@
-"""The e-mail outbox: queue inside the transaction, deliver after commit."""
+"""The outbox: queue e-mail and SMS inside the transaction, deliver after commit."""
 
 import smtplib
 from collections.abc import Callable
@@ -10,7 +10,7 @@ from flask import current_app
 
 from careapp import clock
 from careapp.extensions import db
-from careapp.models import OutboxMessage
+from careapp.models import Channel, OutboxMessage
 
 
 def N_(message: str) -> str:
@@ -29,6 +29,10 @@ def queue_email(recipient: str, subject: str, body: str) -> OutboxMessage:
     return message
 
 
+class DeliveryError(Exception):
+    """A backend could not hand a message over; it is tried again later."""
+
+
 class Delivery(NamedTuple):
     """One message tried: its id and whether it went."""
 
@@ -36,20 +40,46 @@ class Delivery(NamedTuple):
     sent: bool
 
 
+def _unsent():
+    return sa.select(OutboxMessage).where(
+        OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS
+    )
+
+
 def claim_next_message(after_id: int = 0) -> OutboxMessage | None:
     """The oldest unsent message still worth trying, locked until this transaction ends;
     a message another run holds is skipped (PostgreSQL), so each is sent by one run."""
     return db.session.scalar(
-        sa.select(OutboxMessage)
-        .where(
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.attempts < MAX_ATTEMPTS,
-            OutboxMessage.id > after_id,
-        )
+        _unsent()
+        .where(OutboxMessage.id > after_id)
         .order_by(OutboxMessage.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     )
+
+
+def deliver_now(message_id: int, send: Callable[[OutboxMessage], None]) -> bool:
+    """Try one message at once (a sign-in code should not wait for the next run), claimed
+    as ``jobs run`` claims it; False when it did not go, and a later run tries again."""
+    message = db.session.scalar(
+        _unsent().where(OutboxMessage.id == message_id).with_for_update(skip_locked=True)
+    )
+    return message is not None and deliver(message, send)
+
+
+def by_channel(
+    email: Callable[[OutboxMessage], None], sms: Callable[[OutboxMessage], None]
+) -> Callable[[OutboxMessage], None]:
+    """One sender that hands each message to the backend of its channel."""
+    return lambda message: (sms if message.channel == Channel.SMS else email)(message)
+
+
+def configured_sender() -> Callable[[OutboxMessage], None]:
+    """The backends chosen by ``MAIL_BACKEND`` and ``SMS_BACKEND``."""
+    from careapp.services import sms  # sms builds on this module
+
+    config = current_app.config
+    return by_channel(BACKENDS[config["MAIL_BACKEND"]], sms.BACKENDS[config["SMS_BACKEND"]])
 
 
 def deliver_next(send: Callable[[OutboxMessage], None], after_id: int = 0) -> Delivery | None:
@@ -101,7 +131,7 @@ def deliver(message: OutboxMessage, send: Callable[[OutboxMessage], None]) -> bo
     message.attempts += 1
     try:
         send(message)
-    except (OSError, smtplib.SMTPException) as error:
+    except (OSError, smtplib.SMTPException, DeliveryError) as error:
         message.last_error = str(error)[:500]
         return False
     message.sent_at = clock.now()

@@ -3,7 +3,7 @@ their children; each booking keeps who booked, in which capacity they consented,
 cancelled (existing bookings were booked and cancelled by their guardian)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-30 17:00:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -116,7 +116,7 @@ def sign_in(page, base: str, email: str, password: str = "demo-password-1") -> N
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
     with page.expect_navigation():
-        page.click("form button[type=submit].primary")
+        page.click("form:has(input[name=password]) button[type=submit]")
     assert "/login" not in page.url, "sign-in failed for " + email
 
 

@@ -54,6 +54,8 @@ class PageCase:
     submit_empty: bool = False
     #: Check the page as printed (the confirmation a parent prints).
     media: str = "screen"
+    #: Where the empty form's answer is, when its form posts elsewhere.
+    lands_at: str | None = None
 
 
 PAGES = [
@@ -66,7 +68,8 @@ PAGES = [
     PageCase("courses", "/courses"),
     PageCase("course", "/courses/{public_course}"),
     PageCase("login", "/login"),
-    PageCase("login-errors", "/login", submit_empty=True),
+    # The first form of the sign-in page asks for an SMS code; its errors show at its address.
+    PageCase("login-errors", "/login", submit_empty=True, lands_at="/login/phone/code"),
     PageCase("register", "/register"),
     PageCase("register-errors", "/register", submit_empty=True),
     PageCase("forgot-password", "/password/forgot"),
@@ -96,6 +99,7 @@ PAGES = [
     PageCase("change-password", "/account/password", Role.PARENT),
     PageCase("change-password-errors", "/account/password", Role.PARENT, submit_empty=True),
     PageCase("logout", "/logout", Role.PARENT),
+    PageCase("account-settings", "/account/settings", Role.PARENT),
     # institution
     PageCase("institution-home", "/institutions/mine", Role.INSTITUTION),
     PageCase("institution-new", "/institutions/new", Role.INSTITUTION),
@@ -326,7 +330,7 @@ def show(page, base: str, case: PageCase, records: dict) -> None:
     assert response.status == case.status
     if case.submit_empty:
         assert submit_empty(page).status in (200, 400)
-    assert urlsplit(page.url).path == urlsplit(path).path, "redirected away"
+    assert urlsplit(page.url).path == (case.lands_at or urlsplit(path).path), "redirected away"
 
 
 # --- the checks ----------------------------------------------------------------------------
@@ -409,3 +413,25 @@ def test_every_html_page_of_the_app_has_a_page_case(live_server, records):
     }
     assert pages - covered == set()
     assert len({case.name for case in PAGES}) == len(PAGES), "screenshot names must differ"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_sms_code_page_fits_a_phone_and_axe_finds_nothing_serious(
+    live_server, browser, artifacts, language
+):
+    """The page that asks for the code is reached by a post, so it has no PageCase."""
+    base, _ = live_server
+    context = browser.new_context(viewport=PHONE, locale=HTML_LANG[language])
+    context.add_cookies([{"name": "lang", "value": language, "url": base}])
+    page = context.new_page()
+    try:
+        page.goto(base + "/login?next=/parents/")
+        page.locator("input[name=phone]").fill("13912340000")
+        with page.expect_navigation():
+            page.locator("form:has(input[name=phone]) button[type=submit]").first.click()
+        assert page.locator("input[name=code]").count() == 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path=str(artifacts / f"sms-code-{language}.png"), full_page=True)
+        assert serious_violations(page) == []
+    finally:
+        context.close()
