@@ -23,6 +23,7 @@ from careapp.models import (
     Channel,
     NoticeChannel,
     OutboxMessage,
+    Role,
     Slot,
     User,
 )
@@ -525,3 +526,18 @@ def test_institutions_are_named_in_chinese_in_sms(app, desk, classroom):
     desk.book(desk.family(), hourly(desk, classroom))
 
     assert "Little Oak" not in texts(app)[0]
+
+
+@pytest.mark.parametrize(("make_slot", "kind"), [(hourly, "预约"), (full_day, "申请")])
+def test_an_institution_with_a_verified_number_is_texted_of_each_new_application(
+    app, user, desk, classroom, make_slot, kind
+):
+    owner = user(Role.INSTITUTION, phone="+8613700000009", phone_verified_at=clock.now())
+    with app.app_context():
+        db.session.get(CareClass, classroom).institution.owner_id = owner
+        db.session.commit()
+
+    desk.book(desk.family(), make_slot(desk, classroom))
+
+    text = assert_one_sms(app, "new_application", "+8613700000009")
+    assert kind in text
