@@ -48,7 +48,7 @@ class IdConverter(IntegerConverter):
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions and the request hooks that go with them."""
-    from careapp import cache, database, i18n, security
+    from careapp import cache, database, forms, i18n, security
 
     app.url_map.converters["id"] = IdConverter
     database.prepare_engine_options(app)
@@ -61,6 +61,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     cache.init_app(app)
+    app.jinja_env.globals["error_summary"] = forms.error_summary
 
 
 def register_blueprints(app: Flask) -> None:
