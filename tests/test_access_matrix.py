@@ -126,6 +126,7 @@ GET_MATRIX = [
     ("/parents/children/" + MISSING + "/export", only(PARENT, outcome=404)),
     ("/parents/children/" + MISSING + "/delete", only(PARENT, outcome=404)),
     ("/parents/courses/sessions/" + MISSING, only(PARENT, outcome=404)),
+    ("/parents/courses/" + MISSING + "/series", only(PARENT, outcome=404)),
     # a guidance provider's pages (this one has not registered its organisation yet)
     ("/providers/organisation", only(PROVIDER)),
     ("/providers/courses/new", only(PROVIDER, outcome="/providers/organisation")),
@@ -211,6 +212,7 @@ POST_MATRIX = [
     ("/parents/calendar/renew", {}, only(PARENT, outcome="/parents/calendar"), changes_for(PARENT)),
     ("/parents/calendar/revoke", {}, only(PARENT, outcome="/parents/calendar"), NOBODY),
     ("/parents/courses/sessions/" + MISSING, {}, only(PARENT, outcome=404), NOBODY),
+    ("/parents/courses/" + MISSING + "/series", {}, only(PARENT, outcome=404), NOBODY),
     ("/parents/courses/sessions/" + MISSING + "/waitlist", {}, only(PARENT, outcome=404), NOBODY),
     ("/parents/course-offers/" + MISSING + "/accept", {}, only(PARENT, outcome=404), NOBODY),
     (
