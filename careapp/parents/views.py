@@ -25,12 +25,23 @@ def home():
     upcoming = [b for b in booking.bookings_of(current_user) if b.is_active and b.slot.starts > now]
     children = booking.children_of(current_user)
     ages = [booking.age_at(child, now.date()) for child in children]
+    entries = [(e, booking.slot_of_entry(e)) for e in booking.waitlist_of(current_user)]
+    course_entries = courses.waitlist_entries_of(current_user)
     return render_template(
         "parents/home.html",
         children=children,
         suggestions=courses.suggestions_for(ages, now),
         upcoming=upcoming[:5],
-        offers=[e for e in booking.waitlist_of(current_user) if e.status == "offered"],
+        offers=[(e, slot) for e, slot in entries if e.status == "offered"],
+        course_offers=[(e, session) for e, session in course_entries if e.status == "offered"],
+        waiting=[
+            (e, slot, capacity.position(e)) for e, slot in entries if e.status == "waiting"
+        ],
+        course_waiting=[
+            (e, session, capacity.position(e))
+            for e, session in course_entries
+            if e.status == "waiting"
+        ],
     )
 
 
