@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from careapp import clock
 from careapp.access import home_for
 from careapp.extensions import babel
-from careapp.labels import label
+from careapp.labels import label, status_kind
 
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -195,6 +195,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters.update(local_time=local_time, local_day=local_day, when=when)
     app.jinja_env.filters.update(with_weekday=with_weekday, day_of=day_of)
+    app.jinja_env.globals["status_kind"] = status_kind
     app.jinja_env.install_gettext_callables(
         gettext=template_gettext,
         ngettext=lambda singular, plural, n: get_translations().ungettext(singular, plural, n),

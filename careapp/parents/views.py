@@ -22,7 +22,7 @@ from careapp.services import availability, booking, capacity, courses
 def home():
     """A parent's start page: children, upcoming bookings and open offers."""
     now = clock.local_now()
-    upcoming = [b for b in booking.bookings_of(current_user) if b.is_active and b.slot.starts > now]
+    upcoming = [b for b in booking.bookings_of(current_user) if _is_current(b, now)]
     children = booking.children_of(current_user)
     ages = [booking.age_at(child, now.date()) for child in children]
     entries = [(e, booking.slot_of_entry(e)) for e in booking.waitlist_of(current_user)]
@@ -34,15 +34,19 @@ def home():
         upcoming=upcoming[:5],
         offers=[(e, slot) for e, slot in entries if e.status == "offered"],
         course_offers=[(e, session) for e, session in course_entries if e.status == "offered"],
-        waiting=[
-            (e, slot, capacity.position(e)) for e, slot in entries if e.status == "waiting"
-        ],
+        waiting=[(e, slot, capacity.position(e)) for e, slot in entries if e.status == "waiting"],
         course_waiting=[
             (e, session, capacity.position(e))
             for e, session in course_entries
             if e.status == "waiting"
         ],
     )
+
+
+def _is_current(made, now) -> bool:
+    """Whether a booking is still to come, or a standing place (applied for or admitted) that
+    runs from its first day on: it is an enrolment, not one day of care."""
+    return made.is_active and (made.is_application or made.slot.starts > now)
 
 
 # --- children ------------------------------------------------------------------------------
@@ -151,15 +155,25 @@ def book(slot_id: int):
     form.set_children(children)
     if not form.request_key.data:
         form.request_key.data = booking.new_request_key()
-    if not form.validate_on_submit():
+    if slot.is_standing and not form.starts_on.raw_data:
+        form.starts_on.data = booking.earliest_start(slot, clock.today())
+    if not form.validate_on_submit() or not _start_date_fits(slot, form):
         return _render_book(slot, form)
     # The form offers only the parent's own children, all loaded above.
     child = or_404(next((c for c in children if c.id == form.child_id.data), None))
     parent_id = current_user.id
+    starts_on = form.starts_on.data if slot.is_standing else None
     try:
         booking_id, message = run_in_transaction(
             lambda: _booked(
-                booking.book(current_user, child, slot, form.request_key.data, clock.local_now())
+                booking.book(
+                    current_user,
+                    child,
+                    slot,
+                    form.request_key.data,
+                    clock.local_now(),
+                    starts_on=starts_on,
+                )
             )
         )
     except booking.SlotFull as full:
@@ -176,6 +190,20 @@ def book(slot_id: int):
         booking_id, message = _booked(made)
     flash(message, "success")
     return redirect(url_for("parents.booking_detail", booking_id=booking_id))
+
+
+def _start_date_fits(slot, form: BookingForm) -> bool:
+    """A full-day or half-day application's start date is a day care can start; the problem
+    is shown on the field otherwise."""
+    if not slot.is_standing:
+        return True
+    if form.starts_on.data is None:
+        form.starts_on.errors.append(_("Please choose the day care is to start."))
+        return False
+    problem = booking.start_date_problem(slot, form.starts_on.data, clock.today())
+    if problem is not None:
+        form.starts_on.errors.append(str(problem))
+    return problem is None
 
 
 def _booked(made) -> tuple[int, str]:
@@ -223,8 +251,8 @@ def bookings():
     entries = booking.waitlist_of(current_user)
     return render_template(
         "parents/bookings.html",
-        upcoming=[b for b in mine if b.is_active and b.slot.starts > now],
-        past=[b for b in mine if not (b.is_active and b.slot.starts > now)],
+        upcoming=[b for b in mine if _is_current(b, now)],
+        past=[b for b in mine if not _is_current(b, now)],
         waiting=[
             (e, booking.slot_of_entry(e), capacity.position(e))
             for e in entries
@@ -272,8 +300,17 @@ def cancel_booking(booking_id: int):
     except booking.BookingError as error:
         flash(str(error.message), "error")
     else:
-        flash(_("The booking is cancelled."), "success")
+        flash(_cancelled_message(found), "success")
     return redirect(url_for("parents.booking_detail", booking_id=found.id))
+
+
+def _cancelled_message(found) -> str:
+    """What the parent reads once a booking, an application or a standing place is cancelled."""
+    if not found.is_application:
+        return _("The booking is cancelled.")
+    if found.decided_at is None:
+        return _("Your application is withdrawn.")
+    return _("You have given up the place.")
 
 
 def _load_entry(entry_id: int):
