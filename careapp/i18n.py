@@ -163,7 +163,7 @@ def with_weekday(moment: datetime | None) -> str:
         named = _("today, %(day)s", day=named)
     elif day == today + timedelta(days=1):
         named = _("tomorrow, %(day)s", day=named)
-    return _("%(day)s at %(time)s", day=named, time=f"{local:%H:%M}")
+    return _("%(day)s at %(time)s", day=named, time=local.strftime("%H:%M"))
 
 
 def when(local: datetime | None) -> str:

@@ -1108,3 +1108,44 @@ def test_an_admitted_place_is_an_enrolment_from_its_start_date(app, staff, filed
     assert f"Full-day care · from {format_skeleton('MMMEd', start, locale='en')}" in upcoming
     assert MASKED not in on_first_day
     assert MASKED in on_start
+
+
+def test_parent_and_institution_read_the_same_application_words_in_chinese(
+    app, staff, filed, family, standing
+):
+    client, child_id = family
+    client.set_cookie("lang", "zh_CN")
+    staff.set_cookie("lang", "zh_CN")
+    start = first_day_of(app, standing)
+    client.post(
+        f"/parents/book/{standing}",
+        data={"child_id": child_id, "starts_on": start.isoformat(), "request_key": "apply-zh"},
+    )
+    with app.app_context():
+        booking_id = db.session.scalar(sa.select(Booking.id))
+
+    form = page_text(client.get(f"/parents/book/{standing}"))
+    applied = page_text(client.get(f"/parents/bookings/{booking_id}"))
+    applications = page_text(staff.get(f"/institutions/{filed}/applications"))
+    staff.post(decision_url(filed, booking_id), data={f"decide-{booking_id}-decision": "accept"})
+    admitted = page_text(client.get(f"/parents/bookings/{booking_id}"))
+    seen_by_staff = page_text(staff.get(f"/institutions/{filed}/bookings/{booking_id}"))
+
+    def main(page: str) -> str:
+        """The page's own content, without the navigation to the lists of every booking."""
+        content = re.search(r"<main.*</main>", page, re.S)[0]
+        content = re.sub(r"<nav .*?</nav>", "", content, flags=re.S)
+        return re.sub(r'<a href="/parents/bookings">.*?</a>', "", content)
+
+    assert "月费" in main(form)
+    assert "入托日期" in main(form)
+    assert "入托申请" in main(applied)
+    assert "已提交" in main(applied)
+    assert ">录取</button>" in applications
+    assert ">不予录取</button>" in applications
+    assert "已录取" in main(admitted)
+    assert "已录取" in main(seen_by_staff)
+    for page in (form, applied, applications, admitted, seen_by_staff):
+        assert "预约" not in main(page)
+        assert "接收" not in main(page)
+        assert "已确认" not in main(page)
