@@ -1,11 +1,13 @@
 """Helpers shared by the forms of every blueprint."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField as WTFormsDateField
-from wtforms import Field, FieldList, FormField
+from wtforms import Field, FieldList, FormField, RadioField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -62,3 +64,74 @@ def _leaf_fields(form) -> Iterable[Field]:
 def _holds_nul(field: Field) -> bool:
     """Whether any submitted value of ``field`` contains a NUL character."""
     return any(isinstance(value, str) and "\x00" in value for value in field.raw_data or ())
+
+
+# --- the error summary at the top of a form ---------------------------------------------------
+
+#: Fields whose errors the summary leaves out: a stale CSRF token has its own message.
+_UNSUMMARISED = ("csrf_token",)
+
+
+@dataclass(frozen=True)
+class ErrorLink:
+    """One line of a form's error summary: the element to jump to, the field's name, the error."""
+
+    target: str
+    label: str
+    message: str
+
+
+def error_summary(form) -> list[ErrorLink]:
+    """Every error of ``form``, in the order of its fields, each naming its field and the id of
+    the element that shows it (a control, or the fieldset of a group of them)."""
+    return list(_error_links(form, None))
+
+
+def _error_links(form, group: str | None) -> Iterator[ErrorLink]:
+    """The error links of ``form``'s fields; ``group`` names the nearest row or part they
+    belong to (the nearest says enough: "全日托 · 价格", not "服务 · 全日托 · 价格")."""
+    for field in form:
+        if field.name in _UNSUMMARISED or not field.errors:
+            continue
+        if isinstance(field, FormField):
+            yield from _error_links(field.form, field.label.text)
+        elif isinstance(field, FieldList):
+            yield from _list_links(field, group)
+        else:
+            yield from _field_links(field, group)
+
+
+def _list_links(field: FieldList, group: str | None) -> Iterator[ErrorLink]:
+    """A list's own errors (on its fieldset, whose id is the list's), then its rows' errors."""
+    label = _named(group, field.label.text)
+    for message in field.errors:
+        # A list's errors hold its rows' errors (dicts) beside its own (lazy strings).
+        if not isinstance(message, dict | list):
+            yield ErrorLink(field.id, label, str(message))
+    for number, entry in enumerate(field.entries, start=1):
+        row = _("%(group)s, row %(number)d", group=field.label.text, number=number)
+        if isinstance(entry, FormField):
+            yield from _error_links(entry.form, row)
+        else:
+            yield from _field_links(entry, row)
+
+
+def _field_links(field: Field, group: str | None) -> Iterator[ErrorLink]:
+    """A single field's errors; a group of radio buttons or boxes links to its first one."""
+    has_options = isinstance(field, RadioField | SelectMultipleField) and _renders_options(field)
+    target = f"{field.id}-0" if has_options else field.id
+    for message in field.errors:
+        yield ErrorLink(target, _named(group, field.label.text), str(message))
+
+
+def _renders_options(field: Field) -> bool:
+    """Whether the field is shown as one control per choice (radio buttons, check boxes)."""
+    return isinstance(field, RadioField) or getattr(field.option_widget, "input_type", "") in (
+        "checkbox",
+        "radio",
+    )
+
+
+def _named(group: str | None, label: str) -> str:
+    """A field's name within its part of the form ("全日托 · 价格"), or the name alone."""
+    return _("%(group)s · %(field)s", group=group, field=label) if group else str(label)

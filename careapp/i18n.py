@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from careapp import clock
 from careapp.access import home_for
 from careapp.extensions import babel
-from careapp.labels import label
+from careapp.labels import label, status_kind
 
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -186,6 +186,26 @@ def local_time(moment: datetime | None) -> str:
     return when(clock.to_local(moment)) if moment is not None else ""
 
 
+def day_of(day: date) -> str:
+    """A day of care as people say it: today, tomorrow, or the date with its weekday."""
+    return day_label(day, clock.today())
+
+
+def with_weekday(moment: datetime | None) -> str:
+    """A recorded (UTC) time as a local time that always names its day and weekday, for a
+    deadline: "明天 12月1日周二 18:00" (today and tomorrow say so first)."""
+    if moment is None:
+        return ""
+    local = clock.to_local(moment)
+    day, today = local.date(), clock.today()
+    named = _day_name(day, get_locale())
+    if day == today:
+        named = _("today, %(day)s", day=named)
+    elif day == today + timedelta(days=1):
+        named = _("tomorrow, %(day)s", day=named)
+    return _("%(day)s at %(time)s", day=named, time=local.strftime("%H:%M"))
+
+
 def when(local: datetime | None) -> str:
     """A local time of care (naive, the site's zone) as people read it: "明天 14:00"."""
     if local is None:
@@ -216,6 +236,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         local_time=local_time, local_day=local_day, when=when, full_day=full_day
     )
+    app.jinja_env.filters.update(with_weekday=with_weekday, day_of=day_of)
+    app.jinja_env.globals["status_kind"] = status_kind
     app.jinja_env.install_gettext_callables(
         gettext=template_gettext,
         ngettext=lambda singular, plural, n: get_translations().ungettext(singular, plural, n),

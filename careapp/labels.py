@@ -130,6 +130,16 @@ CONSENT_CAPACITY_LABELS = {
     ConsentCapacity.FAMILY_MEMBER: _l("as a family member, with the guardian's consent"),
 }
 
+#: A full-day or half-day place is applied for, and the family is admitted (录取) or not: the
+#: same states, said as an application for the parent and the institution alike.
+APPLICATION_STATUS_LABELS = {
+    BookingStatus.APPLIED: _l("Application sent"),
+    BookingStatus.CONFIRMED: _l("Admitted"),
+    BookingStatus.DECLINED: _l("Not admitted"),
+    BookingStatus.CANCELLED: _l("Withdrawn"),
+    BookingStatus.CANCELLED_BY_INSTITUTION: _l("Ended by the institution"),
+}
+
 ORGANISATION_TYPE_LABELS = {
     OrganisationType.MCH_HOSPITAL: _l("Maternal and child health hospital"),
     OrganisationType.COMMUNITY_HEALTH: _l("Community health centre"),
@@ -185,6 +195,7 @@ ALL_LABELS = {
     "booking_status": BOOKING_STATUS_LABELS,
     "invitation_status": INVITATION_STATUS_LABELS,
     "consent_capacity": CONSENT_CAPACITY_LABELS,
+    "application_status": APPLICATION_STATUS_LABELS,
     "organisation_type": ORGANISATION_TYPE_LABELS,
     "provider_status": PROVIDER_STATUS_LABELS,
     "topic": TOPIC_LABELS,
@@ -208,3 +219,9 @@ def label(kind: str, value) -> str:
     if text is None:
         text = _translated[key] = str(names[value])
     return text
+
+
+def status_kind(booking) -> str:
+    """Which labels name a booking's status: an application's (full-day, half-day) or a
+    dated booking's (hourly, temporary)."""
+    return "application_status" if booking.is_application else "booking_status"

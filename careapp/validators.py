@@ -3,6 +3,7 @@
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 from stdnum.cn import uscc as uscc_codec
+from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 from wtforms.validators import ValidationError
 from zxcvbn import zxcvbn
@@ -51,8 +52,74 @@ class ChinaPhone:
             )
 
 
+#: Registration authority codes, the first character of a USCC (GB 32100-2015).
+USCC_AUTHORITY_CODES = frozenset("123456789ANY")
+#: GB 11714 weights of the eight characters of an organisation code (USCC characters 9–16).
+ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+_FIRST_CHARACTER = _l(
+    "The first character, the registration authority's code, must be a digit from 1 to 9."
+)
+
+
+def organisation_code_check(body: str) -> str:
+    """The GB 11714 check character of an eight-character organisation code."""
+    total = sum(int(char, 36) * weight for char, weight in zip(body, ORG_CODE_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return {10: "X", 11: "0"}.get(check, str(check))
+
+
+def uscc_problem(code: str):
+    """What is wrong with a credit code, as a translated sentence, or None when it is valid.
+
+    python-stdnum checks the length, the characters and the final check character; the
+    organisation code's own check digit (the 17th character) is checked here, before the
+    final one, because a mistyped organisation code breaks both.
+    """
+    try:
+        uscc_codec.validate(code)
+    except InvalidLength:
+        return _l(
+            "A credit code has 18 characters; this one has %(count)d.",
+            count=len(uscc_codec.compact(code)),
+        )
+    except InvalidFormat:
+        return _format_problem(uscc_codec.compact(code))
+    except InvalidChecksum:
+        pass
+    except StdnumError:
+        return _l("This is not a valid unified social credit code.")
+    if code[0] not in USCC_AUTHORITY_CODES:
+        return _FIRST_CHARACTER
+    if organisation_code_check(code[8:16]) != code[16]:
+        return _l(
+            "The 17th character, the check digit of the organisation code (characters 9 to"
+            " 17), does not match: please check characters 9 to 17."
+        )
+    if uscc_codec.calc_check_digit(code[:17]) != code[17]:
+        return _l(
+            "The last character, the check character of the whole code, does not match:"
+            " please check every character."
+        )
+    return None
+
+
+def _format_problem(code: str):
+    """Which characters of an 18-character credit code are not allowed where they stand."""
+    if code[0] not in USCC_AUTHORITY_CODES:
+        return _FIRST_CHARACTER
+    if not code[:8].isdigit():
+        return _l(
+            "Characters 1 to 8 (registration authority, kind of organisation and area code)"
+            " must be digits."
+        )
+    return _l("A credit code holds only digits and capital letters other than I, O, S, V and Z.")
+
+
 class USCC:
-    """The field holds a valid Unified Social Credit Code matching the chosen authority.
+    """The field holds a valid Unified Social Credit Code matching the chosen authority; an
+    invalid code is refused with the check that failed.
 
     ``authority_field`` names the form field with the registration authority.
     """
@@ -62,12 +129,9 @@ class USCC:
 
     def __call__(self, form, field) -> None:
         code = (field.data or "").strip().upper()
-        try:
-            uscc_codec.validate(code)
-        except StdnumError as error:
-            raise ValidationError(
-                _l("This is not a valid unified social credit code (18 characters).")
-            ) from error
+        problem = uscc_problem(code)
+        if problem is not None:
+            raise ValidationError(problem)
         field.data = code
         authority = form[self.authority_field].data
         if authority in Authority.values() and not uscc_matches_authority(

@@ -30,6 +30,7 @@ from careapp.models import (
     User,
 )
 from careapp.services.accounts import create_user
+from careapp.validators import organisation_code_check
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 #: The pytest-xdist worker ("gw0", "gw1", …), or "main" without xdist.
@@ -225,7 +226,8 @@ _sequence = itertools.count(1)
 
 def valid_uscc(authority_digit: str = "5") -> str:
     """A valid, unique Unified Social Credit Code starting with ``authority_digit``."""
-    body = f"{authority_digit}2350582{next(_sequence):09d}"
+    organisation = f"{next(_sequence):08d}"
+    body = f"{authority_digit}2350582{organisation}{organisation_code_check(organisation)}"
     return body + uscc_codec.calc_check_digit(body)
 
 

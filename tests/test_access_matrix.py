@@ -13,7 +13,8 @@ from conftest import AuthActions, Factories, delete_every_row
 
 from careapp import clock
 from careapp.extensions import db
-from careapp.models import ChangeRequest, Role, Status
+from careapp.models import ChangeRequest, Institution, Role, Status
+from careapp.services import filing
 
 ANONYMOUS = "anonymous"
 PARENT = "parent"
@@ -130,6 +131,7 @@ GET_MATRIX = [
     ("/parents/family", only(PARENT)),
     ("/parents/family/" + MISSING + "/revoke", only(PARENT, outcome=404)),
     ("/parents/courses/sessions/" + MISSING, only(PARENT, outcome=404)),
+    ("/parents/courses/" + MISSING + "/series", only(PARENT, outcome=404)),
     # a guidance provider's pages (this one has not registered its organisation yet)
     ("/providers/organisation", only(PROVIDER)),
     ("/providers/courses/new", only(PROVIDER, outcome="/providers/organisation")),
@@ -163,9 +165,15 @@ GET_MATRIX = [
     ("/regulator/institutions/{draft}", only(REGULATOR)),
     ("/regulator/institutions/{others}", only(REGULATOR)),
     ("/regulator/institutions/" + MISSING, only(REGULATOR, outcome=404)),
+    ("/regulator/institutions/{review}/approve", only(REGULATOR)),
+    (
+        "/regulator/institutions/{filed}/approve",
+        only(REGULATOR, outcome="/regulator/institutions/{filed}"),
+    ),
     ("/regulator/institutions/{filed}/deregister", only(REGULATOR)),
     ("/regulator/institutions/{draft}/deregister", only(REGULATOR, outcome=404)),
     ("/regulator/changes/{change}", only(REGULATOR)),
+    ("/regulator/changes/{change}/approve", only(REGULATOR)),
     ("/regulator/changes/" + MISSING, only(REGULATOR, outcome=404)),
     ("/regulator/providers", only(REGULATOR)),
     ("/regulator/dashboard", only(REGULATOR)),
@@ -218,6 +226,7 @@ POST_MATRIX = [
     ("/parents/calendar/renew", {}, only(PARENT, outcome="/parents/calendar"), changes_for(PARENT)),
     ("/parents/calendar/revoke", {}, only(PARENT, outcome="/parents/calendar"), NOBODY),
     ("/parents/courses/sessions/" + MISSING, {}, only(PARENT, outcome=404), NOBODY),
+    ("/parents/courses/" + MISSING + "/series", {}, only(PARENT, outcome=404), NOBODY),
     ("/parents/courses/sessions/" + MISSING + "/waitlist", {}, only(PARENT, outcome=404), NOBODY),
     ("/parents/course-offers/" + MISSING + "/accept", {}, only(PARENT, outcome=404), NOBODY),
     (
@@ -275,7 +284,7 @@ POST_MATRIX = [
     # the county health bureau's decisions
     (
         "/regulator/institutions/{review}/approve",
-        {},
+        {"submitted": "{review_submitted}"},
         only(REGULATOR, outcome="/regulator/institutions/{review}"),
         changes_for(REGULATOR),
     ),
@@ -299,7 +308,7 @@ POST_MATRIX = [
     ),
     (
         "/regulator/changes/{change}/approve",
-        {},
+        {"submitted": "change"},
         only(REGULATOR, outcome="/regulator/institutions/{filed}"),
         changes_for(REGULATOR),
     ),
@@ -372,7 +381,14 @@ def build_world(app, user, institution) -> dict:
         db.session.add(change)
         db.session.commit()
         ids["change"] = change.id
-    return {"accounts": accounts, **ids, "today": clock.today().isoformat()}
+        # What the confirmation page of filing carries, read back as the page reads it.
+        submitted = filing.submission_stamp(db.session.get(Institution, ids["review"]))
+    return {
+        "accounts": accounts,
+        **ids,
+        "today": clock.today().isoformat(),
+        "review_submitted": submitted,
+    }
 
 
 @pytest.fixture
@@ -510,6 +526,7 @@ def _all_requests() -> list[tuple[str, str]]:
     """Every (method, path) the matrix asks, with placeholder ids."""
     placeholders = dict.fromkeys(("filed", "draft", "review", "others", "change"), 1)
     placeholders["today"] = "2026-01-05"
+    placeholders["review_submitted"] = "2026-01-05T00:00:00"
     gets = [("GET", path.format(**placeholders)) for path, _expected in GET_MATRIX]
     posts = [("POST", path.format(**placeholders)) for path, *_rest in POST_MATRIX]
     return gets + posts

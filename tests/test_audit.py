@@ -155,11 +155,20 @@ def views(app) -> list[tuple[int, int, int, int]]:
 # --- decisions through the regulator's pages -----------------------------------------------
 
 
+def submitted(client, institution_id: int) -> str:
+    """The submission the confirmation page of filing carries."""
+    page = client.get(f"/regulator/institutions/{institution_id}/approve").get_data(as_text=True)
+    return re.search(r'name="submitted" type="hidden" value="([^"]*)"', page)[1]
+
+
 def decide_everything(client, ids: dict[str, int]) -> None:
     """Approve, return, reject and deregister through the regulator's forms."""
     base = "/regulator/institutions"
     responses = [
-        client.post(f"{base}/{ids['approve']}/approve"),
+        client.post(
+            f"{base}/{ids['approve']}/approve",
+            data={"submitted": submitted(client, ids["approve"])},
+        ),
         client.post(f"{base}/{ids['return']}/return", data={"return-reason": RETURN_REASON}),
         client.post(f"{base}/{ids['reject']}/reject", data={"reject-reason": REJECT_REASON}),
         client.post(

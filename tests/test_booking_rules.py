@@ -8,9 +8,11 @@ under our control; offers are held from the real clock, so expiry is tested rela
 
 import contextlib
 from datetime import date, datetime, time, timedelta
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_skeleton
 from flask_babel import force_locale
 
 from careapp import clock
@@ -38,6 +40,7 @@ from careapp.models.base import as_utc
 from careapp.services import booking, capacity
 from careapp.services.booking import BookingError, SlotFull
 from careapp.services.privacy import first_name, mask_name
+from tests.conftest import AuthActions
 
 #: When parents book: local time, well before every slot.
 NOW = datetime(2030, 3, 1, 8, 0)
@@ -957,3 +960,39 @@ def test_mask_name_keeps_only_the_ends(name, masked):
 )
 def test_first_name_drops_the_surname(name, given):
     assert first_name(name) == given
+
+
+# --- the parent's home page shows the lines and the offers --------------------------------
+
+
+def home_page(app, parent_id: int, language: str = "en") -> str:
+    """The parent's home page (我的主页) as the parent sees it."""
+    client = app.test_client()
+    client.set_cookie("lang", language)
+    AuthActions(client, app).login(parent_id)
+    return unescape(client.get("/parents/").get_data(as_text=True))
+
+
+def test_parents_home_shows_an_offer_with_its_deadline_and_weekday(app, open_offer):
+    _slot_id, (offered, _child, entry_id), _waiting = open_offer
+    with app.app_context():
+        deadline = clock.to_local(db.session.get(WaitlistEntry, entry_id).offer_expires_at)
+    weekday = format_skeleton("MMMEd", deadline.date(), locale="en")
+    weekday_zh = format_skeleton("MMMEd", deadline.date(), locale="zh_CN")
+
+    english = home_page(app, offered)
+    chinese = home_page(app, offered, "zh_CN")
+
+    assert f"Take it by {weekday} at {deadline:%H:%M}, or it goes to the next family." in english
+    assert f"{weekday_zh} {deadline:%H:%M}" in chinese
+    assert "周" in weekday_zh
+
+
+def test_parents_home_shows_the_waiting_list_entry_with_its_place_in_line(app, open_offer):
+    _slot_id, _offered, (waiting, _child, _entry_id) = open_offer
+
+    page = home_page(app, waiting)
+
+    assert "Waiting lists" in page
+    assert "You are number 1 in line." in page
+    assert "A place is waiting for you" not in page

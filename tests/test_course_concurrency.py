@@ -221,3 +221,110 @@ def test_families_taking_one_or_two_seats_fill_the_session_without_overselling(
         sorted(parent for parent, _seats in outcome.registrations) == outcome.succeeded
         for outcome in outcomes
     )
+
+
+# --- joining a whole weekly series at once ----------------------------------------------------
+
+#: Sessions of each contested series, and the races run on it.
+SERIES_SESSIONS = 4
+SERIES_ROUNDS = 5
+
+
+def series_course(app, provider_id: int, seats: int) -> tuple[int, list[int]]:
+    """A weekly course of ``SERIES_SESSIONS`` sessions; its id and its sessions' ids."""
+    with app.app_context():
+        course = courses.create_course(
+            db.session.get(Provider, provider_id),
+            courses.session_times(FIRST_START, 90, SERIES_SESSIONS),
+            title="科学育儿系列",
+            topic=Topic.GROWTH,
+            format=CourseFormat.LIVE_ONLINE,
+            link="https://live.example.com/room-2",
+            min_age_months=0,
+            max_age_months=36,
+            seats=seats,
+            allow_second_seat=False,
+            registration_opens_at=NOW - timedelta(days=7),
+            registration_closes_at=FIRST_START,
+        )
+        db.session.commit()
+        return course.id, [session.id for session in db.session.get(Course, course.id).sessions]
+
+
+def race_series(app, course_id: int, entrants: list[tuple[int, int | None, str]]) -> list[str]:
+    """Start every ``(parent_id, session_id or None for the series, key)`` together; returns
+    the unexpected errors (a full session or series is expected)."""
+    start_line = threading.Barrier(len(entrants))
+    unexpected = []
+
+    def attempt(parent_id: int, session_id: int | None, key: str) -> None:
+        try:
+            start_line.wait(timeout=RACE_TIMEOUT_SECONDS)
+            with app.app_context():
+                parent = db.session.get(User, parent_id)
+                if session_id is None:
+                    course = courses.public_course(course_id)
+                    run_in_transaction(lambda: courses.register_series(parent, course, 1, key, NOW))
+                else:
+                    session = db.session.get(CourseSession, session_id)
+                    run_in_transaction(lambda: courses.register(parent, session, 1, key, NOW))
+        except courses.CourseError:
+            pass  # full: told so, nothing taken
+        except Exception as error:  # every other error (a deadlock, a lock timeout) is a finding
+            unexpected.append(f"{type(error).__name__}: {error}".splitlines()[0])
+
+    threads = [threading.Thread(target=attempt, args=entrant) for entrant in entrants]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=RACE_TIMEOUT_SECONDS)
+    unexpected.extend("thread still running" for thread in threads if thread.is_alive())
+    return unexpected
+
+
+def test_series_and_single_registrations_racing_never_oversell_any_session(
+    app, provider_id, families
+):
+    for round_number in range(SERIES_ROUNDS):
+        course_id, sessions = series_course(app, provider_id, SEATS)
+        entrants = [
+            (
+                family,
+                None if number % 2 else sessions[(number // 2) % SERIES_SESSIONS],
+                f"series-{round_number}-{family}",
+            )
+            for number, family in enumerate(families)
+        ]
+        # One family taps "join the series" twice at once: one series, not two.
+        entrants.append((families[1], None, f"series-{round_number}-{families[1]}"))
+
+        unexpected = race_series(app, course_id, entrants)
+
+        outcomes = [outcome_of(app, session_id) for session_id in sessions]
+        assert unexpected == []
+        # Every session is full, its counter agrees with its registrations, and no family
+        # holds two registrations of one session.
+        assert [(o.taken, o.seats_registered) for o in outcomes] == [(SEATS, SEATS)] * len(sessions)
+        for o in outcomes:
+            parents = [parent for parent, _seats in o.registrations]
+            assert len(parents) == len(set(parents))
+
+
+def test_a_series_is_all_or_nothing_when_a_session_fails_midway(app, provider_id, families):
+    course_id, sessions = series_course(app, provider_id, SEATS)
+    with app.app_context():
+        course = courses.public_course(course_id)  # the page shows every session as coming
+        db.session.expunge_all()
+        db.session.rollback()
+        with db.engine.begin() as provider:  # meanwhile the provider cancels the last one
+            provider.execute(
+                sa.update(CourseSession)
+                .where(CourseSession.id == sessions[-1])
+                .values(status="cancelled")
+            )
+        course = db.session.merge(course, load=False)
+        parent = db.session.get(User, families[0])
+        with pytest.raises(courses.CourseError):
+            run_in_transaction(lambda: courses.register_series(parent, course, 1, "k", NOW))
+
+    assert [outcome_of(app, session_id).taken for session_id in sessions] == [0] * len(sessions)

@@ -648,8 +648,10 @@ def query_string(params: dict) -> str:
 
 FILTER_CASES = [
     pytest.param({}, "ABDC", id="everything-soonest-first"),
-    pytest.param({"township": "qingyang"}, "A", id="township-qingyang"),
-    pytest.param({"township": "anhai"}, "C", id="township-anhai"),
+    # Online and recorded courses (B, D) are for anyone: every township lists them.
+    pytest.param({"township": "qingyang"}, "ABD", id="township-qingyang"),
+    pytest.param({"township": "anhai"}, "BDC", id="township-anhai"),
+    pytest.param({"township": "anhai", "format": "in_person"}, "C", id="township-in-person"),
     pytest.param({"topic": "safety"}, "B", id="topic"),
     pytest.param({"topic": "nutrition", "township": "anhai"}, "", id="topic-and-township"),
     pytest.param({"format": "in_person"}, "AC", id="format-in-person"),
@@ -685,6 +687,20 @@ def test_courses_api_filters(anonymous, catalogue, params, expected):
     assert response.status_code == 200
     assert api_ids(response) == [catalogue[letter] for letter in expected]
     assert response.json["total"] == len(expected)
+
+
+def test_township_menu_counts_the_courses_each_township_lists(anonymous, catalogue, township):
+    township("xintang")  # no course of its own: only those anyone can follow
+
+    response = anonymous.get("/courses")
+
+    counts = dict(
+        re.findall(r'<option value="(\w+)"[^>]*>[^<]*\((\d+)\)</option>', page_text(response))
+    )
+    assert counts == {"qingyang": "3", "anhai": "3", "xintang": "2"}
+    for code, count in counts.items():
+        listed = listed_ids(anonymous.get(f"/courses?township={code}"))
+        assert len(listed) == int(count)
 
 
 def test_courses_page_keeps_the_chosen_filters(anonymous, catalogue):
@@ -864,7 +880,7 @@ def test_courses_api_pages_on(anonymous, catalogue):
 
 
 def test_courses_api_names_follow_the_language(anonymous, catalogue):
-    response = anonymous.get("/api/v1/courses?township=qingyang&lang=zh_CN")
+    response = anonymous.get("/api/v1/courses?township=qingyang&format=in_person&lang=zh_CN")
 
     [item] = response.json["items"]
     assert item["provider"] == PROVIDER_NAME
@@ -1714,3 +1730,90 @@ def test_anonymous_visitor_is_sent_to_sign_in(app, anonymous, verified, course):
     assert location.path == "/login"
     assert parse_qs(location.query) == {"next": [f"/parents/courses/sessions/{session_id}"]}
     assert "Sign in to register" in page_text(anonymous.get(f"/courses/{course_id}"))
+
+
+# --- joining a weekly course as a series ---------------------------------------------------
+
+
+def series_key(response) -> str:
+    """The one-time key of the series form on a page."""
+    return re.search(
+        r'id="series-request_key" name="series-request_key" type="hidden" value="([^"]+)"',
+        page_text(response),
+    )[1]
+
+
+def test_a_weekly_course_offers_to_join_the_series_from_its_page(
+    anonymous, signed_in, parent, verified, course
+):
+    weekly = course(verified, weeks=4)
+    single = course(verified, "One evening", weeks=1)
+
+    as_parent = signed_in(parent(8))
+
+    assert "Join the series: all 4 coming sessions" in page_text(
+        as_parent.get(f"/courses/{weekly}")
+    )
+    assert "Join the series" not in page_text(as_parent.get(f"/courses/{single}"))
+    assert f'href="/login?next=/parents/courses/{weekly}/series"' in page_text(
+        anonymous.get(f"/courses/{weekly}")
+    )
+
+
+def test_joining_the_series_takes_a_seat_in_every_coming_session_with_one_free(
+    app, desk, signed_in, parent, verified, course
+):
+    weekly = course(verified, weeks=4, seats=1)
+    first, second, third, fourth = session_ids(app, weekly)
+    desk.register(parent(), second)  # full
+    family = parent(8)
+    desk.register(family, third)  # the family holds this one already
+    as_parent = signed_in(family)
+    page = as_parent.get(f"/parents/courses/{weekly}/series")
+    assert "Register for these 2 sessions" in page_text(page)
+
+    response = as_parent.post(
+        f"/parents/courses/{weekly}/series",
+        data={"series-seats": "1", "series-request_key": series_key(page)},
+        follow_redirects=True,
+    )
+
+    assert response.request.path == "/parents/bookings"
+    assert flashes(response, "success") == ["Your family is registered for 2 sessions."]
+    assert flashes(response, "info")[0].startswith("Full, so not registered: ")
+    assert [desk.taken(s) for s in (first, second, third, fourth)] == [(1, 1)] * 4
+    assert [len(desk.registrations(s)) for s in (first, second, third, fourth)] == [1] * 4
+    assert desk.registrations(first)[0][0] == family
+
+
+def test_a_double_tapped_series_registers_once(app, desk, signed_in, parent, verified, course):
+    weekly = course(verified, weeks=3)
+    as_parent = signed_in(parent(8))
+    key = series_key(as_parent.get(f"/parents/courses/{weekly}/series"))
+    data = {"series-seats": "1", "series-request_key": key}
+
+    first = as_parent.post(f"/parents/courses/{weekly}/series", data=data)
+    again = as_parent.post(f"/parents/courses/{weekly}/series", data=data)
+
+    assert (first.status_code, again.status_code) == (302, 302)
+    assert [desk.taken(s)[0] for s in session_ids(app, weekly)] == [1, 1, 1]
+
+
+def test_a_series_with_every_session_full_takes_nothing_and_says_so(
+    app, desk, signed_in, parent, verified, course
+):
+    weekly = course(verified, weeks=2, seats=1)
+    for session_id in session_ids(app, weekly):
+        desk.register(parent(), session_id)
+    as_parent = signed_in(parent(8))
+    page = as_parent.get(f"/parents/courses/{weekly}/series")
+
+    response = as_parent.post(  # sent from a page opened while seats were free
+        f"/parents/courses/{weekly}/series",
+        data={"series-seats": "1", "series-request_key": "an-older-page"},
+    )
+
+    assert "No session of this series has a seat" in page_text(page)
+    assert response.status_code == 409
+    assert "Every coming session is full." in page_text(response)
+    assert [desk.taken(s) for s in session_ids(app, weekly)] == [(1, 1), (1, 1)]

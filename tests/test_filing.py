@@ -34,6 +34,7 @@ from careapp.models import (
     User,
 )
 from careapp.services import filing
+from careapp.validators import organisation_code_check
 
 NAME = "晋江市向阳花托育中心"
 RENAMED = "晋江市向日葵托育中心"
@@ -50,7 +51,8 @@ _serials = itertools.count(1)
 
 def make_uscc(authority_digit: str = "5") -> str:
     """A valid, unique credit code issued by the authority whose first character is given."""
-    body = f"{authority_digit}1350582MA{next(_serials):07d}"
+    organisation = f"MA{next(_serials):06d}"
+    body = f"{authority_digit}1350582{organisation}{organisation_code_check(organisation)}"
     return body + uscc_codec.calc_check_digit(body)
 
 
@@ -371,8 +373,13 @@ def submit(client, institution_id: int):
 
 
 def approve(client, institution_id: int):
-    """Press "File this institution" on the review page."""
-    response = client.post(f"/regulator/institutions/{institution_id}/approve")
+    """Press "File this institution…" on the review page, then "Yes" on the confirmation."""
+    confirmation = client.get(f"/regulator/institutions/{institution_id}/approve")
+    assert confirmation.status_code == 200
+    submitted = re.search(r'name="submitted" type="hidden" value="([^"]*)"', text(confirmation))
+    response = client.post(
+        f"/regulator/institutions/{institution_id}/approve", data={"submitted": submitted[1]}
+    )
     assert response.status_code == 302
     assert path_of(response) == f"/regulator/institutions/{institution_id}"
     return response
@@ -546,9 +553,143 @@ def test_rejected_application_needs_a_reason_and_is_never_public(
     assert path_of(edit) == f"/institutions/{institution_id}/status"
 
     act_as(regulator)
-    approve(client, institution_id)
+    assert client.get(f"/regulator/institutions/{institution_id}/approve").status_code == 302
+    client.post(f"/regulator/institutions/{institution_id}/approve", data={"submitted": "x"})
     assert stored(app, institution_id, "status") == Status.REJECTED
     assert public_presence(visitor, institution_id) == HIDDEN
+
+
+# --- the decision page: one box per decision, and filing is confirmed -------------------
+
+
+def decision_forms(response) -> list[str]:
+    """The forms of the review page's decision section, in order."""
+    section = re.search(
+        r'<section aria-labelledby="decide-heading".*?</section>', text(response), re.S
+    )
+    return re.findall(r"<form .*?</form>", section[0], re.S)
+
+
+def test_each_decision_has_its_own_fieldset_with_its_reason_between_legend_and_button(
+    app, client, act_as, owner, regulator, township_id
+):
+    act_as(owner)
+    institution_id = apply(client, profile_form(township_id))
+    submit(client, institution_id)
+    act_as(regulator)
+
+    forms = decision_forms(client.get(f"/regulator/institutions/{institution_id}"))
+
+    shapes = [
+        (
+            re.search(r"<legend>(.*?)</legend>", form)[1],
+            re.findall(r'<textarea[^>]*id="([^"]+)"', form),
+            re.findall(r'<button type="submit"[^>]*>(.*?)</button>', form),
+            form.count("<fieldset>"),
+        )
+        for form in forms
+    ]
+    assert shapes == [
+        ("File this institution", [], ["File this institution…"], 1),
+        ("Return for correction", ["return-reason"], ["Return for correction"], 1),
+        ("Reject", ["reject-reason"], ["Reject the application"], 1),
+    ]
+    assert 'method="get"' in forms[0]
+    for form in forms[1:]:
+        legend, box, button = (form.index(mark) for mark in ("<legend>", "<textarea", "<button"))
+        assert legend < box < button
+
+
+def test_filing_asks_for_confirmation_and_one_tap_publishes_nothing(
+    app, client, act_as, visitor, owner, regulator, township_id
+):
+    act_as(owner)
+    institution_id = apply(client, profile_form(township_id))
+    submit(client, institution_id)
+    act_as(regulator)
+
+    asked = client.get(f"/regulator/institutions/{institution_id}/approve")
+    one_tap = client.post(f"/regulator/institutions/{institution_id}/approve")
+
+    assert asked.status_code == 200
+    assert "lists it publicly at once" in text(asked)
+    assert "Yes, file and publish it" in text(asked)
+    assert one_tap.status_code == 302
+    assert path_of(one_tap) == f"/regulator/institutions/{institution_id}/approve"
+    assert stored(app, institution_id, "status") == Status.UNDER_REVIEW
+    assert public_presence(visitor, institution_id) == HIDDEN
+
+    approve(client, institution_id)
+    assert stored(app, institution_id, "status") == Status.FILED
+
+
+def test_confirmation_of_an_application_resubmitted_since_files_nothing(
+    app, client, act_as, visitor, owner, regulator, township_id
+):
+    act_as(owner)
+    institution_id = apply(client, profile_form(township_id))
+    submit(client, institution_id)
+    act_as(regulator)
+    page = text(client.get(f"/regulator/institutions/{institution_id}/approve"))
+    confirmed = re.search(r'name="submitted" type="hidden" value="([^"]*)"', page)[1]
+    with app.app_context():
+        found = db.session.get(Institution, institution_id)
+        found.submitted_at = found.submitted_at + timedelta(seconds=1)  # returned and resubmitted
+        db.session.commit()
+
+    response = client.post(
+        f"/regulator/institutions/{institution_id}/approve", data={"submitted": confirmed}
+    )
+
+    assert path_of(response) == f"/regulator/institutions/{institution_id}"
+    assert "changed after you opened the confirmation" in flashed(client)[0]
+    assert stored(app, institution_id, "status") == Status.UNDER_REVIEW
+    assert "approved" not in [action for action, _actor, _reason in decisions(app, institution_id)]
+
+
+@pytest.mark.parametrize("action", ["approve", "return", "reject"])
+def test_a_decision_on_an_application_decided_meanwhile_changes_nothing(
+    app, applicant, owner, regulator, action
+):
+    institution_id = applicant(Status.UNDER_REVIEW)
+
+    with app.test_request_context("/?lang=en"):
+        found = db.session.get(Institution, institution_id)  # read as "under review"
+        actor = db.session.get(User, regulator)
+        found.township, found.offers, found.classes  # noqa: B018  (loaded while current)
+        # Keep what was read, as a request that read it a moment ago holds it.
+        db.session.expunge_all()
+        db.session.rollback()
+        with db.engine.begin() as other:  # another regulator returns it meanwhile
+            other.execute(
+                sa.update(Institution)
+                .where(Institution.id == institution_id)
+                .values(status=Status.RETURNED)
+            )
+        found, actor = db.session.merge(found, load=False), db.session.merge(actor, load=False)
+        with pytest.raises(filing.FilingError, match="decided already"):
+            perform(action, found, actor, clock.today())
+        db.session.rollback()
+
+    assert stored(app, institution_id, "status", "filing_number") == (Status.RETURNED, None)
+    assert decisions(app, institution_id) == []
+
+
+def test_approving_a_change_asks_for_confirmation_first(
+    app, client, file_via_forms, act_as, regulator, township_id
+):
+    data = profile_form(township_id)
+    institution_id = file_via_forms(data)
+    client.post(f"/institutions/{institution_id}/edit", data=filed_edit_form(data, name=RENAMED))
+    change_id = pending_change_id(app, institution_id)
+    act_as(regulator)
+
+    one_tap = client.post(f"/regulator/changes/{change_id}/approve")
+    asked = client.get(f"/regulator/changes/{change_id}/approve")
+
+    assert path_of(one_tap) == f"/regulator/changes/{change_id}/approve"
+    assert stored(app, institution_id, "name") == NAME
+    assert "Yes, approve and publish it" in text(asked)
 
 
 # --- deregister (注销) --------------------------------------------------------------------
@@ -997,18 +1138,68 @@ def _bad_check_character(code: str) -> str:
     return code[:-1] + wrong
 
 
-INVALID_CODE = "This is not a valid unified social credit code (18 characters)."
+def _bad_organisation_check(code: str) -> str:
+    """``code`` with a wrong 17th character but a final check character that fits it."""
+    wrong = next(c for c in "0123456789" if c != code[16])
+    body = code[:16] + wrong
+    return body + uscc_codec.calc_check_digit(body)
+
+
+def _with(code: str, index: int, char: str) -> str:
+    return code[:index] + char + code[index + 1 :]
+
+
 WRONG_AUTHORITY = "This code does not belong to the registration authority you chose."
+FINAL_CHECK = (
+    "The last character, the check character of the whole code, does not match:"
+    " please check every character."
+)
+ORGANISATION_CHECK = (
+    "The 17th character, the check digit of the organisation code (characters 9 to 17),"
+    " does not match: please check characters 9 to 17."
+)
+CHARACTERS = "A credit code holds only digits and capital letters other than I, O, S, V and Z."
+FIRST_CHARACTER = (
+    "The first character, the registration authority's code, must be a digit from 1 to 9."
+)
+FIRST_EIGHT = (
+    "Characters 1 to 8 (registration authority, kind of organisation and area code) must be digits."
+)
 
 
 @pytest.mark.parametrize(
     ("authority", "code", "message"),
     [
         pytest.param(
-            "civil_affairs", _bad_check_character(make_uscc("5")), INVALID_CODE, id="check-char"
+            "civil_affairs", _bad_check_character(make_uscc("5")), FINAL_CHECK, id="check-char"
         ),
-        pytest.param("civil_affairs", make_uscc("5")[:-1], INVALID_CODE, id="17-characters"),
-        pytest.param("civil_affairs", make_uscc("5") + "1", INVALID_CODE, id="19-characters"),
+        pytest.param(
+            "civil_affairs",
+            _bad_organisation_check(make_uscc("5")),
+            ORGANISATION_CHECK,
+            id="organisation-check-digit",
+        ),
+        pytest.param(
+            "civil_affairs",
+            _with(make_uscc("5"), 11, "7" if make_uscc("5")[11] != "7" else "8"),
+            ORGANISATION_CHECK,
+            id="typo-in-organisation-code",
+        ),
+        pytest.param(
+            "civil_affairs",
+            make_uscc("5")[:-1],
+            "A credit code has 18 characters; this one has 17.",
+            id="17-characters",
+        ),
+        pytest.param(
+            "civil_affairs",
+            make_uscc("5") + "1",
+            "A credit code has 18 characters; this one has 19.",
+            id="19-characters",
+        ),
+        pytest.param("civil_affairs", _with(make_uscc("5"), 12, "I"), CHARACTERS, id="letter-I"),
+        pytest.param("civil_affairs", _with(make_uscc("5"), 0, "0"), FIRST_CHARACTER, id="first-0"),
+        pytest.param("civil_affairs", _with(make_uscc("5"), 3, "A"), FIRST_EIGHT, id="area-letter"),
         pytest.param("civil_affairs", make_uscc("9"), WRONG_AUTHORITY, id="9-with-civil-affairs"),
         pytest.param(
             "market_regulation", make_uscc("5"), WRONG_AUTHORITY, id="5-with-market-regulation"
@@ -1030,6 +1221,7 @@ def test_bad_credit_code_is_refused_on_its_field_and_what_was_typed_is_kept(
     assert response.status_code == 200
     assert field_error(response, "uscc") == message
     assert input_value(response, "uscc") == code
+    assert f'<a href="#uscc">Unified social credit code: {message}</a>' in text(response)
     assert input_value(response, "name") == NAME
     assert input_value(response, "address") == "罗山街道 7 号"
     with app.app_context():
@@ -1137,7 +1329,8 @@ def test_name_change_waits_for_approval_then_is_public_and_disclosed(
     assert NAME in text(page)
     assert RENAMED in text(page)
 
-    approved = client.post(f"/regulator/changes/{change_id}/approve")
+    assert client.get(f"/regulator/changes/{change_id}/approve").status_code == 200
+    approved = client.post(f"/regulator/changes/{change_id}/approve", data={"submitted": "change"})
 
     assert approved.status_code == 302
     assert path_of(approved) == f"/regulator/institutions/{institution_id}"

@@ -12,6 +12,7 @@ from html import unescape
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_skeleton
 
 from careapp import clock
 from careapp.extensions import db
@@ -33,6 +34,7 @@ from careapp.models import (
 )
 from careapp.services import booking
 from careapp.services.search import months_between
+from tests.conftest import PASSWORD
 
 OFFERS = {
     CareType.FULL_DAY: (12, 36, 2800),
@@ -753,7 +755,7 @@ def test_applications_list_masked_names_age_class_and_start_date(staff, filed, a
     assert FULL_NAME not in text
     assert NOTES not in text
     start = today() + timedelta(days=7)
-    assert f"From {start.isoformat()}, 08:00 to 17:00" in text
+    assert f"From {format_skeleton('MMMEd', start, locale='en')}, 08:00 to 17:00" in text
     assert "Full-day care" in text
     assert str(ClassKind.TODDLER) in text
     months = months_between(today() - timedelta(days=548), start)
@@ -966,3 +968,187 @@ def test_roster_applications_and_export_make_no_query_per_booking(
         book(hourly, name=name)
         book(full_day, name=name)
     assert counts() == few
+
+
+# --- a full-day place is an application from a start date -----------------------------------
+
+
+def next_weekday(day: date, weekday: int) -> date:
+    """The first day on or after ``day`` that is ``weekday`` (ISO, Monday = 1)."""
+    return day + timedelta(days=(weekday - day.isoweekday()) % 7)
+
+
+@pytest.fixture
+def family(app, user):
+    """A parent with a child of 18 months, signed in on a client of its own reading English;
+    returns ``(client, child_id)``."""
+    parent_id = user(Role.PARENT)
+    with app.app_context():
+        child = booking.add_child(
+            db.session.get(User, parent_id),
+            name=FULL_NAME,
+            birth_date=today() - timedelta(days=548),
+            notes="",
+            consent=True,
+        )
+        db.session.commit()
+        child_id = child.id
+    client = app.test_client()
+    client.set_cookie("lang", "en")
+    client.post("/login", data={"email": stored(app, User, parent_id).email, "password": PASSWORD})
+    return client, child_id
+
+
+@pytest.fixture
+def standing(filed, slot):
+    """A full-day place of the toddler class whose first day is the Monday a week or more ahead."""
+    first = next_weekday(today() + timedelta(days=7), 1)
+    return slot(
+        filed, CareType.FULL_DAY, days_ahead=(first - today()).days, starts=time(8), ends=time(17)
+    )
+
+
+def first_day_of(app, slot_id: int) -> date:
+    return stored(app, Slot, slot_id).on_date
+
+
+def test_application_form_shows_the_monthly_fee_and_asks_for_a_start_date(app, family, standing):
+    client, _child = family
+
+    text = page_text(client.get(f"/parents/book/{standing}"))
+
+    assert "<h1>Apply for a place</h1>" in text
+    assert "Monthly fee" in text
+    assert "¥2,800" in text
+    assert "Every day the class runs, 08:00–17:00" in text
+    assert re.search(
+        rf'<input[^>]*id="starts_on"[^>]*value="{first_day_of(app, standing).isoformat()}"', text
+    )
+    assert "Send the application" in text
+
+
+def test_a_family_applies_from_the_day_it_chooses_and_both_sides_read_an_application(
+    app, staff, filed, family, standing
+):
+    client, child_id = family
+    start = first_day_of(app, standing) + timedelta(days=14)
+
+    response = client.post(
+        f"/parents/book/{standing}",
+        data={"child_id": child_id, "starts_on": start.isoformat(), "request_key": "apply-1"},
+        follow_redirects=True,
+    )
+
+    parent_page = page_text(response)
+    with app.app_context():
+        made = db.session.scalar(sa.select(Booking))
+        assert (made.starts_on, made.status) == (start, "applied")
+        booking_id = made.id
+    assert f"<h1>Application {booking_id}</h1>" in parent_page
+    assert "Application sent" in parent_page
+    assert "Starts on" in parent_page
+    assert "Withdraw the application" in parent_page
+    assert "Booking" not in re.search(r"<main.*</main>", parent_page, re.S)[0]
+    applications = page_text(staff.get(f"/institutions/{filed}/applications"))
+    assert f"From {format_skeleton('MMMEd', start, locale='en')}, 08:00 to 17:00" in applications
+    assert ">Admit</button>" in applications
+    assert ">Do not admit</button>" in applications
+
+
+@pytest.mark.parametrize(
+    ("shift", "message"),
+    [
+        (-7, "Care can start on {first} at the earliest."),
+        (5, "The class does not run on that day of the week. Please choose another day."),
+        (371, "Please choose a day within a year of {first}."),
+        (None, "Please choose the day care is to start."),
+    ],
+    ids=["before-the-first-day", "a-saturday", "after-a-year", "empty"],
+)
+def test_a_start_date_care_cannot_start_on_is_refused_on_its_field(
+    app, family, standing, shift, message
+):
+    client, child_id = family
+    first = first_day_of(app, standing)
+    chosen = "" if shift is None else (first + timedelta(days=shift)).isoformat()
+
+    response = client.post(
+        f"/parents/book/{standing}",
+        data={"child_id": child_id, "starts_on": chosen, "request_key": "apply-2"},
+    )
+
+    assert field_errors(response)["starts_on"] == message.format(first=first.isoformat())
+    assert f'value="{chosen}"' in page_text(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Booking.id))) == 0
+
+
+def test_an_admitted_place_is_an_enrolment_from_its_start_date(app, staff, filed, family, standing):
+    client, child_id = family
+    first = first_day_of(app, standing)
+    start = first + timedelta(days=7)
+    client.post(
+        f"/parents/book/{standing}",
+        data={"child_id": child_id, "starts_on": start.isoformat(), "request_key": "apply-3"},
+    )
+    with app.app_context():
+        booking_id = db.session.scalar(sa.select(Booking.id))
+    staff.post(decision_url(filed, booking_id), data={f"decide-{booking_id}-decision": "accept"})
+    staff.get(f"/institutions/{filed}/applications")  # shows the flash
+
+    detail = page_text(client.get(f"/parents/bookings/{booking_id}"))
+    mine = page_text(client.get("/parents/bookings"))
+    on_first_day = page_text(staff.get(f"/institutions/{filed}/roster?date={first.isoformat()}"))
+    on_start = page_text(staff.get(f"/institutions/{filed}/roster?date={start.isoformat()}"))
+
+    assert "Admitted" in detail
+    assert (
+        f"is admitted: a standing place from {format_skeleton('MMMEd', start, locale='en')}"
+        in detail
+    )
+    assert "Give up the place" in detail
+    upcoming = re.search(r'id="upcoming-heading".*?</section>', mine, re.S)[0]
+    assert f"Full-day care · from {format_skeleton('MMMEd', start, locale='en')}" in upcoming
+    assert MASKED not in on_first_day
+    assert MASKED in on_start
+
+
+def test_parent_and_institution_read_the_same_application_words_in_chinese(
+    app, staff, filed, family, standing
+):
+    client, child_id = family
+    client.set_cookie("lang", "zh_CN")
+    staff.set_cookie("lang", "zh_CN")
+    start = first_day_of(app, standing)
+    client.post(
+        f"/parents/book/{standing}",
+        data={"child_id": child_id, "starts_on": start.isoformat(), "request_key": "apply-zh"},
+    )
+    with app.app_context():
+        booking_id = db.session.scalar(sa.select(Booking.id))
+
+    form = page_text(client.get(f"/parents/book/{standing}"))
+    applied = page_text(client.get(f"/parents/bookings/{booking_id}"))
+    applications = page_text(staff.get(f"/institutions/{filed}/applications"))
+    staff.post(decision_url(filed, booking_id), data={f"decide-{booking_id}-decision": "accept"})
+    admitted = page_text(client.get(f"/parents/bookings/{booking_id}"))
+    seen_by_staff = page_text(staff.get(f"/institutions/{filed}/bookings/{booking_id}"))
+
+    def main(page: str) -> str:
+        """The page's own content, without the navigation to the lists of every booking."""
+        content = re.search(r"<main.*</main>", page, re.S)[0]
+        content = re.sub(r"<nav .*?</nav>", "", content, flags=re.S)
+        return re.sub(r'<a href="/parents/bookings">.*?</a>', "", content)
+
+    assert "月费" in main(form)
+    assert "入托日期" in main(form)
+    assert "入托申请" in main(applied)
+    assert "已提交" in main(applied)
+    assert ">录取</button>" in applications
+    assert ">不予录取</button>" in applications
+    assert "已录取" in main(admitted)
+    assert "已录取" in main(seen_by_staff)
+    for page in (form, applied, applications, admitted, seen_by_staff):
+        assert "预约" not in main(page)
+        assert "接收" not in main(page)
+        assert "已确认" not in main(page)

@@ -262,7 +262,7 @@ def test_the_booking_form_and_confirmation_show_price_what_to_bring_the_way_and_
     ("care_type", "hours", "shown"),
     [
         (CareType.TEMPORARY, (time(13, 30), time(17, 30)), "¥150 for the day"),
-        (CareType.FULL_DAY, (time(8), time(17)), "¥2800 per month"),
+        (CareType.FULL_DAY, (time(8), time(17)), "¥2,800 per month"),
     ],
 )
 def test_temporary_care_costs_the_days_price_and_a_standing_place_the_months(

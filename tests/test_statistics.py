@@ -808,6 +808,49 @@ def test_dashboard_lists_townships_fill_rates_and_the_waiting_applications(
     assert 'href="/regulator/townships/anhai"' in page_text(response)
 
 
+def township_cards(response) -> list[tuple[str, list[tuple[str, str]], str]]:
+    """The phone's township cards: name, the key figures (term, value) in order, the rest."""
+    html = page_text(response)
+    cards = re.findall(r'<li class="card">\s*<h3>(.*?)</h3>(.*?)</li>', html, re.DOTALL)
+    return [
+        (
+            plain(name),
+            [(plain(t), plain(d)) for t, d in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", body)],
+            plain(re.search(r'<p class="hint">(.*?)</p>', body, re.DOTALL)[1]),
+        )
+        for name, body in cards
+    ]
+
+
+def test_dashboard_leads_each_township_with_the_figures_a_phone_can_show(regulator, live_register):
+    response = regulator.get("/regulator/dashboard")
+
+    key = [(name, figures) for name, figures, _rest in township_cards(response)]
+    assert key == [
+        (
+            "Qingyang Sub-district",
+            [("Places per 1,000", "1.25"), ("Target", "4.5"), ("Target met?", "Missed")],
+        ),
+        ("Anhai Town", [("Places per 1,000", "4.63"), ("Target", "4.6"), ("Target met?", "Met")]),
+        (
+            "Xibin Town",
+            [("Places per 1,000", "no figure"), ("Target", "4.5"), ("Target met?", "no figure")],
+        ),
+    ]
+    rest = [rest for _name, _figures, rest in township_cards(response)]
+    assert rest[0] == "2 filed institutions · 25 places · 20,000 residents · minimum 2 Met"
+    assert rest[2].endswith("No filed institution")
+
+
+def test_places_chart_names_its_unit_above_the_bars(regulator, live_register):
+    html = page_text(regulator.get("/regulator/dashboard"))
+
+    chart = re.search(r'<figure class="chart">(.*?)</figure>', html, re.DOTALL)[1]
+    unit = chart.index("Places per 1,000 residents</text>")
+    assert unit < chart.index("<rect")
+    assert unit < chart.index("<figcaption")
+
+
 def test_dashboard_sorts_the_townships_like_the_public_page(regulator, live_register):
     response = regulator.get(
         "/regulator/dashboard", query_string={"sort": "minimum", "order": "asc"}

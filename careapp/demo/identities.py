@@ -20,6 +20,7 @@ from careapp.demo.catalog import (
 )
 from careapp.demo.regions import RegionData, TownshipData
 from careapp.models import Authority, Nature, Status
+from careapp.validators import organisation_code_check
 
 SEED = "careapp-demo"
 
@@ -71,8 +72,6 @@ AUTHORITY_OVERRIDES: dict[Nature, Authority] = {Nature.KINDERGARTEN_CLASS: Autho
 #: How recent organisation codes start, by authority digit (MA: market, MJ: civil affairs).
 ORG_CODE_PREFIXES: dict[str, str] = {"1": "", "5": "MJ", "9": "MA"}
 ORG_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-#: GB 11714 weights of the organisation code's eight characters.
-ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 
 @dataclass(frozen=True)
@@ -229,15 +228,8 @@ def make_uscc(prefix: str, division_code: str, rng: random.Random) -> str:
     org_prefix = ORG_CODE_PREFIXES[prefix[0]]
     chars = ORG_CODE_CHARS if org_prefix else "0123456789"
     body = org_prefix + "".join(rng.choice(chars) for _ in range(8 - len(org_prefix)))
-    partial = prefix + division_code + body + _org_code_check(body)
+    partial = prefix + division_code + body + organisation_code_check(body)
     return partial + uscc_check.calc_check_digit(partial)
-
-
-def _org_code_check(body: str) -> str:
-    """The GB 11714 check character of an eight-character organisation code."""
-    total = sum(int(char, 36) * weight for char, weight in zip(body, ORG_CODE_WEIGHTS, strict=True))
-    check = 11 - total % 11
-    return {10: "X", 11: "0"}.get(check, str(check))
 
 
 Namer = Callable[[RegionData, TownshipData, Nature, str, random.Random], Naming]

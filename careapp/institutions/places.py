@@ -32,7 +32,7 @@ from careapp.institutions.places_forms import (
     SlotPlacesForm,
 )
 from careapp.institutions.views import _load_own
-from careapp.labels import label
+from careapp.labels import label, status_kind
 from careapp.models import Booking, CareClass, CareType, Institution, Slot, Status
 from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.models.provision import SESSION_CARE_TYPES
@@ -538,7 +538,7 @@ def _applications_page(institution: Institution, sent: dict | None = None, statu
             applications=[
                 (
                     application,
-                    booking.age_at(application.child, application.slot.on_date),
+                    booking.age_at(application.child, application.first_day),
                     sent.get(application.id) or _decision_form(application.id, formdata=None),
                 )
                 for application in waiting
@@ -577,9 +577,9 @@ def decide(institution_id: int, booking_id: int):
         return _applications_page(institution, {found.id: form}, 400)
     child = mask_name(found.child.name)
     if accept:
-        flash(_("%(child)s is accepted. The parent has been told.", child=child), "success")
+        flash(_("%(child)s is admitted. The parent has been told.", child=child), "success")
     else:
-        flash(_("%(child)s is declined. The parent has been told.", child=child), "success")
+        flash(_("%(child)s is not admitted. The parent has been told.", child=child), "success")
     return redirect(url_for("institutions.applications", institution_id=institution.id))
 
 
@@ -595,7 +595,7 @@ def booking_detail(institution_id: int, booking_id: int):
         "institutions/places/booking.html",
         institution=institution,
         booking=found,
-        age=booking.age_at(found.child, found.slot.on_date),
+        age=booking.age_at(found.child, found.first_day),
     )
     # The view is logged in a writing transaction of its own; no log, no page.
     viewer, found_id = current_user.id, found.id
@@ -644,7 +644,7 @@ def bookings_csv(institution_id: int):
             row.slot.care_class.name,
             mask_name(row.child.name),
             booking.age_at(row.child, row.slot.on_date),
-            label("booking_status", row.status),
+            label(status_kind(row), row.status),
         )
         for row in found
     )

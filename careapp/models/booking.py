@@ -269,6 +269,9 @@ class Booking(db.Model):
     cancelled_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    #: A standing place: the first day the family asked for (on or after the slot's first
+    #: day, which is when the class counts the place from); None: the slot's first day.
+    starts_on: Mapped[date | None]
 
     slot: Mapped[Slot] = relationship()
     child: Mapped[Child] = relationship()
@@ -280,6 +283,16 @@ class Booking(db.Model):
     def is_active(self) -> bool:
         """Whether the booking holds a place."""
         return self.status in ACTIVE_BOOKING_STATUSES
+
+    @property
+    def is_application(self) -> bool:
+        """Full-day or half-day: an application for a standing place, not a dated booking."""
+        return self.slot.is_standing
+
+    @property
+    def first_day(self) -> date:
+        """The day care starts: the chosen start of a standing place, else the slot's day."""
+        return self.starts_on or self.slot.on_date
 
     def __repr__(self) -> str:
         return f"<Booking {self.id} {self.status}>"

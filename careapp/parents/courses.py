@@ -1,12 +1,15 @@
 """Views of the parents blueprint for parenting courses: register, wait, cancel."""
 
 import sqlalchemy as sa
+from babel.lists import format_list
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from careapp import clock
 from careapp.database import run_in_transaction
+from careapp.i18n import when
 from careapp.institutions.forms import ConfirmForm
 from careapp.parents import bp
 from careapp.parents.forms import CourseRegistrationForm, OfferForm
@@ -61,6 +64,78 @@ def course_session(session_id: int):
         return _render_session(session, form, 409)
     flash(_("Your family is registered."), "success")
     return redirect(url_for("parents.course_session", session_id=session.id))
+
+
+def _load_course(course_id: int):
+    course = courses.public_course(course_id)
+    if course is None:
+        abort(404)
+    return course
+
+
+def _render_series(course, form, status=200):
+    now = clock.local_now()
+    return (
+        render_template(
+            "parents/course_series.html",
+            course=course,
+            form=form,
+            sessions=courses.coming_sessions(course, now),
+            registered=courses.sessions_registered(current_user, course),
+            now=now,
+        ),
+        status,
+    )
+
+
+@bp.route("/courses/<id:course_id>/series", methods=["GET", "POST"])
+def course_series(course_id: int):
+    """Register the family for every coming session of a weekly course at once."""
+    course = _load_course(course_id)
+    form = CourseRegistrationForm(prefix="series")
+    form.set_seat_choices(course.allow_second_seat)
+    if not form.request_key.data:
+        form.request_key.data = booking.new_request_key()
+    if not form.validate_on_submit():
+        return _render_series(course, form)
+    try:
+        joined, full = run_in_transaction(
+            lambda: _series_outcome(
+                courses.register_series(
+                    current_user, course, form.seats.data, form.request_key.data, clock.local_now()
+                )
+            )
+        )
+    except courses.CourseError as error:
+        flash(str(error.message), "error")
+        return _render_series(course, form, 409)
+    except sa.exc.IntegrityError:
+        flash(_("Your family is registered for these sessions already."), "error")
+        return _render_series(course, form, 409)
+    flash(
+        ngettext(
+            "Your family is registered for %(num)d session.",
+            "Your family is registered for %(num)d sessions.",
+            joined,
+        ),
+        "success",
+    )
+    if full:
+        flash(
+            _(
+                "Full, so not registered: %(sessions)s. You can join the waiting list of each.",
+                sessions=full,
+            ),
+            "info",
+        )
+    return redirect(url_for("parents.bookings"))
+
+
+def _series_outcome(series: courses.SeriesRegistration) -> tuple[int, str]:
+    """How many seats a series took, and the full sessions by day, read before the commit."""
+    return len(series.joined), format_list(
+        [when(s.starts_at) for s in series.full], locale=get_locale()
+    )
 
 
 @bp.post("/courses/sessions/<id:session_id>/waitlist")

@@ -39,6 +39,8 @@ class BookingForm(SiteForm):
     """Which child the place is for; the one-time key makes a double tap harmless."""
 
     child_id = SelectField(_l("For which child?"), coerce=int, validators=[DataRequired()])
+    #: Full-day and half-day places only: the day care is to start.
+    starts_on = DateField(_l("Start date"), validators=[Optional()])
     request_key = HiddenField()
 
     def set_children(self, children, name_of=lambda child: child.name) -> None:

@@ -27,10 +27,12 @@ def child_name(child) -> str:
 def home():
     """A parent's start page: invitations, children, upcoming bookings and open offers."""
     now = clock.local_now()
-    upcoming = [b for b in booking.bookings_of(current_user) if b.is_active and b.slot.starts > now]
+    upcoming = [b for b in booking.bookings_of(current_user) if _is_current(b, now)]
     reachable = booking.children_for(current_user)
     children = [child for child in reachable if child.parent_id == current_user.id]
     ages = [booking.age_at(child, now.date()) for child in children]
+    entries = [(e, booking.slot_of_entry(e)) for e in booking.waitlist_of(current_user)]
+    course_entries = courses.waitlist_entries_of(current_user)
     return render_template(
         "parents/home.html",
         children=children,
@@ -40,8 +42,21 @@ def home():
         form=ConfirmForm(),
         suggestions=courses.suggestions_for(ages, now),
         upcoming=upcoming[:5],
-        offers=[e for e in booking.waitlist_of(current_user) if e.status == "offered"],
+        offers=[(e, slot) for e, slot in entries if e.status == "offered"],
+        course_offers=[(e, session) for e, session in course_entries if e.status == "offered"],
+        waiting=[(e, slot, capacity.position(e)) for e, slot in entries if e.status == "waiting"],
+        course_waiting=[
+            (e, session, capacity.position(e))
+            for e, session in course_entries
+            if e.status == "waiting"
+        ],
     )
+
+
+def _is_current(made, now) -> bool:
+    """Whether a booking is still to come, or a standing place (applied for or admitted) that
+    runs from its first day on: it is an enrolment, not one day of care."""
+    return made.is_active and (made.is_application or made.slot.starts > now)
 
 
 # --- children ------------------------------------------------------------------------------
@@ -159,15 +174,25 @@ def book(slot_id: int):
     form = _booking_form(children)
     if not form.request_key.data:
         form.request_key.data = booking.new_request_key()
-    if not form.validate_on_submit():
+    if slot.is_standing and not form.starts_on.raw_data:
+        form.starts_on.data = booking.earliest_start(slot, clock.today())
+    if not form.validate_on_submit() or not _start_date_fits(slot, form):
         return _render_book(slot, form, children)
     # The form offers only the children this account may act for, all loaded above.
     child = or_404(next((c for c in children if c.id == form.child_id.data), None))
     guardian_id = child.parent_id
+    starts_on = form.starts_on.data if slot.is_standing else None
     try:
         booking_id, message = run_in_transaction(
             lambda: _booked(
-                booking.book(current_user, child, slot, form.request_key.data, clock.local_now())
+                booking.book(
+                    current_user,
+                    child,
+                    slot,
+                    form.request_key.data,
+                    clock.local_now(),
+                    starts_on=starts_on,
+                )
             )
         )
     except booking.SlotFull as full:
@@ -184,6 +209,20 @@ def book(slot_id: int):
         booking_id, message = _booked(made)
     flash(message, "success")
     return redirect(url_for("parents.booking_detail", booking_id=booking_id))
+
+
+def _start_date_fits(slot, form: BookingForm) -> bool:
+    """A full-day or half-day application's start date is a day care can start; the problem
+    is shown on the field otherwise."""
+    if not slot.is_standing:
+        return True
+    if form.starts_on.data is None:
+        form.starts_on.errors.append(_("Please choose the day care is to start."))
+        return False
+    problem = booking.start_date_problem(slot, form.starts_on.data, clock.today())
+    if problem is not None:
+        form.starts_on.errors.append(str(problem))
+    return problem is None
 
 
 def _booked(made) -> tuple[int, str]:
@@ -232,8 +271,8 @@ def bookings():
     return render_template(
         "parents/bookings.html",
         child_name=child_name,
-        upcoming=[b for b in mine if b.is_active and b.slot.starts > now],
-        past=[b for b in mine if not (b.is_active and b.slot.starts > now)],
+        upcoming=[b for b in mine if _is_current(b, now)],
+        past=[b for b in mine if not _is_current(b, now)],
         waiting=[
             (e, booking.slot_of_entry(e), capacity.position(e))
             for e in entries
@@ -295,13 +334,25 @@ def cancel_booking(booking_id: int):
     except booking.BookingError as error:
         flash(str(error.message), "error")
     else:
-        flash(
-            _("The booking is cancelled. The place goes to a family waiting for it.")
-            if handed_on
-            else _("The booking is cancelled. The place is free for others to book."),
-            "success",
-        )
+        flash(_cancelled_message(found, handed_on), "success")
     return redirect(url_for("parents.booking_detail", booking_id=found.id))
+
+
+def _cancelled_message(found, handed_on: bool) -> str:
+    """What the parent reads once a booking, an application or a standing place is cancelled,
+    and where the place goes."""
+    if not found.is_application:
+        done = _("The booking is cancelled.")
+    elif found.decided_at is None:
+        done = _("Your application is withdrawn.")
+    else:
+        done = _("You have given up the place.")
+    goes = (
+        _("The place goes to a family waiting for it.")
+        if handed_on
+        else _("The place is free for others to book.")
+    )
+    return f"{done} {goes}"
 
 
 def _load_entry(entry_id: int):

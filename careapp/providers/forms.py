@@ -129,7 +129,9 @@ class CourseForm(SiteForm):
         filters=[_strip],
         validators=[DataRequired(message=_l("Enter the title of the course.")), Length(max=120)],
     )
-    description = TextAreaField(_l("Description"), filters=[_strip], validators=[Length(max=4000)])
+    description = TextAreaField(
+        _l("Course description"), filters=[_strip], validators=[Length(max=4000)]
+    )
     topic = SelectField(
         _l("Topic"), choices=choices((topic.value, name) for topic, name in TOPIC_LABELS.items())
     )

@@ -52,13 +52,17 @@ def _townships_by_kind(townships: list) -> dict[TownshipKind, list]:
     return grouped
 
 
-def _place_menus(region_code: str | None, township_code: str | None, every_region=None) -> dict:
+def _place_menus(
+    region_code: str | None, township_code: str | None, every_region=None, counted=None
+) -> dict:
     """The region menu (when the register holds several) and the chosen region's townships,
     for the filter forms: a region is chosen first, and only its townships are listed
-    (``every_region``: the regions, read unless given)."""
+    (``every_region``: the regions, read unless given; ``counted``: the townships of a region
+    with what their filter lists, public institutions unless given)."""
     every_region = regions.all_regions() if every_region is None else every_region
     region = regions.chosen_region(every_region, region_code, township_code)
-    townships = search.townships_with_counts(region) if region is not None else []
+    counted = search.townships_with_counts if counted is None else counted
+    townships = counted(region) if region is not None else []
     return {
         "regions": every_region,
         "region": region,
@@ -249,7 +253,11 @@ def courses():
         errors=errors,
         page=page,
         now=now,
-        **_place_menus(course_filter.region, course_filter.township),
+        **_place_menus(
+            course_filter.region,
+            course_filter.township,
+            counted=lambda region: courses_service.townships_with_course_counts(region, now),
+        ),
         topics=list(Topic),
         formats=list(CourseFormat),
         children=_own_children(),

@@ -1,7 +1,7 @@
 """Forms of the regulator's pages."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, IntegerField, TextAreaField
+from wtforms import DecimalField, HiddenField, IntegerField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -21,6 +21,31 @@ class ReasonForm(SiteForm):
         _l("Reason (the applicant reads it)"),
         validators=[DataRequired(message=_l("Please give the reason.")), Length(max=2000)],
     )
+
+
+class ReturnForm(ReasonForm):
+    """Return an application for correction, saying what to correct."""
+
+    reason = TextAreaField(
+        _l("What to correct (the applicant reads it)"),
+        validators=[DataRequired(message=_l("Please give the reason.")), Length(max=2000)],
+    )
+
+
+class RejectForm(ReasonForm):
+    """Refuse an application, saying why."""
+
+    reason = TextAreaField(
+        _l("Why the application is rejected (the applicant reads it)"),
+        validators=[DataRequired(message=_l("Please give the reason.")), Length(max=2000)],
+    )
+
+
+class ApproveForm(SiteForm):
+    """The confirmation that files (and publishes) an institution: it carries the submission
+    the regulator confirmed, so that a resubmission in between is not filed unseen."""
+
+    submitted = HiddenField()
 
 
 class DeregisterForm(ReasonForm):

@@ -8,10 +8,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from careapp import clock
 from careapp.extensions import db
-from careapp.institutions.forms import ConfirmForm
 from careapp.models import ChangeRequest, Institution, Status, Township
 from careapp.regulator import bp
-from careapp.regulator.forms import DeregisterForm, ReasonForm
+from careapp.regulator.forms import (
+    ApproveForm,
+    DeregisterForm,
+    ReasonForm,
+    RejectForm,
+    ReturnForm,
+)
 from careapp.services import filing, registry
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import parse_paging
@@ -81,9 +86,8 @@ def _render_review(institution: Institution, status: int = 200, **forms):
     """The review page with the decision forms its state allows; ``forms`` replace defaults."""
     today = clock.today()
     forms = {
-        "approve_form": ConfirmForm(),
-        "return_form": ReasonForm(prefix="return"),
-        "reject_form": ReasonForm(prefix="reject"),
+        "return_form": ReturnForm(prefix="return"),
+        "reject_form": RejectForm(prefix="reject"),
         **forms,
     }
     page = render_template(
@@ -106,12 +110,40 @@ def review(institution_id: int):
     return _render_review(_load_institution(institution_id))
 
 
+@bp.get("/institutions/<id:institution_id>/approve")
+def confirm_approve(institution_id: int):
+    """Ask once more before filing: filing publishes the institution at once."""
+    institution = _load_institution(institution_id)
+    if institution.status != Status.UNDER_REVIEW:
+        return redirect(url_for("regulator.review", institution_id=institution.id))
+    form = ApproveForm(submitted=filing.submission_stamp(institution))
+    return render_template(
+        "regulator/confirm_approve.html",
+        institution=institution,
+        form=form,
+        problems=filing.submission_problems(institution, clock.today()),
+    )
+
+
 @bp.post("/institutions/<id:institution_id>/approve")
 def approve(institution_id: int):
-    """File the institution."""
+    """File the institution, once confirmed on the confirmation page."""
     institution = _load_institution(institution_id)
-    if not ConfirmForm().validate_on_submit():
+    form = ApproveForm()
+    if not form.validate_on_submit():
         abort(400)
+    if not form.submitted.data:
+        # Not from the confirmation page (an old page, a script): ask there first.
+        return redirect(url_for("regulator.confirm_approve", institution_id=institution.id))
+    if not filing.is_unchanged_since(institution, form.submitted.data):
+        flash(
+            _(
+                "The application changed after you opened the confirmation. Nothing was"
+                " decided: please review it again."
+            ),
+            "error",
+        )
+        return redirect(url_for("regulator.review", institution_id=institution.id))
     try:
         filing.approve(institution, current_user, clock.today())
     except filing.FilingError as error:
@@ -129,7 +161,7 @@ def approve(institution_id: int):
 def _decide_with_reason(institution_id: int, prefix: str, decide, message: str):
     """Return or reject: the form must give a reason, else the review page shows the error."""
     institution = _load_institution(institution_id)
-    form = ReasonForm(prefix=prefix)
+    form = (ReturnForm if prefix == "return" else RejectForm)(prefix=prefix)
     if form.validate_on_submit():
         try:
             decide(institution, current_user, form.reason.data)
@@ -190,17 +222,33 @@ def change(change_id: int):
         change=change_request,
         institution=change_request.institution,
         townships=townships,
-        approve_form=ConfirmForm(),
         reject_form=ReasonForm(prefix="reject"),
+    )
+
+
+@bp.get("/changes/<id:change_id>/approve")
+def confirm_approve_change(change_id: int):
+    """Ask once more before approving a change: its facts are public at once."""
+    change_request = _load_change(change_id)
+    if not change_request.is_pending:
+        return redirect(url_for("regulator.change", change_id=change_id))
+    return render_template(
+        "regulator/confirm_change.html",
+        change=change_request,
+        institution=change_request.institution,
+        form=ApproveForm(submitted="change"),
     )
 
 
 @bp.post("/changes/<id:change_id>/approve")
 def approve_change(change_id: int):
-    """Approve a change: the public page shows the new facts from now."""
+    """Approve a change, once confirmed: the public page shows the new facts from now."""
     change_request = _load_change(change_id)
-    if not ConfirmForm().validate_on_submit():
+    form = ApproveForm()
+    if not form.validate_on_submit():
         abort(400)
+    if form.submitted.data != "change":
+        return redirect(url_for("regulator.confirm_approve_change", change_id=change_id))
     try:
         filing.approve_change(change_request, current_user, clock.today())
     except filing.FilingError as error:

@@ -610,9 +610,12 @@ def _already_booked(child: Child, slot: Slot) -> bool:
     )
 
 
-def _booking_values(actor: User, child: Child, slot: Slot, request_key: str) -> dict:
-    """The columns of a new booking: confirmed at once, or an application for a standing place;
-    it belongs to the child's guardian and records who booked, and in which capacity."""
+def _booking_values(
+    actor: User, child: Child, slot: Slot, request_key: str, starts_on: date | None = None
+) -> dict:
+    """The columns of a new booking: confirmed at once, or an application for a standing place
+    (from ``starts_on``, the slot's first day unless given); it belongs to the child's guardian
+    and records who booked, and in which capacity."""
     action = "apply" if slot.is_standing else "book"
     return {
         "slot_id": slot.id,
@@ -623,11 +626,45 @@ def _booking_values(actor: User, child: Child, slot: Slot, request_key: str) -> 
         "created_at": clock.now(),
         "booked_by_id": actor.id,
         "consent_capacity": family.consent_capacity(actor, child),
+        "starts_on": starts_on if slot.is_standing else None,
     }
 
 
-def _create_booking(actor: User, child: Child, slot: Slot, request_key: str) -> Booking:
-    booking = Booking(**_booking_values(actor, child, slot, request_key))
+#: How far after a standing place's first day a family may ask to start.
+LATEST_START_AFTER_FIRST_DAY = timedelta(days=366)
+
+
+def earliest_start(slot: Slot, today: date) -> date:
+    """The first day a standing place of ``slot`` could start: after today, on or after the
+    place's first day, on a day the class runs (closed days aside, looking two weeks ahead)."""
+    day = max(slot.on_date, today + timedelta(days=1))
+    for candidate in (day + timedelta(days=n) for n in range(14)):
+        if slot.care_class.runs_on(candidate) and not _is_closed(slot.institution_id, candidate):
+            return candidate
+    return day
+
+
+def start_date_problem(slot: Slot, starts_on: date, today: date):
+    """Why a standing place of ``slot`` cannot start on ``starts_on`` (a translated sentence),
+    or None when it can: on or after the place's first day, after today, within a year, on a
+    day the class runs and the institution is open."""
+    if starts_on < slot.on_date:
+        return _l("Care can start on %(date)s at the earliest.", date=slot.on_date.isoformat())
+    if starts_on <= today:
+        return _l("Please choose a day after today.")
+    if starts_on > slot.on_date + LATEST_START_AFTER_FIRST_DAY:
+        return _l("Please choose a day within a year of %(date)s.", date=slot.on_date.isoformat())
+    if not slot.care_class.runs_on(starts_on):
+        return _l("The class does not run on that day of the week. Please choose another day.")
+    if _is_closed(slot.institution_id, starts_on):
+        return _l("The institution is closed on that day. Please choose another day.")
+    return None
+
+
+def _create_booking(
+    actor: User, child: Child, slot: Slot, request_key: str, starts_on: date | None = None
+) -> Booking:
+    booking = Booking(**_booking_values(actor, child, slot, request_key, starts_on))
     db.session.add(booking)
     db.session.flush()
     _notify_booked(booking)
@@ -661,7 +698,13 @@ def _notify_booked(booking: Booking) -> None:
 
 
 def _take_place_or_offer(
-    actor: User, child: Child, slot: Slot, request_key: str, now: datetime, room: int
+    actor: User,
+    child: Child,
+    slot: Slot,
+    request_key: str,
+    now: datetime,
+    room: int,
+    starts_on: date | None = None,
 ) -> Booking:
     """Book a free place, or the one held for this child; a child waiting stops waiting.
 
@@ -672,10 +715,10 @@ def _take_place_or_offer(
     entry = line.entry
     if entry is not None and capacity.offer_is_open(entry, clock.to_utc(now)):
         capacity.accept_offer(entry)
-        return _create_booking(actor, child, slot, request_key)
+        return _create_booking(actor, child, slot, request_key, starts_on)
     if line.waiting_ahead or room < 1:
         raise SlotFull()
-    values = _booking_values(actor, child, slot, request_key)
+    values = _booking_values(actor, child, slot, request_key, starts_on)
     booking = capacity.take_place_for(slot.inventory_id, Booking, values)
     if booking is None:
         raise SlotFull()
@@ -697,9 +740,17 @@ def _booked_once(actor: User, child: Child, slot: Slot, request_key: str, take) 
         raise BookingError(_l("Your child already has this place.")) from None
 
 
-def book(actor: User, child: Child, slot: Slot, request_key: str, now: datetime) -> Booking:
+def book(
+    actor: User,
+    child: Child,
+    slot: Slot,
+    request_key: str,
+    now: datetime,
+    starts_on: date | None = None,
+) -> Booking:
     """Take a place for ``child``: confirmed at once for hourly and temporary care,
-    an application for full-day and half-day care. ``now`` is local time. ``actor`` is the
+    an application for full-day and half-day care (from ``starts_on``, the slot's first day
+    unless given; see ``start_date_problem``). ``now`` is local time. ``actor`` is the
     child's guardian or a family member of theirs; the booking is the guardian's.
 
     Raises SlotFull or BookingError. A repeated ``request_key`` returns the first booking.
@@ -722,7 +773,12 @@ def book(actor: User, child: Child, slot: Slot, request_key: str, now: datetime)
         raise BookingError(_l("Your child already has this place."))
     rooms = load_rooms(slot.care_class, today, closed, afresh=slot)
     _check_eligible(child, slot, now, held)
-    return _take_place_or_offer(actor, child, slot, request_key, now, rooms.free_for(slot))
+    if slot.is_standing and starts_on is not None:
+        if (problem := start_date_problem(slot, starts_on, today)) is not None:
+            raise BookingError(problem)
+    return _take_place_or_offer(
+        actor, child, slot, request_key, now, rooms.free_for(slot), starts_on
+    )
 
 
 def join_waitlist(actor: User, child: Child, slot: Slot, now: datetime) -> WaitlistEntry:
@@ -933,7 +989,7 @@ def is_expected_on(booking: Booking, day: date, closed: frozenset[date] = frozen
     slot = booking.slot
     if not slot.is_standing:
         return slot.on_date == day
-    return slot.on_date <= day and slot.care_class.runs_on(day) and day not in closed
+    return booking.first_day <= day and slot.care_class.runs_on(day) and day not in closed
 
 
 def roster(institution: Institution, day: date, care_class_id: int | None = None):
@@ -1080,7 +1136,7 @@ def _notify(booking: Booking, subject: str, body: str, sms: str, **values) -> No
         values.update(
             child=first_name(booking.child.name),
             institution=slot.institution.name_for(parent.language),
-            date=slot.on_date.isoformat(),
+            date=booking.first_day.isoformat(),
             start=start,
             end=end,
         )

@@ -16,6 +16,10 @@ from careapp.services.privacy import first_name
 PRODUCT_ID = "-//careapp//bookings//ZH"
 
 
+#: iCalendar's names of the ISO weekdays, Monday first.
+ICAL_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
 def _event(item, language: str) -> Event:
     slot = item.slot
     event = Event()
@@ -29,8 +33,12 @@ def _event(item, language: str) -> Event:
             institution=slot.institution.name_for(language),
         ),
     )
-    event.add("dtstart", datetime.combine(slot.on_date, slot.starts_at, clock.zone()))
-    event.add("dtend", datetime.combine(slot.on_date, slot.ends_at, clock.zone()))
+    event.add("dtstart", datetime.combine(item.first_day, slot.starts_at, clock.zone()))
+    event.add("dtend", datetime.combine(item.first_day, slot.ends_at, clock.zone()))
+    if slot.is_standing:
+        # A standing place: every week, on the days its class runs, from its first day.
+        days = [ICAL_WEEKDAYS[int(day) - 1] for day in slot.care_class.weekdays]
+        event.add("rrule", {"freq": "weekly", "byday": days})
     event.add("dtstamp", as_utc(item.created_at))
     event.add("location", slot.institution.address_for(language))
     event.add("status", "TENTATIVE" if item.status == "applied" else "CONFIRMED")

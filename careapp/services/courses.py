@@ -25,6 +25,7 @@ from careapp.models import (
     Inventory,
     Provider,
     ProviderStatus,
+    Region,
     RegistrationStatus,
     SessionStatus,
     Topic,
@@ -266,13 +267,15 @@ def _matching(course_filter: CourseFilter, now: datetime) -> sa.Select:
         )
     query = publicly_listed_courses().where(Course.id.in_(upcoming))
     if course_filter.township:
-        query = query.join(Township, Township.id == Course.township_id).where(
-            Township.code == course_filter.township
+        # A course online or recorded is for anyone anywhere: it stays under every township.
+        in_township = Course.township_id.in_(
+            sa.select(Township.id).where(Township.code == course_filter.township)
         )
+        query = query.where(sa.or_(_open_to_all(), in_township))
     if course_filter.region:
         # Online courses have no township: they are open to every region.
         in_region = Course.township_id.in_(regions.townships_in(course_filter.region))
-        query = query.where(sa.or_(Course.township_id.is_(None), in_region))
+        query = query.where(sa.or_(Course.township_id.is_(None), _open_to_all(), in_region))
     if course_filter.topic:
         query = query.where(Course.topic == course_filter.topic)
     if course_filter.format:
@@ -283,6 +286,36 @@ def _matching(course_filter: CourseFilter, now: datetime) -> sa.Select:
             Course.max_age_months > course_filter.age_months,
         )
     return query
+
+
+def _open_to_all():
+    """Courses followed from anywhere (live online, recorded): every place filter keeps them."""
+    return Course.format != CourseFormat.IN_PERSON
+
+
+def townships_with_course_counts(
+    region: Region | None, now: datetime
+) -> list[tuple[Township, int]]:
+    """Every township (of ``region``) with the number of upcoming public courses its filter
+    lists: those held there, plus those online or recorded that anyone can follow."""
+    matching = _matching(CourseFilter(region=region.code if region else None), now).subquery()
+    in_person = dict(
+        db.session.execute(
+            sa.select(matching.c.township_id, sa.func.count())
+            .where(matching.c.format == CourseFormat.IN_PERSON)
+            .group_by(matching.c.township_id)
+        ).all()
+    )
+    anywhere = db.session.scalar(
+        sa.select(sa.func.count()).where(matching.c.format != CourseFormat.IN_PERSON)
+    )
+    query = sa.select(Township).order_by(Township.region_id, Township.position, Township.id)
+    if region is not None:
+        query = query.where(Township.region_id == region.id)
+    return [
+        (township, in_person.get(township.id, 0) + anywhere)
+        for township in db.session.scalars(query)
+    ]
 
 
 def list_courses(course_filter: CourseFilter, now: datetime, page: int, per_page: int) -> Page:
@@ -381,6 +414,19 @@ def is_registered_for(parent: User | None, course: Course) -> bool:
     )
 
 
+def sessions_registered(parent: User, course: Course) -> set[int]:
+    """The ids of the sessions of ``course`` the family holds seats in."""
+    return set(
+        db.session.scalars(
+            sa.select(CourseRegistration.session_id).where(
+                CourseRegistration.session_id.in_([session.id for session in course.sessions]),
+                CourseRegistration.parent_id == parent.id,
+                CourseRegistration.status.in_(ACTIVE_REGISTRATION_STATUSES),
+            )
+        )
+    )
+
+
 def _check_can_register(session: CourseSession, seats: int, now: datetime) -> None:
     course = session.course
     if not session.is_scheduled:
@@ -422,6 +468,89 @@ def register(
         session.inventory_id, seats
     ):
         raise SessionFull()
+    registration = _new_registration(parent, session, seats, request_key)
+    db.session.flush()
+    return registration
+
+
+@dataclass(frozen=True)
+class SeriesRegistration:
+    """What joining a weekly course did: the seats taken, and the sessions left out full."""
+
+    joined: list[CourseRegistration]
+    full: list[CourseSession]
+
+
+def coming_sessions(course: Course, now: datetime) -> list[CourseSession]:
+    """The sessions of ``course`` still to come and not cancelled, first first."""
+    return sorted(
+        (s for s in course.sessions if s.is_scheduled and s.starts_at > now),
+        key=lambda s: s.starts_at,
+    )
+
+
+def _series_key(request_key: str, session: CourseSession) -> str:
+    """The one-time key of one session's registration within a series."""
+    return f"{request_key[:40]}:{session.id}"
+
+
+def _series_with_key(parent: User, request_key: str) -> list[CourseRegistration]:
+    """The registrations a series form with this key made already."""
+    return list(
+        db.session.scalars(
+            sa.select(CourseRegistration).where(
+                CourseRegistration.parent_id == parent.id,
+                CourseRegistration.request_key.startswith(f"{request_key[:40]}:", autoescape=True),
+            )
+        )
+    )
+
+
+def register_series(
+    parent: User, course: Course, seats: int, request_key: str, now: datetime
+) -> SeriesRegistration:
+    """Take a seat (or two) for the family in every coming session of ``course`` that has
+    one free, all in the caller's one transaction; raises CourseError when none could be taken.
+
+    Each session is decided as a single registration is, under its own lock and with the
+    same conditional update, so a series never takes a seat a single registration or another
+    series holds, nor one a waiting family is owed. Sessions are locked in the order of their
+    ids, so that two series at once never wait for each other in a circle. Sessions the
+    family holds a seat in already are left as they are; a double tap registers once.
+    """
+    if earlier := _series_with_key(parent, request_key):
+        return SeriesRegistration(earlier, [])
+    sessions = coming_sessions(course, now)
+    if not sessions:
+        raise CourseError(_l("This course has no session to come."))
+    joined, full = [], []
+    for session in sorted(sessions, key=lambda s: s.id):
+        _lock_session(session)
+        _check_can_register(session, seats, now)
+        if registration_of(parent, session) is not None:
+            continue
+        if capacity.has_waiting(session.inventory_id) or not capacity.take_place(
+            session.inventory_id, seats
+        ):
+            full.append(session)
+            continue
+        joined.append(_new_registration(parent, session, seats, _series_key(request_key, session)))
+    db.session.flush()
+    if joined:
+        return SeriesRegistration(joined, sorted(full, key=lambda s: s.starts_at))
+    if earlier := _series_with_key(parent, request_key):
+        return SeriesRegistration(earlier, [])  # the other tap, which waited for the locks
+    if full:
+        raise CourseError(
+            _l("Every coming session is full. You can join the waiting list of each session.")
+        )
+    raise CourseError(_l("Your family is registered for every coming session already."))
+
+
+def _new_registration(
+    parent: User, session: CourseSession, seats: int, request_key: str
+) -> CourseRegistration:
+    """A registration for a seat already taken."""
     registration = CourseRegistration(
         session=session,
         parent_id=parent.id,
@@ -430,7 +559,6 @@ def register(
         status=REGISTRATION_STATES["register"].target,
     )
     db.session.add(registration)
-    db.session.flush()
     return registration
 
 

@@ -31,7 +31,7 @@ from careapp.models import (
     User,
 )
 from careapp.models.booking import STANDING_CARE_TYPES
-from careapp.models.institution import CCTV_RETENTION_DAYS
+from careapp.models.institution import CCTV_RETENTION_DAYS, TRANSITIONS
 from careapp.models.provision import HOME_BASED_MAX_CHILDREN
 from careapp.services import booking
 from careapp.services.errors import CareappError
@@ -364,6 +364,35 @@ def _require(institution: Institution, action: Transition) -> None:
         raise FilingError(_l("This decision is not possible in the application's current state."))
 
 
+def _decide(institution: Institution, action: Transition) -> None:
+    """Move the application with a compare-and-set on its status: of two decisions taken at
+    once (two regulators, or a double tap), one wins and the other changes nothing."""
+    _require(institution, action)
+    allowed, target = TRANSITIONS[action]
+    moved = db.session.execute(
+        sa.update(Institution)
+        .where(Institution.id == institution.id, Institution.status.in_(allowed))
+        .values(status=target)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise FilingError(
+            _l("This application has been decided already. The page shows the decision.")
+        )
+    institution.transition(action)
+
+
+def is_unchanged_since(institution: Institution, submitted: str) -> bool:
+    """Whether the application is still the submission a decision was prepared on
+    (``submitted``: the submission time the confirmation page carried)."""
+    return institution.submitted_at is not None and submitted == submission_stamp(institution)
+
+
+def submission_stamp(institution: Institution) -> str:
+    """The submission an application is at, as a confirmation page carries it."""
+    return institution.submitted_at.isoformat() if institution.submitted_at else ""
+
+
 def _require_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -376,7 +405,7 @@ def approve(institution: Institution, actor: User, today: date) -> None:
     _require(institution, Transition.APPROVE)
     institution.filing_number = next_filing_number(institution, today)
     institution.filed_on = today
-    institution.transition(Transition.APPROVE)
+    _decide(institution, Transition.APPROVE)
     institution.events.append(
         FilingEvent(
             event_type=EventType.FILED, occurred_on=today, summary="准予备案", summary_en="Filed"
@@ -397,7 +426,7 @@ def return_application(institution: Institution, actor: User, reason: str) -> No
     """Send the application back for correction, saying why."""
     _require(institution, Transition.RETURN)
     reason = _require_reason(reason)
-    institution.transition(Transition.RETURN)
+    _decide(institution, Transition.RETURN)
     _record(institution, actor, FilingAction.RETURNED, reason)
     _notify_owner(
         institution,
@@ -411,7 +440,7 @@ def reject(institution: Institution, actor: User, reason: str) -> None:
     """Refuse the filing, saying why."""
     _require(institution, Transition.REJECT)
     reason = _require_reason(reason)
-    institution.transition(Transition.REJECT)
+    _decide(institution, Transition.REJECT)
     _record(institution, actor, FilingAction.REJECTED, reason)
     _notify_owner(
         institution,
@@ -554,6 +583,7 @@ def approve_change(change: ChangeRequest, actor: User, today: date) -> None:
     institution = change.institution
     if institution.status != Status.FILED:
         raise FilingError(_l("Only a filed institution's change can be approved."))
+    _settle_change(change, ChangeStatus.APPROVED)
     facts = dict(change.proposed)
     classes = facts.pop("classes", None)
     for name, value in facts.items():
@@ -579,6 +609,20 @@ def approve_change(change: ChangeRequest, actor: User, today: date) -> None:
     )
 
 
+def _settle_change(change: ChangeRequest, decision: ChangeStatus) -> None:
+    """Decide a pending change with a compare-and-set: of two decisions at once, one wins."""
+    if not change.is_pending:
+        raise FilingError(_l("This change has been decided already."))
+    settled = db.session.execute(
+        sa.update(ChangeRequest)
+        .where(ChangeRequest.id == change.id, ChangeRequest.status == ChangeStatus.PENDING)
+        .values(status=decision)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if settled != 1:
+        raise FilingError(_l("This change has been decided already."))
+
+
 def _restored(name: str, value):
     if name == "township_id":
         return int(value)
@@ -587,8 +631,7 @@ def _restored(name: str, value):
 
 def reject_change(change: ChangeRequest, actor: User, reason: str) -> None:
     """Refuse the change; the public facts stay as they were."""
-    if not change.is_pending:
-        raise FilingError(_l("This change has been decided already."))
+    _settle_change(change, ChangeStatus.REJECTED)
     change.status = ChangeStatus.REJECTED
     change.reason = _require_reason(reason)
     change.decided_by_id = actor.id

@@ -21,8 +21,8 @@ class BookingPrice:
 
     @property
     def total_text(self) -> str:
-        """The total without needless decimals: "80" or "62.5"."""
-        return f"{self.total.normalize():f}"
+        """The total without needless decimals, thousands grouped: "80", "62.5", "2,800"."""
+        return f"{self.total.normalize():,f}"
 
     @property
     def hours_text(self) -> str:

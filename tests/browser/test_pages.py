@@ -96,6 +96,7 @@ PAGES = [
     PageCase("family-errors", "/parents/family", Role.PARENT, submit_empty=True),
     PageCase("family-revoke", "/parents/family/{invitation}/revoke", Role.PARENT),
     PageCase("course-session", "/parents/courses/sessions/{course_session}", Role.PARENT),
+    PageCase("course-series", "/parents/courses/{public_course}/series", Role.PARENT),
     PageCase("change-password", "/account/password", Role.PARENT),
     PageCase("change-password-errors", "/account/password", Role.PARENT, submit_empty=True),
     PageCase("logout", "/logout", Role.PARENT),
@@ -132,6 +133,12 @@ PAGES = [
     PageCase("regulator-township", "/regulator/townships/{township}", Role.REGULATOR),
     PageCase("regulator-audit", "/regulator/audit", Role.REGULATOR),
     PageCase("regulator-change", "/regulator/changes/{change}", Role.REGULATOR),
+    PageCase(
+        "regulator-confirm-filing",
+        "/regulator/institutions/{waiting_institution}/approve",
+        Role.REGULATOR,
+    ),
+    PageCase("regulator-confirm-change", "/regulator/changes/{change}/approve", Role.REGULATOR),
     PageCase(
         "regulator-deregister",
         "/regulator/institutions/{public_institution}/deregister",
