@@ -199,7 +199,8 @@ def test_booking_with_no_child_but_an_invitation_goes_to_the_invitation_and_back
     assert page.status_code == 302
     assert page.location == f"/parents/?next=/parents/book/{place}"
     home = grandma.get(page.location).get_data(as_text=True)
-    assert "Accept the invitation to book for their child." in home
+    assert "您的家人邀请了您。接受邀请后即可为其孩子预约。" in home
+    assert "接受邀请后即可为其孩子预约您选好的托位，并直接回到该托位。" in home
     accept = f"/parents/invitations/{invitation.id}/accept?next=/parents/book/{place}"
     assert f'action="{accept}"' in home
     assert f'href="/parents/children/new?next=/parents/book/{place}"' in home
