@@ -186,6 +186,62 @@ def test_the_invitee_may_decline_and_then_has_no_access(app, people, sign_in, pl
     assert "/parents/children/new" in page.location
 
 
+def test_booking_with_no_child_but_an_invitation_goes_to_the_invitation_and_back(
+    app, people, sign_in, place
+):
+    sign_in(people["guardian"]).post("/parents/family", data={"phone": "13812345678"})
+    [invitation] = invitation_rows(app)
+    grandma = sign_in(people["grandma"])
+
+    # Tapping Book with no child of her own: the waiting invitation comes first, not a form
+    # to add (a copy of) the guardian's child.
+    page = grandma.get(f"/parents/book/{place}")
+    assert page.status_code == 302
+    assert page.location == f"/parents/?next=/parents/book/{place}"
+    home = grandma.get(page.location).get_data(as_text=True)
+    assert "您的家人邀请了您。接受邀请后即可为其孩子预约。" in home
+    assert "接受邀请后即可为其孩子预约您选好的托位，并直接回到该托位。" in home
+    accept = f"/parents/invitations/{invitation.id}/accept?next=/parents/book/{place}"
+    assert f'action="{accept}"' in home
+    assert f'href="/parents/children/new?next=/parents/book/{place}"' in home
+
+    answered = grandma.post(accept)
+    assert (answered.status_code, answered.location) == (302, f"/parents/book/{place}")
+    form = grandma.get(answered.location).get_data(as_text=True)
+    # The guardian's child is the only choice, so it is chosen already (masked).
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", form) == [MASKED]
+    assert book(grandma, place, people["child"]).status_code == 302
+    made = only_booking(app)
+    assert (made.parent_id, made.booked_by_id) == (people["guardian"], people["grandma"])
+    assert made.consent_capacity == ConsentCapacity.FAMILY_MEMBER
+
+
+def test_declining_on_the_way_to_a_booking_stays_on_the_home_page(app, people, sign_in, place):
+    sign_in(people["guardian"]).post("/parents/family", data={"phone": "13812345678"})
+    [invitation] = invitation_rows(app)
+    grandma = sign_in(people["grandma"])
+
+    declined = grandma.post(
+        f"/parents/invitations/{invitation.id}/decline?next=/parents/book/{place}"
+    )
+    assert declined.location == f"/parents/?next=/parents/book/{place}"
+    # With nothing to accept, the booking asks for her own child as before.
+    assert "/parents/children/new" in grandma.get(f"/parents/book/{place}").location
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil"])
+def test_accepting_never_leads_off_the_site(app, people, sign_in, target):
+    sign_in(people["guardian"]).post("/parents/family", data={"phone": "13812345678"})
+    [invitation] = invitation_rows(app)
+    grandma = sign_in(people["grandma"])
+
+    answered = grandma.post(
+        f"/parents/invitations/{invitation.id}/accept", query_string={"next": target}
+    )
+    assert answered.location == "/parents/"
+    assert invitation_rows(app)[0].status == InvitationStatus.ACCEPTED
+
+
 def test_only_the_account_with_the_invited_number_may_answer(app, people, sign_in):
     sign_in(people["guardian"]).post("/parents/family", data={"phone": "13812345678"})
     [invitation] = invitation_rows(app)

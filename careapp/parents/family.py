@@ -1,11 +1,11 @@
 """Views of family members: the guardian's page and the invitee's answers."""
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from careapp.access import or_404
+from careapp.access import or_404, safe_next
 from careapp.database import run_in_transaction
 from careapp.institutions.forms import ConfirmForm
 from careapp.parents import bp
@@ -87,7 +87,11 @@ def _answer(invitation_id: int, accept: bool):
             flash(_("You can now book care for this family's children."), "success")
         else:
             flash(_("You have declined the invitation."), "success")
-    return redirect(url_for("parents.home"))
+    # On the way to a booking, an accepted invitation goes straight back to the booking form.
+    target = safe_next(request.args.get("next"))
+    if accept and target:
+        return redirect(target)
+    return redirect(url_for("parents.home", next=target) if target else url_for("parents.home"))
 
 
 @bp.post("/invitations/<id:invitation_id>/accept")

@@ -35,6 +35,7 @@ def home():
     course_entries = courses.waitlist_entries_of(current_user)
     return render_template(
         "parents/home.html",
+        next=safe_next(request.args.get("next")),
         children=children,
         helped=[child for child in reachable if child.parent_id != current_user.id],
         child_name=child_name,
@@ -169,8 +170,7 @@ def book(slot_id: int):
     slot = _load_slot(slot_id)
     children = booking.children_for(current_user)
     if not children:
-        flash(_("Please add your child first."), "info")
-        return redirect(url_for("parents.new_child", next=request.path))
+        return _before_first_booking()
     form = _booking_form(children)
     if not form.request_key.data:
         form.request_key.data = booking.new_request_key()
@@ -223,6 +223,20 @@ def _start_date_fits(slot, form: BookingForm) -> bool:
     if problem is not None:
         form.starts_on.errors.append(str(problem))
     return problem is None
+
+
+def _before_first_booking():
+    """An account with no child to book for: a family's invitation waiting for it comes
+    first (a grandparent books the guardian's child), else adding a child; either way the
+    booking form follows."""
+    if family.invitations_for(current_user):
+        flash(
+            _("Your family has invited you. Accept the invitation to book for their child."),
+            "info",
+        )
+        return redirect(url_for("parents.home", next=request.path))
+    flash(_("Please add your child first."), "info")
+    return redirect(url_for("parents.new_child", next=request.path))
 
 
 def _booked(made) -> tuple[int, str]:
