@@ -914,7 +914,7 @@ def test_signing_up_from_a_booking_link_goes_on_to_the_booking_and_then_back_to_
     assert response.headers["Location"] == "/parents/children"
     response = client.post(
         "/parents/children/new?next=/parents/bookings",
-        data={"name": "王小宝", "birth_date": "2025-06-01", "consent": "y"},
+        data={"name": "王小宝", "birth_date": "2025-06-01", "consent": "guardian"},
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/parents/bookings"

@@ -589,3 +589,38 @@ def test_family_forms_need_their_csrf_token(app, people, sign_in):
     assert grandma.post(f"/parents/invitations/{invitation.id}/accept").status_code == 400
     assert guardian.post(f"/parents/family/{invitation.id}/revoke").status_code == 400
     assert invitation_rows(app)[0].status == InvitationStatus.PENDING
+
+
+def test_a_grandparent_adding_the_child_consents_as_family_and_books_so(app, user, sign_in):
+    """A grandparent with an account of her own records the child as family acting with the
+    guardian's consent; her bookings then read and record that consent, not a guardian's."""
+    grandma = sign_in(user(Role.PARENT, display_name="陈奶奶"))
+    form = grandma.get("/parents/children/new").get_data(as_text=True)
+    assert "经监护人同意代为办理" in form
+    assert "本人是该孩子的监护人" in form
+
+    grandma.post(
+        "/parents/children/new",
+        data={"name": "小宝", "birth_date": "2025-04-01", "consent": "family_member"},
+    )
+
+    with app.app_context():
+        [child] = db.session.scalars(sa.select(Child)).all()
+        assert child.consent_capacity == ConsentCapacity.FAMILY_MEMBER
+        [consent] = child.consents
+        assert consent.capacity == ConsentCapacity.FAMILY_MEMBER
+        assert family.consent_capacity(db.session.get(User, child.parent_id), child) == (
+            ConsentCapacity.FAMILY_MEMBER
+        )
+
+
+def test_a_child_form_without_a_consent_choice_records_nothing(app, user, sign_in):
+    client = sign_in(user(Role.PARENT))
+    for choice in ({}, {"consent": "y"}, {"consent": "stranger"}):
+        response = client.post(
+            "/parents/children/new", data={"name": "小宝", "birth_date": "2025-04-01", **choice}
+        )
+        assert response.status_code == 200
+        assert "小宝" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(sa.select(Child)).all() == []

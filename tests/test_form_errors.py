@@ -148,7 +148,7 @@ def test_child_form_without_consent_links_to_the_box(client, signed_in):
     )
 
     targets = [target for target, _ in assert_every_error_is_listed(response)]
-    assert targets == ["name", "birth_date", "consent"]
+    assert targets == ["name", "birth_date", "consent-0"]
 
 
 def test_search_errors_name_their_field_and_link_to_its_message(client):

@@ -392,9 +392,11 @@ def test_child_form_asks_the_birth_date_with_a_date_picker(signed_in):
 
     assert page.control("birth_date")["type"] == "date"
     assert page.control("name")["autocomplete"] == "off"
-    consent = page.control("consent")
-    assert consent["type"] == "checkbox"
-    assert consent["<in-label>"]
+    # Consent is one tap: the guardian's own, or family's acting with the guardian's consent.
+    choices = [c for c in page.controls if c.get("name") == "consent"]
+    assert [c["type"] for c in choices] == ["radio", "radio"]
+    assert all(c["<in-label>"] for c in choices)
+    assert page.ids["consent"]["<tag>"] == "fieldset"
 
 
 def test_institution_form_uses_phone_number_and_date_keyboards(signed_in):
@@ -507,15 +509,13 @@ def test_error_keeps_the_hint_in_the_description(english):
     assert "phone-hint" in page.ids
 
 
-def test_invalid_checkbox_is_marked_and_described(signed_in):
+def test_a_missing_consent_choice_is_marked_and_described(signed_in):
     client = signed_in(Role.PARENT)
     client.set_cookie("lang", "en")
     response = client.post("/parents/children/new", data={"name": "小红", "birth_date": "2024-5-1"})
     page = markup(response)
 
-    consent = page.control("consent")
-    assert consent["aria-invalid"] == "true"
-    assert consent["aria-describedby"] == "consent-error"
+    assert page.ids["consent"]["aria-describedby"] == "consent-error"
     assert page.ids["consent-error"]["<text>"].startswith("Please give your consent")
     assert page.control("name")["value"] == "小红"
 
@@ -582,7 +582,8 @@ def test_future_birth_date_error_sits_with_the_birth_date(signed_in):
     tomorrow = (clock.today() + timedelta(days=1)).isoformat()
     page = markup(
         client.post(
-            "/parents/children/new", data={"name": "小红", "birth_date": tomorrow, "consent": "y"}
+            "/parents/children/new",
+            data={"name": "小红", "birth_date": tomorrow, "consent": "guardian"},
         )
     )
 

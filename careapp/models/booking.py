@@ -144,10 +144,19 @@ class ClosedDate(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(120), default="")
 
 
+class ConsentCapacity(StrEnum):
+    """In which capacity the person who booked agreed to share the child's details."""
+
+    GUARDIAN = "guardian"
+    #: A family member the guardian invited, acting with the guardian's consent.
+    FAMILY_MEMBER = "family_member"
+
+
 class Child(db.Model):
     """A parent's child: only what care needs (name, birth date, optional notes)."""
 
     __tablename__ = "children"
+    __table_args__ = (one_of("consent_capacity", ConsentCapacity, "consent_capacity_valid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     parent_id: Mapped[int] = mapped_column(
@@ -158,6 +167,11 @@ class Child(db.Model):
     #: Allergies and other needs the carers must know; optional.
     notes: Mapped[str] = mapped_column(sa.String(500), default="")
     created_at: Mapped[datetime] = created_at_column()
+    #: Who on the account consented for the child: its guardian, or a family member (say a
+    #: grandparent) acting with the guardian's consent; bookings consent in the same capacity.
+    consent_capacity: Mapped[ConsentCapacity] = mapped_column(
+        enum_type(ConsentCapacity), default=ConsentCapacity.GUARDIAN, server_default="guardian"
+    )
 
     consents: Mapped[list["GuardianConsent"]] = relationship(
         back_populates="child", cascade="all, delete-orphan"
@@ -171,6 +185,7 @@ class GuardianConsent(db.Model):
     """A guardian's consent to process a child's data, with the notice version and time."""
 
     __tablename__ = "guardian_consents"
+    __table_args__ = (one_of("capacity", ConsentCapacity, "capacity_valid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(
@@ -179,16 +194,12 @@ class GuardianConsent(db.Model):
     guardian_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     policy_version: Mapped[str] = mapped_column(sa.String(20))
     given_at: Mapped[datetime] = created_at_column()
+    #: In which capacity ``guardian_id`` consented (the guardian, or family acting for them).
+    capacity: Mapped[ConsentCapacity] = mapped_column(
+        enum_type(ConsentCapacity), default=ConsentCapacity.GUARDIAN, server_default="guardian"
+    )
 
     child: Mapped[Child] = relationship(back_populates="consents")
-
-
-class ConsentCapacity(StrEnum):
-    """In which capacity the person who booked agreed to share the child's details."""
-
-    GUARDIAN = "guardian"
-    #: A family member the guardian invited, acting with the guardian's consent.
-    FAMILY_MEMBER = "family_member"
 
 
 class BookingStatus(StrEnum):

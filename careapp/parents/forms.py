@@ -1,11 +1,29 @@
 """Forms of the parents' pages."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TelField, TextAreaField
+from wtforms import (
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from careapp.forms import DateField, SiteForm, choices
+from careapp.models import ConsentCapacity
 from careapp.validators import ChinaMobile
+
+
+class ConsentRadioField(RadioField):
+    """Consent, given by choosing in which capacity: no choice (or an unknown one) is no
+    consent, said so in the site's words."""
+
+    def pre_validate(self, form) -> None:
+        """Refuse a missing or unknown choice."""
+        if self.data not in ConsentCapacity.values():
+            raise ValidationError(_l("Please give your consent to record your child's details."))
 
 
 class ChildForm(SiteForm):
@@ -22,17 +40,28 @@ class ChildForm(SiteForm):
     notes = TextAreaField(
         _l("Allergies and care needs (optional)"), validators=[Optional(), Length(max=500)]
     )
-    consent = BooleanField(
-        _l(
-            "I am the child's guardian and agree that careapp keeps these details to book care,"
-            " and shares them only with the institutions I book."
-        )
+    consent = ConsentRadioField(
+        _l("Who gives consent for the child's details?"),
+        choices=choices(
+            [
+                (
+                    ConsentCapacity.GUARDIAN.value,
+                    _l(
+                        "I am the child's guardian and agree that careapp keeps these details"
+                        " to book care, and shares them only with the institutions I book."
+                    ),
+                ),
+                (
+                    ConsentCapacity.FAMILY_MEMBER.value,
+                    _l(
+                        "I am family of the child (for example a grandparent) acting with"
+                        " the guardian's consent; the guardian agrees that careapp keeps these"
+                        " details to book care, and shares them only with the institutions I book."
+                    ),
+                ),
+            ]
+        ),
     )
-
-    def validate_consent(self, field: BooleanField) -> None:
-        """The guardian must tick the consent box themselves."""
-        if not field.data:
-            raise ValidationError(_l("Please give your consent to record your child's details."))
 
 
 class BookingForm(SiteForm):

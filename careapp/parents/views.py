@@ -12,7 +12,7 @@ from careapp.access import or_404, safe_next
 from careapp.database import run_in_transaction
 from careapp.extensions import db
 from careapp.institutions.forms import ConfirmForm
-from careapp.models import BookingStatus
+from careapp.models import BookingStatus, ConsentCapacity
 from careapp.parents import bp
 from careapp.parents.forms import BookingForm, ChildForm, OfferForm
 from careapp.services import availability, booking, capacity, courses, family, pricing
@@ -76,7 +76,8 @@ def new_child():
                 name=form.name.data,
                 birth_date=form.birth_date.data,
                 notes=form.notes.data or "",
-                consent=form.consent.data,
+                consent=True,
+                capacity=ConsentCapacity(form.consent.data),
             )
             db.session.commit()
             flash(_("%(name)s has been added.", name=form.name.data.strip()), "success")
@@ -98,7 +99,11 @@ def export_child(child_id: int):
         "birth_date": child.birth_date.isoformat(),
         "notes": child.notes,
         "consents": [
-            {"policy_version": c.policy_version, "given_at": c.given_at.isoformat()}
+            {
+                "policy_version": c.policy_version,
+                "given_at": c.given_at.isoformat(),
+                "capacity": str(c.capacity),
+            }
             for c in child.consents
         ],
         "bookings": [

@@ -33,6 +33,7 @@ from careapp.models import (
     CareType,
     Child,
     ClosedDate,
+    ConsentCapacity,
     GuardianConsent,
     Institution,
     Inventory,
@@ -128,13 +129,30 @@ def new_request_key() -> str:
 # --- children ------------------------------------------------------------------------------
 
 
-def add_child(parent: User, *, name: str, birth_date: date, notes: str, consent: bool) -> Child:
-    """Record a child with the guardian's consent (required, versioned, timestamped)."""
+def add_child(
+    parent: User,
+    *,
+    name: str,
+    birth_date: date,
+    notes: str,
+    consent: bool,
+    capacity: ConsentCapacity = ConsentCapacity.GUARDIAN,
+) -> Child:
+    """Record a child with consent (required, versioned, timestamped), given by the account
+    as the child's guardian or as family acting with the guardian's consent (``capacity``)."""
     if not consent:
         raise BookingError(_l("Please give your consent to record your child's details."))
-    child = Child(parent_id=parent.id, name=name.strip(), birth_date=birth_date, notes=notes or "")
+    child = Child(
+        parent_id=parent.id,
+        name=name.strip(),
+        birth_date=birth_date,
+        notes=notes or "",
+        consent_capacity=capacity,
+    )
     child.consents.append(
-        GuardianConsent(guardian_id=parent.id, policy_version=CONSENT_POLICY_VERSION)
+        GuardianConsent(
+            guardian_id=parent.id, policy_version=CONSENT_POLICY_VERSION, capacity=capacity
+        )
     )
     db.session.add(child)
     db.session.flush()

@@ -105,9 +105,10 @@ def national_number(phone: str) -> str:
 
 
 def consent_capacity(actor: User, child: Child) -> ConsentCapacity:
-    """In which capacity ``actor`` consents to share ``child``'s details for a booking."""
+    """In which capacity ``actor`` consents to share ``child``'s details for a booking: as the
+    child was recorded on its own account, and as family for a guardian who invited it."""
     if child.parent_id == actor.id:
-        return ConsentCapacity.GUARDIAN
+        return ConsentCapacity(child.consent_capacity)
     return ConsentCapacity.FAMILY_MEMBER
 
 
