@@ -96,7 +96,7 @@ def shortlist_star(institution_id: int):
             )
             flash(message, "error")
     db.session.commit()
-    return redirect(target, 303)
+    return redirect(target)
 
 
 def _origin() -> tuple[float, float] | None:
