@@ -50,6 +50,7 @@ CACHED_ENDPOINTS: dict[str, tuple[CacheScope, ...]] = {
     "public.statistics_page": REGISTER_AND_PLACES,
     "public.courses": REGISTER_AND_COURSES,
     "public.course": REGISTER_AND_COURSES,
+    "public.map_page": REGISTER,
     "api.townships": REGISTER,
     "api.institutions": REGISTER_AND_PLACES,
     "api.institution": REGISTER_AND_PLACES,
@@ -75,6 +76,7 @@ PRIVATE_TABLES = frozenset(
         "calendar_feeds",
         "filing_decisions",
         "change_requests",
+        "shortlist_entries",
         "cache_versions",
         "alembic_version",
     }

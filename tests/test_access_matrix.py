@@ -191,6 +191,10 @@ GET_MATRIX = [
     ("/statistics", everyone(200)),
     ("/statistics?region=no-such-region", everyone(404)),
     ("/api/v1/statistics/townships", everyone(200)),
+    # the map, the shortlist and the comparison: public, each visitor's own list
+    ("/map", everyone(200)),
+    ("/shortlist", everyone(200)),
+    ("/compare?ids={filed},{draft}", everyone(200)),
 ]
 
 REASON = "Checked on site."
@@ -198,6 +202,9 @@ REASON = "Checked on site."
 #: Every form post: (path, form data, expected outcome per actor, actors whose post changes
 #: the database). Everybody else's post must leave the database exactly as it was.
 POST_MATRIX = [
+    # the shortlist: anybody may star a filed institution (an account's list is stored)
+    ("/shortlist/{filed}", {}, everyone("/shortlist"), changes_for(*SIGNED_IN)),
+    ("/shortlist/{draft}", {}, everyone(404), NOBODY),
     # accounts: empty forms are shown again, nothing is stored
     ("/login", {}, {ANONYMOUS: 200} | dict.fromkeys(SIGNED_IN, HOME), NOBODY),
     ("/logout", {}, everyone("/"), changes_for(*SIGNED_IN)),  # ends the server-side session

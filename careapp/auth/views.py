@@ -23,7 +23,7 @@ from careapp.database import begin_write
 from careapp.extensions import db, limiter
 from careapp.i18n import current_language
 from careapp.models import Role
-from careapp.services import accounts, sessions
+from careapp.services import accounts, sessions, shortlist
 from careapp.validators import china_mobile_e164
 
 
@@ -39,10 +39,13 @@ def _account_limit():
 
 
 def sign_in_session(user) -> None:
-    """Start a fresh server-side session for ``user`` (nothing of the old one survives)."""
+    """Start a fresh server-side session for ``user`` (nothing of the old one survives but
+    the signed-out shortlist, which moves onto the account)."""
+    starred = shortlist.take_from_session()
     session.clear()
     user.login_token = sessions.start(user, clock.now())
     login_user(user)
+    shortlist.merge_into_account(user, starred)
 
 
 @bp.route("/login", methods=["GET", "POST"])

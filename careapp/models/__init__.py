@@ -73,6 +73,7 @@ from careapp.models.provision import (
 )
 from careapp.models.region import Region, Township, TownshipKind
 from careapp.models.session import LoginSession, OneTimeToken, TokenPurpose
+from careapp.models.shortlist import ShortlistEntry
 from careapp.models.sms import CodePurpose, SmsCode
 from careapp.models.user import SELF_SERVICE_ROLES, NoticeChannel, Role, User
 
@@ -154,4 +155,5 @@ __all__ = [
     "TownshipKind",
     "disclosed_events",
     "publicly_listed",
+    "ShortlistEntry",
 ]

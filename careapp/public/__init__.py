@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from careapp.public import open_data, statistics, views  # noqa: E402, F401
+from careapp.public import open_data, region_map, shortlist, statistics, views  # noqa: E402, F401

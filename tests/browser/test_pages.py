@@ -80,6 +80,9 @@ PAGES = [
     PageCase("sign-in-link-invalid", "/login/link/not-a-token", status=400),
     PageCase("sign-up-link-invalid", "/register/confirm/not-a-token", status=400),
     PageCase("statistics", "/statistics"),
+    PageCase("map", "/map"),
+    PageCase("shortlist", "/shortlist"),
+    PageCase("compare", "/compare?ids={compare_ids}&lat=24.78&lng=118.55"),
     PageCase("not-found", "/no-such-page", status=404),
     # parent
     PageCase("parent-home", "/parents/", Role.PARENT),
@@ -272,6 +275,12 @@ def records(live_server) -> dict[str, object]:
         found = {
             "public_institution": _first(
                 publicly_listed().with_only_columns(Institution.id).order_by(Institution.id)
+            ),
+            "compare_ids": ",".join(
+                str(i)
+                for i in db.session.scalars(
+                    publicly_listed().with_only_columns(Institution.id).limit(4)
+                )
             ),
             "public_course": _first(sa.select(Course.id).order_by(Course.id)),
             "reset_token": _reset_token(),
