@@ -22,6 +22,7 @@ from careapp.models import (
     Topic,
     TownshipKind,
 )
+from careapp.models.region import CommunityKind
 
 CARE_TYPE_LABELS = {
     CareType.FULL_DAY: _l("Full-day care"),
@@ -107,7 +108,14 @@ REGISTERED_FACT_LABELS = {
     "nature": _l("Nature"),
     "authority": _l("Registration authority"),
     "uscc": _l("Unified social credit code"),
+    "latitude": _l("Latitude"),
+    "longitude": _l("Longitude"),
     "classes": _l("Classes and places"),
+}
+
+COMMUNITY_KIND_LABELS = {
+    CommunityKind.COMMUNITY: _l("Community"),
+    CommunityKind.VILLAGE: _l("Village"),
 }
 
 BOOKING_STATUS_LABELS = {
@@ -192,6 +200,7 @@ ALL_LABELS = {
     "role": ROLE_LABELS,
     "filing_action": FILING_ACTION_LABELS,
     "registered_fact": REGISTERED_FACT_LABELS,
+    "community_kind": COMMUNITY_KIND_LABELS,
     "booking_status": BOOKING_STATUS_LABELS,
     "invitation_status": INVITATION_STATUS_LABELS,
     "consent_capacity": CONSENT_CAPACITY_LABELS,

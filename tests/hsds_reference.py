@@ -24,6 +24,7 @@ from careapp.models import (
 from careapp.models.base import as_utc
 
 # The constants are the fast path's own: what is compared is how records are made.
+from careapp.services.locations import public_coordinates  # noqa: E402
 from careapp.services.open_data import (  # noqa: E402
     COUNTRY,
     CURRENCY,
@@ -127,16 +128,16 @@ def _identifiers(institution: Institution) -> list[dict]:
 
 
 def _location(institution: Institution, language: str) -> dict:
-    """The premises of an institution as an HSDS physical location."""
-    coordinates = (institution.latitude, institution.longitude)
+    """The premises of an institution as an HSDS physical location (its public point)."""
+    coordinates = public_coordinates(institution)
     return _compact(
         {
             "id": hsds_id("institution", institution.id, "location"),
             "location_type": "physical",
             "organization_id": hsds_id("institution", institution.id),
             "name": institution.name_for(language),
-            "latitude": float(coordinates[0]) if coordinates[0] is not None else None,
-            "longitude": float(coordinates[1]) if coordinates[1] is not None else None,
+            "latitude": coordinates[0],
+            "longitude": coordinates[1],
         }
     )
 

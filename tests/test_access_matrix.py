@@ -5,6 +5,7 @@ account's institution answers 404 as if it did not exist. Refused posts change n
 """
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -345,6 +346,8 @@ def complete_declarations() -> dict:
     """Model values of an application that meets every filing requirement today."""
     today = clock.today()
     return {
+        "latitude": Decimal("24.8105"),
+        "longitude": Decimal("118.579"),
         "premises_owned": True,
         "health_evaluation_on": today - timedelta(days=30),
         "fire_acceptance_on": today - timedelta(days=30),

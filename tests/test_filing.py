@@ -8,6 +8,7 @@ Only a filed institution is ever public.
 import itertools
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from html import unescape
 from urllib.parse import urlsplit
 
@@ -127,6 +128,9 @@ def profile_form(township_id: int, *, classes=None, offers=None, **changes) -> d
         "address": "青阳街道世纪大道 88 号",
         "address_en": "",
         "phone": "0595-85661234",
+        "coordinate_system": "wgs84",
+        "latitude": "24.8105",
+        "longitude": "118.579",
         "description": "两个班，提供全日托和计时托。",
         "description_en": "",
         "lease_ends_on": (in_years(today, 4)).isoformat(),
@@ -771,6 +775,8 @@ def complete_declarations() -> dict:
     """Model values of an application that meets every filing requirement today."""
     today = clock.today()
     return {
+        "latitude": Decimal("24.8105"),
+        "longitude": Decimal("118.579"),
         "premises_owned": True,
         "health_evaluation_on": today - timedelta(days=30),
         "fire_acceptance_on": today - timedelta(days=30),

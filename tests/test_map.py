@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 from careapp.models import Nature, Status
-from careapp.services.region_map import DOT_LIMIT, HOME_GRID
+from careapp.services.region_map import DOT_LIMIT
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -41,16 +41,19 @@ def test_the_map_links_every_filed_institution_and_no_other(client, institution)
     assert client.get("/map").headers["X-Page-Cache"] == "hit"
 
 
-def test_a_home_is_drawn_at_about_200_m(app, client, institution):
-    from careapp.services.region_map import _shown_location
+def test_a_home_is_drawn_where_it_is_published_never_at_the_flat(app, client, institution):
+    from careapp.services.locations import public_location
+    from careapp.services.region_map import shown_location
 
     class Home:
         latitude, longitude, nature = Decimal("24.781234"), Decimal("118.553377"), Nature.HOME_BASED
 
-    lat, lng = _shown_location(Home)
-    assert abs(lat - 24.782) < 1e-9
-    assert abs(lng - 118.554) < 1e-9
-    assert float(HOME_GRID) == 0.002
+    lat, lng = shown_location(Home)
+    assert (lat, lng) == tuple(float(value) for value in public_location(Home))
+    assert (round(lat, 6), round(lng, 6)) != (24.781234, 118.553377)
+    # Within its 200 m grid cell (at most about 140 m off).
+    assert abs(lat - 24.781234) * 111_000 < 150
+    assert abs(lng - 118.553377) * 111_000 * 0.91 < 150
 
 
 def test_a_large_register_draws_counts_and_stays_small(client, institution):

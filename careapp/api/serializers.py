@@ -1,6 +1,7 @@
 """Turn models into the JSON shapes of the public contract."""
 
 from careapp.models import CareClass, CareOffer, FilingEvent, Institution, Township
+from careapp.services.locations import public_coordinates
 from careapp.services.params import Page
 from careapp.services.statistics import TownshipFigures
 
@@ -104,13 +105,15 @@ def history_item(event: FilingEvent, language: str) -> dict:
 
 
 def institution_detail(institution: Institution, language: str) -> dict:
-    """Everything public about a filed institution."""
+    """Everything public about a filed institution; a home-based point's location only at
+    community precision (never the flat)."""
+    latitude, longitude = public_coordinates(institution)
     return {
         **institution_summary(institution, language),
         "phone": institution.phone,
         "description": institution.description_for(language),
-        "latitude": float(institution.latitude) if institution.latitude is not None else None,
-        "longitude": float(institution.longitude) if institution.longitude is not None else None,
+        "latitude": latitude,
+        "longitude": longitude,
         "registration_authority": str(institution.authority),
         "uscc": institution.uscc,
         "is_demonstration": institution.is_demonstration,

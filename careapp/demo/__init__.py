@@ -9,6 +9,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from careapp.demo.communities import fill_region_bounds, seed_communities
 from careapp.demo.institutions import seed_institutions
 from careapp.demo.regions import CENSUS_DAY, REGIONS, RegionData
 from careapp.extensions import db
@@ -28,7 +29,9 @@ def seed_demo(region_code: str, today: date) -> dict[str, int]:
         raise ValueError(f"There is no demo region {region_code!r}; known regions: {known}")
     counts: Counter[str] = Counter(regions=0, townships=0)
     region = _seed_region(data, counts)
+    fill_region_bounds(region, data)
     townships = _seed_townships(region, data, counts)
+    counts.update(seed_communities(region, data, townships))
     counts.update(seed_institutions(data, townships, today))
     db.session.flush()
     return dict(counts)

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
+    DecimalField,
     FieldList,
     Form,
     FormField,
@@ -27,6 +28,7 @@ from careapp.labels import AUTHORITY_LABELS, CARE_TYPE_LABELS, CLASS_KIND_LABELS
 from careapp.models import CLASS_STANDARDS, CareType, ClassKind
 from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS
 from careapp.models.provision import AGE_LIMIT_MONTHS, YOUNGEST_AGE_MONTHS
+from careapp.services import locations
 from careapp.validators import USCC, ChinaPhone
 
 #: Empty class rows shown on the form, so that classes can be added without JavaScript.
@@ -40,6 +42,7 @@ MAX_STAFF = 1_000
 NUMERIC = {"inputmode": "numeric"}
 TELEPHONE = {"inputmode": "tel", "autocomplete": "tel"}
 CODE = {"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}
+COORDINATE = {"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"}
 
 
 def check_class_capacity(kind: str | None, capacity: int | None, carers: int | None) -> None:
@@ -64,6 +67,17 @@ def check_class_capacity(kind: str | None, capacity: int | None, carers: int | N
                 ratio=standard.children_per_carer,
             )
         )
+
+
+class CoordinateField(DecimalField):
+    """Degrees as a decimal; ``NaN`` and infinities are refused as not a number."""
+
+    def process_formdata(self, valuelist) -> None:
+        """Parse the number, then refuse what is not a finite number."""
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
 
 
 def _class_kind_choices(blank=None) -> list:
@@ -228,6 +242,29 @@ class InstitutionForm(SiteForm):
         validators=[DataRequired(), ChinaPhone(), Length(max=32)],
         render_kw=TELEPHONE,
     )
+    coordinate_system = SelectField(
+        _l("Where the coordinates come from"),
+        choices=choices(locations.COORDINATE_SYSTEM_LABELS.items()),
+        default=locations.CoordinateSystem.GCJ02.value,
+    )
+    latitude = CoordinateField(
+        _l("Latitude"),
+        places=None,
+        validators=[
+            Optional(),
+            NumberRange(min=-90, max=90, message=_l("A latitude lies between -90 and 90.")),
+        ],
+        render_kw=COORDINATE,
+    )
+    longitude = CoordinateField(
+        _l("Longitude"),
+        places=None,
+        validators=[
+            Optional(),
+            NumberRange(min=-180, max=180, message=_l("A longitude lies between -180 and 180.")),
+        ],
+        render_kw=COORDINATE,
+    )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     description_en = TextAreaField(
         _l("English description (optional)"), validators=[Optional(), Length(max=2000)]
@@ -293,6 +330,43 @@ class InstitutionForm(SiteForm):
 
     classes = FieldList(FormField(ClassRowForm), min_entries=CLASS_ROWS, max_entries=20)
     offers = FormField(OffersForm)
+
+    #: Set by the view: a filed institution's location may be corrected, never removed.
+    location_required = False
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own checks, then the location's: both numbers or neither (both once
+        filed), and inside the region of the chosen township."""
+        valid = super().validate(extra_validators)
+        if self.latitude.errors or self.longitude.errors or self.township_id.errors:
+            return valid
+        problem = self._location_problem()
+        if problem is not None:
+            self.latitude.errors = [*self.latitude.errors, str(problem)]
+            return False
+        return valid
+
+    def _location_problem(self):
+        """The translated reason the typed location cannot be kept, or None."""
+        latitude, longitude = self.latitude.data, self.longitude.data
+        if latitude is None and longitude is None:
+            if self.location_required:
+                return _l("Enter the latitude and the longitude of the institution.")
+            return None
+        if latitude is None or longitude is None:
+            return _l("Enter both the latitude and the longitude, or neither.")
+        region = locations.region_of_township(self.township_id.data)
+        if region is None:
+            return None
+        return locations.outside_region_message(region, *self.wgs84_location())
+
+    def wgs84_location(self) -> tuple:
+        """The typed location as stored: WGS-84, six decimals; ``(None, None)`` when blank."""
+        if self.latitude.data is None or self.longitude.data is None:
+            return None, None
+        return locations.to_wgs84(
+            self.latitude.data, self.longitude.data, self.coordinate_system.data
+        )
 
     def validate_certified_staff_count(self, field: IntegerField) -> None:
         """Certified staff are part of the staff."""

@@ -13,6 +13,7 @@ from careapp.institutions.forms import CLASS_ROWS, ConfirmForm, InstitutionForm
 from careapp.models import Authority, CareType, Institution, Nature, Status
 from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS
 from careapp.services import filing
+from careapp.services.locations import CoordinateSystem
 from careapp.services.search import townships_with_counts
 
 FORM_FACTS = filing.REGISTERED_FIELDS + filing.IMMEDIATE_FIELDS + filing.DECLARATION_FIELDS
@@ -30,6 +31,7 @@ def _load_own(institution_id: int) -> Institution:
 def _prepared_form(institution: Institution | None = None) -> InstitutionForm:
     """The profile form, filled from ``institution`` on a GET, with township choices."""
     form = InstitutionForm(data=_form_data(institution) if institution else None)
+    form.location_required = institution is not None and institution.status == Status.FILED
     form.township_id.choices = choices(
         (township.id, township.name_for(current_language()))
         for township, _count in townships_with_counts()
@@ -42,6 +44,9 @@ def _form_data(institution: Institution) -> dict:
     data = {name: getattr(institution, name) for name in FORM_FACTS}
     data["nature"] = str(institution.nature)
     data["authority"] = str(institution.authority)
+    if institution.latitude is not None:
+        # What is stored is WGS-84: shown as such, so that saving again moves nothing.
+        data["coordinate_system"] = CoordinateSystem.WGS84.value
     classes = [
         {"kind": str(c.kind), "name": c.name, "capacity": c.capacity, "carers": c.carers}
         for c in institution.classes
@@ -65,6 +70,7 @@ def _profile(form: InstitutionForm) -> filing.Profile:
     """The service's view of a validated form."""
     facts = {name: form[name].data for name in FORM_FACTS}
     facts["nature"] = Nature(facts["nature"])
+    facts["latitude"], facts["longitude"] = form.wgs84_location()
     facts["authority"] = Authority(facts["authority"])
     for name in COUNTS:
         facts[name] = facts[name] or 0

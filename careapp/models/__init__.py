@@ -71,13 +71,15 @@ from careapp.models.provision import (
     ClassKind,
     PriceUnit,
 )
-from careapp.models.region import Region, Township, TownshipKind
+from careapp.models.region import Community, CommunityKind, Region, Township, TownshipKind
 from careapp.models.session import LoginSession, OneTimeToken, TokenPurpose
 from careapp.models.shortlist import ShortlistEntry
 from careapp.models.sms import CodePurpose, SmsCode
 from careapp.models.user import SELF_SERVICE_ROLES, NoticeChannel, Role, User
 
 __all__ = [
+    "Community",
+    "CommunityKind",
     "FAMILY_STATES",
     "OPEN_INVITATION_STATUSES",
     "ConsentCapacity",

@@ -36,6 +36,12 @@ class Region(db.Model):
     #: denominator of the filed share. ``None`` means: derive it from the applications.
     registered_institutions: Mapped[int | None]
     registered_as_of: Mapped[date | None]
+    #: The box (WGS-84 degrees) an institution's location must lie in; editable by nothing
+    #: yet, filled for the demo regions from their townships with a margin.
+    min_latitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    max_latitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    min_longitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    max_longitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
 
     townships: Mapped[list["Township"]] = relationship(
         back_populates="region", order_by="Township.position"
@@ -44,6 +50,25 @@ class Region(db.Model):
     def name_for(self, language: str) -> str:
         """The region's name in ``language`` where one exists."""
         return localized(self.name, self.name_en, language)
+
+    @property
+    def has_bounds(self) -> bool:
+        """Whether the region's box is known."""
+        return None not in (
+            self.min_latitude,
+            self.max_latitude,
+            self.min_longitude,
+            self.max_longitude,
+        )
+
+    def contains(self, latitude: Decimal, longitude: Decimal) -> bool:
+        """Whether a WGS-84 point lies in the region's box (any point when it has none)."""
+        if not self.has_bounds:
+            return True
+        return (
+            self.min_latitude <= latitude <= self.max_latitude
+            and self.min_longitude <= longitude <= self.max_longitude
+        )
 
     def __repr__(self) -> str:
         return f"<Region {self.code}>"
@@ -91,3 +116,48 @@ class Township(db.Model):
 
     def __repr__(self) -> str:
         return f"<Township {self.code}>"
+
+
+class CommunityKind(StrEnum):
+    """Whether a community is an urban residents' community (社区) or a village (村)."""
+
+    COMMUNITY = "community"
+    VILLAGE = "village"
+
+
+class Community(db.Model):
+    """A residents' community or village of a township, with a WGS-84 point parents may
+    measure distances from when their phone does not say where they are."""
+
+    __tablename__ = "communities"
+    __table_args__ = (
+        one_of("kind", CommunityKind, "kind_valid"),
+        sa.CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_valid"),
+        sa.CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_valid"),
+        sa.Index("ix_communities_region_position", "region_id", "township_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"))
+    township_id: Mapped[int] = mapped_column(sa.ForeignKey("townships.id"), index=True)
+    #: The 12-digit statistical division code (统计用区划代码), stable in URLs.
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    name_en: Mapped[str | None] = mapped_column(sa.String(96))
+    kind: Mapped[CommunityKind] = mapped_column(enum_type(CommunityKind))
+    latitude: Mapped[Decimal] = mapped_column(sa.Numeric(9, 6))
+    longitude: Mapped[Decimal] = mapped_column(sa.Numeric(9, 6))
+    #: Order within its township in the official list.
+    position: Mapped[int] = mapped_column(default=0)
+    #: Made up by the demo seed, not an official record.
+    is_demo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+    region: Mapped[Region] = relationship()
+    township: Mapped[Township] = relationship()
+
+    def name_for(self, language: str) -> str:
+        """The community's name in ``language`` where one exists."""
+        return localized(self.name, self.name_en, language)
+
+    def __repr__(self) -> str:
+        return f"<Community {self.code}>"

@@ -22,7 +22,7 @@ from careapp.extensions import csrf, db
 from careapp.public import bp
 from careapp.services import availability, search
 from careapp.services import shortlist as shortlist_service
-from careapp.services.region_map import _shown_location
+from careapp.services.region_map import shown_location
 
 #: Institutions compared side by side at most.
 MAX_COMPARED = 4
@@ -112,7 +112,7 @@ def _origin() -> tuple[float, float] | None:
 
 def _distance_km(origin, institution) -> float | None:
     """Great-circle distance from ``origin`` to the institution's shown point."""
-    point = _shown_location(institution)
+    point = shown_location(institution)
     if origin is None or point is None:
         return None
     (lat1, lng1), (lat2, lng2) = (map(radians, origin)), (map(radians, point))

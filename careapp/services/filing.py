@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 import chinese_calendar
 import sqlalchemy as sa
@@ -54,6 +55,10 @@ REGISTERED_FIELDS = (
     "nature",
     "authority",
     "uscc",
+    # The location is the address's point on the map: the public sees it, and a moved point
+    # moves the institution for every parent searching near them, so it is checked like one.
+    "latitude",
+    "longitude",
 )
 #: Facts an institution keeps true itself; they change at once.
 IMMEDIATE_FIELDS = (
@@ -237,6 +242,8 @@ def update_application(institution: Institution, profile: Profile) -> None:
 def submission_problems(institution: Institution, today: date) -> list[str]:
     """What stops ``institution`` from being filed today; empty when it is complete."""
     problems = []
+    if institution.latitude is None or institution.longitude is None:
+        problems.append(_("Enter the location (latitude and longitude) of the premises."))
     if not institution.classes:
         problems.append(_("Add at least one class."))
     if not institution.offers:
@@ -504,6 +511,8 @@ def _class_rows(institution: Institution) -> list[dict]:
 
 
 def _as_stored(value):
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")  # 24.8105 and 24.810500 are one point
     return str(value) if value is not None and not isinstance(value, int | bool) else value
 
 
@@ -561,6 +570,8 @@ CHANGE_FIELD_NAMES_ZH = {
     "nature": "机构性质",
     "authority": "登记机关",
     "uscc": "统一社会信用代码",
+    "latitude": "位置（纬度）",
+    "longitude": "位置（经度）",
     "classes": "班级与托位",
 }
 CHANGE_FIELD_NAMES_EN = {
@@ -572,6 +583,8 @@ CHANGE_FIELD_NAMES_EN = {
     "nature": "nature",
     "authority": "registration authority",
     "uscc": "credit code",
+    "latitude": "location (latitude)",
+    "longitude": "location (longitude)",
     "classes": "classes and places",
 }
 
@@ -626,6 +639,8 @@ def _settle_change(change: ChangeRequest, decision: ChangeStatus) -> None:
 def _restored(name: str, value):
     if name == "township_id":
         return int(value)
+    if name in ("latitude", "longitude") and value is not None:
+        return Decimal(value)
     return value
 
 

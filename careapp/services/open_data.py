@@ -35,6 +35,7 @@ from careapp.models import (
 )
 from careapp.models.base import as_utc, localized
 from careapp.models.provision import CLASS_STANDARDS, PRICE_UNITS
+from careapp.services.locations import public_coordinates
 from careapp.services.params import Page
 
 #: HSDS ids must be UUIDs: each is ``uuid5(ID_NAMESPACE, "careapp:…")`` of a careapp name such
@@ -195,15 +196,17 @@ def _identifiers(row, _lookups: Lookups) -> list[dict]:
 
 
 def _location(row, lookups: Lookups) -> dict:
-    """The premises of an institution as an HSDS physical location."""
+    """The premises of an institution as an HSDS physical location; a home-based point only at
+    community precision (never the flat)."""
+    latitude, longitude = public_coordinates(row)
     return _compact(
         {
             "id": hsds_id("institution", row.id, "location"),
             "location_type": "physical",
             "organization_id": hsds_id("institution", row.id),
             "name": localized(row.name, row.name_en, lookups.language),
-            "latitude": float(row.latitude) if row.latitude is not None else None,
-            "longitude": float(row.longitude) if row.longitude is not None else None,
+            "latitude": latitude,
+            "longitude": longitude,
         }
     )
 

@@ -7,12 +7,12 @@ institutions the map draws each township's count instead of every dot, so the pa
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal
 
 import sqlalchemy as sa
 
 from careapp.extensions import db
 from careapp.models import Institution, Nature, Region, Township, publicly_listed
+from careapp.services.locations import public_location
 
 #: Above this many public institutions in a region, townships show counts instead of dots.
 DOT_LIMIT = 150
@@ -20,20 +20,13 @@ DOT_LIMIT = 150
 WIDTH = 640
 MIN_HEIGHT, MAX_HEIGHT = 320, 720
 MARGIN = 40
-#: Home-based points are shown on a grid of this many degrees (about 200 m).
-HOME_GRID = Decimal("0.002")
 
 
-def _shown_location(institution) -> tuple[float, float] | None:
-    """The published point of an institution: exact, or about 200 m for a home (stand-in for
-    the locations work's ``public_location``)."""
-    if institution.latitude is None or institution.longitude is None:
-        return None
-    lat, lng = Decimal(institution.latitude), Decimal(institution.longitude)
-    if institution.nature == Nature.HOME_BASED:
-        lat = (lat / HOME_GRID).quantize(Decimal(1)) * HOME_GRID
-        lng = (lng / HOME_GRID).quantize(Decimal(1)) * HOME_GRID
-    return float(lat), float(lng)
+def shown_location(institution) -> tuple[float, float] | None:
+    """The point the map and comparisons show: ``public_location`` as floats (a home-based
+    point never closer than its 200 m grid cell)."""
+    point = public_location(institution)
+    return None if point is None else (float(point[0]), float(point[1]))
 
 
 @dataclass(frozen=True)
@@ -140,7 +133,7 @@ def build(region: Region) -> RegionMap:
         centres = _centres(region)
     else:
         centres = _mean_points(institutions)
-    points = {i.id: p for i in institutions if (p := _shown_location(i)) is not None}
+    points = {i.id: p for i in institutions if (p := shown_location(i)) is not None}
     projection = _Projection([*points.values(), *centres.values()])
     listed: dict[int, list[Institution]] = {}
     for institution in institutions:
@@ -154,7 +147,7 @@ def _mean_points(institutions: list[Institution]) -> dict[int, tuple[float, floa
     """Each township's centre from the shown points of its institutions."""
     sums: dict[int, list[float]] = {}
     for institution in institutions:
-        point = _shown_location(institution)
+        point = shown_location(institution)
         if point is not None:
             total = sums.setdefault(institution.township_id, [0.0, 0.0, 0])
             total[0], total[1], total[2] = total[0] + point[0], total[1] + point[1], total[2] + 1

@@ -1,0 +1,113 @@
+"""Institutions' locations: what is typed, what is stored, what is public; and communities.
+
+Locations are stored in WGS-84. A point copied from a Chinese map app is GCJ-02 and is
+converted on the way in (careapp.geo). A home-based care point (家庭托育点) is somebody's
+flat: everything public shows it only at community precision (``public_location``).
+"""
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from careapp import geo
+from careapp.extensions import db
+from careapp.i18n import current_language
+from careapp.models import Community, Nature, Region, Township
+from careapp.models.base import StrEnum
+
+#: A home-based point is published in the middle of its cell of a grid this many metres wide.
+HOME_BASED_PRECISION_M = 200
+#: Stored coordinates keep six decimals (about 0.1 m).
+STORED = Decimal("0.000001")
+#: Public coordinates of a snapped point keep five decimals (about 1 m), enough for a cell.
+SNAPPED = Decimal("0.00001")
+
+
+class CoordinateSystem(StrEnum):
+    """How the typed coordinates were measured."""
+
+    WGS84 = "wgs84"  # a GPS receiver, the phone's own position
+    GCJ02 = "gcj02"  # copied from 高德 or 腾讯 maps
+
+
+COORDINATE_SYSTEM_LABELS = {
+    CoordinateSystem.GCJ02: _l("GCJ-02 (copied from a Chinese map app: 高德/腾讯)"),
+    CoordinateSystem.WGS84: _l("WGS-84 (GPS)"),
+}
+
+
+def stored_coordinate(degrees: float | Decimal) -> Decimal:
+    """A coordinate as the register stores it: six decimals."""
+    return Decimal(str(degrees)).quantize(STORED, rounding=ROUND_HALF_EVEN)
+
+
+def to_wgs84(latitude: Decimal, longitude: Decimal, system: str) -> tuple[Decimal, Decimal]:
+    """The stored WGS-84 point of typed coordinates in ``system``."""
+    if system == CoordinateSystem.GCJ02:
+        latitude, longitude = geo.gcj02_to_wgs84(float(latitude), float(longitude))
+    return stored_coordinate(latitude), stored_coordinate(longitude)
+
+
+def region_of_township(township_id: int | None) -> Region | None:
+    """The region a township belongs to, or None for an unknown township."""
+    if township_id is None:
+        return None
+    return db.session.scalar(
+        sa.select(Region)
+        .join(Township, Township.region_id == Region.id)
+        .where(Township.id == township_id)
+    )
+
+
+def outside_region_message(region: Region, latitude: Decimal, longitude: Decimal) -> str | None:
+    """Why a WGS-84 point cannot be the location of an institution in ``region``, or None."""
+    if region.contains(latitude, longitude):
+        return None
+    return _l(
+        "This point lies outside %(region)s. Check the numbers, the order (latitude first) and"
+        " the coordinate system.",
+        region=region.name_for(current_language()),
+    )
+
+
+def public_location(institution) -> tuple[Decimal, Decimal] | None:
+    """The point anybody may see: exact, except a home-based point's, which is snapped to the
+    centre of its 200 m grid cell (never the flat). ``institution`` may be a plain row."""
+    latitude, longitude = institution.latitude, institution.longitude
+    if latitude is None or longitude is None:
+        return None
+    if institution.nature != Nature.HOME_BASED:
+        return Decimal(latitude), Decimal(longitude)
+    snapped = geo.snap_to_grid(float(latitude), float(longitude), HOME_BASED_PRECISION_M)
+    return tuple(Decimal(str(value)).quantize(SNAPPED) for value in snapped)
+
+
+def public_coordinates(institution) -> tuple[float | None, float | None]:
+    """``public_location`` as two floats (or two Nones), for JSON and CSV."""
+    point = public_location(institution)
+    if point is None:
+        return None, None
+    return float(point[0]), float(point[1])
+
+
+# --- communities and villages (社区/村) ----------------------------------------------------
+
+
+def communities_of(region: Region | int) -> list[Community]:
+    """The region's communities and villages in official order: by township, then position."""
+    region_id = region if isinstance(region, int) else region.id
+    query = (
+        sa.select(Community)
+        .join(Township, Township.id == Community.township_id)
+        .where(Community.region_id == region_id)
+        .order_by(Township.position, Community.position, Community.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def community_by_code(code: str | None) -> Community | None:
+    """The community or village with this statistical code, or None."""
+    if not code:
+        return None
+    return db.session.scalar(sa.select(Community).where(Community.code == code.strip()))
