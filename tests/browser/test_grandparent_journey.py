@@ -308,7 +308,7 @@ def book_and_see(taps: Taps, audit: PageAudit, place: AfternoonPlace, child_labe
     """On the booking form: the child is chosen already; 预约; the booking's page."""
     page = taps.page
     expect(page.get_by_role("heading", name="预约托位")).to_be_visible()
-    expect(page.get_by_label("为哪个孩子预约？")).to_have_text(re.compile(child_label))
+    expect(page.get_by_label("为哪个孩子办理？")).to_have_text(re.compile(child_label))
     expect(page.get_by_role("main")).to_contain_text(place.tomorrow)
     expect(page.get_by_role("main")).to_contain_text(f"{AFTERNOON} 13:30–17:30")
     audit.check("book")
