@@ -56,14 +56,19 @@ def test_a_home_is_drawn_where_it_is_published_never_at_the_flat(app, client, in
     assert abs(lng - 118.553377) * 111_000 * 0.91 < 150
 
 
-def test_a_large_register_draws_counts_and_stays_small(client, institution):
-    for n in range(DOT_LIMIT + 1):
+def file_spread_out(institution, count: int) -> None:
+    """``count`` filed institutions with long names, spread over 12 townships."""
+    for n in range(count):
         institution(
             f"晋江市第{n}号托育服务中心有限公司",
             township_code=f"town{n % 12}",
             latitude=24.7 + (n % 17) / 100,
             longitude=118.5 + (n % 13) / 100,
         )
+
+
+def test_a_large_register_draws_counts_and_stays_small(client, institution):
+    file_spread_out(institution, DOT_LIMIT + 1)
     answer = client.get("/map")
     assert answer.status_code == 200
     assert len(answer.data) <= 60_000
@@ -73,13 +78,7 @@ def test_a_large_register_draws_counts_and_stays_small(client, institution):
 
 
 def test_a_map_of_dots_up_to_the_limit_stays_small(client, institution):
-    for n in range(DOT_LIMIT):
-        institution(
-            f"晋江市第{n}号托育服务中心有限公司",
-            township_code=f"town{n % 12}",
-            latitude=24.7 + (n % 17) / 100,
-            longitude=118.5 + (n % 13) / 100,
-        )
+    file_spread_out(institution, DOT_LIMIT)
     answer = client.get("/map")
     assert len(answer.data) <= 60_000, len(answer.data)
     assert len(list(svg_of(answer.get_data(as_text=True)).iter(f"{SVG}a"))) == DOT_LIMIT

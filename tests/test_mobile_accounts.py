@@ -30,6 +30,15 @@ def codes_sent(app, phone: str = E164) -> list[str]:
         return [params_of(m)["code"] for m in messages if m.subject == "sign_in_code"]
 
 
+def sign_in_by_a_new_code(app, client) -> None:
+    """Once the resend wait is over, ask for a new code and enter it."""
+    with app.app_context():
+        db.session.execute(sa.update(SmsCode).values(created_at=clock.now() - timedelta(minutes=2)))
+        db.session.commit()
+    ask_code(client)
+    enter_code(client, codes_sent(app)[-1])
+
+
 def ask_code(client, phone: str = PHONE, next_path: str | None = None):
     """Ask for a sign-in code, as the login page's first form does."""
     query = f"?next={next_path}" if next_path else ""
@@ -91,11 +100,7 @@ def test_a_known_number_signs_in_to_its_account(app, client):
     codes_before = codes_sent(app)
     assert not signed_in(client)
 
-    with app.app_context():
-        db.session.execute(sa.update(SmsCode).values(created_at=clock.now() - timedelta(minutes=2)))
-        db.session.commit()
-    ask_code(client)
-    enter_code(client, codes_sent(app)[-1])
+    sign_in_by_a_new_code(app, client)
 
     assert signed_in(client)
     with app.app_context():
@@ -385,11 +390,7 @@ def test_an_email_account_adds_a_number_and_then_signs_in_by_sms(app, client, au
     assert added.status_code == 302
     assert the_account(app).id == parent_id
     client.post("/logout")
-    with app.app_context():
-        db.session.execute(sa.update(SmsCode).values(created_at=clock.now() - timedelta(minutes=2)))
-        db.session.commit()
-    ask_code(client)
-    enter_code(client, codes_sent(app)[-1])
+    sign_in_by_a_new_code(app, client)
     assert signed_in(client)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
