@@ -106,16 +106,16 @@ def _open_slots(institution_ids: list[int], first: date, last: date) -> list[Slo
 
 
 def next_free_places(
-    institutions: Sequence[Institution], today: date, wanted: Wanted
+    institutions: Sequence[Institution], today: date, wanted: Wanted, days: int = CARD_DAYS
 ) -> dict[int, Opening | None]:
-    """Each institution's first suitable opening with a place left in the next
-    ``CARD_DAYS`` days, or None.
+    """Each institution's first suitable opening with a place left in the next ``days``
+    days (``CARD_DAYS`` unless told), or None.
 
     Reads only the slots of the fortnight that may suit ``wanted`` and have places in their
     inventory, with the slots holding children in the same rooms (``openings`` reads every
     slot of the fortnight: a filtered search would hydrate many it then drops).
     """
-    last = today + timedelta(days=CARD_DAYS - 1)
+    last = today + timedelta(days=days - 1)
     by_id = {institution.id: institution for institution in institutions}
     if not by_id:
         return {}
