@@ -112,8 +112,11 @@ class SearchCriteria:
         return "distance" if self.origin else None
 
     def without(self, name: str) -> "SearchCriteria":
-        """The same criteria with ``name`` dropped."""
-        return replace(self, **{name: None})
+        """The same criteria with ``name`` dropped (free places with their order)."""
+        dropped = {name: None}
+        if name == "free" and self.sort == "free":
+            dropped["sort"] = None
+        return replace(self, **dropped)
 
 
 def months_between(birth_date: date, on: date) -> int:
