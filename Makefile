@@ -8,7 +8,7 @@ WORKERS ?= 2
 TEST_WORKERS ?= auto
 FLASK := $(BIN)/flask --app careapp
 
-.PHONY: serve test translations lint bench bench-booking bench-throughput bench-scale clean
+.PHONY: serve test translations lint bench bench-booking bench-throughput bench-scale bench-search-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench-throughput: $(VENV)/.installed-test translations
 # Needs PostgreSQL. SCALE_ARGS="--sizes 1000,10000 --sqlite-sizes ''" for a quick run.
 bench-scale: $(VENV)/.installed-test translations
 	$(BIN)/python bench/scale.py $(SCALE_ARGS)
+
+# Needs PostgreSQL. SCALE_ARGS="--sizes 1000,10000 --sqlite-sizes ''" for a quick run.
+bench-search-scale: $(VENV)/.installed-test translations
+	$(BIN)/python bench/search_scale.py $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* artifacts .pytest_cache

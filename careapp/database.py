@@ -1,5 +1,6 @@
 """Engine settings and transactions that keep SQLite and PostgreSQL safe for many writers."""
 
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -59,8 +60,35 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    _ensure_math_functions(dbapi_connection, cursor)
     cursor.close()
     dbapi_connection.isolation_level = None
+
+
+#: The math functions the near-me distance uses in SQL, for a SQLite built without its own.
+SQLITE_MATH_FUNCTIONS = {
+    "radians": math.radians,
+    "sin": math.sin,
+    "cos": math.cos,
+    "asin": math.asin,
+    "sqrt": math.sqrt,
+}
+
+
+def _ensure_math_functions(dbapi_connection, cursor) -> None:
+    """Register Python's math functions when this SQLite lacks SQLITE_ENABLE_MATH_FUNCTIONS."""
+    try:
+        cursor.execute("SELECT asin(0), radians(0)")
+        return
+    except Exception:  # sqlite3.OperationalError: no such function
+        pass
+    for name, function in SQLITE_MATH_FUNCTIONS.items():
+        dbapi_connection.create_function(
+            name,
+            1,
+            lambda value, f=function: None if value is None else f(value),
+            deterministic=True,
+        )
 
 
 def _is_sqlite_connection(dbapi_connection) -> bool:

@@ -20,7 +20,7 @@ from careapp.services.open_data import (
     PAGED_ARRAYS,
 )
 from careapp.services.params import MAX_TEXT_LENGTH
-from careapp.services.search import COUNT_LIMIT, MAX_AGE_MONTHS
+from careapp.services.search import COUNT_LIMIT, MAX_AGE_MONTHS, MAX_RADIUS_KM, SORTS
 
 API_TITLE = "careapp public register API"
 API_VERSION = "1.0.0"
@@ -85,6 +85,11 @@ def _object(properties: dict, description: str | None = None) -> dict:
     if description:
         schema["description"] = description
     return schema
+
+
+def _with_optional(schema: dict, properties: dict) -> dict:
+    """``schema`` with ``properties`` that are present only sometimes."""
+    return {**schema, "properties": {**schema["properties"], **properties}}
 
 
 def _list_envelope(item_schema: str) -> dict:
@@ -221,7 +226,16 @@ def _schemas() -> dict:
             "A township's filed institutions and places against its target; aggregates only.",
         ),
         "TownshipStatisticsList": _list_envelope("TownshipStatistics"),
-        "InstitutionSummary": _object(INSTITUTION_SUMMARY, "A filed institution in a list."),
+        "InstitutionSummary": _with_optional(
+            _object(INSTITUTION_SUMMARY, "A filed institution in a list."),
+            {
+                "distance_km": {
+                    "type": "number",
+                    "minimum": 0,
+                    "description": "Distance from lat/lng in km, to 0.1; only with a position.",
+                }
+            },
+        ),
         "InstitutionList": _keyset_list_envelope("InstitutionSummary"),
         "InstitutionDetail": _object(INSTITUTION_DETAIL, "Everything public about a filed one."),
         "Offer": _object(
@@ -483,6 +497,35 @@ def _paths() -> dict:
                     "birth_date",
                     _date(),
                     "The child's birth date; replaces age_months with the age today.",
+                ),
+                _query(
+                    "lat",
+                    {"type": "number", "minimum": -90, "maximum": 90},
+                    "Latitude (WGS-84) to search near; give lng too.",
+                ),
+                _query(
+                    "lng",
+                    {"type": "number", "minimum": -180, "maximum": 180},
+                    "Longitude (WGS-84) to search near; give lat too.",
+                ),
+                _query(
+                    "radius_km",
+                    {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_KM},
+                    "With lat/lng: only institutions within this many km (default 3); items"
+                    " then carry distance_km and come nearest first.",
+                ),
+                _query(
+                    "sort",
+                    _enum(list(SORTS)),
+                    "distance: nearest first (needs lat/lng); free: soonest free place first"
+                    " (implies has_free_place). Sorted lists page by position: use `page` or"
+                    " the `next` cursor.",
+                ),
+                _query(
+                    "has_free_place",
+                    {"type": "boolean"},
+                    "Only those with a place free for the child's age and care type in the"
+                    " next 7 days, counted as a booking counts it.",
                 ),
                 _param_ref("Page"),
                 _param_ref("After"),

@@ -55,6 +55,21 @@ def institution_summary(institution: Institution, language: str) -> dict:
     }
 
 
+def institution_listed(distances: dict[int, float] | None):
+    """The list item serializer: the summary, with ``distance_km`` (to 0.1) when
+    ``distances`` holds a near-me search's distances."""
+    if distances is None:
+        return institution_summary
+
+    def serialize(institution: Institution, language: str) -> dict:
+        return {
+            **institution_summary(institution, language),
+            "distance_km": round(distances[institution.id], 1),
+        }
+
+    return serialize
+
+
 def _offer(offer: CareOffer) -> dict:
     return {
         "care_type": str(offer.care_type),

@@ -66,11 +66,13 @@ def _after() -> str | None:
 @bp.get("/institutions")
 def institutions():
     """Search public institutions; page by number or by the ``after`` cursor."""
-    criteria = search.parse_criteria(request.args, clock.today())
+    criteria = search.parse_criteria(request.args, clock.today(), any_radius=True)
     page_number, per_page = _paging()
-    after = search.parse_after(_after())
+    after = search.parse_after(_after(), criteria)
     page = search.search_institutions(criteria, page_number, per_page, after)
-    body = serializers.keyset_page_body(page, serializers.institution_summary, current_language())
+    body = serializers.keyset_page_body(
+        page, serializers.institution_listed(page.distances), current_language()
+    )
     return jsonify(body)
 
 

@@ -6,6 +6,7 @@ keys (codes and USCCs), and whatever already exists is left alone.
 
 from collections import Counter
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -69,6 +70,8 @@ def _seed_townships(region: Region, data: RegionData, counts: Counter[str]) -> d
             population_as_of=CENSUS_DAY,
             min_institutions=township.min_institutions,
             position=position,
+            latitude=Decimal(f"{township.latitude:.6f}"),
+            longitude=Decimal(f"{township.longitude:.6f}"),
         )
         db.session.add(new)
         counts["townships"] += 1

@@ -280,6 +280,10 @@ sa.Index(
     "ix_institutions_township_listing", Institution.status, Institution.township_id, *LISTING_ORDER
 )
 sa.Index("ix_institutions_nature_listing", Institution.status, Institution.nature, *LISTING_ORDER)
+# Near me: a bounding box on the coordinates of filed institutions, before the exact distance.
+sa.Index(
+    "ix_institutions_location", Institution.status, Institution.latitude, Institution.longitude
+)
 
 
 def publicly_listed() -> sa.Select:

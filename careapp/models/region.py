@@ -107,6 +107,9 @@ class Township(db.Model):
     #: register's flush (careapp.models.listing) so no public page counts the register.
     listed_institutions: Mapped[int] = mapped_column(default=0, server_default="0")
     listed_places: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The township's centre (WGS-84), a place to search near without the phone's position.
+    latitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
 
     region: Mapped[Region] = relationship(back_populates="townships")
 

@@ -9,7 +9,6 @@ shown a confirmation form carrying a fresh token.
 
 from datetime import timedelta
 from decimal import Decimal
-from math import asin, cos, radians, sin, sqrt
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,7 +21,7 @@ from careapp.extensions import csrf, db
 from careapp.public import bp
 from careapp.services import availability, search
 from careapp.services import shortlist as shortlist_service
-from careapp.services.region_map import shown_location
+from careapp.services.locations import public_distance_km
 
 #: Institutions compared side by side at most.
 MAX_COMPARED = 4
@@ -111,13 +110,11 @@ def _origin() -> tuple[float, float] | None:
 
 
 def _distance_km(origin, institution) -> float | None:
-    """Great-circle distance from ``origin`` to the institution's shown point."""
-    point = shown_location(institution)
-    if origin is None or point is None:
+    """Kilometres (to 0.1) from ``origin`` to the institution's public point."""
+    if origin is None:
         return None
-    (lat1, lng1), (lat2, lng2) = (map(radians, origin)), (map(radians, point))
-    h = sin((lat2 - lat1) / 2) ** 2 + cos(lat1) * cos(lat2) * sin((lng2 - lng1) / 2) ** 2
-    return round(2 * 6371.0 * asin(sqrt(h)), 1)
+    distance = public_distance_km(origin, institution)
+    return None if distance is None else round(distance, 1)
 
 
 def _compared_ids() -> list[int]:

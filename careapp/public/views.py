@@ -76,7 +76,7 @@ def _widening_suggestions(criteria: search.SearchCriteria) -> list[tuple[str, in
     return [
         (name, search.count_matching(criteria.without(name)))
         for name in criteria.active()
-        if name != "region"
+        if name not in ("region", "radius_km")
     ]
 
 
@@ -87,8 +87,12 @@ def index():
     now = clock.local_now()
     every_region = regions.all_regions()
     codes = {region.code for region in every_region}
+    menus = _search_menus(every_region, codes)
+    listed = [township for group in menus["townships"].values() for township, _ in group]
+    places = search.near_places(menus["region"], listed)
+    args = _with_place_origin(request.args, places, errors)
     criteria = _parse_or_default(
-        lambda: search.parse_criteria(request.args, now.date(), codes),
+        lambda: search.parse_criteria(args, now.date(), codes),
         search.SearchCriteria(today=now.date()),
         errors,
     )
@@ -97,6 +101,11 @@ def index():
     page = search.search_institutions(criteria, page_number, per_page)
     suggestions = _widening_suggestions(criteria) if not page.total and not errors else []
     wanted = availability.Wanted(criteria.care_type, criteria.age_months, now)
+    if page.free_places is not None and on_day is None:
+        # The free-places check found each card's first free place already.
+        next_free = page.free_places
+    else:
+        next_free = availability.next_free_places(page.items, on_day or now.date(), wanted)
     body = render_template(
         "public/index.html",
         criteria=criteria,
@@ -104,15 +113,47 @@ def index():
         page=page,
         on_day=on_day,
         carried=_carried_criteria(criteria, on_day),
-        next_free=availability.next_free_places(page.items, on_day or now.date(), wanted),
+        next_free=next_free,
         card_days=availability.CARD_DAYS,
         today=now.date(),
         suggestions=suggestions,
-        **_place_menus(criteria.region, criteria.township, every_region),
+        near_places=places,
+        radii=sorted(search.PAGE_RADII_KM),
+        default_radius=search.PAGE_RADII_KM[0],
+        **menus,
         care_types=list(CareType),
         natures=list(Nature),
     )
     return body, 400 if errors else 200
+
+
+def _search_menus(every_region: list, codes: set[str]) -> dict:
+    """The place menus of the search form, from the query as sent (an unknown region or
+    township falls back to the only region, as with no choice)."""
+    region_code = request.args.get("region")
+    menus = _place_menus(
+        region_code if region_code in codes else None,
+        request.args.get("township"),
+        every_region,
+    )
+    if menus["region"] is None and len(every_region) == 1:
+        menus = _place_menus(None, None, every_region)
+    return menus
+
+
+def _with_place_origin(args, places: list, errors: dict[str, str]):
+    """The query with ``near`` (a place chosen without JavaScript) turned into ``lat`` and
+    ``lng``; a chosen place wins over a position sent before."""
+    code = (args.get("near") or "").strip()
+    if not code:
+        return args
+    origin = search.place_origin(places, code)
+    if origin is None:
+        errors["near"] = _("There is no such place in this region.")
+        return args
+    merged = args.to_dict()
+    merged["lat"], merged["lng"] = (f"{degrees:.6f}" for degrees in origin)
+    return merged
 
 
 def _care_day(today: date, errors: dict[str, str]) -> date | None:

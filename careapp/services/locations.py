@@ -91,6 +91,15 @@ def public_coordinates(institution) -> tuple[float | None, float | None]:
     return float(point[0]), float(point[1])
 
 
+def public_distance_km(origin: tuple[float, float], institution) -> float | None:
+    """Kilometres from ``origin`` to the institution's public point: a distance shown to
+    anybody must not measure the flat of a home-based point."""
+    point = public_coordinates(institution)
+    if point[0] is None:
+        return None
+    return geo.distance_m(origin[0], origin[1], point[0], point[1]) / 1000
+
+
 # --- communities and villages (社区/村) ----------------------------------------------------
 
 

@@ -104,6 +104,10 @@ class Page:
     more: bool | None = None
     #: An opaque cursor that continues after this page's last item, when items follow.
     next_cursor: str | None = None
+    #: A near-me search: each item's distance in km by id.
+    distances: dict[int, float] | None = None
+    #: A free-places search: each item's next free place (an ``availability.Opening``) by id.
+    free_places: dict | None = None
 
     @property
     def pages(self) -> int:

@@ -1,13 +1,16 @@
 """Search of the public register: one place decides what matches and how it is paged."""
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import (
     CLASS_STANDARDS,
@@ -17,6 +20,7 @@ from careapp.models import (
     ClassKind,
     Institution,
     InstitutionSearchTerm,
+    Inventory,
     Nature,
     Region,
     SearchGram,
@@ -27,8 +31,9 @@ from careapp.models import (
 )
 from careapp.models.institution import LISTING_ORDER
 from careapp.models.listing import bigrams, normalised
-from careapp.services import cursors, regions
+from careapp.services import availability, cursors, regions
 from careapp.services.errors import InvalidParameters
+from careapp.services.locations import communities_of, public_distance_km
 from careapp.services.params import Page, ParamReader
 
 #: Ages above this are typing mistakes rather than children.
@@ -45,6 +50,18 @@ MAX_LOOKED_UP_GRAMS = 6
 RARE_GRAM_INSTITUTIONS = 10_000
 #: The largest id a cursor may carry (PostgreSQL's integer).
 MAX_ID = 2**31 - 1
+#: Mean radius of the Earth (IUGG), in kilometres, for distances on the WGS-84 ellipsoid.
+EARTH_RADIUS_KM = 6371.0088
+#: The radii the search page offers, in kilometres; the first is the default.
+PAGE_RADII_KM = (3, 1, 5)
+#: The widest radius the API takes, in kilometres.
+MAX_RADIUS_KM = 50.0
+#: "Free places" look this many days ahead, today included.
+FREE_DAYS = 7
+#: The orders a search may ask for besides the register's (by name).
+SORTS = ("distance", "free")
+#: A cursor of a sorted (not register-ordered) search names its sort and the next offset.
+SORTED_CURSOR_TYPES = (str, int)
 
 
 @dataclass(frozen=True)
@@ -59,18 +76,48 @@ class SearchCriteria:
     #: The day the search is made: with an age, only places from this day on count.
     today: date | None = field(default=None, compare=False)
     region: str | None = None
+    #: The origin of a near-me search (WGS-84 degrees); with it, only institutions within
+    #: ``radius_km`` match, nearest first unless ``sort`` says otherwise.
+    lat: float | None = None
+    lng: float | None = None
+    radius_km: float | None = None
+    #: Only institutions with a place free for this child within ``FREE_DAYS`` days.
+    free: bool | None = None
+    #: ``distance`` or ``free`` (soonest free place first); None: nearest first with an
+    #: origin, else the register's order.
+    sort: str | None = None
 
     def active(self) -> dict[str, object]:
-        """The criteria that narrow the search, by name."""
+        """The criteria that narrow the search, by name (the origin and order do not)."""
         return {
             name: value
             for name, value in asdict(self).items()
-            if value is not None and name != "today"
+            if value is not None and name not in ("today", "lat", "lng", "sort")
         }
 
+    @property
+    def origin(self) -> tuple[float, float] | None:
+        """Where distances are measured from, if anywhere."""
+        return None if self.lat is None or self.lng is None else (self.lat, self.lng)
+
+    @property
+    def wants_free(self) -> bool:
+        """Whether only institutions with a free place match (asked, or sorted by it)."""
+        return bool(self.free) or self.sort == "free"
+
+    @property
+    def ordered_by(self) -> str | None:
+        """``distance``, ``free`` or None (the register's order)."""
+        if self.sort == "free":
+            return "free"
+        return "distance" if self.origin else None
+
     def without(self, name: str) -> "SearchCriteria":
-        """The same criteria with ``name`` dropped."""
-        return replace(self, **{name: None})
+        """The same criteria with ``name`` dropped (free places with their order)."""
+        dropped = {name: None}
+        if name == "free" and self.sort == "free":
+            dropped["sort"] = None
+        return replace(self, **dropped)
 
 
 def months_between(birth_date: date, on: date) -> int:
@@ -87,12 +134,16 @@ def known_township_codes() -> set[str]:
 
 
 def parse_criteria(
-    args: Mapping[str, str], today: date, region_codes: set[str] | None = None
+    args: Mapping[str, str],
+    today: date,
+    region_codes: set[str] | None = None,
+    any_radius: bool = False,
 ) -> SearchCriteria:
     """Search criteria from query parameters; raises InvalidParameters with a message per field.
 
     A ``birth_date`` is turned into the child's age in months on ``today``. ``region_codes``
-    spares a query when the caller has the regions already.
+    spares a query when the caller has the regions already. ``any_radius``: a radius up to
+    50 km (the API) rather than the page's 1, 3 or 5 km.
     """
     reader = ParamReader(args)
     codes = regions.region_codes() if region_codes is None else region_codes
@@ -108,9 +159,87 @@ def parse_criteria(
         else:
             age_months = months_between(birth_date, today)
     q = reader.text("q")
+    lat, lng, radius_km = _origin(reader, any_radius)
+    free = _free(reader)
+    sort = reader.choice("sort", SORTS, _l("There is no such order."))
+    if sort == "distance" and lat is None and not reader.errors:
+        reader.errors["sort"] = _l(
+            "To sort by distance, use your location or choose a place near you."
+        )
     if reader.errors:
         raise InvalidParameters(reader.errors)
-    return SearchCriteria(township, care_type, age_months, nature, q, today, region)
+    return SearchCriteria(
+        township, care_type, age_months, nature, q, today, region, lat, lng, radius_km, free, sort
+    )
+
+
+def _coordinate(reader: ParamReader, name: str, limit: float) -> float | None:
+    """A decimal number of degrees from ``-limit`` to ``limit``."""
+    value = reader.raw(name)
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and -limit <= number <= limit):
+        reader.errors[name] = _l(
+            "Please enter degrees from %(minimum)d to %(maximum)d.", minimum=-limit, maximum=limit
+        )
+        return None
+    return number
+
+
+def _origin(
+    reader: ParamReader, any_radius: bool
+) -> tuple[float | None, float | None, float | None]:
+    """Latitude, longitude and radius of a near-me search; both coordinates or neither."""
+    lat = _coordinate(reader, "lat", 90)
+    lng = _coordinate(reader, "lng", 180)
+    radius = _radius(reader, any_radius)
+    if (lat is None) != (lng is None) and not reader.errors:
+        missing = "lng" if lng is None else "lat"
+        reader.errors[missing] = _l("Please give both the latitude and the longitude.")
+    if lat is None or lng is None:
+        return None, None, None
+    return lat, lng, float(PAGE_RADII_KM[0]) if radius is None else radius
+
+
+def _radius(reader: ParamReader, any_radius: bool) -> float | None:
+    """The radius in km: one the page offers, or (``any_radius``, the API) up to 50."""
+    value = reader.raw("radius_km")
+    if not value:
+        return None
+    try:
+        radius = float(value)
+    except ValueError:
+        radius = math.nan
+    allowed = (
+        0 < radius <= MAX_RADIUS_KM if any_radius else radius in PAGE_RADII_KM
+    ) and math.isfinite(radius)
+    if not allowed:
+        if any_radius:
+            message = _l("Please enter a distance above 0 and at most %(km)d km.", km=50)
+        else:
+            message = _l("Please choose 1, 3 or 5 km.")
+        reader.errors["radius_km"] = message
+        return None
+    return radius
+
+
+def _free(reader: ParamReader) -> bool | None:
+    """``free=1`` (the page) or ``has_free_place=true`` (the API); None when not asked."""
+    answers = {"1": True, "true": True, "0": False, "false": False}
+    for name in ("free", "has_free_place"):
+        value = reader.raw(name).lower()
+        if not value:
+            continue
+        if value not in answers:
+            reader.errors[name] = _l("Please answer true or false.")
+            return None
+        if answers[value]:
+            return True
+    return None
 
 
 def _township_id(code: str) -> sa.ScalarSelect:
@@ -130,7 +259,11 @@ def _matching(
         query = query.where(Institution.township_id.in_(regions.townships_in(criteria.region)))
     if criteria.nature:
         query = query.where(Institution.nature == criteria.nature)
-    if criteria.age_months is not None:
+    if criteria.origin:
+        query = query.where(*_within(criteria))
+    if criteria.wants_free:
+        query = query.where(_free_candidate(criteria).exists())
+    elif criteria.age_months is not None:
         query = query.where(_bookable_for(criteria).exists())
     elif criteria.care_type:
         offer = sa.select(CareOffer.id).where(
@@ -264,6 +397,93 @@ def _bookable_for(criteria: SearchCriteria) -> sa.Select:
     return query
 
 
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """The great-circle distance between two WGS-84 points, in kilometres."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    half_dphi = (phi2 - phi1) / 2
+    half_dlambda = math.radians(lng2 - lng1) / 2
+    a = math.sin(half_dphi) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(half_dlambda) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
+
+
+def _distance_km(lat: float, lng: float):
+    """The institution's distance from (``lat``, ``lng``) as SQL: the same haversine."""
+    half_dphi = sa.func.radians(Institution.latitude - _degrees(lat)) / 2
+    half_dlambda = sa.func.radians(Institution.longitude - _degrees(lng)) / 2
+    a = sa.func.sin(half_dphi) * sa.func.sin(half_dphi) + sa.func.cos(
+        sa.func.radians(Institution.latitude)
+    ) * math.cos(math.radians(lat)) * sa.func.sin(half_dlambda) * sa.func.sin(half_dlambda)
+    return 2 * EARTH_RADIUS_KM * sa.func.asin(sa.func.sqrt(a))
+
+
+def _degrees(value: float, rounding: str = "ROUND_HALF_EVEN"):
+    """``value`` as a literal of the coordinates' type (Numeric(9, 6)), so that PostgreSQL
+    compares the indexed column as it is instead of casting every row to float."""
+    number = Decimal(repr(value)).quantize(Decimal("0.000001"), rounding=rounding)
+    return sa.literal(number, Institution.latitude.type)
+
+
+def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float, float, float]:
+    """South, north, west and east edges (degrees) of a box holding every point within
+    ``radius_km`` of (``lat``, ``lng``); generous near the poles (the whole longitude range)."""
+    dlat = math.degrees(radius_km / EARTH_RADIUS_KM) * 1.001
+    south, north = max(-90.0, lat - dlat), min(90.0, lat + dlat)
+    widest = max(abs(south), abs(north))
+    if widest >= 89.9:
+        return south, north, -180.0, 180.0
+    dlng = math.degrees(radius_km / (EARTH_RADIUS_KM * math.cos(math.radians(widest)))) * 1.001
+    return south, north, max(-180.0, lng - dlng), min(180.0, lng + dlng)
+
+
+def _within(criteria: SearchCriteria) -> list:
+    """Conditions: inside the bounding box (the location index serves it), then within the
+    radius by the exact distance. A box across the antimeridian is clipped: no institution
+    on the register lies there."""
+    lat, lng = criteria.origin
+    south, north, west, east = bounding_box(lat, lng, criteria.radius_km)
+    return [
+        Institution.latitude.between(_degrees(south, ROUND_FLOOR), _degrees(north, ROUND_CEILING)),
+        Institution.longitude.between(_degrees(west, ROUND_FLOOR), _degrees(east, ROUND_CEILING)),
+        _distance_km(lat, lng) <= criteria.radius_km,
+    ]
+
+
+def _free_window(criteria: SearchCriteria) -> tuple[date, date]:
+    """The days a free place counts on: ``FREE_DAYS`` from the search's day."""
+    first = criteria.today or clock.today()
+    return first, first + timedelta(days=FREE_DAYS - 1)
+
+
+def _free_candidate(criteria: SearchCriteria) -> sa.Select:
+    """An open slot in the next ``FREE_DAYS`` days with places left in its inventory, of the
+    care type and for the child's age when given: what a free place needs at least (the
+    rooms' count, ``availability.next_free_places``, then decides)."""
+    first, last = _free_window(criteria)
+    if criteria.age_months is not None:
+        query = _bookable_for(criteria)
+    else:
+        offered = sa.select(CareOffer.id).where(
+            CareOffer.institution_id == Slot.institution_id,
+            CareOffer.care_type == Slot.care_type,
+        )
+        query = sa.select(Slot.id).where(
+            Slot.institution_id == Institution.id,
+            Slot.status == SlotStatus.OPEN,
+            offered.exists(),
+        )
+        if criteria.care_type:
+            query = query.where(Slot.care_type == criteria.care_type)
+    return query.join(Inventory, Inventory.id == Slot.inventory_id).where(
+        Slot.on_date.between(first, last), Inventory.taken < Inventory.capacity
+    )
+
+
+def _soonest_free(criteria: SearchCriteria):
+    """The first day with a free-place candidate, as SQL (the order of ``sort=free``)."""
+    candidate = _free_candidate(criteria).with_only_columns(sa.func.min(Slot.on_date))
+    return candidate.scalar_subquery()
+
+
 def _escape_like(text: str) -> str:
     """``text`` with LIKE wildcards taken literally."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -301,10 +521,20 @@ def listing_key(institution: Institution) -> tuple[bool, str, int]:
     return (institution.is_demonstration, institution.name, institution.id)
 
 
-def parse_after(cursor: str | None) -> tuple[bool, str, int] | None:
-    """The listing key of an ``after`` cursor; raises InvalidParameters for a bad one."""
+def parse_after(cursor: str | None, criteria: SearchCriteria | None = None) -> tuple | None:
+    """The key of an ``after`` cursor; raises InvalidParameters for a bad one.
+
+    In the register's order the key is a listing key; a search sorted by distance or free
+    place is paged by position, and its cursor holds the sort and the next offset.
+    """
     if not cursor:
         return None
+    ordered_by = criteria.ordered_by if criteria is not None else None
+    if ordered_by is not None:
+        sort, offset = cursors.decode(cursor, SORTED_CURSOR_TYPES)
+        if sort != ordered_by or not 0 <= offset <= MAX_ID:
+            raise InvalidParameters({"after": cursors.BAD_CURSOR_MESSAGE})
+        return sort, offset
     demonstration, name, institution_id = cursors.decode(cursor, (bool, str, int))
     if not 0 < institution_id <= MAX_ID or len(name) > 200:
         raise InvalidParameters({"after": cursors.BAD_CURSOR_MESSAGE})
@@ -329,15 +559,47 @@ def search_institutions(
     criteria: SearchCriteria,
     page: int,
     per_page: int,
-    after: tuple[bool, str, int] | None = None,
+    after: tuple | None = None,
 ) -> Page:
     """One page of public institutions matching ``criteria``, with township and offers loaded.
 
-    ``after`` (a listing key) continues after that institution instead of counting pages:
-    the database then reads only the page's rows however deep it is. Two statements.
+    ``after`` (a key from ``parse_after``) continues after that institution instead of
+    counting pages: in the register's order the database then reads only the page's rows
+    however deep it is. Two statements; two more with ``free`` (the availability check).
     """
     grams, rare = _text_plan(criteria.q) if criteria.q else (None, False)
     total, exact = _total(criteria, grams, rare)
+    if criteria.ordered_by is not None:
+        offset = after[1] if after is not None else (page - 1) * per_page
+        rows, distances = ([], {})
+        if total:
+            rows, distances = _sorted_rows(criteria, grams, rare, offset, per_page)
+        items, more = rows[:per_page], len(rows) > per_page
+        following = cursors.encode((criteria.ordered_by, offset + per_page)) if more else None
+    else:
+        rows = _listed_rows(criteria, grams, rare, page, per_page, after) if total else []
+        items, more, distances = rows[:per_page], len(rows) > per_page, {}
+        following = cursors.encode(listing_key(items[-1])) if more else None
+    free_places = None
+    if criteria.wants_free:
+        items, free_places = _confirm_free(criteria, items)
+        if exact and page == 1 and after is None and not more:
+            total = len(items)
+    return Page(
+        items,
+        min(total, COUNT_LIMIT) if not exact else total,
+        page,
+        per_page,
+        exact,
+        more,
+        following,
+        distances if criteria.origin else None,
+        free_places,
+    )
+
+
+def _listed_rows(criteria, grams, rare, page: int, per_page: int, after) -> list[Institution]:
+    """A page and one more of the matches in the register's order (by listing key or page)."""
     query = _matching(criteria, grams, rare)
     if after is not None:
         query = query.where(_after(after))
@@ -353,18 +615,51 @@ def search_institutions(
         .order_by(*order)
         .limit(per_page + 1)
     )
-    rows = list(db.session.scalars(query).unique()) if total else []
-    items, more = rows[:per_page], len(rows) > per_page
-    following = cursors.encode(listing_key(items[-1])) if more else None
-    return Page(
-        items,
-        min(total, COUNT_LIMIT) if not exact else total,
-        page,
-        per_page,
-        exact,
-        more,
-        following,
+    return list(db.session.scalars(query).unique())
+
+
+def _sorted_rows(
+    criteria, grams, rare, offset: int, per_page: int
+) -> tuple[list[Institution], dict[int, float]]:
+    """A page and one more of the matches, nearest first or soonest free place first (then
+    nearest, then by name and id), from ``offset``; with each one's distance in km."""
+    query = _matching(criteria, grams, rare)
+    order: list = []
+    if criteria.ordered_by == "free":
+        order.append(_soonest_free(criteria))
+    distance = _distance_km(*criteria.origin) if criteria.origin else sa.null()
+    if criteria.origin:
+        order.append(distance)
+    query = (
+        query.add_columns(distance.label("distance_km"))
+        .options(joinedload(Institution.township), joinedload(Institution.offers))
+        .order_by(*order, Institution.name, Institution.id)
+        .offset(offset)
+        .limit(per_page + 1)
     )
+    rows = db.session.execute(query).unique().all()
+    distances = {
+        institution.id: (
+            public_distance_km(criteria.origin, institution)
+            if institution.nature == Nature.HOME_BASED
+            else float(distance)
+        )
+        for institution, distance in rows
+        if distance is not None
+    }
+    return [row[0] for row in rows], distances
+
+
+def _confirm_free(
+    criteria: SearchCriteria, items: list[Institution]
+) -> tuple[list[Institution], dict]:
+    """The institutions that have a free place in the window by the availability the
+    booking counts with (the SQL filter only knows the inventories), with that place."""
+    first, last = _free_window(criteria)
+    wanted = availability.Wanted(criteria.care_type, criteria.age_months, clock.local_now())
+    found = availability.next_free_places(items, first, wanted, days=FREE_DAYS)
+    kept = [item for item in items if found.get(item.id) is not None]
+    return kept, {item.id: found[item.id] for item in kept}
 
 
 def get_public_institution(institution_id: int) -> Institution | None:
@@ -389,3 +684,49 @@ def townships_with_counts(region: Region | None = None) -> list[tuple[Township, 
     if region is not None:
         query = query.where(Township.region_id == region.id)
     return [(township, township.listed_institutions) for township in db.session.scalars(query)]
+
+
+@dataclass(frozen=True)
+class NearPlace:
+    """A place of a region to search near without the phone's position."""
+
+    code: str
+    name: str
+    name_en: str | None
+    latitude: float
+    longitude: float
+
+    def name_for(self, language: str) -> str:
+        """The place's name in ``language`` where one exists."""
+        return self.name_en if language == "en" and self.name_en else self.name
+
+
+def near_places(region: Region | None, townships: list[Township] | None = None) -> list[NearPlace]:
+    """The places of ``region`` a family may search near, in the region's order: its
+    communities and villages (社区/村), or, for a region that has no list of them, its
+    townships with a known centre (``townships``: the region's, when the caller has read
+    them; else one statement). None without a region."""
+    if region is None:
+        return []
+    communities = communities_of(region)
+    if communities:
+        return [
+            NearPlace(c.code, c.name, c.name_en, float(c.latitude), float(c.longitude))
+            for c in communities
+        ]
+    if townships is None:
+        query = sa.select(Township).where(Township.region_id == region.id)
+        townships = list(db.session.scalars(query))
+    return [
+        NearPlace(t.code, t.name, t.name_en, float(t.latitude), float(t.longitude))
+        for t in sorted(townships, key=lambda t: (t.position, t.id))
+        if t.latitude is not None and t.longitude is not None
+    ]
+
+
+def place_origin(places: list[NearPlace], code: str) -> tuple[float, float] | None:
+    """The position of the place with ``code`` among ``places``, or None."""
+    for place in places:
+        if place.code == code:
+            return place.latitude, place.longitude
+    return None

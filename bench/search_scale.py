@@ -1,0 +1,202 @@
+"""Benchmark: near me, free places and the other searches as the register grows to the country's.
+
+Run from the repository root with ``make bench-search-scale`` (or
+``.venv/bin/python bench/search_scale.py``; ``--sizes 1000,10000 --sqlite-sizes ''`` for a
+quick run). Each size is a fresh database (PostgreSQL ``careapp_bench_search_scale``;
+``BENCH_ADMIN_URL`` names another server) filled by ``bench/scale.py``'s loader: filed
+institutions (126,000 is China's whole register in 2025) plus 2 % in other states, with
+classes, offers, an open slot per care type on each of the next seven days and their
+inventories. Then every township gets a centre on a grid over China and every institution a
+location within about 2.8 km of its township's centre, so a 3 km search finds a township's
+worth (about 40 institutions, the same at every size). The requests are timed in-process,
+one client, sequential, page cache off, with the SQL statements each sends. Prints Markdown.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlencode
+
+import harness
+import scale
+import sqlalchemy as sa
+from harness import BenchError
+
+from careapp import create_app
+from careapp.extensions import db
+
+DATABASE = "careapp_bench_search_scale"
+DEFAULT_SIZES = "1000,10000,126000"
+DEFAULT_SQLITE_SIZES = "10000"
+ROUNDS = 40
+#: Township centres: a grid of this many rows from 22°N and 100°E, this far apart (degrees).
+GRID_ROWS = 60
+GRID_STEP_LAT, GRID_STEP_LNG = 0.25, 0.3
+#: Institutions lie within this many degrees of their township's centre, each way.
+SPREAD_DEGREES = 0.025
+
+
+def locate(connection: sa.Connection) -> None:
+    """Township centres on a grid and institutions scattered around them (plain SQL, both
+    backends); the same spread at every size."""
+    connection.execute(
+        sa.text(
+            f"UPDATE townships SET latitude = 22.0 + (id % {GRID_ROWS}) * {GRID_STEP_LAT},"
+            f" longitude = 100.0 + (id / {GRID_ROWS}) * {GRID_STEP_LNG}"
+        )
+    )
+    step = SPREAD_DEGREES / 1000
+    statement = (
+        "UPDATE institutions SET"
+        " latitude = round((SELECT t.latitude FROM townships t"
+        f"  WHERE t.id = institutions.township_id) + ((id * 7919) % 2001 - 1000) * {step}, 6),"
+        " longitude = round((SELECT t.longitude FROM townships t"
+        "  WHERE t.id = institutions.township_id)"
+        f" + ((id % 2003) * 1013 % 2001 - 1000) * {step}, 6)"
+    )
+    connection.execute(sa.text(statement))
+
+
+def centre_of(connection: sa.Connection, township_code: str) -> tuple[float, float]:
+    """The centre given to the township with ``township_code``."""
+    row = connection.execute(
+        sa.text("SELECT latitude, longitude FROM townships WHERE code = :code"),
+        {"code": township_code},
+    ).one()
+    return float(row[0]), float(row[1])
+
+
+def requests_for(names: list[tuple], plans: list, origin: tuple[float, float]) -> dict[str, str]:
+    """The requests timed at every size, by label."""
+    filed = [plan for plan in plans if plan.status == scale.Status.FILED]
+    busiest = Counter(plan.township for plan in filed).most_common(1)[0][0]
+    township = names[busiest][0]
+    # A little off the centre, as a phone would be.
+    near = {"lat": f"{origin[0] + 0.004:.6f}", "lng": f"{origin[1] - 0.003:.6f}", "radius_km": 3}
+    return {
+        "near me, 3 km": "/?" + urlencode(near),
+        "near me, 3 km + free places + age": "/?"
+        + urlencode({**near, "free": 1, "age_months": 20}),
+        "near me, 3 km, soonest free place first": "/?" + urlencode({**near, "sort": "free"}),
+        "township + care type": f"/?township={township}&care_type=full_day",
+        "text (阳光)": "/?" + urlencode({"q": "阳光"}),
+        "API list": "/api/v1/institutions",
+        "API near me, 3 km": "/api/v1/institutions?" + urlencode(near),
+        "API near me + free places + age": "/api/v1/institutions?"
+        + urlencode({**near, "has_free_place": "true", "age_months": 20}),
+    }
+
+
+def run_size(backend: str, size: int, rounds: int, folder: Path, keep: bool) -> dict:
+    """Build, fill, locate, time and drop one database of ``size`` institutions."""
+    from flask_migrate import upgrade
+
+    if backend == "postgresql":
+        harness.create_database(DATABASE)
+        url = harness.bench_url(DATABASE)
+    else:
+        url = f"sqlite:///{folder / f'search-scale-{size}.sqlite3'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    try:
+        with app.app_context():
+            upgrade()
+            started = time.perf_counter()
+            with db.engine.begin() as connection:
+                rows, names, plans = scale.fill(connection, size)
+                locate(connection)
+                scale.finish_load(connection)
+            db.engine.dispose()
+        scale.analyse(url)
+        with app.app_context(), db.engine.connect() as connection:
+            filed = [plan for plan in plans if plan.status == scale.Status.FILED]
+            busiest = Counter(plan.township for plan in filed).most_common(1)[0][0]
+            origin = centre_of(connection, names[busiest][0])
+        fill_seconds = time.perf_counter() - started
+        label = f"{backend} {size:,}"
+        print(f"{label}: filled in {fill_seconds:.0f} s {dict(rows)}", file=sys.stderr, flush=True)
+        timings = scale.time_requests(app, requests_for(names, plans, origin), rounds)
+        print(f"{label}: measured", file=sys.stderr, flush=True)
+        return {"backend": backend, "size": size, "rows": rows, "timings": timings}
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        if backend == "postgresql" and not keep:
+            harness.drop_database(DATABASE)
+
+
+def title(result: dict) -> str:
+    """A column's title: the size, and the backend when it is SQLite."""
+    text = f"{result['size']:,}"
+    return text if result["backend"] == "postgresql" else f"SQLite {text}"
+
+
+def report(results: list[dict], rounds: int) -> None:
+    """Print p50/p95 and statements per request and size as Markdown."""
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print("## Search at scale: near me, free places, township, text, API")
+    print()
+    print(
+        f"In-process (Flask test client), one client, sequential, {rounds} requests each, page"
+        f" cache off; PostgreSQL unless marked SQLite. {os.cpu_count()} CPUs, load average"
+        f" {load} at the end. Cells: p50 / p95 ms (SQL statements per request)."
+    )
+    print()
+    print("| request | " + " | ".join(title(result) for result in results) + " |")
+    print("|---|" + "---|" * len(results))
+    for label in results[0]["timings"]:
+        cells = []
+        for result in results:
+            timing = result["timings"][label]
+            cells.append(f"{timing.p50:.1f} / {timing.p95:.1f} ({timing.statements})")
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    print()
+    print("Matches (the API's total for the same query, counted up to 200):")
+    print()
+    print("| request | " + " | ".join(title(result) for result in results) + " |")
+    print("|---|" + "---|" * len(results))
+    for label in results[0]["timings"]:
+        cells = [
+            "" if r["timings"][label].matches is None else f"{r['timings'][label].matches:,}"
+            for r in results
+        ]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+
+def main() -> int:
+    """Measure every size asked for and print the report; returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="PostgreSQL sizes")
+    parser.add_argument("--sqlite-sizes", default=DEFAULT_SQLITE_SIZES, help="SQLite sizes")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="requests per kind")
+    parser.add_argument("--keep", action="store_true", help="keep the last PostgreSQL database")
+    arguments = parser.parse_args()
+    plan = [("postgresql", size) for size in scale.sizes(arguments.sizes)]
+    plan += [("sqlite", size) for size in scale.sizes(arguments.sqlite_sizes)]
+    folder = Path(tempfile.mkdtemp(prefix="careapp-bench-search-scale-"))
+    os.environ.setdefault("CAREAPP_RATE_LIMITS_FILE", str(folder / "rate-limits.sqlite3"))
+    try:
+        if any(backend == "postgresql" for backend, _ in plan):
+            harness.require_postgresql()
+    except BenchError as error:
+        print(f"bench/search_scale.py: {error}", file=sys.stderr)
+        return 2
+    results, failed = [], []
+    for backend, size in plan:
+        try:
+            results.append(run_size(backend, size, arguments.rounds, folder, arguments.keep))
+        except Exception as error:  # one size failing still reports the others
+            failed.append(f"{backend} {size:,}: {type(error).__name__}: {error}")
+            print(f"bench/search_scale.py: {failed[-1]}", file=sys.stderr, flush=True)
+    if results:
+        report(results, arguments.rounds)
+    for failure in failed:
+        print(f"\nFailed: {failure}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
