@@ -89,25 +89,45 @@ def families(user) -> list[int]:
     return [user(Role.PARENT) for _ in range(RACERS)]
 
 
-def weekly_sessions(app, provider_id: int, seats: int, allow_second_seat: bool) -> list[int]:
-    """A course of ``REPETITIONS`` weekly sessions of ``seats`` seats; their ids."""
+def live_course(app, provider_id: int, count: int, closes_at, **fields) -> tuple[int, list[int]]:
+    """A live online course of ``count`` weekly sessions for all under-3s unless ``fields``
+    say otherwise; its id and its sessions' ids."""
+    settings = {
+        "title": "辅食添加",
+        "topic": Topic.NUTRITION,
+        "link": "https://live.example.com/room-1",
+        "min_age_months": 0,
+        "max_age_months": 36,
+        "allow_second_seat": False,
+        **fields,
+    }
     with app.app_context():
         course = courses.create_course(
             db.session.get(Provider, provider_id),
-            courses.session_times(FIRST_START, 90, REPETITIONS),
-            title="辅食添加",
-            topic=Topic.NUTRITION,
+            courses.session_times(FIRST_START, 90, count),
             format=CourseFormat.LIVE_ONLINE,
-            link="https://live.example.com/room-1",
-            min_age_months=6,
-            max_age_months=18,
-            seats=seats,
-            allow_second_seat=allow_second_seat,
             registration_opens_at=NOW - timedelta(days=7),
-            registration_closes_at=FIRST_START + timedelta(weeks=REPETITIONS),
+            registration_closes_at=closes_at,
+            **settings,
         )
         db.session.commit()
-        return [session.id for session in db.session.get(Course, course.id).sessions]
+        return course.id, [session.id for session in db.session.get(Course, course.id).sessions]
+
+
+def weekly_sessions(app, provider_id: int, seats: int, allow_second_seat: bool) -> list[int]:
+    """A course of ``REPETITIONS`` weekly sessions of ``seats`` seats; their ids."""
+    closes_at = FIRST_START + timedelta(weeks=REPETITIONS)
+    _course, sessions = live_course(
+        app,
+        provider_id,
+        REPETITIONS,
+        closes_at,
+        seats=seats,
+        allow_second_seat=allow_second_seat,
+        min_age_months=6,
+        max_age_months=18,
+    )
+    return sessions
 
 
 def outcome_of(app, session_id: int) -> Outcome:
@@ -232,23 +252,16 @@ SERIES_ROUNDS = 5
 
 def series_course(app, provider_id: int, seats: int) -> tuple[int, list[int]]:
     """A weekly course of ``SERIES_SESSIONS`` sessions; its id and its sessions' ids."""
-    with app.app_context():
-        course = courses.create_course(
-            db.session.get(Provider, provider_id),
-            courses.session_times(FIRST_START, 90, SERIES_SESSIONS),
-            title="科学育儿系列",
-            topic=Topic.GROWTH,
-            format=CourseFormat.LIVE_ONLINE,
-            link="https://live.example.com/room-2",
-            min_age_months=0,
-            max_age_months=36,
-            seats=seats,
-            allow_second_seat=False,
-            registration_opens_at=NOW - timedelta(days=7),
-            registration_closes_at=FIRST_START,
-        )
-        db.session.commit()
-        return course.id, [session.id for session in db.session.get(Course, course.id).sessions]
+    return live_course(
+        app,
+        provider_id,
+        SERIES_SESSIONS,
+        FIRST_START,
+        seats=seats,
+        title="科学育儿系列",
+        topic=Topic.GROWTH,
+        link="https://live.example.com/room-2",
+    )
 
 
 def race_series(app, course_id: int, entrants: list[tuple[int, int | None, str]]) -> list[str]:
