@@ -716,25 +716,32 @@ def main() -> int:
     if arguments.download:
         download_here(arguments.url, arguments.download)
         return 0
+    return run_sizes("bench/scale.py", arguments, run_size, report)
+
+
+def run_sizes(program: str, arguments, run_one, report_all) -> int:
+    """Run ``run_one(backend, size, rounds, folder, keep)`` for every size the arguments ask
+    for, PostgreSQL first, then ``report_all(results, rounds)``; one size failing still
+    reports the others. Returns the exit status."""
     plan = [("postgresql", size) for size in sizes(arguments.sizes)]
     plan += [("sqlite", size) for size in sizes(arguments.sqlite_sizes)]
-    folder = Path(tempfile.mkdtemp(prefix="careapp-bench-scale-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"careapp-{Path(program).stem}-"))
     os.environ.setdefault("CAREAPP_RATE_LIMITS_FILE", str(folder / "rate-limits.sqlite3"))
     try:
         if any(backend == "postgresql" for backend, _ in plan):
             harness.require_postgresql()
     except BenchError as error:
-        print(f"bench/scale.py: {error}", file=sys.stderr)
+        print(f"{program}: {error}", file=sys.stderr)
         return 2
     results, failed = [], []
     for backend, size in plan:
         try:
-            results.append(run_size(backend, size, arguments.rounds, folder, arguments.keep))
+            results.append(run_one(backend, size, arguments.rounds, folder, arguments.keep))
         except Exception as error:  # one size failing still reports the others
             failed.append(f"{backend} {size:,}: {type(error).__name__}: {error}")
-            print(f"bench/scale.py: {failed[-1]}", file=sys.stderr, flush=True)
+            print(f"{program}: {failed[-1]}", file=sys.stderr, flush=True)
     if results:
-        report(results, arguments.rounds)
+        report_all(results, arguments.rounds)
     for failure in failed:
         print(f"\nFailed: {failure}")
     return 1 if failed else 0

@@ -15,7 +15,6 @@ one client, sequential, page cache off, with the SQL statements each sends. Prin
 import argparse
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,7 +23,6 @@ from urllib.parse import urlencode
 import harness
 import scale
 import sqlalchemy as sa
-from harness import BenchError
 
 from careapp import create_app
 from careapp.extensions import db
@@ -174,28 +172,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="requests per kind")
     parser.add_argument("--keep", action="store_true", help="keep the last PostgreSQL database")
     arguments = parser.parse_args()
-    plan = [("postgresql", size) for size in scale.sizes(arguments.sizes)]
-    plan += [("sqlite", size) for size in scale.sizes(arguments.sqlite_sizes)]
-    folder = Path(tempfile.mkdtemp(prefix="careapp-bench-search-scale-"))
-    os.environ.setdefault("CAREAPP_RATE_LIMITS_FILE", str(folder / "rate-limits.sqlite3"))
-    try:
-        if any(backend == "postgresql" for backend, _ in plan):
-            harness.require_postgresql()
-    except BenchError as error:
-        print(f"bench/search_scale.py: {error}", file=sys.stderr)
-        return 2
-    results, failed = [], []
-    for backend, size in plan:
-        try:
-            results.append(run_size(backend, size, arguments.rounds, folder, arguments.keep))
-        except Exception as error:  # one size failing still reports the others
-            failed.append(f"{backend} {size:,}: {type(error).__name__}: {error}")
-            print(f"bench/search_scale.py: {failed[-1]}", file=sys.stderr, flush=True)
-    if results:
-        report(results, arguments.rounds)
-    for failure in failed:
-        print(f"\nFailed: {failure}")
-    return 1 if failed else 0
+    return scale.run_sizes("bench/search_scale.py", arguments, run_size, report)
 
 
 if __name__ == "__main__":
