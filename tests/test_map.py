@@ -42,13 +42,12 @@ def test_the_map_links_every_filed_institution_and_no_other(client, institution)
 
 
 def test_a_home_is_drawn_where_it_is_published_never_at_the_flat(app, client, institution):
-    from careapp.services.locations import public_location
-    from careapp.services.region_map import shown_location
+    from careapp.services.locations import public_location, public_point
 
     class Home:
         latitude, longitude, nature = Decimal("24.781234"), Decimal("118.553377"), Nature.HOME_BASED
 
-    lat, lng = shown_location(Home)
+    lat, lng = public_point(Home)
     assert (lat, lng) == tuple(float(value) for value in public_location(Home))
     assert (round(lat, 6), round(lng, 6)) != (24.781234, 118.553377)
     # Within its 200 m grid cell (at most about 140 m off).

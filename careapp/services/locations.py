@@ -83,21 +83,24 @@ def public_location(institution) -> tuple[Decimal, Decimal] | None:
     return tuple(Decimal(str(value)).quantize(SNAPPED) for value in snapped)
 
 
+def public_point(institution) -> tuple[float, float] | None:
+    """``public_location`` as two floats, or None: for drawing and measuring."""
+    point = public_location(institution)
+    return None if point is None else (float(point[0]), float(point[1]))
+
+
 def public_coordinates(institution) -> tuple[float | None, float | None]:
     """``public_location`` as two floats (or two Nones), for JSON and CSV."""
-    point = public_location(institution)
-    if point is None:
-        return None, None
-    return float(point[0]), float(point[1])
+    return public_point(institution) or (None, None)
 
 
 def public_distance_km(origin: tuple[float, float], institution) -> float | None:
     """Kilometres from ``origin`` to the institution's public point: a distance shown to
     anybody must not measure the flat of a home-based point."""
-    point = public_coordinates(institution)
-    if point[0] is None:
+    point = public_point(institution)
+    if point is None:
         return None
-    return geo.distance_m(origin[0], origin[1], point[0], point[1]) / 1000
+    return geo.distance_m(*origin, *point) / 1000
 
 
 # --- communities and villages (社区/村) ----------------------------------------------------

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from careapp.extensions import db
 from careapp.models import Institution, Nature, Region, Township, publicly_listed
-from careapp.services.locations import public_location
+from careapp.services.locations import public_point
 
 #: Above this many public institutions in a region, townships show counts instead of dots.
 DOT_LIMIT = 150
@@ -20,13 +20,6 @@ DOT_LIMIT = 150
 WIDTH = 640
 MIN_HEIGHT, MAX_HEIGHT = 320, 720
 MARGIN = 40
-
-
-def shown_location(institution) -> tuple[float, float] | None:
-    """The point the map and comparisons show: ``public_location`` as floats (a home-based
-    point never closer than its 200 m grid cell)."""
-    point = public_location(institution)
-    return None if point is None else (float(point[0]), float(point[1]))
 
 
 @dataclass(frozen=True)
@@ -133,7 +126,7 @@ def build(region: Region) -> RegionMap:
         centres = _centres(region)
     else:
         centres = _mean_points(institutions)
-    points = {i.id: p for i in institutions if (p := shown_location(i)) is not None}
+    points = {i.id: p for i in institutions if (p := public_point(i)) is not None}
     projection = _Projection([*points.values(), *centres.values()])
     listed: dict[int, list[Institution]] = {}
     for institution in institutions:
@@ -147,7 +140,7 @@ def _mean_points(institutions: list[Institution]) -> dict[int, tuple[float, floa
     """Each township's centre from the shown points of its institutions."""
     sums: dict[int, list[float]] = {}
     for institution in institutions:
-        point = shown_location(institution)
+        point = public_point(institution)
         if point is not None:
             total = sums.setdefault(institution.township_id, [0.0, 0.0, 0])
             total[0], total[1], total[2] = total[0] + point[0], total[1] + point[1], total[2] + 1
