@@ -350,6 +350,19 @@ def test_cancelling_a_place_a_family_waits_for_says_so_and_hands_it_on(
     assert "The booking is cancelled. The place goes to a family waiting for it." in flashes(done)
 
 
+def test_the_chinese_cancel_message_runs_its_sentences_on(app, place, parent_client):
+    client, ids = parent_client
+    client.set_cookie("lang", "zh_CN")
+    slot_id = make_slot(
+        app, place, CareType.HOURLY, today() + timedelta(days=2), (time(9), time(10))
+    )
+    booking_id = book(app, ids, slot_id)
+
+    done = client.post(f"/parents/bookings/{booking_id}/cancel", follow_redirects=True)
+
+    assert "预约已取消。该名额已空出，其他家庭可以预约。" in flashes(done)
+
+
 def test_another_parents_cancel_page_is_not_found(app, place, parent_client, family):
     client, _ids = parent_client
     slot_id = make_slot(

@@ -371,7 +371,8 @@ def _cancelled_message(found, handed_on: bool) -> str:
         if handed_on
         else _("The place is free for others to book.")
     )
-    return f"{done} {goes}"
+    # Chinese runs sentences on without a space; English puts one between them.
+    return _("%(done)s %(goes)s", done=done, goes=goes)
 
 
 def _load_entry(entry_id: int):
