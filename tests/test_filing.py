@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from stdnum.cn import uscc as uscc_codec
 
-from careapp import clock
+from careapp import clock, working_days
 from careapp.extensions import db
 from careapp.models import (
     Authority,
@@ -1543,7 +1543,7 @@ MON, TUE, FRI, SAT, SUN = (
     ],
 )
 def test_working_days_between_skips_weekends(start, end, days):
-    assert filing.working_days_between(start, end) == days
+    assert working_days.working_days_between(start, end) == days
 
 
 @pytest.mark.parametrize(
@@ -1559,7 +1559,21 @@ def test_working_days_between_skips_weekends(start, end, days):
     ],
 )
 def test_working_days_follow_chinas_holidays_and_make_up_days(start, end, days):
-    assert filing.working_days_between(start, end) == days
+    assert working_days.working_days_between(start, end) == days
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "deadline"),
+    [
+        pytest.param(date(2026, 11, 27), 1, date(2026, 11, 30), id="friday-plus-one"),
+        pytest.param(date(2026, 9, 30), 1, date(2026, 10, 8), id="over-national-day"),
+        pytest.param(date(2026, 10, 8), 2, date(2026, 10, 10), id="make-up-saturday"),
+        pytest.param(date(2026, 11, 30), 0, date(2026, 11, 30), id="none"),
+    ],
+)
+def test_a_deadline_in_working_days_lands_on_the_last_of_them(start, days, deadline):
+    assert working_days.add_working_days(start, days) == deadline
+    assert working_days.working_days_between(start, deadline) == days
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-import chinese_calendar
 import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -38,6 +37,7 @@ from careapp.services import booking
 from careapp.services.errors import CareappError
 from careapp.services.mail import N_, queue_email
 from careapp.services.occupancy import too_small_for
+from careapp.working_days import working_days_between
 
 #: The bureau answers an application within this many working days.
 REVIEW_LIMIT_WORKING_DAYS = 5
@@ -111,30 +111,6 @@ class Profile:
     facts: dict
     classes: list[dict]
     offers: list[dict]
-
-
-# --- working days -------------------------------------------------------------------------
-
-
-def is_working_day(day: date) -> bool:
-    """Whether ``day`` is a working day in China: official holidays off, make-up working
-    days (调休) on (``chinese_calendar``); Monday to Friday for years it has no data for."""
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return day.weekday() < 5
-
-
-def working_days_between(start: date, end: date) -> int:
-    """Working days after ``start`` up to and including ``end``."""
-    if end <= start:
-        return 0
-    days = 0
-    current = start
-    while current < end:
-        current += timedelta(days=1)
-        days += is_working_day(current)
-    return days
 
 
 def add_years(day: date, years: int) -> date:
