@@ -1,7 +1,7 @@
 """The filing workflow: apply, review, file, return, reject, change and deregister."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
