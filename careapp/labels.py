@@ -79,6 +79,7 @@ PRICE_UNIT_LABELS = {
 TOWNSHIP_KIND_LABELS = {
     TownshipKind.SUBDISTRICT: _l("Sub-districts"),
     TownshipKind.TOWN: _l("Towns"),
+    TownshipKind.TOWNSHIP: _l("Townships (乡)"),
 }
 
 ROLE_LABELS = {

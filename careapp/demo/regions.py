@@ -12,6 +12,7 @@ CENSUS_DAY = date(2020, 11, 1)
 KIND_SUFFIXES: dict[TownshipKind, tuple[str, str]] = {
     TownshipKind.SUBDISTRICT: ("街道", "Sub-district"),
     TownshipKind.TOWN: ("镇", "Town"),
+    TownshipKind.TOWNSHIP: ("乡", "Township"),
 }
 
 
@@ -69,6 +70,7 @@ class RegionData:
 
 SUB = TownshipKind.SUBDISTRICT
 TOWN = TownshipKind.TOWN
+TWP = TownshipKind.TOWNSHIP
 
 JINJIANG = RegionData(
     code="jinjiang",
@@ -149,6 +151,8 @@ YONGAN = RegionData(
         ("闽中纺织", "Minzhong Textiles"),
         ("安砂水电", "Ansha Hydropower"),
     ),
+    # 001 二(一)1 names the minimums: 燕南 4, 燕东/燕西/燕北 2, 曹远/大湖/安砂/小陶/西洋/贡川 1;
+    # it names no minimum for the others.
     townships=(
         TownshipData("yandong", "燕东", SUB, 56_400, 25.9650, 117.3790, min_institutions=2),
         TownshipData("yanxi", "燕西", SUB, 52_100, 25.9730, 117.3480, min_institutions=2),
@@ -160,12 +164,19 @@ YONGAN = RegionData(
         TownshipData("xiaotao", "小陶", TOWN, 20_700, 25.8170, 116.9720),
         TownshipData("dahu", "大湖", TOWN, 12_400, 25.8330, 117.2230),
         TownshipData("caoyuan", "曹远", TOWN, 19_600, 25.9020, 117.4520),
-        TownshipData("hongtian", "洪田", TOWN, 9_200, 26.0330, 117.2510),
-        TownshipData("huainan", "槐南", TOWN, 8_100, 25.8210, 117.4190),
-        TownshipData("shangping", "上坪", TOWN, 5_900, 26.0080, 117.0640, ("乡", "Township")),
-        TownshipData("luofang", "罗坊", TOWN, 6_300, 25.7780, 117.0820, ("乡", "Township")),
+        TownshipData("hongtian", "洪田", TOWN, 9_200, 26.0330, 117.2510, min_institutions=0),
+        TownshipData("huainan", "槐南", TOWN, 8_100, 25.8210, 117.4190, min_institutions=0),
+        TownshipData("shangping", "上坪", TWP, 5_900, 26.0080, 117.0640, min_institutions=0),
+        TownshipData("luofang", "罗坊", TWP, 6_300, 25.7780, 117.0820, min_institutions=0),
         TownshipData(
-            "qingshui", "青水", TOWN, 7_800, 25.7030, 117.2490, ("畲族乡", "She Ethnic Township")
+            "qingshui",
+            "青水",
+            TWP,
+            7_800,
+            25.7030,
+            117.2490,
+            ("畲族乡", "She Ethnic Township"),
+            min_institutions=0,
         ),
     ),
 )

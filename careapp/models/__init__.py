@@ -49,6 +49,7 @@ from careapp.models.family import (
     InvitationStatus,
 )
 from careapp.models.filing import ChangeRequest, ChangeStatus, FilingAction, FilingDecision
+from careapp.models.indicators import RegionTargets, RegisteredOperator, TownshipFamilies
 from careapp.models.institution import (
     Authority,
     EventType,
@@ -158,4 +159,7 @@ __all__ = [
     "disclosed_events",
     "publicly_listed",
     "ShortlistEntry",
+    "RegionTargets",
+    "RegisteredOperator",
+    "TownshipFamilies",
 ]

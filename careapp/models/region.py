@@ -14,10 +14,12 @@ DEFAULT_PLACES_PER_1000 = Decimal("4.5")
 
 
 class TownshipKind(StrEnum):
-    """Whether a township is an urban sub-district (街道) or a town (镇)."""
+    """Whether a township is an urban sub-district (街道), a town (镇) or a rural township (乡)."""
 
     SUBDISTRICT = "subdistrict"
     TOWN = "town"
+    #: 乡, including ethnic townships (民族乡); policy 001 addresses "各乡镇" apart from 镇.
+    TOWNSHIP = "township"
 
 
 class Region(db.Model):
