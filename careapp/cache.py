@@ -79,6 +79,9 @@ PRIVATE_TABLES = frozenset(
         "shortlist_entries",
         "cache_versions",
         "alembic_version",
+        # The bureau's denominators (indicators): no public page shows them.
+        "registered_operators",
+        "township_families",
     }
 )
 COURSE_TABLES = frozenset({"providers", "courses", "course_sessions", "course_registrations"})

@@ -105,6 +105,19 @@ def _list_envelope(item_schema: str) -> dict:
     )
 
 
+def _township_statistics_envelope() -> dict:
+    """The township statistics list, with the region-wide figures beside the page."""
+    envelope = _list_envelope("TownshipStatistics")
+    envelope["properties"]["region"] = _nullable_ref("RegionStatistics")
+    envelope["required"].append("region")
+    return envelope
+
+
+def _nullable_ref(name: str) -> dict:
+    """A reference to schema ``name`` that also admits ``null``."""
+    return {"oneOf": [_ref(name), {"type": "null"}]}
+
+
 def _keyset_list_envelope(item_schema: str) -> dict:
     """The list shape with a bounded total and a cursor to the next page."""
     envelope = _list_envelope(item_schema)
@@ -225,7 +238,30 @@ def _schemas() -> dict:
             },
             "A township's filed institutions and places against its target; aggregates only.",
         ),
-        "TownshipStatisticsList": _list_envelope("TownshipStatistics"),
+        "RegionStatistics": _object(
+            {
+                "code": _string("The region's code."),
+                "name": _string("The region's name in the request language."),
+                "places": _integer("Places of every filed institution in it.", minimum=0),
+                "population": _integer("Residents of its townships.", minimum=0),
+                "places_per_1000": _nullable(
+                    {"type": "number", "description": "Places per 1,000 residents (2 decimals)."}
+                ),
+                "target_places_per_1000": {
+                    "type": "number",
+                    "minimum": 0,
+                    "description": "The region's own target (policies 001, 002: 4.5 by 2025).",
+                },
+                "covered_share": _nullable(
+                    {"type": "number", "description": "Share of townships with a filed one."}
+                ),
+                "target_covered_share": _nullable(
+                    {"type": "number", "description": "The region's coverage target (000: 0.8)."}
+                ),
+            },
+            "Region-wide figures the policies set targets for; aggregates only.",
+        ),
+        "TownshipStatisticsList": _township_statistics_envelope(),
         "InstitutionSummary": _with_optional(
             _object(INSTITUTION_SUMMARY, "A filed institution in a list."),
             {
@@ -633,7 +669,12 @@ def _paths() -> dict:
                 "400": bad_request,
             },
             [
-                _query("region", _string(), "Only the townships of the region with this code."),
+                _query(
+                    "region",
+                    _string(),
+                    "Only the townships of the region with this code; its figures in `region` "
+                    "(the first region's without one).",
+                ),
                 _param_ref("Page"),
                 _param_ref("PerPage"),
             ],

@@ -3,7 +3,7 @@
 from careapp.models import CareClass, CareOffer, FilingEvent, Institution, Township
 from careapp.services.locations import public_coordinates
 from careapp.services.params import Page
-from careapp.services.statistics import TownshipFigures
+from careapp.services.statistics import RegionTotals, TownshipFigures
 
 
 def page_body(page: Page, serialize, language: str) -> dict:
@@ -202,4 +202,19 @@ def township_statistics(row: TownshipFigures, language: str) -> dict:
         "population": row.population,
         "places_per_1000": _number(row.places_per_1000),
         "target_places_per_1000": _number(row.target_places_per_1000),
+    }
+
+
+def region_statistics(region, totals: RegionTotals, language: str) -> dict:
+    """The region-wide figures the policies set targets for (aggregates only)."""
+    covered = totals.covered_townships
+    return {
+        "code": region.code,
+        "name": region.name_for(language),
+        "places": totals.places,
+        "population": totals.population,
+        "places_per_1000": _number(totals.places_per_1000),
+        "target_places_per_1000": _number(totals.target_places_per_1000),
+        "covered_share": _number(covered.share),
+        "target_covered_share": _number(covered.target),
     }

@@ -132,7 +132,13 @@ def township_statistics():
     region = _region_filter()
     page_number, per_page = _paging()
     page = statistics.township_figures_page(region, page_number, per_page)
-    return jsonify(serializers.page_body(page, serializers.township_statistics, current_language()))
+    language = current_language()
+    body = serializers.page_body(page, serializers.township_statistics, language)
+    shown = region or statistics.find_region(None)
+    body["region"] = shown and serializers.region_statistics(
+        shown, statistics.region_totals_of(shown), language
+    )
+    return jsonify(body)
 
 
 @bp.get("/openapi.json")

@@ -11,6 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from careapp.demo.communities import fill_region_bounds, seed_communities
+from careapp.demo.indicators import seed_indicators
 from careapp.demo.institutions import seed_institutions
 from careapp.demo.regions import CENSUS_DAY, REGIONS, RegionData
 from careapp.extensions import db
@@ -34,6 +35,7 @@ def seed_demo(region_code: str, today: date) -> dict[str, int]:
     townships = _seed_townships(region, data, counts)
     counts.update(seed_communities(region, data, townships))
     counts.update(seed_institutions(data, townships, today))
+    counts["indicator rows"] += seed_indicators(region, data, townships)
     db.session.flush()
     return dict(counts)
 

@@ -35,6 +35,7 @@ def statistics_page():
         region=region,
         regions=regions.all_regions(),
         rows=rows,
+        totals=statistics.region_totals(region, rows),
         townships=statistics.sorted_townships(rows, sort, descending),
         covered=sum(1 for row in rows if row.covered),
         chart_target=statistics.shared_target(rows),

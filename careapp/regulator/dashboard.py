@@ -1,5 +1,7 @@
 """The bureau's dashboard of targets, its figures as CSV, and the settings behind them."""
 
+from decimal import Decimal
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -10,11 +12,11 @@ from careapp.csv_export import csv_response
 from careapp.extensions import db
 from careapp.i18n import current_language
 from careapp.labels import label
-from careapp.models import Region, Township
+from careapp.models import Region, RegionTargets, Township, TownshipFamilies
 from careapp.public.statistics import current_region, township_sort
 from careapp.regulator import bp
-from careapp.regulator.forms import RegisteredCountForm, TownshipTargetsForm
-from careapp.services import filing, regions, statistics
+from careapp.regulator.forms import OperatorListForm, RegionTargetsForm, TownshipFiguresForm
+from careapp.services import filing, operators, regions, statistics
 from careapp.services.statistics import RegionFigures
 
 
@@ -102,9 +104,11 @@ def _indicator_table(figures: RegionFigures, language: str):
     )
     measures = (
         (_("Townships with a filed institution"), figures.covered_townships),
-        (_("Registered institutions that are filed"), figures.filed_share),
+        (_("Registered operators that applied for filing"), figures.applied_share),
         (_("Places in inclusive (普惠) institutions"), figures.inclusive_places),
-        (_("Families reached by a course in the last 12 months"), figures.families_reached),
+        (_("Families with children under 3 reached by guidance"), figures.guidance.families),
+        (_("Newborn families reached by guidance"), figures.guidance.newborn_families),
+        (_("Certified staff of filed institutions"), figures.certified_staff),
     )
     rows = (
         (
@@ -152,12 +156,27 @@ def _waiting_table(figures: RegionFigures, language: str):
     return header, rows
 
 
+def _operators_table(figures: RegionFigures, language: str):
+    header = (_("USCC"), _("Name"), _("Registration authority"), _("Registered on"))
+    rows = (
+        (
+            operator.uscc,
+            operator.name,
+            label("authority", operator.authority),
+            operator.registered_on,
+        )
+        for operator in statistics.operators_not_applied(figures.region)
+    )
+    return header, rows
+
+
 #: The dashboard's tables by the name of their CSV file.
 TABLES = {
     "townships": _township_table,
     "indicators": _indicator_table,
     "fill-rates": _fill_rate_table,
     "waiting": _waiting_table,
+    "operators-not-applied": _operators_table,
 }
 
 
@@ -172,13 +191,41 @@ def dashboard_csv(table: str):
     return csv_response(f"{region.code}-{table}-{clock.today().isoformat()}.csv", header, rows)
 
 
+def _families_of(township: Township) -> TownshipFamilies | None:
+    return db.session.get(TownshipFamilies, township.id)
+
+
+def _save_families(township: Township, form: TownshipFiguresForm) -> None:
+    """Keep the families figure the form holds, or remove it when the form leaves it empty."""
+    families = _families_of(township)
+    if form.families_under_3.data is None:
+        if families is not None:
+            db.session.delete(families)
+        return
+    if families is None:
+        families = TownshipFamilies(township_id=township.id)
+        db.session.add(families)
+    families.families_under_3 = form.families_under_3.data
+    families.newborn_families = form.newborn_families.data
+    families.as_of = form.families_as_of.data
+
+
 @bp.route("/townships/<code>", methods=["GET", "POST"])
 def township_targets(code: str):
-    """Edit a township's population, the date of the figure, and its targets."""
+    """Edit a township's population, the date of the figure, its targets and its families."""
     township = or_404(db.session.scalar(sa.select(Township).where(Township.code == code)))
-    form = TownshipTargetsForm(obj=township)
+    families = _families_of(township)
+    form = TownshipFiguresForm(
+        obj=township,
+        families_under_3=families.families_under_3 if families else None,
+        newborn_families=families.newborn_families if families else None,
+        families_as_of=families.as_of if families else None,
+    )
     if form.validate_on_submit():
-        form.populate_obj(township)
+        for name in ("population", "population_as_of", "min_institutions"):
+            setattr(township, name, getattr(form, name).data)
+        township.target_places_per_1000 = form.target_places_per_1000.data
+        _save_families(township, form)
         db.session.commit()
         flash(_("The figures of %(name)s are saved.", name=township.name), "success")
         return redirect(url_for("regulator.dashboard", region=township.region.code))
@@ -186,24 +233,89 @@ def township_targets(code: str):
     return render_template("regulator/township_targets.html", township=township, form=form), status
 
 
+#: Region targets kept as shares (0–1) and edited as per cent.
+SHARE_TARGETS = (
+    "covered_share",
+    "applied_share",
+    "guidance_share",
+    "newborn_guidance_share",
+    "certified_staff_share",
+)
+HUNDRED = Decimal(100)
+
+
+def _targets_form(targets: RegionTargets) -> RegionTargetsForm:
+    shown = {
+        name: None if getattr(targets, name) is None else getattr(targets, name) * HUNDRED
+        for name in SHARE_TARGETS
+    }
+    return RegionTargetsForm(places_per_1000=targets.places_per_1000, **shown)
+
+
+def _locked_targets(region: Region) -> RegionTargets:
+    """The region's targets row, locked (made with the defaults when it is missing)."""
+    query = sa.select(RegionTargets).where(RegionTargets.region_id == region.id).with_for_update()
+    targets = db.session.scalar(query)
+    if targets is None:
+        targets = RegionTargets.defaults_for(region)
+        db.session.add(targets)
+    return targets
+
+
 @bp.route("/regions/<code>", methods=["GET", "POST"])
 def region_settings(code: str):
-    """Enter how many institutions are registered in the region, or clear it to derive it."""
+    """Edit the region's targets: places per 1,000 residents and the shares it aims for."""
     region = or_404(db.session.scalar(sa.select(Region).where(Region.code == code)))
-    form = RegisteredCountForm(obj=region)
+    form = _targets_form(statistics.region_targets(region))
     if form.validate_on_submit():
-        region.registered_institutions = form.registered_institutions.data
-        region.registered_as_of = (
-            form.registered_as_of.data if form.registered_institutions.data is not None else None
-        )
+        targets = _locked_targets(region)
+        targets.places_per_1000 = form.places_per_1000.data
+        for name in SHARE_TARGETS:
+            value = getattr(form, name).data
+            setattr(targets, name, None if value is None else value / HUNDRED)
+        targets.updated_at = clock.now()
         db.session.commit()
-        flash(_("The count of registered institutions is saved."), "success")
+        flash(
+            _("The targets of %(name)s are saved.", name=region.name_for(current_language())),
+            "success",
+        )
         return redirect(url_for("regulator.dashboard", region=region.code))
-    derived = statistics.applied_count(region)
     status = 400 if form.errors else 200
+    return render_template("regulator/region_settings.html", region=region, form=form), status
+
+
+@bp.route("/regions/<code>/operators", methods=["GET", "POST"])
+def registered_operators(code: str):
+    """Import the registration authorities' list and see the operators that have not applied."""
+    region = or_404(db.session.scalar(sa.select(Region).where(Region.code == code)))
+    form = OperatorListForm()
+    row_errors = []
+    if form.validate_on_submit():
+        parsed = operators.parse_list(form.operators.data.read(), clock.today())
+        row_errors = parsed.errors
+        if not row_errors:
+            result = operators.import_list(region, parsed.rows, clock.now())
+            db.session.commit()
+            flash(
+                _(
+                    "The list is imported: %(added)d operators added, %(updated)d updated.",
+                    added=result.added,
+                    updated=result.updated,
+                ),
+                "success",
+            )
+            return redirect(url_for("regulator.registered_operators", code=region.code))
+        db.session.rollback()
+    targets = statistics.region_targets(region)
+    status = 400 if (form.errors or row_errors) else 200
     return (
         render_template(
-            "regulator/region_settings.html", region=region, form=form, derived=derived
+            "regulator/operators.html",
+            region=region,
+            form=form,
+            row_errors=row_errors,
+            applied=statistics.applied_share(region, targets),
+            not_applied=statistics.operators_not_applied(region),
         ),
         status,
     )

@@ -1,6 +1,7 @@
 """Forms of the regulator's pages."""
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DecimalField, HiddenField, IntegerField, TextAreaField
 from wtforms.validators import (
     DataRequired,
@@ -132,3 +133,91 @@ class RegisteredCountForm(SiteForm):
         if count is not None and self.registered_as_of.data is None:
             self.registered_as_of.errors.append(_l("Please enter the date of the count."))
         return not (self.registered_institutions.errors or self.registered_as_of.errors)
+
+
+# --- indicators ----------------------------------------------------------------------------
+
+
+def _optional_percent(label):
+    """A target in per cent from 0 to 100, or nothing for no target."""
+    message = _l("Please enter a per cent from 0 to 100, or nothing for no target.")
+
+    def within(form: SiteForm, field) -> None:
+        finite = getattr(field.data, "is_finite", lambda: True)()
+        if field.data is not None and not (finite and 0 <= field.data <= 100):
+            raise ValidationError(message)
+
+    return DecimalField(
+        label,
+        places=1,
+        validators=[Optional(), within],
+        invalid_value_message=message,
+        render_kw={"inputmode": "decimal"},
+    )
+
+
+class RegionTargetsForm(SiteForm):
+    """A region's targets: places per 1,000 residents and the shares, in per cent."""
+
+    places_per_1000 = _bounded(
+        DecimalField,
+        _l("Places per 1,000 residents, region-wide"),
+        0,
+        99,
+        _l("Please enter the target, a number from 0 to 99, for example 4.5."),
+        places=1,
+        render_kw={"inputmode": "decimal"},
+    )
+    covered_share = _optional_percent(_l("Townships with a filed institution (%)"))
+    applied_share = _optional_percent(_l("Registered operators that applied for filing (%)"))
+    guidance_share = _optional_percent(_l("Families with children under 3 given guidance (%)"))
+    newborn_guidance_share = _optional_percent(_l("Newborn families reached by guidance (%)"))
+    certified_staff_share = _optional_percent(_l("Certified staff, region-wide (%)"))
+
+
+class OperatorListForm(SiteForm):
+    """The registration authorities' list of operators running care, as a CSV file."""
+
+    operators = FileField(
+        _l("CSV file: USCC, name, authority, registration date"),
+        validators=[FileRequired(message=_l("Please choose the CSV file."))],
+    )
+
+
+class TownshipFamiliesForm(SiteForm):
+    """Families with children under 3 in a township, and how many of them are newborn."""
+
+    families_under_3 = IntegerField(
+        _l("Families with children under 3"),
+        validators=[Optional()],
+        invalid_value_message=_l("Please enter a whole number from 0 to 10,000,000, or nothing."),
+        render_kw={"inputmode": "numeric"},
+    )
+    newborn_families = IntegerField(
+        _l("Of them, families with a child born in the last 12 months"),
+        validators=[Optional()],
+        invalid_value_message=_l("Please enter a whole number from 0 to 10,000,000, or nothing."),
+        render_kw={"inputmode": "numeric"},
+    )
+    families_as_of = DateField(_l("Families figure dated"), validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        """Counts from 0 to 10,000,000, newborns within the families, and a date with a count."""
+        if not super().validate(extra_validators):
+            return False
+        too_big = _l("Please enter a whole number from 0 to 10,000,000, or nothing.")
+        for counted in (self.families_under_3, self.newborn_families):
+            if counted.data is not None and not 0 <= counted.data <= 10_000_000:
+                counted.errors.append(too_big)
+        families, newborns = self.families_under_3.data, self.newborn_families.data
+        if newborns is not None and (families is None or newborns > families):
+            self.newborn_families.errors.append(
+                _l("Newborn families are some of the families with children under 3.")
+            )
+        if families is not None and self.families_as_of.data is None:
+            self.families_as_of.errors.append(_l("Please enter the date of the figure."))
+        return not any(field.errors for field in self)
+
+
+class TownshipFiguresForm(TownshipFamiliesForm, TownshipTargetsForm):
+    """A township's residents and targets, and its families with children under 3."""

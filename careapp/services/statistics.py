@@ -24,27 +24,27 @@ from careapp.models import (
     Inventory,
     Nature,
     Region,
+    RegionTargets,
+    RegisteredOperator,
     RegistrationStatus,
     Slot,
     SlotStatus,
     Status,
     Township,
+    TownshipFamilies,
     publicly_listed,
 )
 from careapp.services import filing
 from careapp.services.params import Page
 
-#: Share of townships with at least one filed institution (policy 000).
-COVERED_TOWNSHIPS_TARGET = Decimal("0.8")
-#: Share of registered institutions that are filed (policy 002).
-FILED_SHARE_TARGET = Decimal("0.7")
 #: The fill rate looks back over this many days, today included.
 FILL_RATE_DAYS = 30
 #: Families count as reached by a course attended within this many days.
 REACH_DAYS = 365
-#: Institutions counted as registered when the bureau has not entered a count: every one that
-#: has applied and is not deregistered.
+#: Institutions that have applied for filing and are not deregistered.
 APPLIED_STATUSES = (Status.UNDER_REVIEW, Status.RETURNED, Status.REJECTED, Status.FILED)
+#: A newborn family has a child born within this many days.
+NEWBORN_DAYS = 365
 
 HUNDREDTH = Decimal("0.01")
 
@@ -150,18 +150,73 @@ class FillRate:
 
 
 @dataclass(frozen=True)
+class RegionTotals:
+    """The region-wide figures the policies set targets for, read before any township's."""
+
+    places: int
+    population: int
+    townships: int
+    covered: int
+    targets: RegionTargets
+
+    @property
+    def places_per_1000(self) -> Decimal | None:
+        """Places per 1,000 residents of the whole region; ``None`` without a population."""
+        if not self.population:
+            return None
+        value = Decimal(self.places) * 1000 / Decimal(self.population)
+        return value.quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
+
+    @property
+    def target_places_per_1000(self) -> Decimal:
+        """The region's target (001 一, 002 一: 4.5 city-wide by 2025)."""
+        return self.targets.places_per_1000
+
+    @property
+    def meets_places_target(self) -> bool | None:
+        """Whether the region reaches its places target; ``None`` without a population."""
+        per_1000 = self.places_per_1000
+        return None if per_1000 is None else per_1000 >= self.target_places_per_1000
+
+    @property
+    def covered_townships(self) -> Measure:
+        """Townships with a filed institution against the region's coverage target (000: 80%)."""
+        return Measure(self.covered, self.townships, self.targets.covered_share)
+
+
+@dataclass(frozen=True)
+class GuidanceReach:
+    """Families reached by guidance over every family of the area, as the bureau entered them."""
+
+    #: Families with children under 3 reached, over all such families (001 一: 95%).
+    families: Measure
+    #: Newborn families reached, over all newborn families (002 (二): 50%).
+    newborn_families: Measure
+    #: The oldest date among the township figures; ``None`` when none is entered.
+    as_of: date | None
+    #: Townships with a figure entered, out of all.
+    townships_entered: int
+
+
+@dataclass(frozen=True)
 class RegionFigures:
     """Everything on the bureau's dashboard for one region."""
 
     region: Region
     townships: list[TownshipFigures]
-    covered_townships: Measure
-    filed_share: Measure
-    registered_entered: bool
+    totals: RegionTotals
+    applied_share: Measure
     inclusive_places: Measure
     waiting: WaitingApplications
     fill_rates: list[FillRate]
     families_reached: Measure
+    guidance: GuidanceReach
+    certified_staff: Measure
+
+    @property
+    def covered_townships(self) -> Measure:
+        """Townships with a filed institution against the region's coverage target."""
+        return self.totals.covered_townships
 
     @property
     def places(self) -> int:
@@ -258,11 +313,66 @@ def applied_count(region: Region) -> int:
     return int(db.session.scalar(query))
 
 
-def registered_count(region: Region) -> tuple[int, bool]:
-    """Registered institutions and whether the bureau entered the count (else derived)."""
-    if region.registered_institutions is not None:
-        return region.registered_institutions, True
-    return applied_count(region), False
+def region_targets(region: Region) -> RegionTargets:
+    """The region's targets as the bureau set them, else the defaults (one small query)."""
+    return db.session.get(RegionTargets, region.id) or RegionTargets.defaults_for(region)
+
+
+def _applied_for_filing(uscc) -> sa.Exists:
+    """An institution with code ``uscc`` has submitted an application (whatever came of it)."""
+    return sa.exists().where(Institution.uscc == uscc).where(Institution.status != Status.DRAFT)
+
+
+def applied_share(region: Region, targets: RegionTargets) -> Measure:
+    """Operators on the registration authorities' list that applied for filing, out of the list.
+
+    002 (四): "登记注册并开展托育的机构在卫生健康部门申请备案的比例不低于 70％" — the
+    denominator is the authorities' list, not the applications received here.
+    """
+    query = sa.select(
+        sa.func.count(RegisteredOperator.id),
+        sa.func.count(sa.case((_applied_for_filing(RegisteredOperator.uscc), 1))),
+    ).where(RegisteredOperator.region_id == region.id)
+    listed, applied = db.session.execute(query).one()
+    return Measure(int(applied), int(listed), targets.applied_share)
+
+
+def operators_not_applied(region: Region) -> list[RegisteredOperator]:
+    """Operators on the region's list with no application here, matched by USCC, by name."""
+    query = (
+        sa.select(RegisteredOperator)
+        .where(RegisteredOperator.region_id == region.id)
+        .where(~_applied_for_filing(RegisteredOperator.uscc))
+        .order_by(RegisteredOperator.registered_on, RegisteredOperator.uscc)
+    )
+    return list(db.session.scalars(query))
+
+
+def region_totals(
+    region: Region, rows: list[TownshipFigures], targets: RegionTargets | None = None
+) -> RegionTotals:
+    """The region-wide figures from its townships' figures (no further query but the targets)."""
+    return RegionTotals(
+        places=sum(row.places for row in rows),
+        population=sum(row.population for row in rows),
+        townships=len(rows),
+        covered=sum(1 for row in rows if row.covered),
+        targets=targets or region_targets(region),
+    )
+
+
+def region_totals_of(region: Region) -> RegionTotals:
+    """The region-wide figures in one grouped query over its townships' kept counts."""
+    query = sa.select(
+        sa.func.coalesce(sa.func.sum(Township.listed_places), 0),
+        sa.func.coalesce(sa.func.sum(Township.population), 0),
+        sa.func.count(Township.id),
+        sa.func.count(sa.case((Township.listed_institutions > 0, 1))),
+    ).where(Township.region_id == region.id)
+    places, population, townships, covered = db.session.execute(query).one()
+    return RegionTotals(
+        int(places), int(population), int(townships), int(covered), region_targets(region)
+    )
 
 
 def inclusive_places(region: Region) -> Measure:
@@ -329,23 +439,75 @@ def families_reached(now: datetime) -> Measure:
     return Measure(int(part), int(whole))
 
 
+def certified_staff(region: Region, targets: RegionTargets) -> Measure:
+    """Certified staff of the region's filed institutions, out of their staff, as declared.
+
+    003 二 sets 持证率 80% for the district as a whole, not for each institution.
+    """
+    filed = publicly_listed().subquery()
+    query = sa.select(
+        sa.func.coalesce(sa.func.sum(filed.c.certified_staff_count), 0),
+        sa.func.coalesce(sa.func.sum(filed.c.staff_count), 0),
+    ).where(filed.c.township_id.in_(sa.select(Township.id).where(Township.region_id == region.id)))
+    certified, staff = db.session.execute(query).one()
+    return Measure(int(certified), int(staff), targets.certified_staff_share)
+
+
+def newborn_families_reached(now: datetime) -> int:
+    """Families with a course attended in the last 12 months and a child born in them."""
+    since = now - timedelta(days=REACH_DAYS)
+    born_since = (now - timedelta(days=NEWBORN_DAYS)).date()
+    query = (
+        sa.select(sa.func.count(sa.distinct(CourseRegistration.parent_id)))
+        .join(CourseSession, CourseSession.id == CourseRegistration.session_id)
+        .join(Child, Child.parent_id == CourseRegistration.parent_id)
+        .where(CourseRegistration.status == RegistrationStatus.ATTENDED)
+        .where(CourseSession.starts_at.between(since, now))
+        .where(Child.birth_date >= born_since)
+    )
+    return int(db.session.scalar(query))
+
+
+def guidance_reach(
+    region: Region, targets: RegionTargets, reached: Measure, newborns_reached: int
+) -> GuidanceReach:
+    """Reach over every family of the area (001 一 科学育儿指导率, 002 (二) 新生儿家庭 50％),
+    the denominators being the figures the bureau entered per township."""
+    query = sa.select(
+        sa.func.coalesce(sa.func.sum(TownshipFamilies.families_under_3), 0),
+        sa.func.coalesce(sa.func.sum(TownshipFamilies.newborn_families), 0),
+        sa.func.min(TownshipFamilies.as_of),
+        sa.func.count(TownshipFamilies.township_id),
+    ).where(
+        TownshipFamilies.township_id.in_(
+            sa.select(Township.id).where(Township.region_id == region.id)
+        )
+    )
+    families, newborns, as_of, entered = db.session.execute(query).one()
+    return GuidanceReach(
+        families=Measure(reached.part, int(families), targets.guidance_share),
+        newborn_families=Measure(newborns_reached, int(newborns), targets.newborn_guidance_share),
+        as_of=as_of,
+        townships_entered=int(entered),
+    )
+
+
 def region_figures(region: Region, today: date, now: datetime) -> RegionFigures:
     """The whole dashboard of ``region`` on ``today``."""
     townships = township_figures(region)
-    registered, entered = registered_count(region)
-    filed = sum(row.filed_institutions for row in townships)
+    targets = region_targets(region)
+    reached = families_reached(now)
     return RegionFigures(
         region=region,
         townships=townships,
-        covered_townships=Measure(
-            sum(1 for row in townships if row.covered), len(townships), COVERED_TOWNSHIPS_TARGET
-        ),
-        filed_share=Measure(filed, registered, FILED_SHARE_TARGET),
-        registered_entered=entered,
+        totals=region_totals(region, townships, targets),
+        applied_share=applied_share(region, targets),
         inclusive_places=inclusive_places(region),
         waiting=waiting_applications(region, today),
         fill_rates=fill_rates(region, today),
-        families_reached=families_reached(now),
+        families_reached=reached,
+        guidance=guidance_reach(region, targets, reached, newborn_families_reached(now)),
+        certified_staff=certified_staff(region, targets),
     )
 
 
