@@ -428,9 +428,9 @@ def test_township_figures_without_a_region_cover_every_region_in_official_order(
 def test_region_shares_are_counted_against_their_targets(app, fixed_register):
     with app.app_context():
         figures = statistics.region_figures(jinjiang(), TODAY, NOW)
-        covered, filed, inclusive = (
+        covered, applied, inclusive = (
             figures.covered_townships,
-            figures.filed_share,
+            figures.applied_share,
             figures.inclusive_places,
         )
 
@@ -438,40 +438,24 @@ def test_region_shares_are_counted_against_their_targets(app, fixed_register):
         assert (covered.part, covered.whole, covered.share) == (2, 3, Decimal("0.6667"))
         assert covered.target == Decimal("0.8")
         assert covered.meets_target is False
-        # Filed: Acorn, Bamboo, Cedar = 3. Applied: those 3 + 2 under review + returned +
-        # rejected = 7 (the draft and the deregistered one are not). 3 / 7 = 0.4286 < 0.7.
-        assert (filed.part, filed.whole, filed.share) == (3, 7, Decimal("0.4286"))
-        assert filed.target == Decimal("0.7")
-        assert filed.meets_target is False
-        assert figures.registered_entered is False
+        # The applied share is over the registration authorities' list (002 (四)), not over
+        # the applications received here: without a list there is no figure.
+        assert (applied.part, applied.whole, applied.share) == (0, 0, None)
+        assert applied.target == Decimal("0.7")
+        assert applied.meets_target is None
+        # Region-wide: 62 places for 28,000 residents = 2.2142… → 2.21, against 4.5.
+        assert figures.totals.places_per_1000 == Decimal("2.21")
+        assert figures.totals.meets_places_target is False
         # Inclusive places: Acorn's 25 of 25 + 0 + 37 = 62 filed places; 25 / 62 = 0.4032.
         assert (inclusive.part, inclusive.whole, inclusive.share) == (25, 62, Decimal("0.4032"))
         assert inclusive.meets_target is None
         assert (figures.filed_institutions, figures.places) == (3, 62)
 
 
-def test_filed_share_uses_the_registered_count_the_bureau_entered(app, fixed_register):
-    with app.app_context():
-        region = jinjiang()
-        region.registered_institutions = 4
-        region.registered_as_of = date(2025, 6, 1)
-        db.session.commit()
-
-        assert statistics.registered_count(region) == (4, True)
-        assert statistics.applied_count(region) == 7
-        figures = statistics.region_figures(region, TODAY, NOW)
-
-    # 3 filed of 4 registered: 0.75 >= 0.7.
-    assert (figures.filed_share.part, figures.filed_share.whole) == (3, 4)
-    assert figures.filed_share.share == Decimal("0.75")
-    assert figures.filed_share.meets_target is True
-    assert figures.registered_entered is True
-
-
-def test_registered_count_is_derived_from_the_applications_until_entered(app, fixed_register):
+def test_applied_count_counts_the_applications_received_here(app, fixed_register):
     with app.app_context():
         # Applied in Jinjiang: 3 filed + 2 under review + 1 returned + 1 rejected = 7.
-        assert statistics.registered_count(jinjiang()) == (7, False)
+        assert statistics.applied_count(jinjiang()) == 7
 
 
 def test_waiting_applications_count_working_days_and_those_over_the_limit(app, fixed_register):
@@ -530,8 +514,8 @@ def test_family_reached_by_a_course_one_hour_ago_is_counted_on_the_dashboard(
 
     rows = read_csv(regulator.get("/regulator/dashboard/indicators.csv"))
 
-    # 1 family reached of 1 family with a child: 100.0%.
-    assert rows[4][:4] == ["Families reached by a course in the last 12 months", "1", "1", "100.0"]
+    # 1 family reached; no families with children under 3 entered for the area: no share.
+    assert rows[4][:4] == ["Families with children under 3 reached by guidance", "1", "0", ""]
 
 
 def test_sorting_townships_by_a_column_and_back(app, fixed_register):
@@ -552,6 +536,18 @@ def test_sorting_townships_by_a_column_and_back(app, fixed_register):
 
 # --- the API -------------------------------------------------------------------------------
 
+
+#: 62 places for 28,000 residents: 2.2142… → 2.21; 2 of 3 townships covered.
+JINJIANG_REGION = {
+    "code": "jinjiang",
+    "name": "晋江市",
+    "places": 62,
+    "population": 28000,
+    "places_per_1000": 2.21,
+    "target_places_per_1000": 4.5,
+    "covered_share": 0.6667,
+    "target_covered_share": 0.8,
+}
 
 JINJIANG_ITEMS = [
     {
@@ -593,7 +589,13 @@ def test_api_lists_the_hand_computed_figures_of_each_township(client, fixed_regi
     response = api(client, region="jinjiang")
 
     assert response.status_code == 200
-    assert response.json == {"items": JINJIANG_ITEMS, "total": 3, "page": 1, "per_page": 20}
+    assert response.json == {
+        "items": JINJIANG_ITEMS,
+        "total": 3,
+        "page": 1,
+        "per_page": 20,
+        "region": JINJIANG_REGION,
+    }
 
 
 def test_api_names_follow_the_language(client, fixed_register):
@@ -761,11 +763,17 @@ def test_dashboard_shows_the_region_figures_against_their_targets(regulator, liv
 
     assert response.status_code == 200
     assert table_rows(response, "indicators-heading") == [
+        [
+            "Places per 1,000 residents, region-wide",
+            "2.21 (62 places for 28,000 residents)",
+            "4.5 Missed",
+        ],
         ["Townships with a filed institution", "66.7% (2 of 3)", "at least 80.0% Missed"],
         [
-            "Registered institutions that are filed",
-            "42.9% (3 of 7) Registered count derived from the applications received. Change",
-            "at least 70.0% Missed",
+            "Registered operators that applied for filing",
+            "no figure (0 of 0 on the registration authorities' list)"
+            " Import the list and see who has not applied",
+            "at least 70.0%",
         ],
         [
             "Places in inclusive (普惠) institutions",
@@ -778,9 +786,20 @@ def test_dashboard_shows_the_region_figures_against_their_targets(regulator, liv
             "answer within 5 working days 1 over the limit",
         ],
         [
-            "Families reached by a course in the last 12 months",
-            "1 (25.0% of 4 families known here: with a child registered or a course attended)",
-            "every family in need, once a year",
+            "Families with children under 3 reached by guidance",
+            "no figure (1 families reached by a course in the last 12 months, of 0 families"
+            " with children under 3 in the area)",
+            "no target set",
+        ],
+        [
+            "Newborn families reached by guidance",
+            "no figure (0 of 0 newborn families in the area)",
+            "at least 50.0%",
+        ],
+        [
+            "Certified staff of filed institutions",
+            "no figure (0 of 0 staff, as the institutions declare)",
+            "no target set",
         ],
     ]
 
@@ -868,12 +887,10 @@ def test_dashboard_of_another_region_has_its_own_figures(regulator, live_registe
     response = regulator.get("/regulator/dashboard", query_string={"region": "yongan"})
 
     rows = table_rows(response, "indicators-heading")
-    assert rows[0][1] == "100.0% (1 of 1)"
-    # Pine filed, one application under review: 1 of 2.
-    assert rows[1][1].startswith("50.0% (1 of 2)")
-    assert rows[2][1] == "100.0% (15 of 15 places)"
+    assert rows[1][1] == "100.0% (1 of 1)"
+    assert rows[3][1] == "100.0% (15 of 15 places)"
     # Submitted 28 days ago: four whole weeks, 20 working days.
-    assert rows[3][1] == "1 (longest wait 20 working days)"
+    assert rows[4][1] == "1 (longest wait 20 working days)"
 
 
 def test_township_csv_holds_the_hand_computed_rows(regulator, live_register):
@@ -899,9 +916,11 @@ def test_indicator_csv_holds_the_hand_computed_shares(regulator, live_register):
     assert rows == [
         ["Indicator", "Count", "Out of", "Share (%)", "Target (%)", "Target met"],
         ["Townships with a filed institution", "2", "3", "66.7", "80.0", "missed"],
-        ["Registered institutions that are filed", "3", "7", "42.9", "70.0", "missed"],
+        ["Registered operators that applied for filing", "0", "0", "", "70.0", ""],
         ["Places in inclusive (普惠) institutions", "25", "62", "40.3", "", ""],
-        ["Families reached by a course in the last 12 months", "1", "4", "25.0", "", ""],
+        ["Families with children under 3 reached by guidance", "1", "0", "", "", ""],
+        ["Newborn families reached by guidance", "0", "0", "", "50.0", ""],
+        ["Certified staff of filed institutions", "0", "0", "", "", ""],
     ]
 
 
@@ -1072,70 +1091,6 @@ def test_township_form_refuses_bad_input_next_to_the_field_and_saves_nothing(
 def test_unknown_township_or_region_form_is_not_found(regulator, live_register):
     assert regulator.get("/regulator/townships/nowhere").status_code == 404
     assert regulator.get("/regulator/regions/nowhere").status_code == 404
-
-
-def stored_region(app) -> tuple:
-    """Jinjiang's registered count and its date."""
-    with app.app_context():
-        found = jinjiang()
-        return found.registered_institutions, found.registered_as_of
-
-
-def test_region_form_saves_the_registered_count_and_clearing_it_derives_it_again(
-    app, regulator, live_register
-):
-    shown = regulator.get("/regulator/regions/jinjiang")
-    assert shown.status_code == 200
-    assert "applications received here (7 now)" in plain(page_text(shown))
-
-    saved = regulator.post(
-        "/regulator/regions/jinjiang",
-        data={"registered_institutions": "4", "registered_as_of": "2025-06-01"},
-    )
-
-    assert saved.status_code == 302
-    assert saved.location == "/regulator/dashboard?region=jinjiang"
-    assert stored_region(app) == (4, date(2025, 6, 1))
-    dashboard = regulator.get("/regulator/dashboard")
-    # 3 filed of 4 registered: 75.0% >= 70%.
-    assert table_rows(dashboard, "indicators-heading")[1] == [
-        "Registered institutions that are filed",
-        "75.0% (3 of 4) Registered count entered by the bureau on 2025-06-01. Change",
-        "at least 70.0% Met",
-    ]
-
-    cleared = regulator.post(
-        "/regulator/regions/jinjiang",
-        data={"registered_institutions": "", "registered_as_of": "2025-06-01"},
-    )
-
-    assert cleared.status_code == 302
-    assert stored_region(app) == (None, None)
-    rows = read_csv(regulator.get("/regulator/dashboard/indicators.csv"))
-    assert rows[2] == ["Registered institutions that are filed", "3", "7", "42.9", "70.0", "missed"]
-
-
-@pytest.mark.parametrize(
-    ("data", "field", "message"),
-    [
-        ({"registered_institutions": "4", "registered_as_of": ""}, "registered_as_of",
-         "Please enter the date of the count."),
-        ({"registered_institutions": "-1", "registered_as_of": "2025-06-01"},
-         "registered_institutions", "Please enter a whole number from 0 to 100,000, or nothing."),
-        ({"registered_institutions": "four", "registered_as_of": "2025-06-01"},
-         "registered_institutions", "Please enter a whole number from 0 to 100,000, or nothing."),
-    ],
-)  # fmt: skip
-def test_region_form_refuses_bad_input_and_saves_nothing(
-    app, regulator, live_register, data, field, message
-):
-    """A count needs its date; one translated message per field, whatever the mistake."""
-    response = regulator.post("/regulator/regions/jinjiang", data=data)
-
-    assert response.status_code == 400
-    assert field_error(response, field) == message
-    assert input_value(response, "registered_institutions") == data["registered_institutions"]
-    assert stored_region(app) == (None, None)
 
 
 # --- queries -------------------------------------------------------------------------------
