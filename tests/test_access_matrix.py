@@ -196,6 +196,10 @@ GET_MATRIX = [
     ("/map", everyone(200)),
     ("/shortlist", everyone(200)),
     ("/compare?ids={filed},{draft}", everyone(200)),
+    # --- indicators ---
+    ("/regulator/regions/jinjiang/operators", only(REGULATOR)),
+    ("/regulator/regions/no-such-region/operators", only(REGULATOR, outcome=404)),
+    ("/regulator/dashboard/operators-not-applied.csv", only(REGULATOR)),
 ]
 
 REASON = "Checked on site."
@@ -331,11 +335,14 @@ POST_MATRIX = [
     ("/regulator/townships/qingyang", {}, only(REGULATOR, outcome=400), NOBODY),
     (
         "/regulator/regions/jinjiang",
-        {"registered_institutions": "12", "registered_as_of": "{today}"},
+        {"places_per_1000": "4.5", "covered_share": "80", "applied_share": "70"},
         only(REGULATOR, outcome="/regulator/dashboard"),
         (REGULATOR,),
     ),
     ("/regulator/providers/" + MISSING + "/suspend", {}, only(REGULATOR, outcome=404), NOBODY),
+    # --- indicators ---
+    ("/regulator/regions/jinjiang/operators", {}, only(REGULATOR, outcome=400), NOBODY),
+    ("/regulator/regions/no-such-region/operators", {}, only(REGULATOR, outcome=404), NOBODY),
 ]
 
 

@@ -32,12 +32,13 @@ REGISTERING_AUTHORITIES = (
 )
 
 
-def _share_column(default: Decimal | None) -> Mapped:
-    return mapped_column(sa.Numeric(5, 4), default=default)
+def _share_column() -> Mapped:
+    # No column default: None means "no target", and the ORM would put a default in its place.
+    return mapped_column(sa.Numeric(5, 4))
 
 
 class RegionTargets(db.Model):
-    """A region's targets; a region without a row has the defaults below."""
+    """A region's targets; a region without a row has those of ``defaults_for``."""
 
     __tablename__ = "region_targets"
     __table_args__ = (
@@ -60,15 +61,15 @@ class RegionTargets(db.Model):
         sa.Numeric(4, 1), default=DEFAULT_PLACES_PER_1000
     )
     #: Share of townships with a filed institution (000: 80%).
-    covered_share: Mapped[Decimal | None] = _share_column(DEFAULT_COVERED_SHARE)
+    covered_share: Mapped[Decimal | None] = _share_column()
     #: Share of registered operators running care that applied for filing (002 (四): 70%).
-    applied_share: Mapped[Decimal | None] = _share_column(DEFAULT_APPLIED_SHARE)
+    applied_share: Mapped[Decimal | None] = _share_column()
     #: Families with children under 3 given guidance (001 一 科学育儿指导率 95%); none by default.
-    guidance_share: Mapped[Decimal | None] = _share_column(None)
+    guidance_share: Mapped[Decimal | None] = _share_column()
     #: Newborn families reached (002 (二): 50%).
-    newborn_guidance_share: Mapped[Decimal | None] = _share_column(DEFAULT_NEWBORN_GUIDANCE_SHARE)
+    newborn_guidance_share: Mapped[Decimal | None] = _share_column()
     #: Certified staff, the region's aggregate (Lucheng's 003 二 持证率 80%); none by default.
-    certified_staff_share: Mapped[Decimal | None] = _share_column(None)
+    certified_staff_share: Mapped[Decimal | None] = _share_column()
     updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     region: Mapped[Region] = relationship()
