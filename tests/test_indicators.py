@@ -155,7 +155,8 @@ def test_operators_page_lists_those_that_have_not_applied(regulator, listed):
     text = section(response, "not-applied-heading")
     assert f"丙 {STAFFING} Staffing office" in text or "丙" in text
     assert "丁" in text
-    assert "甲" not in text and "乙" not in text
+    assert "甲" not in text
+    assert "乙" not in text
     assert "2 of 4 operators have applied (50.0%)." in plain(page_text(response))
 
 
@@ -207,7 +208,8 @@ def test_a_wrong_row_imports_nothing_and_names_its_line(app, regulator, township
     assert response.status_code == 400
     text = plain(page_text(response))
     assert "Nothing was imported: 1 row is wrong." in text
-    assert "Line 2:" in text and message in text
+    assert "Line 2:" in text
+    assert message in text
     assert stored_operators(app) == []
 
 
@@ -231,7 +233,8 @@ def test_row_errors_are_in_chinese_on_a_chinese_page(app, regulator, township):
     text = plain(page_text(response))
     assert "未导入任何数据" in text
     assert "第 1 行" in text
-    assert "Line 1" not in text and "was not issued" not in text
+    assert "Line 1" not in text
+    assert "was not issued" not in text
 
 
 def test_a_file_that_is_no_text_or_no_file_is_refused(app, regulator, township):
@@ -354,11 +357,14 @@ def test_region_targets_are_settings_the_bureau_edits(app, client, regulator, tw
     assert (region["target_places_per_1000"], region["target_covered_share"]) == (5.0, 0.9)
 
 
+PER_CENT_MESSAGE = "Please enter a per cent from 0 to 100, or nothing for no target."
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("covered_share", "101", "Please enter a per cent from 0 to 100, or nothing for no target."),
-        ("applied_share", "seventy", "Please enter a per cent from 0 to 100, or nothing for no target."),
+        ("covered_share", "101", PER_CENT_MESSAGE),
+        ("applied_share", "seventy", PER_CENT_MESSAGE),
         ("places_per_1000", "", "Please enter the target, a number from 0 to 99, for example 4.5."),
     ],
 )  # fmt: skip
@@ -474,7 +480,8 @@ def test_certified_staff_is_the_regions_aggregate_against_its_own_target(
 
     # Filed only: 15 of 20 = 75 %. No target unless the region sets one (003 二 is Lucheng's).
     assert (without.part, without.whole, without.share) == (15, 20, Decimal("0.75"))
-    assert without.target is None and without.meets_target is None
+    assert without.target is None
+    assert without.meets_target is None
     assert with_target.meets_target is False
 
 
