@@ -517,3 +517,13 @@ def test_dashboard_costs_the_same_queries_however_long_the_list(
         regulator.get("/regulator/dashboard")
 
     assert len(many) == len(few)
+
+
+def test_xiang_is_its_own_kind_in_the_api_and_the_township_menu(client, township):
+    township("shangping", TownshipKind.TOWNSHIP, name="上坪乡", name_en="Shangping Township")
+
+    items = client.get("/api/v1/townships").json["items"]
+    menu = page_text(client.get("/", query_string={"lang": "en"}))
+
+    assert [(item["code"], item["kind"]) for item in items] == [("shangping", "township")]
+    assert '<optgroup label="Townships (乡)">' in menu
