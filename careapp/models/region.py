@@ -34,8 +34,8 @@ class Region(db.Model):
     name_en: Mapped[str | None] = mapped_column(sa.String(64))
     #: Start of this region's filing numbers, e.g. ``JJ`` in ``JJ-TY-2025-0001``.
     filing_prefix: Mapped[str] = mapped_column(sa.String(8), default="TY")
-    #: Institutions registered (登记) in the region as the bureau last counted them; the
-    #: denominator of the filed share. ``None`` means: derive it from the applications.
+    #: Institutions registered (登记) as the bureau once entered them. No longer read: the
+    #: applied share is over the authorities' list (``RegisteredOperator``, policy 002 (四)).
     registered_institutions: Mapped[int | None]
     registered_as_of: Mapped[date | None]
     #: The box (WGS-84 degrees) an institution's location must lie in; editable by nothing

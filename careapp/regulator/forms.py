@@ -110,31 +110,6 @@ class TownshipTargetsForm(SiteForm):
     )
 
 
-class RegisteredCountForm(SiteForm):
-    """How many institutions are registered in the region, or blank to derive it."""
-
-    registered_institutions = IntegerField(
-        _l("Registered institutions"),
-        validators=[Optional()],
-        invalid_value_message=_l("Please enter a whole number from 0 to 100,000, or nothing."),
-        render_kw={"inputmode": "numeric"},
-    )
-    registered_as_of = DateField(_l("Count dated"), validators=[Optional()])
-
-    def validate(self, extra_validators=None) -> bool:
-        """The count must be 0 to 100,000, and a count entered needs its date."""
-        if not super().validate(extra_validators):
-            return False
-        count = self.registered_institutions.data
-        if count is not None and not 0 <= count <= 100_000:
-            self.registered_institutions.errors.append(
-                _l("Please enter a whole number from 0 to 100,000, or nothing.")
-            )
-        if count is not None and self.registered_as_of.data is None:
-            self.registered_as_of.errors.append(_l("Please enter the date of the count."))
-        return not (self.registered_institutions.errors or self.registered_as_of.errors)
-
-
 # --- indicators ----------------------------------------------------------------------------
 
 
