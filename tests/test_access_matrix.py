@@ -196,6 +196,12 @@ GET_MATRIX = [
     ("/map", everyone(200)),
     ("/shortlist", everyone(200)),
     ("/compare?ids={filed},{draft}", everyone(200)),
+    # --- child-data ---
+    ("/privacy", everyone(200)),
+    ("/parents/data", only(PARENT)),
+    ("/parents/data/export.json", only(PARENT)),
+    ("/parents/data/export.csv", only(PARENT)),
+    ("/parents/account/delete", only(PARENT)),
 ]
 
 REASON = "Checked on site."
@@ -336,6 +342,8 @@ POST_MATRIX = [
         (REGULATOR,),
     ),
     ("/regulator/providers/" + MISSING + "/suspend", {}, only(REGULATOR, outcome=404), NOBODY),
+    # --- child-data ---
+    ("/parents/account/delete", {}, only(PARENT, outcome=400), NOBODY),
 ]
 
 
