@@ -97,7 +97,9 @@ def erase_account(user: User, now: datetime) -> None:
         erase_child(child, now)
     _give_back_course_seats(user, clock.to_utc(now))
     _leave_waiting_lists(user, clock.to_utc(now))
-    _redact(OutboxMessage.recipient.in_(addresses_of(user)))
+    db.session.execute(
+        sa.delete(OutboxMessage).where(OutboxMessage.recipient.in_(addresses_of(user)))
+    )
     db.session.delete(user)
     db.session.flush()
 
