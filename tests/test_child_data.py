@@ -193,6 +193,13 @@ def test_the_privacy_notice_states_the_configured_retention(app, client):
     assert "erased 6 months after" in text
 
 
+def test_the_privacy_notice_is_small_and_needs_no_script(client):
+    response = client.get("/privacy?lang=zh_CN")
+
+    assert len(response.data) < 60 * 1024
+    assert b"<script" not in response.data
+
+
 def test_every_form_that_collects_a_childs_data_links_to_the_notice(
     app, parent, sign_in, book, client
 ):
