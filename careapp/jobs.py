@@ -53,8 +53,8 @@ def erase_expired_children(now: datetime, today: date) -> int:
     """Erase the children whose retention period has passed, one transaction each, then
     checkpoint SQLite so their details leave the log file; returns how many."""
     erased = 0
-    while run_in_transaction(partial(erase_next_expired_child, now, today)):
-        erased += 1
+    while (done := run_in_transaction(partial(erase_next_expired_child, now, today))) is not None:
+        erased += done
     if erased:
         checkpoint()
     return erased

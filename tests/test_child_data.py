@@ -30,7 +30,7 @@ from careapp.models import (
     Slot,
     User,
 )
-from careapp.services import booking
+from careapp.services import booking, erasure
 from careapp.services.erasure import REDACTED_BODY
 from careapp.services.privacy import months_before
 from tests.conftest import AuthActions
@@ -361,6 +361,21 @@ def test_two_job_runs_at_once_erase_each_child_once(app, monkeypatch, book):
     with app.app_context():
         names = db.session.scalars(sa.select(Child.name)).all()
     assert names == [""] * 4
+
+
+def test_the_compare_and_set_leaves_a_child_that_is_no_longer_expired(app, book):
+    made = book()
+
+    with app.app_context():
+        child = db.session.get(Child, made["child"])
+        changed = erasure._anonymise(child, clock.now(), clock.today())
+        db.session.commit()
+        nothing_left = erasure.erase_next_expired_child(clock.now(), clock.today())
+        db.session.rollback()
+
+    assert changed == 0
+    assert nothing_left is None
+    assert child_row(app, made["child"]).name == CHILD_NAME
 
 
 # --- a parent deletes a child --------------------------------------------------------------

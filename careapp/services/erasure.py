@@ -172,8 +172,9 @@ def _expired(today: date) -> sa.ColumnElement[bool]:
     return sa.and_(Child.erased_at.is_(None), sa.not_(_still_needed(cutoff_day, cutoff)))
 
 
-def erase_next_expired_child(now: datetime, today: date) -> bool:
-    """Erase one child whose retention period has passed; False when none is left.
+def erase_next_expired_child(now: datetime, today: date) -> int | None:
+    """Erase one child whose retention period has passed: 1 when erased, 0 when another run
+    or a new booking got there first, None when no child is left to erase.
 
     The child is claimed with a row lock another run skips, and erased with a
     compare-and-set that re-checks the period, so two runs at once erase each child once.
@@ -187,7 +188,7 @@ def erase_next_expired_child(now: datetime, today: date) -> bool:
         .with_for_update(skip_locked=True)
     )
     if child is None:
-        return False
+        return None
     name, guardian = child.name, db.session.get(User, child.parent_id)
     booked = db.session.scalar(sa.select(sa.exists().where(Booking.child_id == child.id)))
     if booked:
@@ -200,7 +201,7 @@ def erase_next_expired_child(now: datetime, today: date) -> bool:
         db.session.execute(sa.delete(GuardianConsent).where(GuardianConsent.child_id == child.id))
         redact_messages_naming(name, guardian)
     db.session.expire_all()
-    return True
+    return 1 if done else 0
 
 
 def _anonymise(child: Child, now: datetime, today: date) -> int:
