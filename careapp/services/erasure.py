@@ -40,8 +40,10 @@ REDACTED_SUBJECT = "[removed]"
 
 def _naming(text: str) -> sa.ColumnElement[bool]:
     """SQL: the message's subject or body contains ``text``."""
-    pattern = f"%{text}%"
-    return sa.or_(OutboxMessage.subject.like(pattern), OutboxMessage.body.like(pattern))
+    return sa.or_(
+        OutboxMessage.subject.contains(text, autoescape=True),
+        OutboxMessage.body.contains(text, autoescape=True),
+    )
 
 
 def addresses_of(user: User) -> list[str]:
@@ -49,10 +51,10 @@ def addresses_of(user: User) -> list[str]:
     return [address for address in (user.email, user.phone) if address]
 
 
-def redact_messages_naming(name: str, guardian: User | None) -> int:
-    """Erase every message naming the child ``name``: unsent ones are dropped, sent ones
-    lose their body. Messages use the first name, so the guardian's own messages are also
-    searched for it; returns how many messages were touched."""
+def redact_messages_naming(name: str, since: datetime, guardian: User | None) -> int:
+    """Erase every message written since the child ``name`` was added (``since``) that names
+    it: unsent ones are dropped, sent ones lose their subject and body. Messages to the
+    guardian use the first name, so those are searched for it too; returns how many."""
     name = name.strip()
     if not name:
         return 0
@@ -61,7 +63,7 @@ def redact_messages_naming(name: str, guardian: User | None) -> int:
     if guardian is not None and given and given != name:
         to_guardian = OutboxMessage.recipient.in_(addresses_of(guardian))
         naming = sa.or_(naming, sa.and_(to_guardian, _naming(given)))
-    return _redact(naming)
+    return _redact(sa.and_(naming, OutboxMessage.created_at >= since))
 
 
 def _redact(where: sa.ColumnElement[bool]) -> int:
@@ -84,10 +86,10 @@ def erase_child(child: Child, now: datetime) -> None:
     """Delete a child, its bookings, notes and consents, and every message naming it
     (``now`` local); places still held are given back first."""
     guardian = db.session.get(User, child.parent_id)
-    name = child.name
+    name, since = child.name, child.created_at
     booking.delete_child(child, now)
     db.session.flush()
-    redact_messages_naming(name, guardian)
+    redact_messages_naming(name, since, guardian)
 
 
 def erase_account(user: User, now: datetime) -> None:
@@ -189,7 +191,8 @@ def erase_next_expired_child(now: datetime, today: date) -> int | None:
     )
     if child is None:
         return None
-    name, guardian = child.name, db.session.get(User, child.parent_id)
+    name, since = child.name, child.created_at
+    guardian = db.session.get(User, child.parent_id)
     booked = db.session.scalar(sa.select(sa.exists().where(Booking.child_id == child.id)))
     if booked:
         done = _anonymise(child, now, today)
@@ -199,7 +202,7 @@ def erase_next_expired_child(now: datetime, today: date) -> int | None:
         ).rowcount
     if done:
         db.session.execute(sa.delete(GuardianConsent).where(GuardianConsent.child_id == child.id))
-        redact_messages_naming(name, guardian)
+        redact_messages_naming(name, since, guardian)
     db.session.expire_all()
     return 1 if done else 0
 
