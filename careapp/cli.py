@@ -131,6 +131,7 @@ def jobs_run_command() -> None:
         f" reminders: {report.reminded}."
     )
     click.echo(f"Messages (e-mail and SMS): {report.sent} sent, {report.failed} failed.")
+    click.echo(f"Children's details erased after the retention period: {report.erased}.")
 
 
 @open_data_cli.command("build")

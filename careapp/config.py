@@ -123,6 +123,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Whole-register downloads built by ``jobs run`` (careapp/open_data_files.py): a folder,
         # or "off"; unset means instance/open-data (and off under TESTING).
         "OPEN_DATA_DIR": os.environ.get("OPEN_DATA_DIR", ""),
+        # A child's details are erased this many months after its last booking ends.
+        "CHILD_DATA_RETENTION_MONTHS": int(os.environ.get("CHILD_DATA_RETENTION_MONTHS", "12")),
         "SITE_URL": site_url or "http://127.0.0.1:5000",
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),

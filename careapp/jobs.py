@@ -12,6 +12,7 @@ from functools import partial
 from careapp.database import run_in_transaction
 from careapp.models import OutboxMessage
 from careapp.services import booking
+from careapp.services.erasure import checkpoint, erase_next_expired_child
 from careapp.services.mail import deliver_next
 
 
@@ -24,6 +25,7 @@ class JobReport:
     reminded: int = 0
     sent: int = 0
     failed: int = 0
+    erased: int = 0
 
 
 def run_jobs(now: datetime, today: date, send: Callable[[OutboxMessage], None]) -> JobReport:
@@ -36,6 +38,7 @@ def run_jobs(now: datetime, today: date, send: Callable[[OutboxMessage], None]) 
         report.expired += 1
     report.generated = run_in_transaction(partial(booking.generate_all_slots, today))
     report.reminded = run_in_transaction(partial(booking.send_reminders, today))
+    report.erased = erase_expired_children(now, today)
     last_id = 0
     while (delivery := run_in_transaction(partial(deliver_next, send, last_id))) is not None:
         last_id = delivery.message_id
@@ -44,3 +47,14 @@ def run_jobs(now: datetime, today: date, send: Callable[[OutboxMessage], None]) 
         else:
             report.failed += 1
     return report
+
+
+def erase_expired_children(now: datetime, today: date) -> int:
+    """Erase the children whose retention period has passed, one transaction each, then
+    checkpoint SQLite so their details leave the log file; returns how many."""
+    erased = 0
+    while (done := run_in_transaction(partial(erase_next_expired_child, now, today))) is not None:
+        erased += done
+    if erased:
+        checkpoint()
+    return erased

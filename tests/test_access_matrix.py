@@ -200,6 +200,12 @@ GET_MATRIX = [
     ("/regulator/regions/jinjiang/operators", only(REGULATOR)),
     ("/regulator/regions/no-such-region/operators", only(REGULATOR, outcome=404)),
     ("/regulator/dashboard/operators-not-applied.csv", only(REGULATOR)),
+    # --- child-data ---
+    ("/privacy", everyone(200)),
+    ("/parents/data", only(PARENT)),
+    ("/parents/data/export.json", only(PARENT)),
+    ("/parents/data/export.csv", only(PARENT)),
+    ("/parents/account/delete", only(PARENT)),
 ]
 
 REASON = "Checked on site."
@@ -343,6 +349,8 @@ POST_MATRIX = [
     # --- indicators ---
     ("/regulator/regions/jinjiang/operators", {}, only(REGULATOR, outcome=400), NOBODY),
     ("/regulator/regions/no-such-region/operators", {}, only(REGULATOR, outcome=404), NOBODY),
+    # --- child-data ---
+    ("/parents/account/delete", {}, only(PARENT, outcome=400), NOBODY),
 ]
 
 

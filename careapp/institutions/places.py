@@ -38,7 +38,7 @@ from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.models.provision import SESSION_CARE_TYPES
 from careapp.services import audit, booking, care_sessions
 from careapp.services.booking import BookingError
-from careapp.services.privacy import mask_name
+from careapp.services.privacy import mask_name, staff_see_child_in_full
 
 #: The places page shows one week, Monday to Sunday.
 PLACES_DAYS = 7
@@ -596,6 +596,8 @@ def booking_detail(institution_id: int, booking_id: int):
         institution=institution,
         booking=found,
         age=booking.age_at(found.child, found.first_day),
+        in_full=staff_see_child_in_full(found, clock.local_now()),
+        mask_name=mask_name,
     )
     # The view is logged in a writing transaction of its own; no log, no page.
     viewer, found_id = current_user.id, found.id

@@ -172,10 +172,18 @@ class Child(db.Model):
     consent_capacity: Mapped[ConsentCapacity] = mapped_column(
         enum_type(ConsentCapacity), default=ConsentCapacity.GUARDIAN, server_default="guardian"
     )
+    #: When the retention job erased the child's details (name blanked, birth date kept to
+    #: the month, notes and consents gone); the row stays so bookings still count.
+    erased_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), index=True)
 
     consents: Mapped[list["GuardianConsent"]] = relationship(
         back_populates="child", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_erased(self) -> bool:
+        """Whether the retention job has erased the child's details."""
+        return self.erased_at is not None
 
     def __repr__(self) -> str:
         return f"<Child {self.id}>"

@@ -8,4 +8,4 @@ from careapp.models import Role
 bp = Blueprint("parents", __name__, url_prefix="/parents")
 guard_blueprint(bp, Role.PARENT)
 
-from careapp.parents import courses, family, views  # noqa: E402, F401
+from careapp.parents import courses, family, privacy, views  # noqa: E402, F401

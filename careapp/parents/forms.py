@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     HiddenField,
     RadioField,
     SelectField,
@@ -115,3 +116,12 @@ class RevokeForm(SiteForm):
     """Confirm a revocation; ``seen`` carries the state the guardian was shown."""
 
     seen = HiddenField()
+
+
+class DeleteAccountForm(SiteForm):
+    """Deleting the whole account, once the parent has ticked that they understand."""
+
+    understood = BooleanField(
+        _l("I understand that my account, my children's details and every booking are deleted"),
+        validators=[DataRequired(message=_l("Please tick the box to delete your account."))],
+    )

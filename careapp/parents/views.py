@@ -15,7 +15,7 @@ from careapp.institutions.forms import ConfirmForm
 from careapp.models import BookingStatus, ConsentCapacity
 from careapp.parents import bp
 from careapp.parents.forms import BookingForm, ChildForm, OfferForm
-from careapp.services import availability, booking, capacity, courses, family, pricing
+from careapp.services import availability, booking, capacity, courses, erasure, family, pricing
 
 
 def child_name(child) -> str:
@@ -127,11 +127,13 @@ def export_child(child_id: int):
 
 @bp.route("/children/<id:child_id>/delete", methods=["GET", "POST"])
 def delete_child(child_id: int):
-    """Delete a child and all its bookings (places held are given back)."""
+    """Delete a child, its bookings and every message naming it (places held are given
+    back)."""
     child = _load_child(child_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        run_in_transaction(lambda: booking.delete_child(child, clock.local_now()))
+        run_in_transaction(lambda: erasure.erase_child(child, clock.local_now()))
+        erasure.checkpoint()
         flash(_("The child's details and bookings have been deleted."), "success")
         return redirect(url_for("parents.home"))
     return render_template("parents/child_delete.html", child=child, form=form)

@@ -159,9 +159,11 @@ def add_child(
     return child
 
 
-def children_of(parent: User) -> list[Child]:
-    """A parent's children, oldest first."""
+def children_of(parent: User, include_erased: bool = False) -> list[Child]:
+    """A parent's children, oldest first (those erased by retention only when asked)."""
     query = sa.select(Child).where(Child.parent_id == parent.id).order_by(Child.birth_date)
+    if not include_erased:
+        query = query.where(Child.erased_at.is_(None))
     return list(db.session.scalars(query))
 
 
@@ -169,7 +171,9 @@ def own_child(parent: User, child_id: int) -> Child | None:
     """The parent's own child with this id, or None (also for another parent's, and for a
     child the parent only books for as a family member: only the guardian edits or deletes)."""
     return db.session.scalar(
-        sa.select(Child).where(Child.id == child_id, Child.parent_id == parent.id)
+        sa.select(Child).where(
+            Child.id == child_id, Child.parent_id == parent.id, Child.erased_at.is_(None)
+        )
     )
 
 
@@ -178,7 +182,7 @@ def children_for(user: User) -> list[Child]:
     made it a family member; each group oldest first."""
     query = (
         sa.select(Child)
-        .where(family.acts_for(user, Child.parent_id))
+        .where(family.acts_for(user, Child.parent_id), Child.erased_at.is_(None))
         .order_by((Child.parent_id != user.id), Child.birth_date, Child.id)
     )
     return list(db.session.scalars(query))

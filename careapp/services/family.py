@@ -112,9 +112,15 @@ def consent_capacity(actor: User, child: Child) -> ConsentCapacity:
     return ConsentCapacity.FAMILY_MEMBER
 
 
+#: How a child erased after the retention period shows in its family's old bookings.
+ERASED_CHILD = _l("A child whose details were erased")
+
+
 def child_name_for(child: Child, viewer: User) -> str:
     """The child's name as ``viewer`` sees it in a list: in full for the guardian, masked for
     a family member."""
+    if child.erased_at is not None:
+        return str(ERASED_CHILD)
     return child.name if child.parent_id == viewer.id else mask_name(child.name)
 
 
