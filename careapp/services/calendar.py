@@ -11,7 +11,7 @@ from careapp.labels import label
 from careapp.models import User
 from careapp.models.base import as_utc
 from careapp.services import booking, courses
-from careapp.services.privacy import first_name
+from careapp.services.privacy import given_name
 
 PRODUCT_ID = "-//careapp//bookings//ZH"
 
@@ -29,7 +29,7 @@ def _event(item, language: str) -> Event:
         _(
             "%(care_type)s for %(child)s at %(institution)s",
             care_type=label("care_type", slot.care_type),
-            child=first_name(item.child.name),
+            child=given_name(item.child.name),
             institution=slot.institution.name_for(language),
         ),
     )
