@@ -1043,6 +1043,8 @@ def roster(institution: Institution, day: date, care_class_id: int | None = None
 
 def mark_attendance(booking: Booking, present: bool, today: date) -> Attendance:
     """Record on the day whether the booked child came (one record per child and day)."""
+    if today > clock.today():
+        raise BookingError(_l("A child is checked in on the day of care, not before it."))
     if booking.status != BookingStatus.CONFIRMED:
         raise BookingError(_l("Only confirmed bookings can be checked in."))
     closed = frozenset({today}) if _is_closed(booking.slot.institution_id, today) else frozenset()
