@@ -135,7 +135,7 @@ _CHINESE_DOOR = re.compile(
 )
 #: A part of an English address that names a door, building or flat.
 _ENGLISH_DOOR_PART = re.compile(
-    r"\b(?:room|rm|flat|apt|apartment|unit|suite|building|bldg|block|blk|floor|no)\b|#", re.I
+    r"\b(?:room|rm|flat|apt|apartment|unit|suite|building|bldg|block|blk|floor)\b", re.I
 )
 #: Characters left dangling at the end of a cut address.
 _DANGLING = " \u3000,，、;；:：-—–·()（）"
@@ -143,6 +143,11 @@ _DANGLING = " \u3000,，、;；:：-—–·()（）"
 
 def _has_chinese(text: str) -> bool:
     return any("\u4e00" <= character <= "\u9fff" for character in text)
+
+
+def _is_door_word(word: str) -> bool:
+    """A house number or its sign: ``88``, ``12B``, ``#5``, ``No.``."""
+    return any(c.isdigit() or c in "#＃" for c in word) or word.lower().rstrip(".") == "no"
 
 
 def community_address(address: str) -> str:
@@ -157,7 +162,7 @@ def community_address(address: str) -> str:
     for part in address.split(","):
         if _ENGLISH_DOOR_PART.search(part):
             continue
-        words = [word for word in part.split() if not any(c.isdigit() for c in word)]
+        words = [word for word in part.split() if not _is_door_word(word)]
         if words:
             kept.append(" ".join(words))
     return ", ".join(kept)
