@@ -56,7 +56,13 @@ def booked_tomorrow(app, institution, owner, user) -> tuple[int, int]:
         )
         record = db.session.get(Institution, institution_id)
         slot = booking.add_slot(
-            record.classes[0], CareType.HOURLY, today + timedelta(days=1), time(9), time(11), 3, today
+            record.classes[0],
+            CareType.HOURLY,
+            today + timedelta(days=1),
+            time(9),
+            time(11),
+            3,
+            today,
         )
         made = booking.book(parent, child, slot, booking.new_request_key(), clock.local_now())
         db.session.commit()
@@ -76,9 +82,7 @@ def attendances(app) -> list:
         ("zh_CN", "孩子只能在托育当天签到，不能提前。"),
     ],
 )
-def test_the_service_refuses_a_check_in_for_a_day_to_come(
-    app, booked_tomorrow, language, message
-):
+def test_the_service_refuses_a_check_in_for_a_day_to_come(app, booked_tomorrow, language, message):
     _institution_id, booking_id = booked_tomorrow
     with app.app_context(), force_locale(language):
         found = db.session.get(booking.Booking, booking_id)
@@ -277,4 +281,3 @@ def test_posting_a_course_that_starts_in_the_past_is_refused(
     assert flashes(response, "error") == [message]
     assert 'value="辅食添加 Weaning"' in page_text(response)  # what was typed is kept
     assert course_count(app) == 0
-

@@ -149,7 +149,8 @@ def test_pages_and_files_show_the_community_and_the_chosen_numbers(
     assert "13912345678" in chosen
     assert "0595-85669999" in centre
     assert "世纪大道 5 号 2 楼" in centre  # a centre's address is public in full
-    assert quiet_address in csv_text and "13912345678" in csv_text
+    assert quiet_address in csv_text
+    assert "13912345678" in csv_text
     assert sorted(phone["number"] for phone in hsds["phones"]) == ["0595-85669999", "13912345678"]
     assert quiet_address in [address["address_1"] for address in hsds["addresses"]]
 
@@ -204,14 +205,13 @@ def test_community_address_drops_door_building_and_flat(address, published):
     assert community_address(address) == published
 
 
-def test_public_address_falls_back_to_the_township_and_keeps_other_natures_whole(
-    app, institution
-):
+def test_public_address_falls_back_to_the_township_and_keeps_other_natures_whole(app, institution):
     home = institution(nature=Nature.HOME_BASED, address="88 号 3 幢 601 室", classes=HOME_CLASSES)
     centre = institution(address="世纪大道 5 号 2 楼")
     with app.app_context():
-        home_record, centre_record = db.session.get(Institution, home), db.session.get(
-            Institution, centre
+        home_record, centre_record = (
+            db.session.get(Institution, home),
+            db.session.get(Institution, centre),
         )
         assert public_address(home_record, "zh_CN") == home_record.township.name
         assert public_address(centre_record, "zh_CN") == "世纪大道 5 号 2 楼"
@@ -248,6 +248,7 @@ def test_the_form_separates_the_contact_from_the_public_number_and_publishes_at_
     before = public_text(visitor.get(page))
     assert "13812345678" not in before
     assert "No public telephone" in before
+    assert visitor.get(page).headers["X-Page-Cache"] == "hit"
 
     auth.login(owner)
     edited = client.post(
@@ -275,3 +276,28 @@ def test_a_public_number_must_be_a_telephone_number(client, auth, user, township
     assert response.status_code in (200, 400)
     assert 'id="public_phone-error"' in text
     assert 'value="call me"' in text
+
+
+# --- search cannot confirm a flat ---------------------------------------------------------
+
+
+def found_ids(client, query: str) -> set[int]:
+    """The ids the API's search returns for ``q``."""
+    response = client.get("/api/v1/institutions", query_string={"q": query, "per_page": 50})
+    return {item["id"] for item in response.json["items"]}
+
+
+@pytest.mark.parametrize("query", ["601", "601 室", "3 幢", "幢", "Room 601", "88 号", "单元 302"])
+def test_searching_a_flat_finds_no_home_based_point(client, register, query):
+    found = found_ids(client, query)
+
+    assert register["quiet"] not in found
+    assert register["chosen"] not in found
+
+
+def test_searching_a_road_or_a_name_still_finds_home_based_points(client, register):
+    assert register["quiet"] in found_ids(client, "阳光路")
+    assert register["quiet"] in found_ids(client, "Sunshine Road")
+    assert register["chosen"] in found_ids(client, "溪边村")
+    assert register["quiet"] in found_ids(client, "阳光家庭托育点")
+    assert register["centre"] in found_ids(client, "5 号 2 楼")  # a centre's address is public

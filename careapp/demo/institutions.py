@@ -21,7 +21,6 @@ from careapp.demo.catalog import (
 from careapp.demo.identities import Identity, plan_identities, rng_for
 from careapp.demo.regions import RegionData, TownshipData
 from careapp.extensions import db
-from careapp.services.locations import public_address
 from careapp.models import (
     CLASS_STANDARDS,
     CareClass,
@@ -35,6 +34,7 @@ from careapp.models import (
     Status,
     Township,
 )
+from careapp.services.locations import public_address
 
 MOBILE_PREFIXES = ("135", "136", "138", "139", "158", "159", "186", "188")
 #: How far (in degrees) an institution may lie from its township's centre.

@@ -54,7 +54,7 @@ from careapp.services.mail import N_
 from careapp.services.notices import notify
 from careapp.services.occupancy import load_rooms, lock_room, lock_room_and_read_closed_days
 from careapp.services.params import ParamReader
-from careapp.services.privacy import given_name, mask_name
+from careapp.services.privacy import given_name
 from careapp.services.search import months_between
 from careapp.services.sms import short_date, short_moment
 from careapp.services.transitions import AlreadyMoved, change_state

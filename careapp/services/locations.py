@@ -137,6 +137,8 @@ _CHINESE_DOOR = re.compile(
 _ENGLISH_DOOR_PART = re.compile(
     r"\b(?:room|rm|flat|apt|apartment|unit|suite|building|bldg|block|blk|floor)\b", re.I
 )
+#: Words of a Chinese address that only a door, building or flat has.
+_CHINESE_DOOR_WORD = re.compile("幢|栋|单元|室|楼|层|户|座|号")
 #: Characters left dangling at the end of a cut address.
 _DANGLING = " \u3000,，、;；:：-—–·()（）"
 
@@ -166,6 +168,13 @@ def community_address(address: str) -> str:
         if words:
             kept.append(" ".join(words))
     return ", ".join(kept)
+
+
+def names_a_door(text: str) -> bool:
+    """Whether ``text`` holds part of a door, building or flat (a number, 幢, Room…): what the
+    public address of a home-based point leaves out."""
+    text = text.strip()
+    return community_address(text) != text or bool(_CHINESE_DOOR_WORD.search(text))
 
 
 def public_address(institution, language: str) -> str:

@@ -69,8 +69,8 @@ PINYIN_SURNAMES = frozenset(
     "wang li zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he lin luo gao zheng"
     " liang xie song tang han feng deng cao peng zeng xiao tian dong pan yuan cai jiang yu du ye"
     " cheng wei su lu ding ren shen yao jin fu zhong cui tan shi qiu hou lei long duan hao kong"
-    " shao meng xiong qin gu lai yan hong ke zhuang"
-    " ouyang sima shangguan zhuge dongfang huangfu yuchi gongsun murong zhangsun linghu xiahou".split()
+    " shao meng xiong qin gu lai yan hong ke zhuang ouyang sima shangguan zhuge dongfang"
+    " huangfu yuchi gongsun murong zhangsun linghu xiahou".split()
 )
 #: Separators of transliterated names (维吾尔族 and foreign names written in Chinese).
 _MIDDLE_DOT = re.compile("[·・•‧]")
