@@ -6,14 +6,17 @@ with its point blurred to 200 m, and no institution's contact telephone is publi
 service number it chose to publish (``public_phone``)."""
 
 import json
+from datetime import date
 from decimal import Decimal
 from html import unescape
 from urllib.parse import unquote
 
 import pytest
+import sqlalchemy as sa
 
+from careapp.demo import seed_demo
 from careapp.extensions import db
-from careapp.models import CareType, ClassKind, Institution, Nature, Role
+from careapp.models import CareType, ClassKind, Institution, Nature, Role, Status
 from careapp.services.locations import community_address, public_address
 from tests.test_filing import apply, approve, filed_edit_form, profile_form, stored, submit
 
@@ -301,3 +304,36 @@ def test_searching_a_road_or_a_name_still_finds_home_based_points(client, regist
     assert register["chosen"] in found_ids(client, "溪边村")
     assert register["quiet"] in found_ids(client, "阳光家庭托育点")
     assert register["centre"] in found_ids(client, "5 号 2 楼")  # a centre's address is public
+
+
+# --- the demo register, every home-based point ----------------------------------------------
+
+
+def test_the_demo_register_publishes_no_flat_and_no_home_based_mobile(app):
+    with app.app_context():
+        seed_demo("jinjiang", date(2026, 11, 30))
+        db.session.commit()
+        homes = db.session.execute(
+            sa.select(Institution.id, Institution.address, Institution.phone).where(
+                Institution.nature == Nature.HOME_BASED, Institution.status == Status.FILED
+            )
+        ).all()
+    assert homes
+    assert all("幢" in address for _id, address, _phone in homes)  # the register keeps the flat
+    visitor = app.test_client()
+    files = {
+        language: public_text(
+            visitor.get("/open-data/institutions.csv", query_string={"lang": language})
+        )
+        + public_text(visitor.get("/api/v1/open-data/hsds.json", query_string={"lang": language}))
+        for language in ("zh_CN", "en")
+    }
+    pages = "".join(
+        public_text(visitor.get(f"/institutions/{institution_id}"))
+        for institution_id, *_ in homes[:5]
+    )
+
+    for text in [*files.values(), pages]:
+        assert "幢" not in text
+        assert "Building" not in text
+        assert not [phone for _id, _address, phone in homes if phone in text]
