@@ -4,7 +4,7 @@ from urllib.parse import quote
 
 from flask import Flask
 
-from careapp.services.locations import public_location
+from careapp.services.locations import public_address, public_location
 
 #: A Chinese map's public search page; linked to only, nothing is loaded from it.
 MAP_SEARCH_URL = "https://uri.amap.com/search?keyword={keyword}"
@@ -15,7 +15,7 @@ MAP_MARKER_URL = (
 
 
 def _place_text(institution, language: str) -> str:
-    return f"{institution.address_for(language)} {institution.name_for(language)}".strip()
+    return f"{public_address(institution, language)} {institution.name_for(language)}".strip()
 
 
 def geo_uri(institution, language: str = "zh_CN") -> str:
@@ -59,4 +59,5 @@ def init_app(app: Flask) -> None:
         map_search_url=map_search_url,
         tel_uri=tel_uri,
         public_location=public_location,
+        public_address=public_address,
     )

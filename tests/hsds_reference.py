@@ -24,7 +24,7 @@ from careapp.models import (
 from careapp.models.base import as_utc
 
 # The constants are the fast path's own: what is compared is how records are made.
-from careapp.services.locations import public_coordinates  # noqa: E402
+from careapp.services.locations import public_address, public_coordinates  # noqa: E402
 from careapp.services.open_data import (  # noqa: E402
     COUNTRY,
     CURRENCY,
@@ -148,7 +148,7 @@ def _address(institution: Institution, language: str) -> dict:
     return {
         "id": hsds_id("institution", institution.id, "address"),
         "location_id": hsds_id("institution", institution.id, "location"),
-        "address_1": institution.address_for(language),
+        "address_1": public_address(institution, language),
         "city": township.region.name_for(language),
         "region": township.name_for(language),
         "state_province": "",
@@ -164,7 +164,7 @@ def _phone(institution: Institution) -> dict:
         "id": hsds_id("institution", institution.id, "phone"),
         "organization_id": hsds_id("institution", institution.id),
         "location_id": hsds_id("institution", institution.id, "location"),
-        "number": institution.phone,
+        "number": institution.public_phone,
         "type": "voice",
     }
 
@@ -328,8 +328,8 @@ def _addresses(institution: Institution, language: str, _page_url: PageUrl) -> l
 
 
 def _phones(institution: Institution, _language: str, _page_url: PageUrl) -> list[dict]:
-    """The institution's public telephone."""
-    return [_phone(institution)]
+    """The institution's public telephone, if it chose one."""
+    return [_phone(institution)] if institution.public_phone else []
 
 
 def _services(institution: Institution, language: str, page_url: PageUrl) -> list[dict]:

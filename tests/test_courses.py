@@ -50,6 +50,8 @@ PROVIDER_NAME = "晋江市妇幼保健院"
 PROVIDER_NAME_EN = "Jinjiang MCH Hospital"
 #: How long a freed seat is held for the first family in line.
 HOLD = timedelta(hours=24)
+#: A moment after every session these tests post: attendance is recorded once a session began.
+AFTER_THE_SESSIONS = datetime(2100, 1, 1)
 #: The keys of an item of ``GET /api/v1/courses``, from the contract.
 API_ITEM_KEYS = {
     "id",
@@ -201,7 +203,7 @@ class CourseDesk:
         """The provider marks whether the family came."""
         self.run(
             lambda: courses.mark_attendance(
-                db.session.get(CourseRegistration, registration_id), attended
+                db.session.get(CourseRegistration, registration_id), attended, AFTER_THE_SESSIONS
             )
         )
 
@@ -969,11 +971,19 @@ def test_live_link_is_hidden_again_after_the_family_cancels(
     assert LIVE_LINK not in page_text(as_parent.get(f"/courses/{live_course}"))
 
 
-def test_recorded_link_is_shown_to_everybody(anonymous, signed_in, parent, verified, course):
+def test_recorded_link_is_shown_only_to_registered_families(
+    app, desk, anonymous, signed_in, parent, verified, course
+):
+    # The page says 登记后可观看 (watch after registering): the link is the registration's.
     recorded = course(verified, "Vaccines explained", course_format=CourseFormat.RECORDED)
+    registered_id, other_id = parent(), parent()
+    desk.register(registered_id, first_session(app, recorded))
 
-    assert RECORDED_LINK in page_text(anonymous.get(f"/courses/{recorded}"))
-    assert RECORDED_LINK in page_text(signed_in(parent()).get(f"/courses/{recorded}"))
+    assert RECORDED_LINK not in page_text(anonymous.get(f"/courses/{recorded}"))
+    assert RECORDED_LINK not in page_text(signed_in(other_id).get(f"/courses/{recorded}"))
+    assert RECORDED_LINK not in anonymous.get("/api/v1/courses").get_data(as_text=True)
+    assert RECORDED_LINK not in page_text(anonymous.get("/courses"))
+    assert RECORDED_LINK in page_text(signed_in(registered_id).get(f"/courses/{recorded}"))
 
 
 def test_in_person_course_shows_its_place(anonymous, verified, course):

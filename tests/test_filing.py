@@ -128,6 +128,7 @@ def profile_form(township_id: int, *, classes=None, offers=None, **changes) -> d
         "address": "青阳街道世纪大道 88 号",
         "address_en": "",
         "phone": "0595-85661234",
+        "public_phone": "0595-85661234",
         "coordinate_system": "wgs84",
         "latitude": "24.8105",
         "longitude": "118.579",
@@ -1396,7 +1397,7 @@ def test_rejected_capacity_change_keeps_the_public_classes(
 @pytest.mark.parametrize(
     ("changes", "field", "expected"),
     [
-        pytest.param({"phone": "0595-85667788"}, "phone", "0595-85667788", id="phone"),
+        pytest.param({"public_phone": "0595-85667788"}, "phone", "0595-85667788", id="phone"),
         pytest.param(
             {"offers-full_day-price_yuan": "3100"},
             "offers",

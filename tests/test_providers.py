@@ -466,6 +466,16 @@ def test_course_form_keeps_every_typed_value_when_several_are_wrong(
 # --- registrations, attendance and cancelling ----------------------------------------------
 
 
+def has_started(app, session_id: int) -> None:
+    """Let a session have begun an hour ago: attendance is recorded once it has started."""
+    with app.app_context():
+        session = db.session.get(CourseSession, session_id)
+        length = session.ends_at - session.starts_at
+        session.starts_at = clock.local_now() - timedelta(hours=1)
+        session.ends_at = session.starts_at + length
+        db.session.commit()
+
+
 def test_course_page_lists_families_and_attendance_counts(
     app, as_provider, verified, course, family
 ):
@@ -474,6 +484,7 @@ def test_course_page_lists_families_and_attendance_counts(
     came = family(first, "王家")
     stayed_away = family(first, "李家", seats=2)
     family(second, "陈家")
+    has_started(app, first)
 
     marked = as_provider.post(
         f"/providers/courses/{course_id}/registrations/{came}/attendance", data={"attended": "y"}
@@ -556,6 +567,7 @@ def test_cancelling_a_session_tells_its_families(app, as_provider, verified, cou
         assert "医生出诊" in messages[0].body
     page = as_provider.get(f"/providers/courses/{course_id}")
     assert flashes(page, "success")[0].endswith("is cancelled and 1 registered family was told.")
+    has_started(app, session_id)
     marking = as_provider.post(
         f"/providers/courses/{course_id}/registrations/{registration}/attendance",
         data={"attended": "y"},

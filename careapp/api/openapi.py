@@ -160,7 +160,9 @@ INSTITUTION_SUMMARY = {
     "id": _integer(minimum=1),
     "name": _string("Name in the request language."),
     "township": _ref("TownshipRef"),
-    "address": _string("Address in the request language."),
+    "address": _string(
+        "Address in the request language; a home-based point's only to its road or community."
+    ),
     "nature": _enum(Nature.values(), "What kind of provider the institution is."),
     "care_types": _array(
         _enum(CareType.values()), uniqueItems=True, description="Care types offered."
@@ -178,7 +180,9 @@ INSTITUTION_SUMMARY = {
 
 INSTITUTION_DETAIL = {
     **INSTITUTION_SUMMARY,
-    "phone": _string(),
+    "phone": _nullable(
+        _string("The public service telephone the institution chose; null when it chose none.")
+    ),
     "description": _string("Description in the request language; may be empty."),
     "latitude": _nullable({"type": "number", "minimum": -90, "maximum": 90}),
     "longitude": _nullable({"type": "number", "minimum": -180, "maximum": 180}),

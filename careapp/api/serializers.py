@@ -1,7 +1,7 @@
 """Turn models into the JSON shapes of the public contract."""
 
 from careapp.models import CareClass, CareOffer, FilingEvent, Institution, Township
-from careapp.services.locations import public_coordinates
+from careapp.services.locations import public_address, public_coordinates
 from careapp.services.params import Page
 from careapp.services.statistics import RegionTotals, TownshipFigures
 
@@ -45,7 +45,7 @@ def institution_summary(institution: Institution, language: str) -> dict:
         "id": institution.id,
         "name": institution.name_for(language),
         "township": township_ref(institution.township, language),
-        "address": institution.address_for(language),
+        "address": public_address(institution, language),
         "nature": str(institution.nature),
         "care_types": [str(care_type) for care_type in institution.care_types],
         "min_age_months": institution.min_age_months,
@@ -125,7 +125,7 @@ def institution_detail(institution: Institution, language: str) -> dict:
     latitude, longitude = public_coordinates(institution)
     return {
         **institution_summary(institution, language),
-        "phone": institution.phone,
+        "phone": institution.public_phone,
         "description": institution.description_for(language),
         "latitude": latitude,
         "longitude": longitude,

@@ -34,6 +34,7 @@ from careapp.models import (
     Status,
     Township,
 )
+from careapp.services.locations import public_address
 
 MOBILE_PREFIXES = ("135", "136", "138", "139", "158", "159", "186", "188")
 #: How far (in degrees) an institution may lie from its township's centre.
@@ -247,13 +248,18 @@ def _contact(
         "address_en": None if rng.random() < NO_ENGLISH_ADDRESS_SHARE else address_en,
         "latitude": _near(township.latitude, rng),
         "longitude": _near(township.longitude, rng),
-        "phone": _phone(region, nature, rng),
+        **_phones(_phone(region, nature, rng), nature),
     }
 
 
 def _near(degrees: float, rng: random.Random) -> Decimal:
     """A coordinate a short way from ``degrees``, to six decimals."""
     return Decimal(f"{degrees + rng.uniform(-COORDINATE_SPREAD, COORDINATE_SPREAD):.6f}")
+
+
+def _phones(phone: str, nature: Nature) -> dict[str, str | None]:
+    """The contact telephone, published too unless it is a home-based point's own mobile."""
+    return {"phone": phone, "public_phone": None if nature == Nature.HOME_BASED else phone}
 
 
 def _phone(region: RegionData, nature: Nature, rng: random.Random) -> str:
@@ -408,8 +414,11 @@ def _event(event_type: EventType, occurred_on: date, summary: Bilingual) -> Fili
 
 def _address_changed(institution: Institution, rng: random.Random) -> Bilingual:
     """A move to the institution's current address."""
-    address_en = institution.address_en or institution.address
-    return f"地址变更为{institution.address}", f"Address changed to {address_en}"
+    # The summary is public: a home-based point's address only to its road or community.
+    return (
+        f"地址变更为{public_address(institution, 'zh_CN')}",
+        f"Address changed to {public_address(institution, 'en')}",
+    )
 
 
 def _places_changed(institution: Institution, rng: random.Random) -> Bilingual:

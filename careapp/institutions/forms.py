@@ -238,8 +238,13 @@ class InstitutionForm(SiteForm):
         _l("English address (optional)"), validators=[Optional(), Length(max=240)]
     )
     phone = TelField(
-        _l("Telephone"),
+        _l("Contact telephone (for the health bureau, not published)"),
         validators=[DataRequired(), ChinaPhone(), Length(max=32)],
+        render_kw=TELEPHONE,
+    )
+    public_phone = TelField(
+        _l("Public telephone (optional)"),
+        validators=[Optional(), ChinaPhone(), Length(max=32)],
         render_kw=TELEPHONE,
     )
     coordinate_system = SelectField(

@@ -79,6 +79,7 @@ def _profile(form: InstitutionForm) -> filing.Profile:
     for name in (
         "name_en",
         "address_en",
+        "public_phone",
         "description_en",
         "what_to_bring_en",
         "food_licence_number",

@@ -123,7 +123,11 @@ class Institution(db.Model):
     address_en: Mapped[str | None] = mapped_column(sa.String(240))
     latitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    #: The contact telephone for the register (the health bureau, the account): never public,
+    #: since for a home-based point it is often the operator's own mobile.
     phone: Mapped[str] = mapped_column(sa.String(32))
+    #: The service telephone the institution chose to publish (page, API, open data), or None.
+    public_phone: Mapped[str | None] = mapped_column(sa.String(32))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     description_en: Mapped[str | None] = mapped_column(sa.Text)
     #: What parents bring for a day of care (nappies, a change of clothes), shown when booking.

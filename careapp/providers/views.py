@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
+from careapp import clock
 from careapp.csv_export import csv_response
 from careapp.database import run_in_transaction
 from careapp.extensions import db
@@ -165,6 +166,7 @@ def new_course():
         return render_template("providers/course_form.html", form=form, provider=provider)
     try:
         times = courses.session_times(form.first_start, form.duration_minutes.data, form.weeks.data)
+        courses.check_sessions_ahead(times, clock.local_now())
         course = courses.create_course(provider, times, **form.course_fields())
     except CourseError as error:
         flash(str(error.message), "error")
@@ -191,7 +193,7 @@ def _cancel_form(session: CourseSession, **options) -> CancelSessionForm:
 
 def _course_page(course: Course, sent: dict | None = None, status: int = 200):
     """The course page; ``sent`` holds a cancel form just sent back, by session id."""
-    sent = sent or {}
+    sent, now = sent or {}, clock.local_now()
     sessions = []
     everyone: list[CourseRegistration] = []
     for session in course.sessions:
@@ -208,6 +210,7 @@ def _course_page(course: Course, sent: dict | None = None, status: int = 200):
         sessions=sessions,
         totals=courses.attendance_counts(everyone),
         open_session_id=next(iter(sent), None),
+        started={s.id for s in course.sessions if courses.can_mark_attendance(s, now)},
     )
     return page, status
 
@@ -228,7 +231,7 @@ def attendance(course_id: int, registration_id: int):
         abort(400)
     came = form.came
     try:
-        run_in_transaction(lambda: courses.mark_attendance(registration, came))
+        run_in_transaction(lambda: courses.mark_attendance(registration, came, clock.local_now()))
     except CourseError as error:
         flash(str(error.message), "error")
         return _course_page(course, status=400)

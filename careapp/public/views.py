@@ -316,7 +316,8 @@ def _own_children() -> list[tuple]:
 
 @bp.get("/courses/<id:course_id>")
 def course(course_id: int):
-    """A public course with its sessions and seats; the live link only for registered families."""
+    """A public course with its sessions and seats; its link (live or recorded) only for
+    registered families."""
     found = courses_service.public_course(course_id)
     if found is None:
         abort(404)
@@ -326,6 +327,6 @@ def course(course_id: int):
         "public/course.html",
         course=found,
         now=clock.local_now(),
-        show_link=found.format == CourseFormat.RECORDED or registered,
+        show_link=registered,
         registered=registered,
     )

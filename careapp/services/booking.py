@@ -54,7 +54,7 @@ from careapp.services.mail import N_
 from careapp.services.notices import notify
 from careapp.services.occupancy import load_rooms, lock_room, lock_room_and_read_closed_days
 from careapp.services.params import ParamReader
-from careapp.services.privacy import first_name, mask_name
+from careapp.services.privacy import given_name
 from careapp.services.search import months_between
 from careapp.services.sms import short_date, short_moment
 from careapp.services.transitions import AlreadyMoved, change_state
@@ -1047,6 +1047,8 @@ def roster(institution: Institution, day: date, care_class_id: int | None = None
 
 def mark_attendance(booking: Booking, present: bool, today: date) -> Attendance:
     """Record on the day whether the booked child came (one record per child and day)."""
+    if today > clock.today():
+        raise BookingError(_l("A child is checked in on the day of care, not before it."))
     if booking.status != BookingStatus.CONFIRMED:
         raise BookingError(_l("Only confirmed bookings can be checked in."))
     closed = frozenset({today}) if _is_closed(booking.slot.institution_id, today) else frozenset()
@@ -1156,7 +1158,7 @@ def _notify(booking: Booking, subject: str, body: str, sms: str, **values) -> No
     start, end = slot.starts_at.strftime("%H:%M"), slot.ends_at.strftime("%H:%M")
     with force_locale(parent.language):
         values.update(
-            child=first_name(booking.child.name),
+            child=given_name(booking.child.name),
             institution=slot.institution.name_for(parent.language),
             date=booking.first_day.isoformat(),
             start=start,
@@ -1179,7 +1181,7 @@ def _site_link(endpoint: str, **values) -> str:
 
 def notify_institution_of_application(booking: Booking) -> None:
     """Tell the institution's account of a new booking or application, in its language, in
-    the transaction that made it (the child's name masked; the page shows the rest)."""
+    the transaction that made it (the child by given name only; the page shows the rest)."""
     slot = booking.slot
     institution = slot.institution
     owner = db.session.get(User, institution.owner_id) if institution.owner_id else None
@@ -1187,7 +1189,7 @@ def notify_institution_of_application(booking: Booking) -> None:
         return
     with force_locale(owner.language):
         values = {
-            "child": mask_name(booking.child.name),
+            "child": given_name(booking.child.name),
             "care_type": str(CARE_TYPE_LABELS[CareType(slot.care_type)]),
             "date": slot.on_date.isoformat(),
             "start": slot.starts_at.strftime("%H:%M"),
@@ -1229,7 +1231,7 @@ def _notify_offer(entry: WaitlistEntry, slot: Slot) -> None:
                 "Sign in and open My bookings to take it.",
                 institution=slot.institution.name_for(parent.language),
                 date=slot.on_date.isoformat(),
-                child=first_name(child.name) if child else "",
+                child=given_name(child.name) if child else "",
                 until=clock.to_local(entry.offer_expires_at).strftime("%Y-%m-%d %H:%M"),
             ),
         )

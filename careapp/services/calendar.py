@@ -11,7 +11,8 @@ from careapp.labels import label
 from careapp.models import User
 from careapp.models.base import as_utc
 from careapp.services import booking, courses
-from careapp.services.privacy import first_name
+from careapp.services.locations import public_address
+from careapp.services.privacy import given_name
 
 PRODUCT_ID = "-//careapp//bookings//ZH"
 
@@ -29,7 +30,7 @@ def _event(item, language: str) -> Event:
         _(
             "%(care_type)s for %(child)s at %(institution)s",
             care_type=label("care_type", slot.care_type),
-            child=first_name(item.child.name),
+            child=given_name(item.child.name),
             institution=slot.institution.name_for(language),
         ),
     )
@@ -40,7 +41,13 @@ def _event(item, language: str) -> Event:
         days = [ICAL_WEEKDAYS[int(day) - 1] for day in slot.care_class.weekdays]
         event.add("rrule", {"freq": "weekly", "byday": days})
     event.add("dtstamp", as_utc(item.created_at))
-    event.add("location", slot.institution.address_for(language))
+    # The full address is the family's once the place is confirmed (a home-based point's flat).
+    institution = slot.institution
+    confirmed = item.status == "confirmed"
+    address = (
+        institution.address_for(language) if confirmed else public_address(institution, language)
+    )
+    event.add("location", address)
     event.add("status", "TENTATIVE" if item.status == "applied" else "CONFIRMED")
     return event
 

@@ -145,6 +145,14 @@ def session_times(first_start: datetime, minutes: int, weeks: int) -> list[tuple
     ]
 
 
+def check_sessions_ahead(times: list[tuple], now: datetime) -> None:
+    """Refuse sessions that start at ``now`` (local) or before: nobody could register."""
+    if any(starts_at <= now for starts_at, _ends_at in times):
+        raise CourseError(
+            _l("A session cannot start in the past. Choose a first session after now.")
+        )
+
+
 def create_course(provider: Provider, times: list[tuple], **fields) -> Course:
     """A course with its sessions, each with ``seats`` places."""
     course = Course(provider_id=provider.id, **fields)
@@ -689,8 +697,17 @@ def session_registrations(session: CourseSession) -> list[CourseRegistration]:
     )
 
 
-def mark_attendance(registration: CourseRegistration, attended: bool) -> None:
-    """Record whether the family came."""
+def can_mark_attendance(session: CourseSession, now: datetime) -> bool:
+    """Whether ``now`` (local) is late enough to record who came: the session has started."""
+    return session.starts_at <= now
+
+
+def mark_attendance(registration: CourseRegistration, attended: bool, now: datetime) -> None:
+    """Record whether the family came, once the session has started (``now``, local)."""
+    if not can_mark_attendance(registration.session, now):
+        raise CourseError(
+            _l("Attendance can be recorded once the session has started, not before.")
+        )
     try:
         change_state(registration, REGISTRATION_STATES, "attend" if attended else "no_show")
     except AlreadyMoved:

@@ -63,6 +63,7 @@ REGISTERED_FIELDS = (
 #: Facts an institution keeps true itself; they change at once.
 IMMEDIATE_FIELDS = (
     "phone",
+    "public_phone",
     "description",
     "description_en",
     "what_to_bring",

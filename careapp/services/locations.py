@@ -5,6 +5,7 @@ converted on the way in (careapp.geo). A home-based care point (家庭托育点)
 flat: everything public shows it only at community precision (``public_location``).
 """
 
+import re
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from careapp import geo
 from careapp.extensions import db
 from careapp.i18n import current_language
 from careapp.models import Community, Nature, Region, Township
-from careapp.models.base import StrEnum
+from careapp.models.base import StrEnum, localized
 
 #: A home-based point is published in the middle of its cell of a grid this many metres wide.
 HOME_BASED_PRECISION_M = 200
@@ -123,3 +124,72 @@ def community_by_code(code: str | None) -> Community | None:
     if not code:
         return None
     return db.session.scalar(sa.select(Community).where(Community.code == code.strip()))
+
+
+# --- addresses ----------------------------------------------------------------------------
+
+#: Where a Chinese address passes from its road or estate to a door, building or flat: a
+#: number in digits, or a Chinese numeral before 号/幢/栋/座/单元/楼/层/室/户.
+_CHINESE_DOOR = re.compile(
+    r"[0-9０-９#＃]|[一二三四五六七八九十百零〇两]+\s*(?:号|幢|栋|座|单元|楼|层|室|户)"
+)
+#: A part of an English address that names a door, building or flat.
+_ENGLISH_DOOR_PART = re.compile(
+    r"\b(?:room|rm|flat|apt|apartment|unit|suite|building|bldg|block|blk|floor)\b", re.I
+)
+#: Words of a Chinese address that only a door, building or flat has.
+_CHINESE_DOOR_WORD = re.compile("幢|栋|单元|室|楼|层|户|座|号")
+#: Characters left dangling at the end of a cut address.
+_DANGLING = " \u3000,，、;；:：-—–·()（）"
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= character <= "\u9fff" for character in text)
+
+
+def _is_door_word(word: str) -> bool:
+    """A house number or its sign: ``88``, ``12B``, ``#5``, ``No.``."""
+    return any(c.isdigit() or c in "#＃" for c in word) or word.lower().rstrip(".") == "no"
+
+
+def community_address(address: str) -> str:
+    """``address`` cut to its road, estate or community: no door, building or flat number.
+    ``…青阳街道阳光花园 3 幢 601 室`` → ``…青阳街道阳光花园``; ``Room 601, Building 3, 88 Xinhua
+    Road, Qingyang`` → ``Xinhua Road, Qingyang``. May be empty."""
+    address = (address or "").strip()
+    if _has_chinese(address):
+        door = _CHINESE_DOOR.search(address)
+        return (address[: door.start()] if door else address).rstrip(_DANGLING)
+    kept = []
+    for part in address.split(","):
+        if _ENGLISH_DOOR_PART.search(part):
+            continue
+        words = [word for word in part.split() if not _is_door_word(word)]
+        if words:
+            kept.append(" ".join(words))
+    return ", ".join(kept)
+
+
+def names_a_door(text: str) -> bool:
+    """Whether ``text`` holds part of a door, building or flat (a number, 幢, Room…): what the
+    public address of a home-based point leaves out."""
+    text = text.strip()
+    return community_address(text) != text or bool(_CHINESE_DOOR_WORD.search(text))
+
+
+def public_address(institution, language: str) -> str:
+    """The address anybody may see, in ``language`` where one exists: in full, except a
+    home-based point's, which stops at the road or community (never the flat), in step with
+    ``public_location``. ``institution`` may be a plain row with the township's names."""
+    address = localized(institution.address, institution.address_en, language)
+    if institution.nature != Nature.HOME_BASED:
+        return address
+    return community_address(address) or _township_name(institution, language)
+
+
+def _township_name(institution, language: str) -> str:
+    """The township's name of an institution or of a plain row carrying ``township_name``."""
+    township = getattr(institution, "township", None)
+    if township is not None:
+        return township.name_for(language)
+    return localized(institution.township_name, institution.township_name_en, language)

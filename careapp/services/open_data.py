@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -35,7 +36,7 @@ from careapp.models import (
 )
 from careapp.models.base import as_utc, localized
 from careapp.models.provision import CLASS_STANDARDS, PRICE_UNITS
-from careapp.services.locations import public_coordinates
+from careapp.services.locations import public_address, public_coordinates
 from careapp.services.params import Page
 
 #: HSDS ids must be UUIDs: each is ``uuid5(ID_NAMESPACE, "careapp:…")`` of a careapp name such
@@ -217,7 +218,7 @@ def _address(row, lookups: Lookups) -> dict:
     return {
         "id": hsds_id("institution", row.id, "address"),
         "location_id": hsds_id("institution", row.id, "location"),
-        "address_1": localized(row.address, row.address_en, language),
+        "address_1": public_address(row, language),
         "city": localized(row.region_name, row.region_name_en, language),
         "region": localized(row.township_name, row.township_name_en, language),
         "state_province": "",
@@ -227,15 +228,19 @@ def _address(row, lookups: Lookups) -> dict:
     }
 
 
-def _phone(row, _lookups: Lookups) -> dict:
-    """The public contact telephone shown on the institution's page."""
-    return {
+def _phones(row, _lookups: Lookups) -> tuple[dict, ...]:
+    """The public service telephone shown on the institution's page, if it chose one (never
+    the contact telephone, often a home-based operator's own mobile)."""
+    if not row.public_phone:
+        return ()
+    phone = {
         "id": hsds_id("institution", row.id, "phone"),
         "organization_id": hsds_id("institution", row.id),
         "location_id": hsds_id("institution", row.id, "location"),
-        "number": row.phone,
+        "number": row.public_phone,
         "type": "voice",
     }
+    return (phone,)
 
 
 def _care_types_of(bits: int | None) -> list[CareType]:
@@ -416,7 +421,7 @@ def listed_institution_rows() -> sa.Select:
             Institution.nature,
             Institution.address,
             Institution.address_en,
-            Institution.phone,
+            Institution.public_phone,
             Institution.latitude,
             Institution.longitude,
             Institution.filing_number,
@@ -505,7 +510,7 @@ ROW_ARRAYS: dict[str, tuple[Callable[[], sa.Select], Callable[[object, Lookups],
     "organization_identifiers": (listed_institution_rows, _identifiers),
     "locations": (listed_institution_rows, _one_each(_location)),
     "addresses": (listed_institution_rows, _one_each(_address)),
-    "phones": (listed_institution_rows, _one_each(_phone)),
+    "phones": (listed_institution_rows, _phones),
     "attributes": (listed_institution_rows, _attributes),
     "services": (listed_offer_rows, _one_each(_service)),
     "service_at_locations": (listed_offer_rows, _one_each(_service_at_location)),
@@ -622,7 +627,7 @@ def _csv_query() -> sa.Select:
             Institution.filed_on,
             Institution.authority,
             Institution.uscc,
-            Institution.phone,
+            Institution.public_phone,
         )
         .join(Township, Township.id == Institution.township_id)
         .outerjoin(offers, offers.c.institution_id == Institution.id)
@@ -651,7 +656,7 @@ def csv_rows(language: str, batch_size: int) -> Iterator[list]:
                 localized(name, name_en, language),
                 code,
                 localized(township, township_en, language),
-                localized(address, address_en, language),
+                _public_address_of(nature, address, address_en, township, township_en, language),
                 natures[nature],
                 "; ".join(title for bit, title in care_types if (offered or 0) & bit),
                 min_age,
@@ -661,8 +666,20 @@ def csv_rows(language: str, batch_size: int) -> Iterator[list]:
                 filed_on.isoformat(),
                 authorities[row.authority],
                 row.uscc,
-                row.phone,
+                row.public_phone or "",
             ]
+
+
+def _public_address_of(nature, address, address_en, township, township_en, language) -> str:
+    """``public_address`` of a spreadsheet row's columns."""
+    row = SimpleNamespace(
+        nature=nature,
+        address=address,
+        address_en=address_en,
+        township_name=township,
+        township_name_en=township_en,
+    )
+    return public_address(row, language)
 
 
 @contextmanager

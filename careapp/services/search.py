@@ -33,7 +33,7 @@ from careapp.models.institution import LISTING_ORDER
 from careapp.models.listing import bigrams, normalised
 from careapp.services import availability, cursors, regions
 from careapp.services.errors import InvalidParameters
-from careapp.services.locations import communities_of, public_distance_km
+from careapp.services.locations import communities_of, names_a_door, public_distance_km
 from careapp.services.params import Page, ParamReader
 
 #: Ages above this are typing mistakes rather than children.
@@ -271,8 +271,21 @@ def _matching(
         )
         query = query.where(offer.exists())
     if criteria.q:
-        query = query.where(*_text_matches(criteria.q, grams, rare))
+        query = query.where(*_text_matches(criteria.q, grams, rare), *_no_flat_matches(criteria.q))
     return query
+
+
+def _no_flat_matches(text: str) -> list:
+    """A condition when ``text`` reads like a door, building or flat (digits, 幢, 室, Room…):
+    a home-based point is then found by its name only, so that a search cannot confirm the
+    flat its public address leaves out (``locations.community_address``)."""
+    if not names_a_door(text):
+        return []
+    pattern = f"%{_escape_like(text)}%"
+    by_name = (
+        column.ilike(pattern, escape="\\") for column in (Institution.name, Institution.name_en)
+    )
+    return [sa.or_(Institution.nature != Nature.HOME_BASED, *by_name)]
 
 
 def _text_matches(text: str, grams: list[str] | None, rare: bool) -> list:
