@@ -26,6 +26,13 @@ from careapp.models.capacity import (
     WaitlistEntry,
     WaitStatus,
 )
+from careapp.models.complaint import (
+    OPEN_REPORT_STATUSES,
+    REPORT_STATES,
+    Complaint,
+    ReportCategory,
+    ReportStatus,
+)
 from careapp.models.course import (
     ACTIVE_REGISTRATION_STATUSES,
     REGISTRATION_STATES,
@@ -71,6 +78,7 @@ from careapp.models.provision import (
     ClassKind,
     PriceUnit,
 )
+from careapp.models.quality import Designation, QualityAssessment, QualityGrade
 from careapp.models.region import Community, CommunityKind, Region, Township, TownshipKind
 from careapp.models.session import LoginSession, OneTimeToken, TokenPurpose
 from careapp.models.shortlist import ShortlistEntry
@@ -158,4 +166,12 @@ __all__ = [
     "disclosed_events",
     "publicly_listed",
     "ShortlistEntry",
+    "OPEN_REPORT_STATUSES",
+    "REPORT_STATES",
+    "Complaint",
+    "ReportCategory",
+    "ReportStatus",
+    "Designation",
+    "QualityAssessment",
+    "QualityGrade",
 ]

@@ -4,4 +4,11 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from careapp.public import open_data, region_map, shortlist, statistics, views  # noqa: E402, F401
+from careapp.public import (  # noqa: E402, F401
+    open_data,
+    region_map,
+    reports,
+    shortlist,
+    statistics,
+    views,
+)

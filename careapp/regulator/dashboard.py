@@ -14,7 +14,7 @@ from careapp.models import Region, Township
 from careapp.public.statistics import current_region, township_sort
 from careapp.regulator import bp
 from careapp.regulator.forms import RegisteredCountForm, TownshipTargetsForm
-from careapp.services import filing, regions, statistics
+from careapp.services import complaints, filing, regions, statistics
 from careapp.services.statistics import RegionFigures
 
 
@@ -36,6 +36,7 @@ def dashboard():
         descending=descending,
         regions=regions.all_regions(),
         chart_target=statistics.shared_target(figures.townships),
+        overdue_reports=complaints.overdue_in(region.id, clock.today()),
         queue=[
             (item, filing.waiting_working_days(item, clock.today()))
             for item in filing.review_queue()
