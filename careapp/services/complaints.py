@@ -70,7 +70,7 @@ def normalised_number(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch not in " -\u3000")
 
 
-def _digest(number: str) -> str:
+def digest(number: str) -> str:
     """The stored digest of a tracking number."""
     return hashlib.sha256(normalised_number(number).encode()).hexdigest()
 
@@ -87,7 +87,7 @@ def file_report(report: NewReport, reporter: User | None, now: datetime) -> tupl
     """
     number = new_tracking_number()
     complaint = Complaint(
-        tracking_digest=_digest(number),
+        tracking_digest=digest(number),
         institution_id=report.institution.id if report.institution else None,
         place_name=None if report.institution else report.place_name,
         place_address=None if report.institution else report.place_address,
@@ -146,7 +146,7 @@ def find_by_number(text: str) -> Complaint | None:
     return db.session.scalar(
         sa.select(Complaint)
         .options(joinedload(Complaint.institution))
-        .where(Complaint.tracking_digest == _digest(number))
+        .where(Complaint.tracking_digest == digest(number))
     )
 
 
