@@ -15,7 +15,7 @@ from careapp.models import (
     ReportCategory,
     Status,
 )
-from careapp.services.complaints import digest, answer_deadline, new_tracking_number
+from careapp.services.complaints import answer_deadline, digest, new_tracking_number
 
 #: Every so many filed institutions one has been assessed, cycling through the grades.
 ASSESSED_EVERY = 3
@@ -32,7 +32,9 @@ def seed_quality(today: date) -> Counter[str]:
     counts: Counter[str] = Counter(assessments=0, designations=0, reports=0)
     filed = list(
         db.session.scalars(
-            sa.select(Institution).where(Institution.status == Status.FILED).order_by(Institution.id)
+            sa.select(Institution)
+            .where(Institution.status == Status.FILED)
+            .order_by(Institution.id)
         )
     )
     assessed = set(db.session.scalars(sa.select(QualityAssessment.institution_id)))
