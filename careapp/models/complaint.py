@@ -74,9 +74,8 @@ class Complaint(db.Model):
     #: SHA-256 of the tracking number, hex; the number itself is never stored.
     tracking_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
     #: A filed institution the report is about, or None for a place the reporter names.
-    institution_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("institutions.id", ondelete="SET NULL"), index=True
-    )
+    #: (An institution with reports is never deleted: they are the bureau's records.)
+    institution_id: Mapped[int | None] = mapped_column(sa.ForeignKey("institutions.id"), index=True)
     #: Unfiled care: the name and address the reporter gives, and its township if known.
     place_name: Mapped[str | None] = mapped_column(sa.String(120))
     place_address: Mapped[str | None] = mapped_column(sa.String(200))

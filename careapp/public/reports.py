@@ -167,11 +167,13 @@ def report_sent():
     number = session.pop(SENT_KEY, None)
     if number is None:
         return redirect(url_for("public.report_status"))
-    return render_template(
+    page = render_template(
         "public/reports/sent.html",
         number=complaints.formatted(number),
         working_days=current_app.config["REPORT_ANSWER_WORKING_DAYS"],
     )
+    # Shown once: no copy in the browser's cache or history either.
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/report/status", methods=["GET", "POST"])

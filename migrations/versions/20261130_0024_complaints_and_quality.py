@@ -85,7 +85,6 @@ def upgrade():
             ["institution_id"],
             ["institutions.id"],
             name=op.f("fk_complaints_institution_id_institutions"),
-            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["reporter_id"],
