@@ -271,3 +271,19 @@ def test_regulator_quality_page_is_in_both_languages_and_small(bureau, instituti
     assert "录入评估结果" in chinese.get_data(as_text=True)
     assert "Record an assessment" in english.get_data(as_text=True)
     assert max(len(chinese.data), len(english.data)) < 60_000
+
+
+def test_demo_designates_the_demonstration_institutions_and_grades_some_once(app, institution):
+    from careapp.demo.quality import seed_quality
+
+    flagged = institution("示范托育园", is_demonstration=True)
+    institution("普通托育园")
+    with app.app_context():
+        first = seed_quality(clock.today())
+        again = seed_quality(clock.today())
+        db.session.commit()
+        designations = db.session.scalars(sa.select(Designation)).all()
+
+    assert (first["designations"], first["assessments"], first["reports"]) == (1, 1, 2)
+    assert set(again.values()) == {0}
+    assert [designation.institution_id for designation in designations] == [flagged]
