@@ -388,3 +388,27 @@ def test_report_pages_are_in_chinese_and_in_english(client, institution, path):
     assert "concern" not in chinese
     assert "Report" in english or "report" in english
     assert "举报" not in english
+
+
+def test_bureau_reads_a_report_about_unfiled_care_by_the_place_named(
+    app, client, auth, township, regulator
+):
+    township("chendai", name="陈埭镇")
+    client.post(
+        "/report",
+        data={
+            "place_name": "某小区家中看护点",
+            "township": "chendai",
+            "category": "child_safety",
+            "description": "有人在家中照看七八个幼儿。",
+        },
+    )
+    auth.login(regulator)
+
+    queue = client.get("/regulator/reports").get_data(as_text=True)
+    page = client.get(f"/regulator/reports/{stored(app)[0].id}").get_data(as_text=True)
+
+    assert "某小区家中看护点" in queue
+    assert "未备案" in queue
+    assert "陈埭镇" in page
+    assert "可能危及儿童安全" in page
