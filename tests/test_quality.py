@@ -287,3 +287,12 @@ def test_demo_designates_the_demonstration_institutions_and_grades_some_once(app
     assert (first["designations"], first["assessments"], first["reports"]) == (1, 1, 2)
     assert set(again.values()) == {0}
     assert [designation.institution_id for designation in designations] == [flagged]
+
+
+def test_search_cards_show_the_grade(client, graded):
+    page = client.get("/?lang=zh_CN").get_data(as_text=True)
+    results = page[page.index('id="results"') :]
+
+    assert "质量：优秀" in results
+    assert "质量：良好" in results
+    assert results.count("质量：") == 3
