@@ -17,7 +17,6 @@ from sqlalchemy.orm import joinedload
 
 from careapp import clock
 from careapp.extensions import db
-from careapp.labels import label
 from careapp.models import (
     OPEN_REPORT_STATUSES,
     REPORT_STATES,
@@ -221,11 +220,6 @@ def close(complaint: Complaint, regulator: User, reply: str | None, now: datetim
     if reply:
         values |= {"reply": reply, "replied_at": now}
     change_state(complaint, REPORT_STATES, "close", **values)
-
-
-def category_label(category: str) -> str:
-    """A category's name in the request language."""
-    return label("report_category", category)
 
 
 def overdue_in(region_id: int, today: date) -> list[Complaint]:
