@@ -77,6 +77,7 @@ PRIVATE_TABLES = frozenset(
         "filing_decisions",
         "change_requests",
         "shortlist_entries",
+        "complaints",
         "cache_versions",
         "alembic_version",
         # The bureau's denominators (indicators): no public page shows them.

@@ -94,6 +94,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_LIMIT_PER_IP": "20 per 10 minutes",
         "LOGIN_LIMIT_PER_ACCOUNT": "5 per 10 minutes",
         "SIGNUP_LIMIT_PER_IP": "10 per hour",
+        # Reports of a concern: how many one address may send, and how often it may look one
+        # up by its number (a guesser of numbers is slowed, a reporter never is).
+        "REPORT_LIMIT_PER_IP": "5 per hour;20 per day",
+        "REPORT_STATUS_LIMIT_PER_IP": "10 per 10 minutes",
+        # Working days the bureau has to answer a report. No seed policy sets the period; 15
+        # working days matches the national filing rules' period for notifying a problem.
+        "REPORT_ANSWER_WORKING_DAYS": int(os.environ.get("REPORT_ANSWER_WORKING_DAYS", "15")),
         # Sign-up mails to one address; beyond it the answer stays the same, no mail is sent.
         "SIGNUP_MAILS_PER_ADDRESS": "3 per hour",
         "SIGN_UP_LINK_MAX_AGE": 24 * 3600,

@@ -235,3 +235,37 @@ def status_kind(booking) -> str:
     """Which labels name a booking's status: an application's (full-day, half-day) or a
     dated booking's (hourly, temporary)."""
     return "application_status" if booking.is_application else "booking_status"
+
+
+# --- complaints and quality grades -----------------------------------------------------------
+from careapp.models import QualityGrade, ReportCategory, ReportStatus  # noqa: E402
+
+REPORT_CATEGORY_LABELS = {
+    ReportCategory.CHILD_SAFETY: _l("A child's safety or abuse"),
+    ReportCategory.UNFILED_CARE: _l("Care without filing"),
+    ReportCategory.HYGIENE_FOOD: _l("Hygiene, food or health"),
+    ReportCategory.PREMISES: _l("Unsafe premises or fire safety"),
+    ReportCategory.STAFF: _l("Staff or carers"),
+    ReportCategory.FEES: _l("Fees or contract"),
+    ReportCategory.OTHER: _l("Something else"),
+}
+
+REPORT_STATUS_LABELS = {
+    ReportStatus.RECEIVED: _l("Received"),
+    ReportStatus.HANDLING: _l("Being handled"),
+    ReportStatus.ANSWERED: _l("Answered"),
+    ReportStatus.CLOSED: _l("Closed"),
+}
+
+QUALITY_GRADE_LABELS = {
+    QualityGrade.EXCELLENT: _l("Excellent"),
+    QualityGrade.GOOD: _l("Good"),
+    QualityGrade.QUALIFIED: _l("Qualified"),
+    QualityGrade.UNQUALIFIED: _l("Unqualified"),
+}
+
+ALL_LABELS |= {
+    "report_category": REPORT_CATEGORY_LABELS,
+    "report_status": REPORT_STATUS_LABELS,
+    "quality_grade": QUALITY_GRADE_LABELS,
+}

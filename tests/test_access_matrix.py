@@ -14,8 +14,8 @@ from conftest import AuthActions, Factories, delete_every_row
 
 from careapp import clock
 from careapp.extensions import db
-from careapp.models import ChangeRequest, Institution, Role, Status
-from careapp.services import filing
+from careapp.models import ChangeRequest, Complaint, Institution, Role, Status
+from careapp.services import complaints, filing
 
 ANONYMOUS = "anonymous"
 PARENT = "parent"
@@ -206,9 +206,27 @@ GET_MATRIX = [
     ("/parents/data/export.json", only(PARENT)),
     ("/parents/data/export.csv", only(PARENT)),
     ("/parents/account/delete", only(PARENT)),
+    # --- complaints ---
+    ("/report", everyone(200)),
+    ("/report/status", everyone(200)),
+    ("/report/sent", everyone("/report/status")),
+    ("/institutions/{filed}/report", everyone(200)),
+    ("/institutions/{draft}/report", everyone(404)),
+    ("/institutions/" + MISSING + "/report", everyone(404)),
+    ("/regulator/reports", only(REGULATOR)),
+    ("/regulator/reports/{report}", only(REGULATOR)),
+    ("/regulator/reports/" + MISSING, only(REGULATOR, outcome=404)),
+    ("/regulator/institutions/{filed}/quality", only(REGULATOR)),
+    ("/regulator/institutions/{draft}/quality", only(REGULATOR, outcome=404)),
 ]
 
 REASON = "Checked on site."
+# --- complaints ---
+REPORT = {"category": "fees", "description": "The deposit was not returned."}
+PLACE_REPORT = REPORT | {"place_name": "A home in block 3", "category": "unfiled_care"}
+REPORT_PAGE = "/regulator/reports/{report}"
+QUALITY_PAGE = "/regulator/institutions/{filed}/quality"
+BUREAU = changes_for(REGULATOR)
 
 #: Every form post: (path, form data, expected outcome per actor, actors whose post changes
 #: the database). Everybody else's post must leave the database exactly as it was.
@@ -351,6 +369,52 @@ POST_MATRIX = [
     ("/regulator/regions/no-such-region/operators", {}, only(REGULATOR, outcome=404), NOBODY),
     # --- child-data ---
     ("/parents/account/delete", {}, only(PARENT, outcome=400), NOBODY),
+    # --- complaints ---
+    ("/report", {}, everyone(400), NOBODY),
+    ("/report", PLACE_REPORT, everyone("/report/sent"), changes_for(*ACTORS)),
+    ("/institutions/{filed}/report", REPORT, everyone("/report/sent"), changes_for(*ACTORS)),
+    ("/institutions/{draft}/report", REPORT, everyone(404), NOBODY),
+    ("/report/status", {}, everyone(400), NOBODY),
+    ("/report/status", {"number": "ABCD-EFGH-JKMN"}, everyone(200), NOBODY),
+    ("/regulator/reports/{report}/take-up", {}, only(REGULATOR, outcome=REPORT_PAGE), BUREAU),
+    (
+        "/regulator/reports/{report}/answer",
+        {"answer-reply": REASON},
+        only(REGULATOR, outcome=REPORT_PAGE),
+        BUREAU,
+    ),
+    ("/regulator/reports/{report}/answer", {}, only(REGULATOR, outcome=400), NOBODY),
+    ("/regulator/reports/{report}/close", {}, only(REGULATOR, outcome=REPORT_PAGE), BUREAU),
+    ("/regulator/reports/" + MISSING + "/close", {}, only(REGULATOR, outcome=404), NOBODY),
+    (
+        "/regulator/institutions/{filed}/quality/assessments",
+        {
+            "assessment-grade": "good",
+            "assessment-assessed_on": "{today}",
+            "assessment-assessor": "评估组",
+            "assessment-standard": "托育机构质量评估标准",
+        },
+        only(REGULATOR, outcome=QUALITY_PAGE),
+        BUREAU,
+    ),
+    (
+        "/regulator/institutions/{filed}/quality/designation",
+        {"designation-title": "示范托育机构", "designation-designated_on": "{today}"},
+        only(REGULATOR, outcome=QUALITY_PAGE),
+        BUREAU,
+    ),
+    (
+        "/regulator/institutions/{filed}/quality/designation/revoke",
+        {"revoke-revoked_on": "{today}", "revoke-reason": REASON},
+        only(REGULATOR, outcome=409),
+        NOBODY,
+    ),
+    (
+        "/regulator/institutions/{draft}/quality/assessments",
+        {},
+        only(REGULATOR, outcome=404),
+        NOBODY,
+    ),
 ]
 
 
@@ -408,6 +472,17 @@ def build_world(app, user, institution) -> dict:
         ids["change"] = change.id
         # What the confirmation page of filing carries, read back as the page reads it.
         submitted = filing.submission_stamp(db.session.get(Institution, ids["review"]))
+    with app.app_context():  # --- complaints ---
+        report = Complaint(
+            tracking_digest=complaints.digest(complaints.new_tracking_number()),
+            institution_id=ids["filed"],
+            category="fees",
+            description="…",
+            due_on=clock.today(),
+        )
+        db.session.add(report)
+        db.session.commit()
+        ids["report"] = report.id
     return {
         "accounts": accounts,
         **ids,
@@ -549,7 +624,7 @@ def test_institution_account_cannot_submit_or_edit_another_accounts_institution(
 
 def _all_requests() -> list[tuple[str, str]]:
     """Every (method, path) the matrix asks, with placeholder ids."""
-    placeholders = dict.fromkeys(("filed", "draft", "review", "others", "change"), 1)
+    placeholders = dict.fromkeys(("filed", "draft", "review", "others", "change", "report"), 1)
     placeholders["today"] = "2026-01-05"
     placeholders["review_submitted"] = "2026-01-05T00:00:00"
     gets = [("GET", path.format(**placeholders)) for path, _expected in GET_MATRIX]

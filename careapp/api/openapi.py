@@ -189,6 +189,11 @@ INSTITUTION_DETAIL = {
     "registration_authority": _enum(Authority.values(), "Authority it is registered with."),
     "uscc": _string("Unified Social Credit Code.", maxLength=18),
     "is_demonstration": {"type": "boolean", "description": "Recognised as a demonstration."},
+    "quality_grade": {
+        "type": ["string", "null"],
+        "enum": ["excellent", "good", "qualified", "unqualified", None],
+        "description": "Grade of the latest quality assessment, if any.",
+    },
     "meals": _ref("Meals"),
     "offers": _array(_ref("Offer")),
     "classes": _array(_ref("CareClass")),
@@ -528,6 +533,16 @@ def _paths() -> dict:
                     "Only those accepting a child of this age in months.",
                 ),
                 _query("nature", _enum(Nature.values()), "Only this kind of provider."),
+                _query(
+                    "demonstration",
+                    _enum(["true", "false", "1", "0"]),
+                    "Only demonstration institutions (示范) when true.",
+                ),
+                _query(
+                    "quality_grade",
+                    _enum(["excellent", "good", "qualified", "unqualified"]),
+                    "Only institutions whose latest quality grade is this one or better.",
+                ),
                 _query(
                     "q",
                     _string(maxLength=MAX_TEXT_LENGTH),

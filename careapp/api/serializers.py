@@ -132,6 +132,7 @@ def institution_detail(institution: Institution, language: str) -> dict:
         "registration_authority": str(institution.authority),
         "uscc": institution.uscc,
         "is_demonstration": institution.is_demonstration,
+        "quality_grade": institution.quality_grade,
         "meals": {
             "served": institution.serves_meals,
             "food_licence_number": institution.food_licence_number,

@@ -26,6 +26,13 @@ from careapp.models.capacity import (
     WaitlistEntry,
     WaitStatus,
 )
+from careapp.models.complaint import (
+    OPEN_REPORT_STATUSES,
+    REPORT_STATES,
+    Complaint,
+    ReportCategory,
+    ReportStatus,
+)
 from careapp.models.course import (
     ACTIVE_REGISTRATION_STATUSES,
     REGISTRATION_STATES,
@@ -72,6 +79,7 @@ from careapp.models.provision import (
     ClassKind,
     PriceUnit,
 )
+from careapp.models.quality import Designation, QualityAssessment, QualityGrade
 from careapp.models.region import Community, CommunityKind, Region, Township, TownshipKind
 from careapp.models.session import LoginSession, OneTimeToken, TokenPurpose
 from careapp.models.shortlist import ShortlistEntry
@@ -162,4 +170,12 @@ __all__ = [
     "RegionTargets",
     "RegisteredOperator",
     "TownshipFamilies",
+    "OPEN_REPORT_STATUSES",
+    "REPORT_STATES",
+    "Complaint",
+    "ReportCategory",
+    "ReportStatus",
+    "Designation",
+    "QualityAssessment",
+    "QualityGrade",
 ]

@@ -146,6 +146,8 @@ class Institution(db.Model):
     filed_on: Mapped[date | None]
     #: 示范 — recognised as a demonstration institution.
     is_demonstration: Mapped[bool] = mapped_column(default=False)
+    #: The grade of the latest quality assessment (careapp.models.quality), for search.
+    quality_grade: Mapped[str | None] = mapped_column(sa.String(24))
 
     serves_meals: Mapped[bool] = mapped_column(default=False)
     food_licence_number: Mapped[str | None] = mapped_column(sa.String(32))

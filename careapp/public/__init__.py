@@ -8,6 +8,7 @@ from careapp.public import (  # noqa: E402, F401
     open_data,
     privacy,
     region_map,
+    reports,
     shortlist,
     statistics,
     views,

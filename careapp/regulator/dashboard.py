@@ -16,7 +16,7 @@ from careapp.models import Region, RegionTargets, Township, TownshipFamilies
 from careapp.public.statistics import current_region, township_sort
 from careapp.regulator import bp
 from careapp.regulator.forms import OperatorListForm, RegionTargetsForm, TownshipFiguresForm
-from careapp.services import filing, operators, regions, statistics
+from careapp.services import complaints, filing, operators, regions, statistics
 from careapp.services.statistics import RegionFigures
 
 
@@ -38,6 +38,7 @@ def dashboard():
         descending=descending,
         regions=regions.all_regions(),
         chart_target=statistics.shared_target(figures.townships),
+        overdue_reports=complaints.overdue_in(region.id, clock.today()),
         queue=[
             (item, filing.waiting_working_days(item, clock.today()))
             for item in filing.review_queue()

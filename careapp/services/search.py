@@ -22,6 +22,7 @@ from careapp.models import (
     InstitutionSearchTerm,
     Inventory,
     Nature,
+    QualityGrade,
     Region,
     SearchGram,
     Slot,
@@ -86,6 +87,10 @@ class SearchCriteria:
     #: ``distance`` or ``free`` (soonest free place first); None: nearest first with an
     #: origin, else the register's order.
     sort: str | None = None
+    #: Only demonstration institutions (示范).
+    demonstration: bool | None = None
+    #: Only institutions whose latest quality grade is this one or better.
+    quality_grade: str | None = None
 
     def active(self) -> dict[str, object]:
         """The criteria that narrow the search, by name (the origin and order do not)."""
@@ -166,11 +171,39 @@ def parse_criteria(
         reader.errors["sort"] = _l(
             "To sort by distance, use your location or choose a place near you."
         )
+    demonstration = _yes(reader, "demonstration")
+    grade = reader.choice(
+        "quality_grade", QualityGrade.values(), _l("There is no such quality grade.")
+    )
     if reader.errors:
         raise InvalidParameters(reader.errors)
     return SearchCriteria(
-        township, care_type, age_months, nature, q, today, region, lat, lng, radius_km, free, sort
+        township,
+        care_type,
+        age_months,
+        nature,
+        q,
+        today,
+        region,
+        lat,
+        lng,
+        radius_km,
+        free,
+        sort,
+        demonstration,
+        grade,
     )
+
+
+def _yes(reader: ParamReader, name: str) -> bool | None:
+    """A yes/no filter asked with ``1``/``true``; None when not asked (or answered no)."""
+    value = reader.raw(name).lower()
+    if not value:
+        return None
+    if value not in ("1", "true", "0", "false"):
+        reader.errors[name] = _l("Please answer true or false.")
+        return None
+    return True if value in ("1", "true") else None
 
 
 def _coordinate(reader: ParamReader, name: str, limit: float) -> float | None:
@@ -259,6 +292,11 @@ def _matching(
         query = query.where(Institution.township_id.in_(regions.townships_in(criteria.region)))
     if criteria.nature:
         query = query.where(Institution.nature == criteria.nature)
+    if criteria.demonstration:
+        query = query.where(Institution.is_demonstration.is_(True))
+    if criteria.quality_grade:
+        grades = [grade.value for grade in QualityGrade.at_least(criteria.quality_grade)]
+        query = query.where(Institution.quality_grade.in_(grades))
     if criteria.origin:
         query = query.where(*_within(criteria))
     if criteria.wants_free:
