@@ -49,6 +49,18 @@ from careapp.models.family import (
     InvitationStatus,
 )
 from careapp.models.filing import ChangeRequest, ChangeStatus, FilingAction, FilingDecision
+from careapp.models.inspection import (
+    MIN_INSPECTORS,
+    OPEN_FINDING_STATUSES,
+    ChecklistItem,
+    Finding,
+    FindingStatus,
+    Inspection,
+    InspectionDraw,
+    InspectionResult,
+    InspectionStatus,
+    ItemResult,
+)
 from careapp.models.institution import (
     Authority,
     EventType,
@@ -158,4 +170,14 @@ __all__ = [
     "disclosed_events",
     "publicly_listed",
     "ShortlistEntry",
+    "MIN_INSPECTORS",
+    "OPEN_FINDING_STATUSES",
+    "ChecklistItem",
+    "Finding",
+    "FindingStatus",
+    "Inspection",
+    "InspectionDraw",
+    "InspectionResult",
+    "InspectionStatus",
+    "ItemResult",
 ]

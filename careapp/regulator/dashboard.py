@@ -14,6 +14,7 @@ from careapp.models import Region, Township
 from careapp.public.statistics import current_region, township_sort
 from careapp.regulator import bp
 from careapp.regulator.forms import RegisteredCountForm, TownshipTargetsForm
+from careapp.regulator.inspections import dashboard_overdue
 from careapp.services import filing, regions, statistics
 from careapp.services.statistics import RegionFigures
 
@@ -41,6 +42,7 @@ def dashboard():
             for item in filing.review_queue()
             if item.township.region_id == region.id
         ],
+        **dashboard_overdue(region.id),
     )
 
 
