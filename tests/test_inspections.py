@@ -1,5 +1,6 @@
 """Supervision: random draws, recording inspections, answers, closure and what the public sees."""
 
+import threading
 from collections import Counter
 from datetime import date, timedelta
 
@@ -8,6 +9,7 @@ import sqlalchemy as sa
 from conftest import AuthActions
 
 from careapp import clock
+from careapp.database import run_in_transaction
 from careapp.extensions import db
 from careapp.models import (
     CacheScope,
@@ -635,3 +637,107 @@ def test_desk_lists_do_not_query_per_inspection(app, bureau, institution, count_
         assert client.get("/regulator/inspections").status_code == 200
 
     assert len(statements) <= 14
+
+
+# --- at the same moment ---------------------------------------------------------------------
+
+RACE_ROUNDS = 5
+
+
+def _race(app, *works):
+    """Run each ``work`` in its own thread and connection, released together; each work
+    runs in one transaction. Returns "done", "refused" or the error of each."""
+    start_line = threading.Barrier(len(works), timeout=60)
+    outcomes = ["did not finish"] * len(works)
+
+    def attempt(index, work):
+        with app.app_context():
+            try:
+                start_line.wait()
+                run_in_transaction(work)
+                outcomes[index] = "done"
+            except InspectionError:
+                outcomes[index] = "refused"
+            except Exception as error:  # noqa: BLE001 - anything else is a finding
+                outcomes[index] = f"{type(error).__name__}: {error}"
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=pair) for pair in enumerate(works)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return sorted(outcomes)
+
+
+def test_two_bureau_staff_recording_one_inspection_at_once_record_it_once(app, bureau, institution):
+    today = clock.today()
+    for n in range(RACE_ROUNDS):
+        inspection_id = _plan(app, institution(f"同时录入{n}"), bureau)
+
+        def write_up(recorder, failed, inspection_id=inspection_id):
+            return lambda: inspections.record(
+                inspection_id,
+                _actor(recorder),
+                today,
+                bureau[:2],
+                _results(failed),
+                {item: FindingInput("整改", today) for item in failed},
+                "",
+                clock.now(),
+                today,
+            )
+
+        outcomes = _race(app, write_up(bureau[0], ()), write_up(bureau[1], (ChecklistItem.FOOD,)))
+
+        assert outcomes == ["done", "refused"]
+        with app.app_context():
+            recorded = db.session.get(Inspection, inspection_id)
+            findings = len(recorded.findings)
+            assert len(recorded.results) == len(ChecklistItem)
+            assert findings == (0 if recorded.recorded_by_id == bureau[0] else 1)
+
+
+def test_an_answer_and_a_closure_at_once_never_leave_a_closed_finding_open(
+    app, bureau, kept, owner
+):
+    today = clock.today()
+    for _round in range(RACE_ROUNDS):
+        [finding] = _record(
+            app, _plan(app, kept, bureau), bureau, today, [ChecklistItem.FIRE], today
+        )
+        outcomes = _race(
+            app,
+            lambda f=finding: inspections.answer(f, _actor(owner), "已整改", clock.now()),
+            lambda f=finding: inspections.close(f, _actor(bureau[0]), today, today),
+        )
+
+        with app.app_context():
+            stored = db.session.get(Finding, finding)
+            assert stored.status == FindingStatus.CLOSED
+            assert outcomes in (["done", "done"], ["done", "refused"])
+            assert (stored.answer == "已整改") is (outcomes == ["done", "done"])
+
+
+def test_two_draws_at_once_never_plan_one_institution_twice(app, bureau, institution):
+    for n in range(3):
+        institution(f"同时抽取{n}")
+    client = _login(app, bureau[0])
+    assert client.get("/regulator/inspections").status_code == 200
+
+    outcomes = _race(
+        app,
+        lambda: inspections.draw(_actor(bureau[0]), 3, 2, 1, clock.today()),
+        lambda: inspections.draw(_actor(bureau[1]), 3, 2, 2, clock.today()),
+    )
+
+    with app.app_context():
+        planned = db.session.scalars(sa.select(Inspection.institution_id)).all()
+        assert len(planned) == len(set(planned)) == 3
+        # The loser is refused (SQLite: it drew after the winner, from an empty pool) or
+        # stopped by the one-planned index (PostgreSQL: it drew at the same time).
+        done = [outcome for outcome in outcomes if outcome == "done"]
+        lost = [outcome for outcome in outcomes if outcome != "done"]
+        assert len(done) == 1
+        assert lost == ["refused"] or lost[0].startswith("IntegrityError")

@@ -1,5 +1,6 @@
 """The bureau's supervision pages: draw whom to inspect, record inspections, close findings."""
 
+import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -216,6 +217,14 @@ def draw_inspections():
     except InspectionError as error:
         flash(str(error.message), "error")
         return _render_index(form, 400)
+    except sa.exc.IntegrityError:
+        # Another draw planned one of these institutions at the same moment (one planned
+        # inspection per institution): nothing of this draw was kept.
+        flash(
+            _("Another draw was made at the same moment. Nothing was drawn: please draw again."),
+            "error",
+        )
+        return _render_index(form, 409)
     flash(_("The draw is recorded and its inspections are planned."), "success")
     return redirect(url_for("regulator.inspection_draw", draw_id=drawn))
 
