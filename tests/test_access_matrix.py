@@ -356,6 +356,7 @@ POST_MATRIX = [
     ("/regulator/providers/" + MISSING + "/suspend", {}, only(REGULATOR, outcome=404), NOBODY),
     # --- inspections ---
     ("/regulator/inspections/draws", {}, only(REGULATOR, outcome=400), NOBODY),
+    ("/regulator/inspections/plan", {}, only(REGULATOR, outcome=400), NOBODY),
     ("/regulator/inspections/{planned}/record", {}, only(REGULATOR, outcome=400), NOBODY),
     (
         "/regulator/inspections/{inspection}/findings/{finding}/close",

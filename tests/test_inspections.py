@@ -20,6 +20,7 @@ from careapp.models import (
     Inspection,
     InspectionDraw,
     InspectionStatus,
+    Institution,
     ItemResult,
     OutboxMessage,
     Role,
@@ -741,3 +742,40 @@ def test_two_draws_at_once_never_plan_one_institution_twice(app, bureau, institu
         lost = [outcome for outcome in outcomes if outcome != "done"]
         assert len(done) == 1
         assert lost == ["refused"] or lost[0].startswith("IntegrityError")
+
+
+def test_bureau_plans_one_inspection_by_filing_number(app, bureau, kept):
+    with app.app_context():
+        number = db.session.get(Institution, kept).filing_number
+    client = _login(app, bureau[0])
+
+    planned = client.post("/regulator/inspections/plan", data={"filing_number": f" {number} "})
+    again = client.post("/regulator/inspections/plan", data={"filing_number": number})
+    unknown = client.post("/regulator/inspections/plan", data={"filing_number": "JJ-NO-SUCH"})
+
+    with app.app_context():
+        inspection_id = db.session.scalar(sa.select(Inspection.id))
+    assert planned.status_code == 302
+    assert planned.location == f"/regulator/inspections/{inspection_id}/record"
+    assert again.status_code == 400
+    assert b"An inspection of this institution is planned already." in again.data
+    assert unknown.status_code == 400
+    assert b"No filed institution has this filing number." in unknown.data
+    assert b'value="JJ-NO-SUCH"' in unknown.data
+
+
+def test_a_draw_beaten_by_another_at_the_same_moment_answers_409_and_keeps_nothing(
+    app, bureau, institution, monkeypatch
+):
+    institution()
+
+    def beaten(*_args):
+        raise sa.exc.IntegrityError("INSERT", {}, Exception("ix_inspections_one_planned"))
+
+    monkeypatch.setattr(inspections, "draw", beaten)
+    client = _login(app, bureau[0])
+
+    response = client.post("/regulator/inspections/draws", data={"size": "1", "team_size": "2"})
+
+    assert response.status_code == 409
+    assert b"Another draw was made at the same moment." in response.data

@@ -5,8 +5,15 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import IntegerField, RadioField, SelectMultipleField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from careapp import clock
@@ -62,6 +69,18 @@ class DrawForm(SiteForm):
         validators=[
             Optional(),
             NumberRange(0, MAX_SEED, message=_l("Please enter a number from %(min)s to %(max)s.")),
+        ],
+    )
+
+
+class PlanForm(SiteForm):
+    """One institution to inspect outside a draw (a complaint, a joint inspection)."""
+
+    filing_number = StringField(
+        _l("Filing number"),
+        validators=[
+            DataRequired(message=_l("Please enter the filing number.")),
+            Length(max=32),
         ],
     )
 
@@ -179,10 +198,11 @@ def _labels() -> dict:
     }
 
 
-def _render_index(form: DrawForm, status: int = 200):
+def _render_index(form: DrawForm, status: int = 200, plan_form: PlanForm | None = None):
     page = render_template(
         "regulator/inspections/index.html",
         form=form,
+        plan_form=plan_form or PlanForm(formdata=None),
         planned=inspections.planned_inspections(),
         recorded=inspections.recorded_inspections(),
         draws=inspections.recent_draws(),
@@ -227,6 +247,26 @@ def draw_inspections():
         return _render_index(form, 409)
     flash(_("The draw is recorded and its inspections are planned."), "success")
     return redirect(url_for("regulator.inspection_draw", draw_id=drawn))
+
+
+@bp.post("/inspections/plan")
+def plan_inspection():
+    """Plan an inspection of one filed institution, found by its filing number."""
+    form = PlanForm()
+    if not form.validate_on_submit():
+        return _render_index(DrawForm(formdata=None), 400, form)
+    try:
+        planned = run_in_transaction(
+            lambda: inspections.plan_by_filing_number(form.filing_number.data, current_user).id
+        )
+    except InspectionError as error:
+        form.filing_number.errors = [*form.filing_number.errors, str(error.message)]
+        return _render_index(DrawForm(formdata=None), 400, form)
+    except sa.exc.IntegrityError:
+        form.filing_number.errors = [_("An inspection of this institution is planned already.")]
+        return _render_index(DrawForm(formdata=None), 409, form)
+    flash(_("The inspection is planned."), "success")
+    return redirect(url_for("regulator.record_inspection", inspection_id=planned))
 
 
 @bp.get("/inspections/draws/<id:draw_id>")

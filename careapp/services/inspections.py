@@ -358,6 +358,18 @@ NOTICE_BODY = N_(
 )
 
 
+def plan_by_filing_number(filing_number: str, actor: User) -> Inspection:
+    """Plan an inspection of the filed institution with ``filing_number``."""
+    institution = db.session.scalar(
+        sa.select(Institution).where(
+            Institution.filing_number == filing_number.strip(), Institution.status == Status.FILED
+        )
+    )
+    if institution is None:
+        raise InspectionError(_l("No filed institution has this filing number."))
+    return plan(institution, actor)
+
+
 def plan(institution: Institution, actor: User) -> Inspection:
     """Plan an inspection of a filed institution outside a draw (a complaint, a follow-up)."""
     if institution.status != Status.FILED:
