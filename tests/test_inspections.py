@@ -779,3 +779,18 @@ def test_a_draw_beaten_by_another_at_the_same_moment_answers_409_and_keeps_nothi
 
     assert response.status_code == 409
     assert b"Another draw was made at the same moment." in response.data
+
+
+def test_record_form_refuses_a_future_date_and_keeps_what_was_typed(app, bureau, kept):
+    inspection_id = _plan(app, kept, bureau)
+    client = _login(app, bureau[0])
+    tomorrow = clock.today() + timedelta(days=1)
+
+    response = client.post(
+        f"/regulator/inspections/{inspection_id}/record",
+        data=_form(tomorrow, bureau[:2], {ChecklistItem.FOOD: ("厨房无留样", tomorrow)}),
+    )
+
+    assert response.status_code == 400
+    assert b"The inspection date cannot be in the future." in response.data
+    assert "厨房无留样" in response.get_data(as_text=True)

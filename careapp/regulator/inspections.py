@@ -111,6 +111,11 @@ class RecordForm(SiteForm):
     inspectors = CheckboxesField(_l("Inspectors"), coerce=int)
     notes = TextAreaField(_l("Notes on the visit (optional)"), validators=[Length(max=4000)])
 
+    def validate_inspected_on(self, field) -> None:
+        """An inspection is recorded after it took place."""
+        if field.data and field.data > clock.today():
+            raise ValidationError(_l("The inspection date cannot be in the future."))
+
     def validate_inspectors(self, field) -> None:
         """At least two inspectors (双随机: an inspection is never done alone)."""
         if len(field.data or []) < MIN_INSPECTORS:
@@ -302,6 +307,7 @@ def record_inspection(inspection_id: int):
         try:
             run_in_transaction(lambda: _record(inspection.id, form))
         except InspectionError as error:
+            # Recorded by somebody else meanwhile: their record is what the page shows.
             flash(str(error.message), "error")
             return redirect(url_for("regulator.inspection", inspection_id=inspection_id))
         flash(_("The inspection is recorded."), "success")
