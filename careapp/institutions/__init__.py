@@ -8,8 +8,4 @@ from careapp.models import Role
 bp = Blueprint("institutions", __name__, url_prefix="/institutions")
 guard_blueprint(bp, Role.INSTITUTION)
 
-from careapp.institutions import (  # noqa: E402, F401
-    inspections,  # noqa: E402, F401
-    places,
-    views,
-)
+from careapp.institutions import inspections, places, views  # noqa: E402, F401

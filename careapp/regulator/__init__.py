@@ -8,10 +8,4 @@ from careapp.models import Role
 bp = Blueprint("regulator", __name__, url_prefix="/regulator")
 guard_blueprint(bp, Role.REGULATOR)
 
-from careapp.regulator import (  # noqa: E402, F401
-    audit,
-    dashboard,
-    inspections,  # noqa: E402, F401
-    providers,
-    views,
-)
+from careapp.regulator import audit, dashboard, inspections, providers, views  # noqa: E402, F401
