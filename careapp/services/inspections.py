@@ -148,14 +148,17 @@ def draw_list(
     team_size: int = MIN_INSPECTORS,
 ) -> list[Drawn]:
     """Draw ``size`` institutions from ``pool`` (id, weight) without replacement, each with a
-    team of ``team_size`` inspectors. A pure function: the same arguments draw the same list.
+    team of ``team_size`` inspectors. A pure function: the same seed over the same pool and
+    inspectors draws the same list, in whatever order they are given.
 
     Weighted sampling by Efraimidis–Spirakis: each candidate gets the key ``u ** (1 / weight)``
     for a uniform ``u``; the largest keys win, so a weight twice as large is twice as likely
     to be drawn first.
     """
     rng = random.Random(seed)
-    keyed = [(rng.random() ** (1 / max(1, w)), institution_id) for institution_id, w in pool]
+    keyed = [
+        (rng.random() ** (1 / max(1, w)), institution_id) for institution_id, w in sorted(pool)
+    ]
     chosen = [institution_id for _key, institution_id in sorted(keyed, reverse=True)[:size]]
     team_from = sorted(inspector_ids)
     return [
