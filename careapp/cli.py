@@ -42,6 +42,7 @@ def seed_demo_command(if_empty: bool) -> None:
     from careapp.demo import seed_demo
     from careapp.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_accounts
     from careapp.demo.courses import seed_courses
+    from careapp.demo.inspections import seed_inspections
     from careapp.demo.places import seed_places
     from careapp.demo.quality import seed_quality
     from careapp.services.accounts import find_user
@@ -51,6 +52,7 @@ def seed_demo_command(if_empty: bool) -> None:
     created.update(seed_places(clock.today(), find_user(DEMO_ACCOUNTS[Role.PARENT][0])))
     created.update(seed_courses(clock.today()))
     created.update(seed_quality(clock.today()))
+    created.update(seed_inspections(clock.today()))
     db.session.commit()
     summary = ", ".join(f"{name}: {count}" for name, count in created.items())
     click.echo(f"Demo data for {current_app.config['CAREAPP_REGION']} loaded ({summary}).")

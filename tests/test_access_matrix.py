@@ -218,6 +218,24 @@ GET_MATRIX = [
     ("/regulator/reports/" + MISSING, only(REGULATOR, outcome=404)),
     ("/regulator/institutions/{filed}/quality", only(REGULATOR)),
     ("/regulator/institutions/{draft}/quality", only(REGULATOR, outcome=404)),
+    # --- inspections ---
+    ("/regulator/inspections", only(REGULATOR)),
+    ("/regulator/inspections/draws/{draw}", only(REGULATOR)),
+    ("/regulator/inspections/draws/" + MISSING, only(REGULATOR, outcome=404)),
+    ("/regulator/inspections/{inspection}", only(REGULATOR)),
+    (
+        "/regulator/inspections/{planned}",
+        only(REGULATOR, outcome="/regulator/inspections/{planned}/record"),
+    ),
+    ("/regulator/inspections/{planned}/record", only(REGULATOR)),
+    (
+        "/regulator/inspections/{inspection}/record",
+        only(REGULATOR, outcome="/regulator/inspections/{inspection}"),
+    ),
+    ("/regulator/inspections/" + MISSING, only(REGULATOR, outcome=404)),
+    ("/institutions/{filed}/inspections", kept_by(OWNER)),
+    ("/institutions/{others}/inspections", kept_by(OTHER_OWNER)),
+    ("/institutions/" + MISSING + "/inspections", kept_by(OWNER, 404)),
 ]
 
 REASON = "Checked on site."
@@ -415,6 +433,34 @@ POST_MATRIX = [
         only(REGULATOR, outcome=404),
         NOBODY,
     ),
+    # --- inspections ---
+    ("/regulator/inspections/draws", {}, only(REGULATOR, outcome=400), NOBODY),
+    ("/regulator/inspections/plan", {}, only(REGULATOR, outcome=400), NOBODY),
+    ("/regulator/inspections/{planned}/record", {}, only(REGULATOR, outcome=400), NOBODY),
+    (
+        "/regulator/inspections/{inspection}/findings/{finding}/close",
+        {},
+        only(REGULATOR, outcome=400),
+        NOBODY,
+    ),
+    (
+        "/regulator/inspections/{inspection}/findings/" + MISSING + "/close",
+        {},
+        only(REGULATOR, outcome=404),
+        NOBODY,
+    ),
+    (
+        "/institutions/{filed}/inspections/findings/{finding}/answer",
+        {},
+        kept_by(OWNER, 400),
+        NOBODY,
+    ),
+    (
+        "/institutions/{others}/inspections/findings/{finding}/answer",
+        {},
+        kept_by(OTHER_OWNER, 404),
+        NOBODY,
+    ),
 ]
 
 
@@ -483,12 +529,53 @@ def build_world(app, user, institution) -> dict:
         db.session.add(report)
         db.session.commit()
         ids["report"] = report.id
+    ids.update(inspection_world(app, ids["filed"], accounts[REGULATOR]))  # --- inspections ---
     return {
         "accounts": accounts,
         **ids,
         "today": clock.today().isoformat(),
         "review_submitted": submitted,
     }
+
+
+# --- inspections ---
+INSPECTION_KEYS = ("draw", "inspection", "planned", "finding")
+
+
+def inspection_world(app, institution_id: int, regulator_id: int) -> dict:
+    """A draw, a recorded inspection of ``institution_id`` with an open finding, and a
+    planned one. Returns their ids by name."""
+    from careapp.models import Finding, Inspection, InspectionDraw, InspectionStatus, User
+
+    with app.app_context():
+        today = clock.today()
+        inspector = db.session.get(User, regulator_id)
+        draw = InspectionDraw(
+            seed=1,
+            size=1,
+            drawn_on=today,
+            pool={"institutions": [], "inspectors": []},
+            result=[],
+            drawn_by_id=regulator_id,
+        )
+        recorded = Inspection(
+            institution_id=institution_id,
+            draw=draw,
+            status=InspectionStatus.RECORDED,
+            inspected_on=today,
+            recorded_at=clock.now(),
+            inspectors=[inspector],
+            findings=[Finding(item="fire", description="灭火器过期", due_on=today)],
+        )
+        planned = Inspection(institution_id=institution_id, inspectors=[inspector])
+        db.session.add_all([draw, recorded, planned])
+        db.session.commit()
+        return {
+            "draw": draw.id,
+            "inspection": recorded.id,
+            "planned": planned.id,
+            "finding": recorded.findings[0].id,
+        }
 
 
 @pytest.fixture
@@ -627,6 +714,7 @@ def _all_requests() -> list[tuple[str, str]]:
     placeholders = dict.fromkeys(("filed", "draft", "review", "others", "change", "report"), 1)
     placeholders["today"] = "2026-01-05"
     placeholders["review_submitted"] = "2026-01-05T00:00:00"
+    placeholders.update(dict.fromkeys(INSPECTION_KEYS, 1))  # --- inspections ---
     gets = [("GET", path.format(**placeholders)) for path, _expected in GET_MATRIX]
     posts = [("POST", path.format(**placeholders)) for path, *_rest in POST_MATRIX]
     return gets + posts

@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup, ScriptInfo
 
 from careapp import clock, create_app
 from careapp.database import run_in_transaction
+from careapp.demo.inspections import DEMO_INSPECTORS
 from careapp.extensions import db
 from careapp.models import OneTimeToken, OutboxMessage, Role, User
 from careapp.services import accounts, mail
@@ -802,8 +803,10 @@ def test_seed_demo_is_idempotent(app, flask_cli):
             sa.select(User.email).where(User.is_active_account.is_(True))
         ).all()
     assert len(emails) == len(set(emails))
-    # The other demo providers' accounts exist only to own courses and cannot sign in.
-    assert sorted(accounts_that_sign_in) == sorted(DEMO_EMAILS.values())
+    # The other demo providers' accounts exist only to own courses and cannot sign in; the
+    # two demo inspectors are regulator accounts the inspection draws pick from.
+    inspectors = [email for email, _name in DEMO_INSPECTORS]
+    assert sorted(accounts_that_sign_in) == sorted([*DEMO_EMAILS.values(), *inspectors])
     assert login(app.test_client(), "regulator@example.com", DEMO_PASSWORD).status_code == 302
 
 

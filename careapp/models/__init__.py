@@ -57,6 +57,18 @@ from careapp.models.family import (
 )
 from careapp.models.filing import ChangeRequest, ChangeStatus, FilingAction, FilingDecision
 from careapp.models.indicators import RegionTargets, RegisteredOperator, TownshipFamilies
+from careapp.models.inspection import (
+    MIN_INSPECTORS,
+    OPEN_FINDING_STATUSES,
+    ChecklistItem,
+    Finding,
+    FindingStatus,
+    Inspection,
+    InspectionDraw,
+    InspectionResult,
+    InspectionStatus,
+    ItemResult,
+)
 from careapp.models.institution import (
     Authority,
     EventType,
@@ -178,4 +190,14 @@ __all__ = [
     "Designation",
     "QualityAssessment",
     "QualityGrade",
+    "MIN_INSPECTORS",
+    "OPEN_FINDING_STATUSES",
+    "ChecklistItem",
+    "Finding",
+    "FindingStatus",
+    "Inspection",
+    "InspectionDraw",
+    "InspectionResult",
+    "InspectionStatus",
+    "ItemResult",
 ]

@@ -20,7 +20,16 @@ from careapp import clock
 from careapp.i18n import current_language
 from careapp.models import CareType, CourseFormat, EventType, Nature, Role, Topic, TownshipKind
 from careapp.public import bp
-from careapp.services import availability, booking, calendar, quality, regions, registry, search
+from careapp.services import (
+    availability,
+    booking,
+    calendar,
+    inspections,
+    quality,
+    regions,
+    registry,
+    search,
+)
 from careapp.services import courses as courses_service
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import ParamReader, parse_paging
@@ -217,6 +226,7 @@ def institution(institution_id: int):
         openings_by_day=_by_day(openings),
         back_to_search=_search_link(request.args),
         quality=quality.public_quality(found),
+        public_inspections=inspections.public_summary(found, today),
     )
     return body, 400 if errors else 200
 

@@ -11,6 +11,7 @@ guard_blueprint(bp, Role.REGULATOR)
 from careapp.regulator import (  # noqa: E402, F401
     audit,
     dashboard,
+    inspections,
     providers,
     quality,
     reports,

@@ -16,6 +16,7 @@ from careapp.models import Region, RegionTargets, Township, TownshipFamilies
 from careapp.public.statistics import current_region, township_sort
 from careapp.regulator import bp
 from careapp.regulator.forms import OperatorListForm, RegionTargetsForm, TownshipFiguresForm
+from careapp.regulator.inspections import dashboard_overdue
 from careapp.services import complaints, filing, operators, regions, statistics
 from careapp.services.statistics import RegionFigures
 
@@ -44,6 +45,7 @@ def dashboard():
             for item in filing.review_queue()
             if item.township.region_id == region.id
         ],
+        **dashboard_overdue(region.id),
     )
 
 

@@ -153,6 +153,30 @@ PAGES = [
         Role.REGULATOR,
         submit_empty=True,
     ),
+    # --- inspections ---
+    PageCase("regulator-inspections", "/regulator/inspections", Role.REGULATOR),
+    PageCase(
+        "regulator-inspection-draw",
+        "/regulator/inspections/draws/{inspection_draw}",
+        Role.REGULATOR,
+    ),
+    PageCase(
+        "regulator-inspection", "/regulator/inspections/{recorded_inspection}", Role.REGULATOR
+    ),
+    PageCase(
+        "regulator-inspection-record",
+        "/regulator/inspections/{planned_inspection}/record",
+        Role.REGULATOR,
+    ),
+    PageCase(
+        "regulator-inspection-record-errors",
+        "/regulator/inspections/{planned_inspection}/record",
+        Role.REGULATOR,
+        submit_empty=True,
+    ),
+    PageCase(
+        "institution-inspections", "/institutions/{own_institution}/inspections", Role.INSTITUTION
+    ),
 ]
 
 #: GET routes that answer with something other than an HTML page, and so have no PageCase.
@@ -296,8 +320,29 @@ def records(live_server) -> dict[str, object]:
             "township": _first(sa.select(Township.code).order_by(Township.id)),
             "open_slot": _open_slot(own_institution),
             "invitation": _invitation(parent),
+            **_inspection_records(),  # --- inspections ---
         }
     return found
+
+
+# --- inspections ---
+def _inspection_records() -> dict[str, int]:
+    """The demo inspections (added once), and a draw, a recorded and a planned inspection."""
+    from careapp.demo.inspections import seed_inspections
+    from careapp.models import Inspection, InspectionDraw, InspectionStatus
+
+    seed_inspections(clock.today())
+    db.session.commit()
+    by_status = sa.select(Inspection.id).order_by(Inspection.id)
+    return {
+        "inspection_draw": _first(sa.select(InspectionDraw.id).order_by(InspectionDraw.id)),
+        "recorded_inspection": _first(
+            by_status.where(Inspection.status == InspectionStatus.RECORDED)
+        ),
+        "planned_inspection": _first(
+            by_status.where(Inspection.status == InspectionStatus.PLANNED)
+        ),
+    }
 
 
 # --- one signed-in phone per audience and language -----------------------------------------
