@@ -39,7 +39,7 @@ from careapp.models import (
 from careapp.models.base import as_utc
 from careapp.services import booking, capacity
 from careapp.services.booking import BookingError, SlotFull
-from careapp.services.privacy import first_name, mask_name
+from careapp.services.privacy import given_name, mask_name
 from tests.conftest import AuthActions
 
 #: When parents book: local time, well before every slot.
@@ -959,7 +959,7 @@ def test_mask_name_keeps_only_the_ends(name, masked):
     [("张小明", "小明"), ("李明", "明"), ("欧阳娜娜", "娜娜")],
 )
 def test_first_name_drops_the_surname(name, given):
-    assert first_name(name) == given
+    assert given_name(name) == given
 
 
 # --- the parent's home page shows the lines and the offers --------------------------------

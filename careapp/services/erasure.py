@@ -19,7 +19,9 @@ from careapp.models import (
     ACTIVE_WAIT_STATUSES,
     Booking,
     Child,
+    FamilyMember,
     GuardianConsent,
+    Institution,
     OutboxMessage,
     Slot,
     User,
@@ -27,7 +29,7 @@ from careapp.models import (
 )
 from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.services import booking, courses
-from careapp.services.privacy import first_name, months_before, retention_months
+from careapp.services.privacy import given_name, months_before, retention_months
 from careapp.services.transitions import AlreadyMoved
 
 #: What a sent message reads once the child it named is erased (stored data, not a page).
@@ -51,18 +53,37 @@ def addresses_of(user: User) -> list[str]:
     return [address for address in (user.email, user.phone) if address]
 
 
-def redact_messages_naming(name: str, since: datetime, guardian: User | None) -> int:
+def told_about(child: Child) -> list[str]:
+    """Where messages naming ``child`` by its given name went: its guardian, the guardian's
+    family members and the accounts of the institutions it was booked with."""
+    guardian_id = sa.select(Child.parent_id).where(Child.id == child.id).scalar_subquery()
+    members = sa.select(FamilyMember.member_id).where(FamilyMember.guardian_id == guardian_id)
+    owners = (
+        sa.select(Institution.owner_id)
+        .join(Slot, Slot.institution_id == Institution.id)
+        .join(Booking, Booking.slot_id == Slot.id)
+        .where(Booking.child_id == child.id)
+    )
+    told = db.session.scalars(
+        sa.select(User).where(
+            sa.or_(User.id == guardian_id, User.id.in_(members), User.id.in_(owners))
+        )
+    )
+    return [address for user in told for address in addresses_of(user)]
+
+
+def redact_messages_naming(name: str, since: datetime, told: list[str]) -> int:
     """Erase every message written since the child ``name`` was added (``since``) that names
-    it: unsent ones are dropped, sent ones lose their subject and body. Messages to the
-    guardian use the first name, so those are searched for it too; returns how many."""
+    it: unsent ones are dropped, sent ones lose their subject and body. Messages to those
+    ``told`` about the child use its given name, so theirs are searched for it too; returns
+    how many."""
     name = name.strip()
     if not name:
         return 0
     naming = _naming(name)
-    given = first_name(name)
-    if guardian is not None and given and given != name:
-        to_guardian = OutboxMessage.recipient.in_(addresses_of(guardian))
-        naming = sa.or_(naming, sa.and_(to_guardian, _naming(given)))
+    given = given_name(name)
+    if told and given and given != name:
+        naming = sa.or_(naming, sa.and_(OutboxMessage.recipient.in_(told), _naming(given)))
     return _redact(sa.and_(naming, OutboxMessage.created_at >= since))
 
 
@@ -85,11 +106,10 @@ def _redact(where: sa.ColumnElement[bool]) -> int:
 def erase_child(child: Child, now: datetime) -> None:
     """Delete a child, its bookings, notes and consents, and every message naming it
     (``now`` local); places still held are given back first."""
-    guardian = db.session.get(User, child.parent_id)
-    name, since = child.name, child.created_at
+    name, since, told = child.name, child.created_at, told_about(child)
     booking.delete_child(child, now)
     db.session.flush()
-    redact_messages_naming(name, since, guardian)
+    redact_messages_naming(name, since, told)
 
 
 def erase_account(user: User, now: datetime) -> None:
@@ -191,8 +211,7 @@ def erase_next_expired_child(now: datetime, today: date) -> int | None:
     )
     if child is None:
         return None
-    name, since = child.name, child.created_at
-    guardian = db.session.get(User, child.parent_id)
+    name, since, told = child.name, child.created_at, told_about(child)
     booked = db.session.scalar(sa.select(sa.exists().where(Booking.child_id == child.id)))
     if booked:
         done = _anonymise(child, now, today)
@@ -202,7 +221,7 @@ def erase_next_expired_child(now: datetime, today: date) -> int | None:
         ).rowcount
     if done:
         db.session.execute(sa.delete(GuardianConsent).where(GuardianConsent.child_id == child.id))
-        redact_messages_naming(name, since, guardian)
+        redact_messages_naming(name, since, told)
     db.session.expire_all()
     return 1 if done else 0
 

@@ -1,7 +1,7 @@
 """Institutions publish a service telephone of their choice, apart from the contact telephone.
 
 Revision ID: 0022
-Revises: 0017
+Revises: 0021
 Create Date: 2026-11-30
 
 The numbers published until now stay published, except the mobile of a home-based point (家庭
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0017"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """inspections: random inspection draws, inspections, their checklist, findings and inspectors
 
 Revision ID: 0023
-Revises: 0017
+Revises: 0022
 Create Date: 2026-11-30 19:30:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0023"
-down_revision = "0017"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

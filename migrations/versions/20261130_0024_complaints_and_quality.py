@@ -1,7 +1,7 @@
 """Reports of a concern (投诉举报), quality assessments and demonstration designations.
 
 Revision ID: 0024
-Revises: 0017
+Revises: 0023
 Create Date: 2026-11-30 19:30:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0024"
-down_revision = "0017"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
