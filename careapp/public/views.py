@@ -22,6 +22,7 @@ from careapp.models import CareType, CourseFormat, EventType, Nature, Role, Topi
 from careapp.public import bp
 from careapp.services import availability, booking, calendar, regions, registry, search
 from careapp.services import courses as courses_service
+from careapp.services import staff as staff_register
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import ParamReader, parse_paging
 
@@ -216,6 +217,7 @@ def institution(institution_id: int):
         errors=errors,
         openings_by_day=_by_day(openings),
         back_to_search=_search_link(request.args),
+        staff_facts=staff_register.public_facts(found, today),
     )
     return body, 400 if errors else 200
 

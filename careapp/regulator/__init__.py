@@ -8,4 +8,10 @@ from careapp.models import Role
 bp = Blueprint("regulator", __name__, url_prefix="/regulator")
 guard_blueprint(bp, Role.REGULATOR)
 
-from careapp.regulator import audit, dashboard, providers, views  # noqa: E402, F401
+from careapp.regulator import (  # noqa: E402, F401
+    audit,
+    bans,  # noqa: E402, F401
+    dashboard,
+    providers,
+    views,
+)
