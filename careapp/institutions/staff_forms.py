@@ -26,7 +26,8 @@ class StaffForm(SiteForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=40)])
     id_number = StringField(
         _l("Resident identity card number"),
-        validators=[Optional(), Length(max=20)],
+        # No Optional(): it would skip validate_id_number, which says what is missing.
+        validators=[Length(max=24)],
         render_kw=CODE,
     )
     role = SelectField(_l("Role"), choices=_lazy_choices(STAFF_ROLE_LABELS))
@@ -36,7 +37,7 @@ class StaffForm(SiteForm):
         validators=[Optional()],
     )
     certificate_number = StringField(
-        _l("Certificate number"), validators=[Optional(), Length(max=40)], render_kw=CODE
+        _l("Certificate number"), validators=[Length(max=40)], render_kw=CODE
     )
     health_checked_on = DateField(_l("Health check on"), validators=[DataRequired()])
     health_check_expires_on = DateField(

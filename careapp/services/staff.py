@@ -96,8 +96,8 @@ class StaffFacts:
 
 
 def normalised_id_number(id_number: str) -> str:
-    """The ID card number in its compact form (upper-case check character)."""
-    return ric.compact(id_number or "").upper()
+    """The ID card number in its compact form: no spaces or dashes, upper-case check character."""
+    return "".join((id_number or "").split()).replace("-", "").upper()
 
 
 def is_valid_id_number(id_number: str) -> bool:
