@@ -1,5 +1,7 @@
 """Filing documents as downloads: for the institution's own pages and the bureau's review."""
 
+import io
+
 from flask import abort, send_file
 
 from careapp.models import FilingDocument
@@ -11,8 +13,9 @@ def document_response(document: FilingDocument):
     path = documents.file_path(document)
     if not path.is_file():
         abort(404)
+    # Read at once (a file is a few MB at most): no open handle outlives the request.
     response = send_file(
-        path,
+        io.BytesIO(path.read_bytes()),
         mimetype=document.content_type,
         as_attachment=True,
         download_name=document.original_name,

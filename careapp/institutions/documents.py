@@ -45,7 +45,7 @@ def _render_documents(institution: Institution, form: DocumentForm, status: int 
         materials=documents.materials_of(institution),
         can_upload=documents.can_upload(institution),
         can_delete=documents.can_delete,
-        limit_mb=documents.upload_limit() // (1024 * 1024),
+        limit=documents.limit_text(),
         form=form,
         delete_form=ConfirmForm(),
     )
@@ -79,8 +79,11 @@ def upload_document(institution_id: int):
         )
     except documents.DocumentError as error:
         db.session.rollback()
+        institution = _load_own(institution_id)
+        if not documents.can_upload(institution):
+            flash(str(error.message), "error")  # the page shows no form to hold the message
         form.file.errors = [str(error.message)]
-        return _render_documents(_load_own(institution_id), form, 400)
+        return _render_documents(institution, form, 400)
     db.session.commit()
     flash(_("The document is stored."), "success")
     return redirect(url_for("institutions.documents_page", institution_id=institution.id))

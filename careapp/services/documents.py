@@ -185,11 +185,19 @@ def add_document(
     return document
 
 
+def limit_text() -> str:
+    """The upload limit as people read it: "5 MB", or "500 KB" below a megabyte."""
+    limit = upload_limit()
+    if limit >= 1024 * 1024:
+        return f"{limit // (1024 * 1024)} MB"
+    return f"{max(1, limit // 1024)} KB"
+
+
 def too_large_message():
-    """The refusal of a file over the limit, with the limit in megabytes."""
+    """The refusal of a file over the limit, with the limit."""
     return _l(
-        "The file is larger than %(size)d MB. Please scan at a lower resolution or split it.",
-        size=upload_limit() // (1024 * 1024),
+        "The file is larger than %(size)s. Please scan at a lower resolution or split it.",
+        size=limit_text(),
     )
 
 
