@@ -440,3 +440,32 @@ def test_register_page_reads_in_chinese(app, client, auth, owner, draft):
     assert "员工名册" in page
     assert "Staff register" not in page
     assert "Add a person" not in page
+
+
+# --- demo data ----------------------------------------------------------------------------------
+
+
+def test_demo_registers_match_the_declared_staff_and_meet_the_filing_rules(
+    app, institution, user
+):
+    from careapp.demo.staff import seed_staff
+
+    user(Role.REGULATOR)
+    filed = institution(
+        "示范托育园", **complete_declarations() | {"staff_count": 7, "certified_staff_count": 6}
+    )
+    gone = institution("已注销托育园", status=Status.DEREGISTERED, **complete_declarations())
+    with app.test_request_context():
+        first = seed_staff(clock.today())
+        db.session.commit()
+        again = seed_staff(clock.today())
+        db.session.commit()
+        found = db.session.get(Institution, filed)
+        problems = staff.staff_problems(found, clock.today())
+        counts = (found.staff_count, found.certified_staff_count)
+
+    assert first == {"staff_members": 7, "lifetime_bans": 1}
+    assert again == {"staff_members": 0, "lifetime_bans": 0}
+    assert problems == []
+    assert counts == (7, 6)
+    assert members(app, gone) == []
