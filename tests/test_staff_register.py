@@ -445,9 +445,7 @@ def test_register_page_reads_in_chinese(app, client, auth, owner, draft):
 # --- demo data ----------------------------------------------------------------------------------
 
 
-def test_demo_registers_match_the_declared_staff_and_meet_the_filing_rules(
-    app, institution, user
-):
+def test_demo_registers_match_the_declared_staff_and_meet_the_filing_rules(app, institution, user):
     from careapp.demo.staff import seed_staff
 
     user(Role.REGULATOR)
@@ -469,3 +467,47 @@ def test_demo_registers_match_the_declared_staff_and_meet_the_filing_rules(
     assert problems == []
     assert counts == (7, 6)
     assert members(app, gone) == []
+
+
+def test_register_and_review_pages_read_a_fixed_number_of_statements(
+    app, client, auth, owner, draft, regulator, count_queries
+):
+    def statements(path: str) -> int:
+        with count_queries() as seen:
+            assert client.get(path).status_code == 200
+        return len(seen)
+
+    auth.login(owner)
+    client.post(f"/institutions/{draft}/staff", data=person())
+    register_with_one = statements(f"/institutions/{draft}/staff")
+    for name in ("林一", "林二", "林三", "林四"):
+        client.post(f"/institutions/{draft}/staff", data=person(name=name))
+    register_with_five = statements(f"/institutions/{draft}/staff")
+    auth.logout()
+    auth.login(regulator)
+    review = statements(f"/regulator/institutions/{draft}")
+    banned = make_id_number()
+    ban(app, regulator, banned)
+    bans_page = statements("/regulator/bans")
+
+    assert register_with_five == register_with_one
+    assert review < 40
+    assert bans_page < 20
+
+
+def test_a_change_to_the_register_shows_on_the_cached_public_page_at_once(
+    app, client, auth, owner, institution
+):
+    filed = institution("已备案托育园", owner_id=owner, **complete_declarations())
+    auth.login(owner)
+    client.post(f"/institutions/{filed}/staff", data=person(name="冯老师"))
+    auth.logout()
+    before = text(client.get(f"/institutions/{filed}?lang=en"))
+    auth.login(owner)
+    client.post(f"/institutions/{filed}/staff", data=person(name="褚老师"))
+    auth.logout()
+
+    after = text(client.get(f"/institutions/{filed}?lang=en"))
+
+    assert "<dt>Staff on the register</dt><dd>1</dd>" in before
+    assert "<dt>Staff on the register</dt><dd>2</dd>" in after
