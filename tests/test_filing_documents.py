@@ -347,3 +347,19 @@ def test_documents_page_reads_in_chinese(app, client, auth, owner, draft, upload
     assert "上传" in page
     assert "Filing documents" not in page
     assert "Upload" not in page
+
+
+def test_no_file_is_left_behind_when_the_record_is_not_committed(
+    app, english, auth, owner, draft, uploads, monkeypatch
+):
+    auth.login(owner)
+
+    def fail():
+        raise RuntimeError("the database went away")
+
+    with app.app_context():
+        monkeypatch.setattr(db.session, "commit", fail)
+        response = upload(english, draft, PDF)
+
+    assert response.status_code == 500
+    assert list(uploads.iterdir()) == []

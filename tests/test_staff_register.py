@@ -511,3 +511,14 @@ def test_a_change_to_the_register_shows_on_the_cached_public_page_at_once(
 
     assert "<dt>Staff on the register</dt><dd>1</dd>" in before
     assert "<dt>Staff on the register</dt><dd>2</dd>" in after
+
+
+def test_ban_list_reads_in_chinese(app, client, auth, regulator):
+    client.set_cookie("lang", "zh_CN")
+    auth.login(regulator)
+
+    page = text(client.get("/regulator/bans"))
+
+    assert "终身禁入名单" in page
+    assert "Lifetime ban list" not in page
+    assert "Attempts to employ" not in page

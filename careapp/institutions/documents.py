@@ -74,7 +74,7 @@ def upload_document(institution_id: int):
         return _render_documents(institution, form, 400)
     upload = form.file.data
     try:
-        documents.add_document(
+        document = documents.add_document(
             institution, current_user, DocumentKind(form.kind.data), upload.filename, upload.stream
         )
     except documents.DocumentError as error:
@@ -84,7 +84,11 @@ def upload_document(institution_id: int):
             flash(str(error.message), "error")  # the page shows no form to hold the message
         form.file.errors = [str(error.message)]
         return _render_documents(institution, form, 400)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except Exception:
+        documents.remove_file(documents.file_path(document))  # no file without its record
+        raise
     flash(_("The document is stored."), "success")
     return redirect(url_for("institutions.documents_page", institution_id=institution.id))
 

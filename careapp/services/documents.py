@@ -149,7 +149,7 @@ def _lock_status(institution: Institution) -> Status:
 def add_document(
     institution: Institution, actor: User, kind: DocumentKind, filename: str, stream: BinaryIO
 ) -> FilingDocument:
-    """Check and store an uploaded file; the row joins the session, the file is written."""
+    """Check and store an uploaded file: the row joins the session, then the file is written."""
     if _lock_status(institution) not in UPLOAD_STATUSES:
         raise DocumentError(
             _l("Documents cannot be added while the application is under review.")
@@ -165,8 +165,6 @@ def add_document(
     if content_type is None:
         raise DocumentError(_l("Only PDF, JPEG and PNG files are accepted."))
     stored_name = secrets.token_hex(16) + EXTENSIONS[content_type]
-    with (upload_folder() / stored_name).open("xb") as target:
-        target.write(content)
     document = FilingDocument(
         institution_id=institution.id,
         kind=kind,
@@ -182,6 +180,9 @@ def add_document(
     )
     db.session.add(document)
     db.session.flush()
+    # Written once the row is accepted; the caller removes it if the commit then fails.
+    with file_path(document).open("xb") as target:
+        target.write(content)
     return document
 
 
