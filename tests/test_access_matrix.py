@@ -4,6 +4,7 @@ Anonymous visitors are sent to sign in, accounts of the wrong role get 403, and 
 account's institution answers 404 as if it did not exist. Refused posts change nothing.
 """
 
+import os
 import tempfile
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -466,7 +467,9 @@ def build_world(app, user, institution) -> dict:
 def staff_and_documents_of(app, owner: int, filed: int, draft: int) -> dict:
     """A staff member of the filed institution, and a document each of it and the draft
     (files in a folder of their own, never the instance folder)."""
-    app.config["UPLOAD_FOLDER"] = tempfile.mkdtemp(prefix="careapp-matrix-")
+    folder = Path(tempfile.gettempdir()) / f"careapp-matrix-{os.getpid()}"  # one per process
+    folder.mkdir(exist_ok=True)
+    app.config["UPLOAD_FOLDER"] = str(folder)
     member = StaffMember(
         institution_id=filed,
         name="王丽华",
