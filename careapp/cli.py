@@ -45,10 +45,12 @@ def seed_demo_command(if_empty: bool) -> None:
     from careapp.demo.inspections import seed_inspections
     from careapp.demo.places import seed_places
     from careapp.demo.quality import seed_quality
+    from careapp.demo.staff import seed_staff
     from careapp.services.accounts import find_user
 
     created = seed_demo(current_app.config["CAREAPP_REGION"], clock.today())
     created.update(seed_accounts(clock.today()))
+    created.update(seed_staff(clock.today()))
     created.update(seed_places(clock.today(), find_user(DEMO_ACCOUNTS[Role.PARENT][0])))
     created.update(seed_courses(clock.today()))
     created.update(seed_quality(clock.today()))

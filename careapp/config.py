@@ -78,7 +78,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "DATABASE_STATEMENT_TIMEOUT_MS": int(
             os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "15000")
         ),
-        # Forms are small and nothing is uploaded: a larger body is refused (413).
+        # Forms are small: a larger body is refused (413); the document upload route alone
+        # accepts UPLOAD_MAX_BYTES (careapp/institutions/documents.py).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "REDIS_URL": os.environ.get("REDIS_URL"),
         # Public pages for anonymous visitors kept as rendered bytes (careapp/cache.py): in
@@ -133,6 +134,13 @@ def load_config(overrides: dict | None = None) -> dict:
         # A child's details are erased this many months after its last booking ends.
         "CHILD_DATA_RETENTION_MONTHS": int(os.environ.get("CHILD_DATA_RETENTION_MONTHS", "12")),
         "SITE_URL": site_url or "http://127.0.0.1:5000",
+        # Filing document scans: kept outside the web root under random names, each at most
+        # UPLOAD_MAX_BYTES; only the upload route accepts a body that large.
+        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads")),
+        "UPLOAD_MAX_BYTES": int(os.environ.get("UPLOAD_MAX_BYTES", str(5 * 1024 * 1024))),
+        # Keys the hash of ID card numbers (staff register, ban list); the secret key if unset.
+        # Changing it makes stored hashes unmatchable, so production sets it once and keeps it.
+        "IDENTITY_HASH_KEY": os.environ.get("IDENTITY_HASH_KEY"),
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,

@@ -22,7 +22,9 @@ from careapp.models import (
     Topic,
     TownshipKind,
 )
+from careapp.models.documents import DocumentKind
 from careapp.models.region import CommunityKind
+from careapp.models.staff import CertificateType, StaffRole
 
 CARE_TYPE_LABELS = {
     CareType.FULL_DAY: _l("Full-day care"),
@@ -268,4 +270,38 @@ ALL_LABELS |= {
     "report_category": REPORT_CATEGORY_LABELS,
     "report_status": REPORT_STATUS_LABELS,
     "quality_grade": QUALITY_GRADE_LABELS,
+}
+
+# --- staff register and filing documents ---------------------------------------------------
+
+STAFF_ROLE_LABELS = {
+    StaffRole.CAREGIVER: _l("Caregiver (保育人员)"),
+    StaffRole.INFANT_CARER: _l("Infant carer (育婴员)"),
+    StaffRole.HEALTH_WORKER: _l("Health worker (保健人员)"),
+    StaffRole.MANAGER: _l("Manager"),
+    StaffRole.SECURITY: _l("Security guard"),
+    StaffRole.COOK: _l("Cook"),
+    StaffRole.OTHER: _l("Other staff"),
+}
+CERTIFICATE_TYPE_LABELS = {
+    CertificateType.CHILDCARE_WORKER: _l("Childcare worker certificate (保育师)"),
+    CertificateType.INFANT_CARER: _l("Infant carer certificate (育婴员)"),
+    CertificateType.TEACHER: _l("Teacher qualification certificate"),
+    CertificateType.HEALTH_PROFESSIONAL: _l("Health professional qualification"),
+    CertificateType.HEALTH_TRAINING: _l("Childcare health worker training certificate"),
+    CertificateType.OTHER: _l("Other qualification"),
+}
+DOCUMENT_KIND_LABELS = {
+    DocumentKind.REGISTRATION_CERTIFICATE: _l("Registration certificate"),
+    DocumentKind.PREMISES_PROOF: _l("Proof of premises (title or lease)"),
+    DocumentKind.HEALTH_EVALUATION: _l("Health evaluation report"),
+    DocumentKind.FIRE_ACCEPTANCE: _l("Fire-safety acceptance"),
+    DocumentKind.FOOD_LICENCE: _l("Food business licence"),
+    DocumentKind.STAFF_CERTIFICATES: _l("Staff qualification certificates"),
+    DocumentKind.STAFF_HEALTH_CERTIFICATES: _l("Staff health certificates"),
+}
+ALL_LABELS |= {
+    "staff_role": STAFF_ROLE_LABELS,
+    "certificate_type": CERTIFICATE_TYPE_LABELS,
+    "document_kind": DOCUMENT_KIND_LABELS,
 }

@@ -4,8 +4,11 @@ Anonymous visitors are sent to sign in, accounts of the wrong role get 403, and 
 account's institution answers 404 as if it did not exist. Refused posts change nothing.
 """
 
+import os
+import tempfile
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,7 +17,17 @@ from conftest import AuthActions, Factories, delete_every_row
 
 from careapp import clock
 from careapp.extensions import db
-from careapp.models import ChangeRequest, Complaint, Institution, Role, Status
+from careapp.models import (
+    ChangeRequest,
+    Complaint,
+    DocumentKind,
+    FilingDocument,
+    Institution,
+    Role,
+    StaffMember,
+    StaffRole,
+    Status,
+)
 from careapp.services import complaints, filing
 
 ANONYMOUS = "anonymous"
@@ -236,6 +249,22 @@ GET_MATRIX = [
     ("/institutions/{filed}/inspections", kept_by(OWNER)),
     ("/institutions/{others}/inspections", kept_by(OTHER_OWNER)),
     ("/institutions/" + MISSING + "/inspections", kept_by(OWNER, 404)),
+    # --- staff ---
+    ("/institutions/{filed}/staff", kept_by(OWNER)),
+    ("/institutions/{draft}/staff", kept_by(OWNER)),
+    ("/institutions/{others}/staff", kept_by(OTHER_OWNER)),
+    ("/institutions/{filed}/staff/{staff_member}/edit", kept_by(OWNER)),
+    ("/institutions/{others}/staff/{staff_member}/edit", kept_by(OTHER_OWNER, 404)),
+    ("/institutions/{filed}/staff/" + MISSING + "/edit", kept_by(OWNER, 404)),
+    ("/institutions/{filed}/documents", kept_by(OWNER)),
+    ("/institutions/{draft}/documents", kept_by(OWNER)),
+    ("/institutions/{filed}/documents/{document}", kept_by(OWNER)),
+    ("/institutions/{others}/documents/{document}", kept_by(OTHER_OWNER, 404)),
+    ("/institutions/{filed}/documents/" + MISSING, kept_by(OWNER, 404)),
+    ("/regulator/bans", only(REGULATOR)),
+    ("/regulator/institutions/{filed}/documents/{document}", only(REGULATOR)),
+    ("/regulator/institutions/{others}/documents/{document}", only(REGULATOR, outcome=404)),
+    ("/regulator/institutions/{filed}/documents/" + MISSING, only(REGULATOR, outcome=404)),
 ]
 
 REASON = "Checked on site."
@@ -461,6 +490,39 @@ POST_MATRIX = [
         kept_by(OTHER_OWNER, 404),
         NOBODY,
     ),
+    # --- staff ---
+    ("/institutions/{draft}/staff", {}, kept_by(OWNER, 400), NOBODY),
+    # An empty post keeps the stored values (the form is filled from the record) and saves:
+    # the register's one person replaces the declared staff counts.
+    (
+        "/institutions/{filed}/staff/{staff_member}/edit",
+        {},
+        kept_by(OWNER, "/institutions/{filed}/staff"),
+        changes_for(OWNER),
+    ),
+    ("/institutions/{others}/staff/{staff_member}/edit", {}, kept_by(OTHER_OWNER, 404), NOBODY),
+    (
+        "/institutions/{filed}/staff/{staff_member}/delete",
+        {},
+        kept_by(OWNER, "/institutions/{filed}/staff"),
+        changes_for(OWNER),
+    ),
+    ("/institutions/{filed}/staff/" + MISSING + "/delete", {}, kept_by(OWNER, 404), NOBODY),
+    ("/institutions/{draft}/documents", {}, kept_by(OWNER, 400), NOBODY),
+    (
+        "/institutions/{draft}/documents/{draft_document}/delete",
+        {},
+        kept_by(OWNER, "/institutions/{draft}/documents"),
+        changes_for(OWNER),
+    ),
+    (
+        "/institutions/{filed}/documents/{document}/delete",
+        {},
+        kept_by(OWNER, "/institutions/{filed}/documents"),
+        NOBODY,
+    ),
+    ("/institutions/{filed}/documents/" + MISSING + "/delete", {}, kept_by(OWNER, 404), NOBODY),
+    ("/regulator/bans", {}, only(REGULATOR, outcome=400), NOBODY),
 ]
 
 
@@ -518,6 +580,8 @@ def build_world(app, user, institution) -> dict:
         ids["change"] = change.id
         # What the confirmation page of filing carries, read back as the page reads it.
         submitted = filing.submission_stamp(db.session.get(Institution, ids["review"]))
+        # --- staff ---
+        ids |= staff_and_documents_of(app, accounts[OWNER], ids["filed"], ids["draft"])
     with app.app_context():  # --- complaints ---
         report = Complaint(
             tracking_digest=complaints.digest(complaints.new_tracking_number()),
@@ -576,6 +640,41 @@ def inspection_world(app, institution_id: int, regulator_id: int) -> dict:
             "planned": planned.id,
             "finding": recorded.findings[0].id,
         }
+
+
+def staff_and_documents_of(app, owner: int, filed: int, draft: int) -> dict:
+    """A staff member of the filed institution, and a document each of it and the draft
+    (files in a folder of their own, never the instance folder)."""
+    folder = Path(tempfile.gettempdir()) / f"careapp-matrix-{os.getpid()}"  # one per process
+    folder.mkdir(exist_ok=True)
+    app.config["UPLOAD_FOLDER"] = str(folder)
+    member = StaffMember(
+        institution_id=filed,
+        name="王丽华",
+        role=StaffRole.CAREGIVER,
+        id_number_hash="0" * 64,
+        id_number_tail="0014",
+        health_checked_on=clock.today() - timedelta(days=30),
+        health_check_expires_on=clock.today() + timedelta(days=300),
+    )
+    documents = {
+        name: FilingDocument(
+            institution_id=institution_id,
+            kind=DocumentKind.REGISTRATION_CERTIFICATE,
+            original_name="licence.pdf",
+            stored_name=f"{name}-{institution_id}.pdf",
+            content_type="application/pdf",
+            size_bytes=9,
+            sha256="0" * 64,
+            uploaded_by_id=owner,
+        )
+        for name, institution_id in (("document", filed), ("draft_document", draft))
+    }
+    for document in documents.values():
+        (Path(app.config["UPLOAD_FOLDER"]) / document.stored_name).write_bytes(b"%PDF-1.4\n")
+    db.session.add_all([member, *documents.values()])
+    db.session.commit()
+    return {"staff_member": member.id} | {name: doc.id for name, doc in documents.items()}
 
 
 @pytest.fixture
@@ -712,6 +811,7 @@ def test_institution_account_cannot_submit_or_edit_another_accounts_institution(
 def _all_requests() -> list[tuple[str, str]]:
     """Every (method, path) the matrix asks, with placeholder ids."""
     placeholders = dict.fromkeys(("filed", "draft", "review", "others", "change", "report"), 1)
+    placeholders |= dict.fromkeys(("staff_member", "document", "draft_document"), 1)  # staff
     placeholders["today"] = "2026-01-05"
     placeholders["review_submitted"] = "2026-01-05T00:00:00"
     placeholders.update(dict.fromkeys(INSPECTION_KEYS, 1))  # --- inspections ---

@@ -8,4 +8,10 @@ from careapp.models import Role
 bp = Blueprint("institutions", __name__, url_prefix="/institutions")
 guard_blueprint(bp, Role.INSTITUTION)
 
-from careapp.institutions import inspections, places, views  # noqa: E402, F401
+from careapp.institutions import (  # noqa: E402, F401
+    documents,
+    inspections,
+    places,
+    staff,
+    views,
+)

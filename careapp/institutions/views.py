@@ -12,7 +12,7 @@ from careapp.institutions import bp
 from careapp.institutions.forms import CLASS_ROWS, ConfirmForm, InstitutionForm
 from careapp.models import Authority, CareType, Institution, Nature, Status
 from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS
-from careapp.services import filing
+from careapp.services import filing, staff
 from careapp.services.locations import CoordinateSystem
 from careapp.services.search import townships_with_counts
 
@@ -132,6 +132,7 @@ def edit(institution_id: int):
         form=form,
         institution=institution,
         pending=filing.pending_change(institution),
+        registered_staff=staff.facts_of(institution, clock.today()).staff,
     )
 
 

@@ -49,6 +49,7 @@ from careapp.models.course import (
     Topic,
     publicly_listed_courses,
 )
+from careapp.models.documents import DocumentKind, FilingDocument
 from careapp.models.family import (
     FAMILY_STATES,
     OPEN_INVITATION_STATUSES,
@@ -96,6 +97,14 @@ from careapp.models.region import Community, CommunityKind, Region, Township, To
 from careapp.models.session import LoginSession, OneTimeToken, TokenPurpose
 from careapp.models.shortlist import ShortlistEntry
 from careapp.models.sms import CodePurpose, SmsCode
+from careapp.models.staff import (
+    CARE_ROLES,
+    BanAlert,
+    CertificateType,
+    LifetimeBan,
+    StaffMember,
+    StaffRole,
+)
 from careapp.models.user import SELF_SERVICE_ROLES, NoticeChannel, Role, User
 
 __all__ = [
@@ -200,4 +209,12 @@ __all__ = [
     "InspectionResult",
     "InspectionStatus",
     "ItemResult",
+    "CARE_ROLES",
+    "BanAlert",
+    "CertificateType",
+    "LifetimeBan",
+    "StaffMember",
+    "StaffRole",
+    "DocumentKind",
+    "FilingDocument",
 ]

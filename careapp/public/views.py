@@ -31,6 +31,7 @@ from careapp.services import (
     search,
 )
 from careapp.services import courses as courses_service
+from careapp.services import staff as staff_register
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import ParamReader, parse_paging
 
@@ -227,6 +228,7 @@ def institution(institution_id: int):
         back_to_search=_search_link(request.args),
         quality=quality.public_quality(found),
         public_inspections=inspections.public_summary(found, today),
+        staff_facts=staff_register.public_facts(found, today),
     )
     return body, 400 if errors else 200
 

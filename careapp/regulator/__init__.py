@@ -10,6 +10,7 @@ guard_blueprint(bp, Role.REGULATOR)
 
 from careapp.regulator import (  # noqa: E402, F401
     audit,
+    bans,
     dashboard,
     inspections,
     providers,

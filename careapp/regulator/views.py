@@ -17,7 +17,7 @@ from careapp.regulator.forms import (
     RejectForm,
     ReturnForm,
 )
-from careapp.services import filing, registry
+from careapp.services import documents, filing, registry, staff
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import parse_paging
 
@@ -99,6 +99,8 @@ def _render_review(institution: Institution, status: int = 200, **forms):
         overdue=filing.is_overdue(institution, today),
         limit=filing.REVIEW_LIMIT_WORKING_DAYS,
         pending=filing.pending_change(institution),
+        review_materials=documents.materials_of(institution),
+        review_staff=staff.register_of(institution),
         **forms,
     )
     return page, status

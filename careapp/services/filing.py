@@ -33,7 +33,7 @@ from careapp.models import (
 from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.models.institution import CCTV_RETENTION_DAYS, TRANSITIONS
 from careapp.models.provision import HOME_BASED_MAX_CHILDREN
-from careapp.services import booking
+from careapp.services import booking, staff
 from careapp.services.errors import CareappError
 from careapp.services.mail import N_, queue_email
 from careapp.services.occupancy import too_small_for
@@ -212,6 +212,7 @@ def update_application(institution: Institution, profile: Profile) -> None:
     if not institution.can_edit_application:
         raise FilingError(_l("This application cannot be edited while it is being reviewed."))
     _apply(institution, profile.facts, REGISTERED_FIELDS + IMMEDIATE_FIELDS + DECLARATION_FIELDS)
+    staff.sync_counts(institution)  # a register, once it has anybody, outranks typed numbers
     _replace_classes(institution, profile.classes, date.min)
     _replace_offers(institution, profile.offers)
 
@@ -264,6 +265,7 @@ def submission_problems(institution: Institution, today: date) -> list[str]:
         )
     if not institution.commitment_accepted:
         problems.append(_("Accept the filing commitment letter."))
+    problems.extend(staff.staff_problems(institution, today))
     return problems
 
 

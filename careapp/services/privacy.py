@@ -63,6 +63,7 @@ def given_name(name: str) -> str:
         return _latin_given(latin)
     return _mixed_given(chinese, latin)
 
+
 #: Common single-character Chinese surnames, used only where a name's order is unclear.
 COMMON_SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏"

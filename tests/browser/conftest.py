@@ -13,6 +13,7 @@ from careapp.demo import seed_demo
 from careapp.demo.accounts import DEMO_ACCOUNTS, seed_accounts
 from careapp.demo.courses import seed_courses
 from careapp.demo.places import seed_places
+from careapp.demo.staff import seed_staff
 from careapp.extensions import db
 from careapp.models import Role
 from careapp.services.accounts import find_user
@@ -60,6 +61,7 @@ def live_server(tmp_path_factory):
         db.create_all()
         seed_demo("jinjiang", clock.today())
         seed_accounts(clock.today())
+        seed_staff(clock.today())
         seed_places(clock.today(), find_user(DEMO_ACCOUNTS[Role.PARENT][0]))
         seed_courses(clock.today())
         db.session.commit()

@@ -31,6 +31,7 @@ from careapp.models import (
 )
 from careapp.models.base import utcnow
 from careapp.models.filing import ChangeRequest
+from careapp.models.staff import StaffMember
 from careapp.services import booking, courses, family, filing, sessions
 from careapp.services.accounts import create_user, find_user
 
@@ -177,6 +178,26 @@ PAGES = [
     PageCase(
         "institution-inspections", "/institutions/{own_institution}/inspections", Role.INSTITUTION
     ),
+    # --- staff ---
+    PageCase("staff-register", "/institutions/{own_institution}/staff", Role.INSTITUTION),
+    PageCase(
+        "staff-register-errors",
+        "/institutions/{own_institution}/staff",
+        Role.INSTITUTION,
+        submit_empty=True,
+    ),
+    PageCase(
+        "staff-edit", "/institutions/{own_institution}/staff/{staff_member}/edit", Role.INSTITUTION
+    ),
+    PageCase("documents", "/institutions/{own_institution}/documents", Role.INSTITUTION),
+    PageCase(
+        "documents-errors",
+        "/institutions/{own_institution}/documents",
+        Role.INSTITUTION,
+        submit_empty=True,
+    ),
+    PageCase("regulator-bans", "/regulator/bans", Role.REGULATOR),
+    PageCase("regulator-bans-errors", "/regulator/bans", Role.REGULATOR, submit_empty=True),
 ]
 
 #: GET routes that answer with something other than an HTML page, and so have no PageCase.
@@ -185,6 +206,8 @@ NOT_PAGES = {
     "health.healthz": "a plain health check for the load balancer",
     "parents.export_child": "a JSON download of a child's data",
     "public.favicon": "the site's icon",
+    "institutions.download_document": "a filing document, as an attachment",  # staff
+    "regulator.review_document": "a filing document, as an attachment",  # staff
 }
 NOT_PAGE_PREFIXES = ("api.",)  # the JSON API
 DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json")  # CSV exports, calendar feeds, JSON documents
@@ -321,6 +344,9 @@ def records(live_server) -> dict[str, object]:
             "open_slot": _open_slot(own_institution),
             "invitation": _invitation(parent),
             **_inspection_records(),  # --- inspections ---
+            "staff_member": _first(  # staff
+                sa.select(StaffMember.id).where(StaffMember.institution_id == own_institution)
+            ),
         }
     return found
 
