@@ -16,7 +16,10 @@ from careapp.models import (
     OrganisationType,
     PriceUnit,
     ProviderStatus,
+    QualityGrade,
     RegistrationStatus,
+    ReportCategory,
+    ReportStatus,
     Role,
     Status,
     Topic,
@@ -240,7 +243,6 @@ def status_kind(booking) -> str:
 
 
 # --- complaints and quality grades -----------------------------------------------------------
-from careapp.models import QualityGrade, ReportCategory, ReportStatus  # noqa: E402
 
 REPORT_CATEGORY_LABELS = {
     ReportCategory.CHILD_SAFETY: _l("A child's safety or abuse"),
