@@ -8,6 +8,7 @@ from careapp.models import (
     CourseFormat,
     EventType,
     Nature,
+    PriceRegime,
     PriceUnit,
     Topic,
 )
@@ -149,6 +150,11 @@ INSTITUTION_SUMMARY = {
     "township": _ref("TownshipRef"),
     "address": _string("Address in the request language."),
     "nature": _enum(Nature.values(), "What kind of provider the institution is."),
+    "price_regime": _enum(
+        PriceRegime.values(),
+        "How its prices are set (policy 003 item 10), separate from the nature: 普惠 is not"
+        " government_guided.",
+    ),
     "care_types": _array(
         _enum(CareType.values()), uniqueItems=True, description="Care types offered."
     ),

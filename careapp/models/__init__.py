@@ -55,6 +55,7 @@ from careapp.models.institution import (
     FilingEvent,
     Institution,
     Nature,
+    PriceRegime,
     Status,
     Transition,
     disclosed_events,
@@ -158,4 +159,5 @@ __all__ = [
     "disclosed_events",
     "publicly_listed",
     "ShortlistEntry",
+    "PriceRegime",
 ]

@@ -26,6 +26,7 @@ from careapp.models import (
     FilingEvent,
     Institution,
     Nature,
+    PriceRegime,
     PriceUnit,
     Region,
     Role,
@@ -76,6 +77,10 @@ EVENT_FIELDS = {
 #: The careapp enumerations published as HSDS taxonomies: label kind → (enum, description).
 TAXONOMIES = {
     "nature": (Nature, _l("What kind of provider a childcare institution is.")),
+    "price_regime": (
+        PriceRegime,
+        _l("How a childcare institution's prices are set, separate from its nature."),
+    ),
     "care_type": (CareType, _l("The four care types of the childcare policies.")),
 }
 
@@ -247,6 +252,9 @@ def _attributes(row, _lookups: Lookups) -> list[dict]:
     """The institution's nature, then each service's care type, as taxonomy tags."""
     return [
         _attribute(hsds_id("institution", row.id), "organization", "nature", row.nature),
+        _attribute(
+            hsds_id("institution", row.id), "organization", "price_regime", row.price_regime
+        ),
         *(
             _attribute(_service_id(row.id, care_type), "service", "care_type", care_type)
             for care_type in _care_types_of(row.care_types)
@@ -414,6 +422,7 @@ def listed_institution_rows() -> sa.Select:
             Institution.description_en,
             Institution.authority,
             Institution.nature,
+            Institution.price_regime,
             Institution.address,
             Institution.address_en,
             Institution.phone,
@@ -577,6 +586,7 @@ def csv_header() -> list[str]:
         _("Registration authority"),
         _("Unified social credit code"),
         _("Telephone"),
+        _("How prices are set"),
     ]
 
 
@@ -623,6 +633,7 @@ def _csv_query() -> sa.Select:
             Institution.authority,
             Institution.uscc,
             Institution.phone,
+            Institution.price_regime,
         )
         .join(Township, Township.id == Institution.township_id)
         .outerjoin(offers, offers.c.institution_id == Institution.id)
@@ -640,6 +651,7 @@ def csv_rows(language: str, batch_size: int) -> Iterator[list]:
     """Every filed institution as a spreadsheet row matching ``csv_header()``, read
     ``batch_size`` rows at a time from a server-side cursor (one statement in all)."""
     natures, authorities = _labels("nature", Nature), _labels("authority", Authority)
+    regimes = _labels("price_regime", PriceRegime)
     care_types = [(1 << position, label("care_type", ct)) for position, ct in enumerate(CareType)]
     query = _csv_query().execution_options(yield_per=batch_size)
     with db.session.execute(query) as result:  # closes the cursor if the client goes away
@@ -662,6 +674,7 @@ def csv_rows(language: str, batch_size: int) -> Iterator[list]:
                 authorities[row.authority],
                 row.uscc,
                 row.phone,
+                regimes[row.price_regime],
             ]
 
 
