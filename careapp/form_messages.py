@@ -2,8 +2,7 @@
 English ("Number must be between 6 and 35."): every form's fields and validators look their
 default messages up here, in the request's language."""
 
-from flask_babel import get_translations
-from flask_babel import lazy_ngettext
+from flask_babel import get_translations, lazy_ngettext
 
 from careapp.services.mail import N_
 

@@ -277,9 +277,16 @@ class InstitutionForm(SiteForm):
         _l("Registration authority"),
         choices=choices((a.value, label) for a, label in AUTHORITY_LABELS.items()),
     )
+    #: Left blank, the nature's usual regime (NATURE_PRICE_REGIMES) is taken.
     price_regime = SelectField(
         _l("How prices are set"),
-        choices=choices((r.value, label) for r, label in PRICE_REGIME_LABELS.items()),
+        choices=choices(
+            [
+                ("", _l("The usual way for the nature")),
+                *((r.value, label) for r, label in PRICE_REGIME_LABELS.items()),
+            ]
+        ),
+        default="",
     )
     uscc = StringField(
         _l("Unified social credit code"),

@@ -12,7 +12,7 @@ from careapp.institutions import bp
 from careapp.institutions.forms import CLASS_ROWS, ConfirmForm, InstitutionForm
 from careapp.labels import AUTHORITY_LABELS
 from careapp.models import Authority, CareType, Institution, Nature, PriceRegime, Status
-from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS
+from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS, default_price_regime
 from careapp.services import filing, policy_rules, statistics
 from careapp.services.locations import CoordinateSystem
 from careapp.services.search import townships_with_counts
@@ -83,7 +83,11 @@ def _profile(form: InstitutionForm) -> filing.Profile:
     facts["nature"] = Nature(facts["nature"])
     facts["latitude"], facts["longitude"] = form.wgs84_location()
     facts["authority"] = Authority(facts["authority"])
-    facts["price_regime"] = PriceRegime(facts["price_regime"])
+    facts["price_regime"] = (
+        PriceRegime(facts["price_regime"])
+        if facts["price_regime"]
+        else default_price_regime(facts["nature"])
+    )
     for name in COUNTS:
         facts[name] = facts[name] or 0
     if facts["cancel_cutoff_hours"] is None:

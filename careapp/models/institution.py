@@ -104,6 +104,11 @@ def default_price_regime(nature: Nature) -> PriceRegime:
     return NATURE_PRICE_REGIMES[Nature(nature)][0]
 
 
+def _usual_price_regime(context) -> PriceRegime:
+    """The column default: the usual price regime of the row's nature."""
+    return default_price_regime(context.get_current_parameters()["nature"])
+
+
 #: 幼儿园托班 take 2–3-year-olds only: 000 (二)1 "招收 2-3岁幼儿", 002 "招收 2 至 3岁", 003 item 6
 #: "2-3 岁幼儿托班", 004 item 3 — so an older toddler class (24–36 months) and nothing else.
 KINDERGARTEN_CLASS_AGES = (24, 36)
@@ -231,7 +236,7 @@ class Institution(db.Model):
     #: 003 item 10: 政府指导价, 普惠性幼儿园 pricing, 普惠 formed in the market, or 市场调节;
     #: which ones fit a nature is NATURE_PRICE_REGIMES.
     price_regime: Mapped[PriceRegime] = mapped_column(
-        enum_type(PriceRegime), default=PriceRegime.MARKET_REGULATED
+        enum_type(PriceRegime), default=_usual_price_regime
     )
 
     status: Mapped[Status] = mapped_column(enum_type(Status), default=Status.DRAFT, index=True)
