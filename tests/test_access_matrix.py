@@ -196,6 +196,9 @@ GET_MATRIX = [
     ("/map", everyone(200)),
     ("/shortlist", everyone(200)),
     ("/compare?ids={filed},{draft}", everyone(200)),
+    # --- registration ---
+    ("/regulator/regions/jinjiang/rules", only(REGULATOR)),
+    ("/regulator/regions/no-such-region/rules", only(REGULATOR, outcome=404)),
 ]
 
 REASON = "Checked on site."
@@ -336,6 +339,14 @@ POST_MATRIX = [
         (REGULATOR,),
     ),
     ("/regulator/providers/" + MISSING + "/suspend", {}, only(REGULATOR, outcome=404), NOBODY),
+    # --- registration ---
+    (
+        "/regulator/regions/jinjiang/rules",
+        {"registration_authorities": "civil_affairs", "mixed_class_children_per_carer": "6"},
+        only(REGULATOR, outcome="/regulator/regions/jinjiang/rules"),
+        (REGULATOR,),
+    ),
+    ("/regulator/regions/jinjiang/rules", {}, only(REGULATOR, outcome=400), NOBODY),
 ]
 
 
