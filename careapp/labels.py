@@ -47,8 +47,8 @@ NATURE_LABELS = {
 #: 004 item 10); the education bureau is none of them (see Authority).
 AUTHORITY_LABELS = {
     Authority.STAFFING_OFFICE: _l("Staffing office (public institution)"),
-    Authority.CIVIL_AFFAIRS: _l("Civil affairs bureau (non-profit)"),
-    Authority.MARKET_REGULATION: _l("Market regulation bureau (for-profit)"),
+    Authority.CIVIL_AFFAIRS: _l("Civil affairs (non-profit)"),
+    Authority.MARKET_REGULATION: _l("Market regulation (for-profit)"),
     Authority.ADMINISTRATIVE_APPROVAL: _l(
         "Administrative approval service bureau (non-profit or for-profit)"
     ),

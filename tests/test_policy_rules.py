@@ -814,3 +814,71 @@ def test_offer_age_range_error_follows_the_page_language(
     errors = refused(client, profile_form(township_id, offers={"hourly": offer}))
 
     assert ("offers-hourly-min_age_months", expected) in errors
+
+
+# --- the migration: price regimes and authorities from the data there is -------------------
+
+
+def test_migration_0018_sets_price_regimes_and_moves_education_registrations(empty_app):
+    """Public → 政府指导价, 普惠 → formed in the market, a public body's kindergarten class →
+    政府指导价, others → 市场调节; education-bureau rows get the authority their code names."""
+    from flask_migrate import downgrade, upgrade
+
+    from tests.test_migrations import _insert
+
+    rows = {
+        "public": ("public", "civil_affairs", "12350582MA0000011X"),
+        "inclusive": ("inclusive", "civil_affairs", "52350582MA0000021X"),
+        "private": ("private", "market_regulation", "91350582MA0000031X"),
+        "kg-public": ("kindergarten_class", "education", "12350582MA0000041X"),
+        "kg-private": ("kindergarten_class", "education", "52350582MA0000051X"),
+        "kg-company": ("kindergarten_class", "education", "91350582MA0000061X"),
+    }
+    with empty_app.app_context():
+        upgrade(revision="0017")
+        with db.engine.begin() as connection:
+            region = _insert(connection, "regions", code="jinjiang", name="晋江市")
+            township = _insert(
+                connection, "townships", region_id=region, code="qingyang", kind="subdistrict"
+            )
+            ids = {
+                key: _insert(
+                    connection,
+                    "institutions",
+                    township_id=township,
+                    status="filed",
+                    filing_number=f"JJ-TY-2024-{index:04d}",
+                    filed_on=clock.today(),
+                    nature=nature,
+                    authority=authority,
+                    uscc=code,
+                )
+                for index, (key, (nature, authority, code)) in enumerate(rows.items())
+            }
+        upgrade(revision="0018")
+        with db.engine.connect() as connection:
+            stored = {
+                key: tuple(
+                    connection.execute(
+                        sa.text("SELECT price_regime, authority FROM institutions WHERE id = :id"),
+                        {"id": row_id},
+                    ).one()
+                )
+                for key, row_id in ids.items()
+            }
+            region_row = connection.execute(
+                sa.text(
+                    "SELECT registration_authorities, mixed_class_children_per_carer FROM regions"
+                )
+            ).one()
+        downgrade(revision="0017")
+
+    assert stored == {
+        "public": ("government_guided", "civil_affairs"),
+        "inclusive": ("inclusive_market", "civil_affairs"),
+        "private": ("market_regulated", "market_regulation"),
+        "kg-public": ("government_guided", "staffing_office"),
+        "kg-private": ("market_regulated", "civil_affairs"),
+        "kg-company": ("market_regulated", "market_regulation"),
+    }
+    assert tuple(region_row) == ("staffing_office,civil_affairs,market_regulation", 5)
