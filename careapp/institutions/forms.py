@@ -379,7 +379,21 @@ class InstitutionForm(SiteForm):
         broken = [(field, problem) for field, problem in found if problem is not None]
         for field, problem in broken:
             field.errors = [*field.errors, str(problem)]
+        if broken:
+            self._forget_cached_errors()
         return not broken
+
+    def _forget_cached_errors(self) -> None:
+        """WTForms keeps the nested forms' errors from their own validation: gather them
+        again so that the errors added since show in the summary too."""
+        for row in self.classes:
+            row.form._errors = None
+        own = [error for error in self.classes.errors if not isinstance(error, dict)]
+        self.classes.errors = [row.errors for row in self.classes] + own
+        for care_type in CareType:
+            self.offers.form[care_type.value].form._errors = None
+        self.offers.form._errors = None
+        self._errors = None
 
     @staticmethod
     def _choice(field: SelectField):
