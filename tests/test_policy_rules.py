@@ -882,3 +882,26 @@ def test_migration_0018_sets_price_regimes_and_moves_education_registrations(emp
         "kg-company": ("market_regulated", "market_regulation"),
     }
     assert tuple(region_row) == ("staffing_office,civil_affairs,market_regulation", 5)
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("region", ["jinjiang", "yongan"])
+def test_demo_institutions_keep_every_policy_rule(app, region):
+    from careapp.demo import seed_demo
+
+    with app.app_context(), app.test_request_context("/?lang=en"):
+        seed_demo(region, clock.today())
+        db.session.commit()
+        broken = {}
+        for found in db.session.scalars(sa.select(Institution)):
+            problems = policy_rules.profile_problems(
+                policy_rules.facts_of(found),
+                filing._class_rows(found),
+                [filing._offer_row(offer) for offer in found.offers],
+            )
+            if problems:
+                broken[found.name] = problems
+        authorities = set(db.session.scalars(sa.select(Institution.authority)))
+
+    assert broken == {}
+    assert "education" not in authorities
