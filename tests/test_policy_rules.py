@@ -905,3 +905,44 @@ def test_demo_institutions_keep_every_policy_rule(app, region):
 
     assert broken == {}
     assert "education" not in authorities
+
+
+def test_price_regime_change_is_a_registered_fact_shown_with_its_labels(
+    app, client, act_as, regulator, institution, user
+):
+    nursery = institution(nature=Nature.EMPLOYER)
+    actor = user(role="institution")
+    with app.app_context():
+        from careapp.models import User
+
+        found = db.session.get(Institution, nursery)
+        profile = filing.Profile(
+            {**policy_rules.facts_of(found), "price_regime": PriceRegime.GOVERNMENT_GUIDED},
+            filing._class_rows(found),
+            [
+                {
+                    name: getattr(offer, name)
+                    for name in (
+                        "care_type",
+                        "opens_at",
+                        "closes_at",
+                        "price_yuan",
+                        "min_age_months",
+                        "max_age_months",
+                    )
+                }
+                for offer in found.offers
+            ],
+        )
+        change = filing.update_filed_profile(
+            found, db.session.get(User, actor), profile, clock.today()
+        )
+        db.session.commit()
+        change_id = change.id
+        assert change.proposed == {"price_regime": "government_guided"}
+    act_as(regulator)
+
+    page = text(client.get(f"/regulator/changes/{change_id}"))
+
+    assert "Market-regulated price" in page
+    assert "Government-guided price" in page
