@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField as WTFormsDateField
-from wtforms import Field, FieldList, FormField, RadioField, SelectMultipleField
+from wtforms import Field, FieldList, Form, FormField, RadioField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from careapp.form_messages import TranslatedMeta
 from careapp.services.params import CONTROL_CHARACTER_MESSAGE, EARLIEST_DATE, LATEST_DATE
 
 
@@ -37,7 +38,11 @@ class DateField(WTFormsDateField):
 
 class SiteForm(FlaskForm):
     """The base of every form on the site: text holding a NUL character is refused before
-    any other check, because PostgreSQL cannot store it and no one types it."""
+    any other check, because PostgreSQL cannot store it and no one types it. WTForms' own
+    messages come from the site's catalogs (careapp.form_messages)."""
+
+    class Meta(TranslatedMeta):
+        """WTForms' messages in the request's language."""
 
     def validate(self, extra_validators=None) -> bool:
         """Refuse NUL characters in any field, then run the form's own checks."""
@@ -64,6 +69,14 @@ def _leaf_fields(form) -> Iterable[Field]:
 def _holds_nul(field: Field) -> bool:
     """Whether any submitted value of ``field`` contains a NUL character."""
     return any(isinstance(value, str) and "\x00" in value for value in field.raw_data or ())
+
+
+class SubForm(Form):
+    """The base of every form nested in another (a row of a table, a group of fields): plain
+    WTForms, its messages in the request's language like the site's forms."""
+
+    class Meta(TranslatedMeta):
+        """WTForms' messages in the request's language."""
 
 
 # --- the error summary at the top of a form ---------------------------------------------------

@@ -4,6 +4,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from careapp.models import (
+    Authority,
     BookingStatus,
     CareType,
     ClassKind,
@@ -14,6 +15,7 @@ from careapp.models import (
     InvitationStatus,
     Nature,
     OrganisationType,
+    PriceRegime,
     PriceUnit,
     ProviderStatus,
     QualityGrade,
@@ -37,7 +39,8 @@ CARE_TYPE_LABELS = {
 }
 
 NATURE_LABELS = {
-    Nature.INCLUSIVE: _l("Inclusive (government-guided price)"),
+    # 普惠 is not 政府指导价 (003 item 10): the price regime is said beside it.
+    Nature.INCLUSIVE: _l("Inclusive (affordable care)"),
     Nature.PUBLIC: _l("Public"),
     Nature.PRIVATE: _l("Private"),
     Nature.EMPLOYER: _l("Employer-run"),
@@ -45,11 +48,23 @@ NATURE_LABELS = {
     Nature.HOME_BASED: _l("Home-based care point"),
 }
 
+#: The registration authorities by the names the policies give them (000 (二)1, 003 item 20,
+#: 004 item 10); the education bureau is none of them (see Authority).
 AUTHORITY_LABELS = {
-    "staffing_office": _l("Staffing office (public institution)"),
-    "civil_affairs": _l("Civil affairs (non-profit)"),
-    "market_regulation": _l("Market regulation (for-profit)"),
-    "education": _l("Education bureau"),
+    Authority.STAFFING_OFFICE: _l("Staffing office (public institution)"),
+    Authority.CIVIL_AFFAIRS: _l("Civil affairs (non-profit)"),
+    Authority.MARKET_REGULATION: _l("Market regulation (for-profit)"),
+    Authority.ADMINISTRATIVE_APPROVAL: _l(
+        "Administrative approval service bureau (non-profit or for-profit)"
+    ),
+}
+
+#: How prices are set (003 item 10), said beside the nature.
+PRICE_REGIME_LABELS = {
+    PriceRegime.GOVERNMENT_GUIDED: _l("Government-guided price"),
+    PriceRegime.INCLUSIVE_KINDERGARTEN: _l("Priced as an inclusive kindergarten"),
+    PriceRegime.INCLUSIVE_MARKET: _l("Inclusive price formed in the market"),
+    PriceRegime.MARKET_REGULATED: _l("Market-regulated price"),
 }
 
 STATUS_LABELS = {
@@ -113,6 +128,7 @@ REGISTERED_FACT_LABELS = {
     "township_id": _l("Township"),
     "nature": _l("Nature"),
     "authority": _l("Registration authority"),
+    "price_regime": _l("How prices are set"),
     "uscc": _l("Unified social credit code"),
     "latitude": _l("Latitude"),
     "longitude": _l("Longitude"),
@@ -198,6 +214,7 @@ ALL_LABELS = {
     "care_type": CARE_TYPE_LABELS,
     "nature": NATURE_LABELS,
     "authority": AUTHORITY_LABELS,
+    "price_regime": PRICE_REGIME_LABELS,
     "status": STATUS_LABELS,
     "event_type": EVENT_TYPE_LABELS,
     "class_kind": CLASS_KIND_LABELS,

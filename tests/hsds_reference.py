@@ -366,6 +366,7 @@ def _attributes(institution: Institution, _language: str, _page_url: PageUrl) ->
     organization_id = hsds_id("institution", institution.id)
     return [
         _attribute(organization_id, "organization", "nature", institution.nature),
+        _attribute(organization_id, "organization", "price_regime", institution.price_regime),
         *(
             _attribute(_service_id(institution, care_type), "service", "care_type", care_type)
             for care_type in institution.care_types

@@ -265,6 +265,9 @@ GET_MATRIX = [
     ("/regulator/institutions/{filed}/documents/{document}", only(REGULATOR)),
     ("/regulator/institutions/{others}/documents/{document}", only(REGULATOR, outcome=404)),
     ("/regulator/institutions/{filed}/documents/" + MISSING, only(REGULATOR, outcome=404)),
+    # --- registration ---
+    ("/regulator/regions/jinjiang/rules", only(REGULATOR)),
+    ("/regulator/regions/no-such-region/rules", only(REGULATOR, outcome=404)),
 ]
 
 REASON = "Checked on site."
@@ -523,6 +526,14 @@ POST_MATRIX = [
     ),
     ("/institutions/{filed}/documents/" + MISSING + "/delete", {}, kept_by(OWNER, 404), NOBODY),
     ("/regulator/bans", {}, only(REGULATOR, outcome=400), NOBODY),
+    # --- registration ---
+    (
+        "/regulator/regions/jinjiang/rules",
+        {"registration_authorities": "civil_affairs", "mixed_class_children_per_carer": "6"},
+        only(REGULATOR, outcome="/regulator/regions/jinjiang/rules"),
+        (REGULATOR,),
+    ),
+    ("/regulator/regions/jinjiang/rules", {}, only(REGULATOR, outcome=400), NOBODY),
 ]
 
 

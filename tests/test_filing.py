@@ -1126,13 +1126,19 @@ def test_lease_rule_counts_3_years_from_the_filing_date(
         pytest.param("staffing_office", "1", id="staffing-office-1"),
         pytest.param("civil_affairs", "5", id="civil-affairs-5"),
         pytest.param("market_regulation", "9", id="market-regulation-9"),
-        pytest.param("education", "5", id="education-kindergarten-5"),
+        pytest.param("administrative_approval", "5", id="administrative-approval-5"),
+        pytest.param("administrative_approval", "9", id="administrative-approval-9"),
     ],
 )
 def test_credit_code_of_the_chosen_authority_is_accepted(
     app, client, act_as, owner, township_id, authority, digit
 ):
     code = make_uscc(digit)
+    with app.app_context():
+        # A county with a 行政审批服务局 offers it (policy 004 item 10).
+        region = db.session.get(Township, township_id).region
+        region.registration_authorities += ",administrative_approval"
+        db.session.commit()
     act_as(owner)
 
     institution_id = apply(client, profile_form(township_id, authority=authority, uscc=code))
@@ -1634,7 +1640,7 @@ def test_filing_numbers_count_up_per_region_and_year(app, client, act_as, applic
     assert all(stored(app, i, "filed_on") == clock.today() for i in (first, other_region, second))
 
 
-def test_institution_account_can_file_a_kindergarten_class_with_the_education_bureau(
+def test_institution_account_can_file_a_kindergarten_class_registered_by_the_staffing_office(
     app, client, act_as, owner, township_id
 ):
     act_as(owner)
@@ -1644,9 +1650,10 @@ def test_institution_account_can_file_a_kindergarten_class_with_the_education_bu
         profile_form(
             township_id,
             nature="kindergarten_class",
-            authority="education",
+            authority="staffing_office",
             uscc=make_uscc("1"),
             classes=(OLDER_TODDLER_CLASS,),
+            offers={"full_day": {**FULL_DAY, "min_age_months": "24"}},
         ),
     )
     submit(client, institution_id)

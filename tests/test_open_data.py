@@ -444,7 +444,7 @@ def test_csv_has_a_bom_a_header_and_one_row_per_filed_institution(client, app, w
 
     assert text.startswith("\ufeff")
     assert response.headers["Content-Disposition"] == "attachment; filename=institutions.csv"
-    assert len(rows[0]) == 15
+    assert len(rows[0]) == 16
     assert rows[0][:4] == ["编号", "名称", "镇（街道）代码", "镇（街道）"]
     assert rows[1:] == [
         [
@@ -453,7 +453,7 @@ def test_csv_has_a_bom_a_header_and_one_row_per_filed_institution(client, app, w
             "qingyang",
             "qingyang街道",
             "青阳街道世纪大道 1 号",
-            "普惠（政府指导价）",
+            "普惠性",
             "全日托; 计时托",
             "6",
             "36",
@@ -463,6 +463,7 @@ def test_csv_has_a_bom_a_header_and_one_row_per_filed_institution(client, app, w
             "民政部门（非营利性）",
             oak_facts[1],
             "0595-85661234",
+            "普惠价格（通过市场形成）",
         ],
         rows[2],
     ]
@@ -478,7 +479,8 @@ def test_csv_in_english_names_care_types_and_places(client, world):
     assert pine["Name"] == "Pine Tree Nursery"
     assert pine["Township code"] == "chendai"
     assert pine["Township"] == "Chendai Sub-district"
-    assert pine["Nature"] == "Inclusive (government-guided price)"
+    assert pine["Nature"] == "Inclusive (affordable care)"
+    assert pine["How prices are set"] == "Inclusive price formed in the market"
     assert pine["Care types"] == "Half-day care; Hourly care"
     assert (pine["From age (months)"], pine["Up to age (months, not included)"]) == ("12", "36")
     assert pine["Places"] == "15"

@@ -8,6 +8,7 @@ from careapp.models import (
     CourseFormat,
     EventType,
     Nature,
+    PriceRegime,
     PriceUnit,
     Topic,
 )
@@ -164,6 +165,11 @@ INSTITUTION_SUMMARY = {
         "Address in the request language; a home-based point's only to its road or community."
     ),
     "nature": _enum(Nature.values(), "What kind of provider the institution is."),
+    "price_regime": _enum(
+        PriceRegime.values(),
+        "How its prices are set (policy 003 item 10), separate from the nature: 普惠 is not"
+        " government_guided.",
+    ),
     "care_types": _array(
         _enum(CareType.values()), uniqueItems=True, description="Care types offered."
     ),

@@ -47,6 +47,7 @@ def institution_summary(institution: Institution, language: str) -> dict:
         "township": township_ref(institution.township, language),
         "address": public_address(institution, language),
         "nature": str(institution.nature),
+        "price_regime": str(institution.price_regime),
         "care_types": [str(care_type) for care_type in institution.care_types],
         "min_age_months": institution.min_age_months,
         "max_age_months": institution.max_age_months,

@@ -73,8 +73,8 @@ NATURE_BLURBS: dict[Nature, Bilingual] = {
         "A public childcare centre charging government-guided prices",
     ),
     Nature.INCLUSIVE: (
-        "普惠性托育机构，收费执行政府指导价",
-        "An inclusive centre charging government-guided prices",
+        "普惠性托育机构，收费质量有保障、价格可承受",
+        "An inclusive centre with sound care at affordable prices",
     ),
     Nature.PRIVATE: ("民办托育机构，小班化照护", "A private childcare centre with small classes"),
     Nature.EMPLOYER: (

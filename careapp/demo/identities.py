@@ -67,8 +67,6 @@ AUTHORITIES: dict[str, Authority] = {
     "5": Authority.CIVIL_AFFAIRS,
     "9": Authority.MARKET_REGULATION,
 }
-#: Kindergarten toddler classes answer to the education bureau whoever registered them.
-AUTHORITY_OVERRIDES: dict[Nature, Authority] = {Nature.KINDERGARTEN_CLASS: Authority.EDUCATION}
 #: How recent organisation codes start, by authority digit (MA: market, MJ: civil affairs).
 ORG_CODE_PREFIXES: dict[str, str] = {"1": "", "5": "MJ", "9": "MA"}
 ORG_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -152,7 +150,9 @@ def plan_identities(region: RegionData) -> list[Identity]:
                 name_en=naming.name_en if has_english_name else None,
                 sponsor=naming.sponsor,
                 uscc=uscc,
-                authority=AUTHORITY_OVERRIDES.get(natures[i], AUTHORITIES[prefix[0]]),
+                # The kindergarten's own registrar; the education bureau supervises, it does
+                # not register (003 item 20).
+                authority=AUTHORITIES[prefix[0]],
             )
         )
     return identities

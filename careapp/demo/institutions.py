@@ -31,9 +31,11 @@ from careapp.models import (
     FilingEvent,
     Institution,
     Nature,
+    PriceRegime,
     Status,
     Township,
 )
+from careapp.models.institution import default_price_regime
 from careapp.services.locations import public_address
 
 MOBILE_PREFIXES = ("135", "136", "138", "139", "158", "159", "186", "188")
@@ -128,7 +130,8 @@ PRICE_BANDS: dict[CareType, tuple[int, int, int]] = {
     CareType.HOURLY: (25, 60, 5),
     CareType.TEMPORARY: (100, 220, 10),
 }
-#: Where in the price bands each nature sits: public and inclusive charge guided prices.
+#: Where in the price bands each nature sits: public care charges guided prices, inclusive
+#: care affordable ones.
 PRICE_LEVELS: dict[Nature, tuple[float, float]] = {
     Nature.PUBLIC: (0.0, 0.15),
     Nature.INCLUSIVE: (0.05, 0.3),
@@ -140,6 +143,11 @@ PRICE_LEVELS: dict[Nature, tuple[float, float]] = {
 #: Care types that take no infants: their youngest age is raised to this many months.
 YOUNGEST_BY_CARE_TYPE: dict[CareType, int] = {CareType.HOURLY: 12, CareType.TEMPORARY: 12}
 
+#: A kindergarten toddler class's price regime by the first character of its credit code.
+KINDERGARTEN_PRICE_REGIMES = {
+    "1": PriceRegime.GOVERNMENT_GUIDED,
+    "5": PriceRegime.INCLUSIVE_KINDERGARTEN,
+}
 #: Chance that an institution of each nature serves meals and owns its premises.
 MEALS_CHANCE: dict[Nature, float] = {Nature.HOME_BASED: 0.4}
 DEFAULT_MEALS_CHANCE = 0.9
@@ -204,6 +212,7 @@ def build_institution(
         nature=nature,
         authority=identity.authority,
         uscc=identity.uscc,
+        price_regime=_price_regime(identity),
         status=identity.status,
         filing_number=_filing_number(region, identity, filed_on),
         filed_on=filed_on,
@@ -217,6 +226,15 @@ def build_institution(
     _declare_safety(institution, region, identity, rng, today)
     institution.events = _events(institution, rng, today)
     return institution
+
+
+def _price_regime(identity: Identity) -> PriceRegime:
+    """How the demo institution's prices are set (003 item 10): a kindergarten registered as a
+    public body (code 1…) charges guided prices, a non-profit one (5…) as an inclusive
+    kindergarten; otherwise the nature's usual regime."""
+    if identity.nature == Nature.KINDERGARTEN_CLASS:
+        return KINDERGARTEN_PRICE_REGIMES.get(identity.uscc[0], PriceRegime.MARKET_REGULATED)
+    return default_price_regime(identity.nature)
 
 
 def _days_before(today: date, days: int | None) -> date | None:

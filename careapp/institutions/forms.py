@@ -5,7 +5,6 @@ from wtforms import (
     BooleanField,
     DecimalField,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     SelectField,
@@ -23,12 +22,18 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from careapp.forms import DateField, SiteForm, choices
-from careapp.labels import AUTHORITY_LABELS, CARE_TYPE_LABELS, CLASS_KIND_LABELS, NATURE_LABELS
-from careapp.models import CLASS_STANDARDS, CareType, ClassKind
+from careapp.forms import DateField, SiteForm, SubForm, choices
+from careapp.labels import (
+    AUTHORITY_LABELS,
+    CARE_TYPE_LABELS,
+    CLASS_KIND_LABELS,
+    NATURE_LABELS,
+    PRICE_REGIME_LABELS,
+)
+from careapp.models import CareType, ClassKind, Nature
 from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS
 from careapp.models.provision import AGE_LIMIT_MONTHS, YOUNGEST_AGE_MONTHS
-from careapp.services import locations
+from careapp.services import locations, policy_rules
 from careapp.validators import USCC, ChinaPhone
 
 #: Empty class rows shown on the form, so that classes can be added without JavaScript.
@@ -46,27 +51,13 @@ COORDINATE = {"inputmode": "decimal", "autocomplete": "off", "spellcheck": "fals
 
 
 def check_class_capacity(kind: str | None, capacity: int | None, carers: int | None) -> None:
-    """Raise a translated ValidationError when ``capacity`` breaks the cap or the ratio."""
+    """Raise a translated ValidationError when ``capacity`` breaks the cap or the ratio
+    (a mixed-age class's ratio: the default local rule; the profile form uses its region's)."""
     if kind not in ClassKind.values() or capacity is None or not carers:
         return
-    standard = CLASS_STANDARDS[ClassKind(kind)]
-    if capacity > standard.max_children:
-        raise ValidationError(
-            _l(
-                "A class of this type may have at most %(count)d children.",
-                count=standard.max_children,
-            )
-        )
-    if capacity > standard.max_capacity_for(carers):
-        raise ValidationError(
-            _l(
-                "With %(carers)d carers this class may have at most %(count)d children"
-                " (one carer for every %(ratio)d children).",
-                carers=carers,
-                count=standard.max_capacity_for(carers),
-                ratio=standard.children_per_carer,
-            )
-        )
+    problem = policy_rules.capacity_problem(kind, capacity, carers, None)
+    if problem is not None:
+        raise ValidationError(problem)
 
 
 class CoordinateField(DecimalField):
@@ -114,7 +105,7 @@ class CareClassForm(SiteForm):
         check_class_capacity(self.kind.data, field.data, self.carers.data)
 
 
-class ClassRowForm(Form):
+class ClassRowForm(SubForm):
     """One row of the classes table; a row left empty is ignored."""
 
     kind = SelectField(_l("Class type"), choices=_class_kind_choices(blank=_l("No class")))
@@ -134,19 +125,24 @@ class ClassRowForm(Form):
         return not self.kind.data
 
     def validate(self, extra_validators=None) -> bool:
-        """The fields' own checks, then: a filled row needs places and carers within the
-        national standard (checked here: an empty field's ``Optional`` stops its chain)."""
+        """The fields' own checks, then: a filled row needs places and carers (checked here:
+        an empty field's ``Optional`` stops its chain). The profile form then checks the
+        standard, which needs the region (a mixed-age class's ratio is a local rule)."""
         valid = super().validate(extra_validators)
         if self.is_blank or self.capacity.errors or self.carers.errors:
             return valid
-        try:
-            if self.capacity.data is None or self.carers.data is None:
-                raise ValidationError(_l("Enter the places and the carers of this class."))
-            check_class_capacity(self.kind.data, self.capacity.data, self.carers.data)
-        except ValidationError as problem:
-            self.capacity.errors = [*self.capacity.errors, str(problem)]
+        if self.capacity.data is None or self.carers.data is None:
+            self.capacity.errors = [
+                *self.capacity.errors,
+                str(_l("Enter the places and the carers of this class.")),
+            ]
             return False
         return valid
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether the row is filled and its own checks passed."""
+        return not (self.is_blank or self.capacity.errors or self.carers.errors or self.kind.errors)
 
     def as_dict(self) -> dict:
         """The class as model values."""
@@ -159,7 +155,7 @@ class ClassRowForm(Form):
         }
 
 
-class OfferRowForm(Form):
+class OfferRowForm(SubForm):
     """One care type: whether it is offered, its hours, price and ages."""
 
     offered = BooleanField(_l("Offered"))
@@ -210,7 +206,7 @@ class OfferRowForm(Form):
             yield self.max_age_months, _l("The upper age must be above the lower age.")
 
 
-class OffersForm(Form):
+class OffersForm(SubForm):
     """The four care types, one row each."""
 
     full_day = FormField(OfferRowForm, label=CARE_TYPE_LABELS[CareType.FULL_DAY])
@@ -281,9 +277,21 @@ class InstitutionForm(SiteForm):
     nature = SelectField(
         _l("Nature"), choices=choices((n.value, label) for n, label in NATURE_LABELS.items())
     )
+    #: The view narrows the choices to the authorities the regions offer.
     authority = SelectField(
         _l("Registration authority"),
-        choices=choices(AUTHORITY_LABELS.items()),
+        choices=choices((a.value, label) for a, label in AUTHORITY_LABELS.items()),
+    )
+    #: Left blank, the nature's usual regime (NATURE_PRICE_REGIMES) is taken.
+    price_regime = SelectField(
+        _l("How prices are set"),
+        choices=choices(
+            [
+                ("", _l("The usual way for the nature")),
+                *((r.value, label) for r, label in PRICE_REGIME_LABELS.items()),
+            ]
+        ),
+        default="",
     )
     uscc = StringField(
         _l("Unified social credit code"),
@@ -340,9 +348,11 @@ class InstitutionForm(SiteForm):
     location_required = False
 
     def validate(self, extra_validators=None) -> bool:
-        """The fields' own checks, then the location's: both numbers or neither (both once
-        filed), and inside the region of the chosen township."""
+        """The fields' own checks, the policies' rules (authority, prices, classes and ages
+        by nature), then the location's: both numbers or neither (both once filed), and
+        inside the region of the chosen township."""
         valid = super().validate(extra_validators)
+        valid = self._check_policy_rules() and valid
         if self.latitude.errors or self.longitude.errors or self.township_id.errors:
             return valid
         problem = self._location_problem()
@@ -350,6 +360,65 @@ class InstitutionForm(SiteForm):
             self.latitude.errors = [*self.latitude.errors, str(problem)]
             return False
         return valid
+
+    def _check_policy_rules(self) -> bool:
+        """Put each broken policy rule on the field it concerns; whether none is broken."""
+        region = None if self.township_id.errors else policy_rules.region_of(self.township_id.data)
+        nature = self.nature.data if self.nature.data in Nature.values() else None
+        found = [
+            (self.authority, policy_rules.authority_problem(self._choice(self.authority), region)),
+            (
+                self.price_regime,
+                policy_rules.price_regime_problem(nature, self._choice(self.price_regime)),
+            ),
+        ]
+        for row in self.classes:
+            found.extend(self._class_row_problems(row.form, nature, region))
+        for care_type in CareType:
+            row = self.offers.form[care_type.value].form
+            if row.offered.data and not (row.min_age_months.errors or row.max_age_months.errors):
+                problem = policy_rules.offer_age_problem(
+                    nature, row.min_age_months.data, row.max_age_months.data
+                )
+                found.append((row.min_age_months, problem))
+        broken = [(field, problem) for field, problem in found if problem is not None]
+        for field, problem in broken:
+            field.errors = [*field.errors, str(problem)]
+        if broken:
+            self._forget_cached_errors()
+        return not broken
+
+    def _forget_cached_errors(self) -> None:
+        """WTForms keeps the nested forms' errors from their own validation: gather them
+        again so that the errors added since show in the summary too."""
+        for row in self.classes:
+            row.form._errors = None
+        own = [error for error in self.classes.errors if not isinstance(error, dict)]
+        self.classes.errors = [row.errors for row in self.classes] + own
+        for care_type in CareType:
+            self.offers.form[care_type.value].form._errors = None
+        self.offers.form._errors = None
+        self._errors = None
+
+    @staticmethod
+    def _choice(field: SelectField):
+        """The chosen value when it is one of the field's choices, else None."""
+        return field.data if not field.errors and field.data else None
+
+    @staticmethod
+    def _class_row_problems(row: ClassRowForm, nature, region) -> list:
+        """``(field, problem)`` of one class row: its kind for the nature, its size."""
+        if not row.is_complete:
+            return []
+        return [
+            (row.kind, policy_rules.class_kind_problem(nature, row.kind.data)),
+            (
+                row.capacity,
+                policy_rules.capacity_problem(
+                    row.kind.data, row.capacity.data, row.carers.data, region
+                ),
+            ),
+        ]
 
     def _location_problem(self):
         """The translated reason the typed location cannot be kept, or None."""

@@ -10,9 +10,10 @@ from careapp.forms import choices
 from careapp.i18n import current_language
 from careapp.institutions import bp
 from careapp.institutions.forms import CLASS_ROWS, ConfirmForm, InstitutionForm
-from careapp.models import Authority, CareType, Institution, Nature, Status
-from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS
-from careapp.services import filing, staff
+from careapp.labels import AUTHORITY_LABELS
+from careapp.models import Authority, CareType, Institution, Nature, PriceRegime, Status
+from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS, default_price_regime
+from careapp.services import filing, policy_rules, staff, statistics
 from careapp.services.locations import CoordinateSystem
 from careapp.services.search import townships_with_counts
 
@@ -32,6 +33,7 @@ def _prepared_form(institution: Institution | None = None) -> InstitutionForm:
     """The profile form, filled from ``institution`` on a GET, with township choices."""
     form = InstitutionForm(data=_form_data(institution) if institution else None)
     form.location_required = institution is not None and institution.status == Status.FILED
+    form.authority.choices = _authority_choices(institution)
     form.township_id.choices = choices(
         (township.id, township.name_for(current_language()))
         for township, _count in townships_with_counts()
@@ -39,11 +41,20 @@ def _prepared_form(institution: Institution | None = None) -> InstitutionForm:
     return form
 
 
+def _authority_choices(institution: Institution | None) -> list:
+    """The authorities the regions offer (and the institution's own, to keep it shown)."""
+    offered = policy_rules.offered_authorities()
+    if institution is not None and institution.authority not in offered:
+        offered.append(Authority(institution.authority))
+    return choices((authority.value, AUTHORITY_LABELS[authority]) for authority in offered)
+
+
 def _form_data(institution: Institution) -> dict:
     """The form's initial values from an institution."""
     data = {name: getattr(institution, name) for name in FORM_FACTS}
     data["nature"] = str(institution.nature)
     data["authority"] = str(institution.authority)
+    data["price_regime"] = str(institution.price_regime)
     if institution.latitude is not None:
         # What is stored is WGS-84: shown as such, so that saving again moves nothing.
         data["coordinate_system"] = CoordinateSystem.WGS84.value
@@ -72,6 +83,11 @@ def _profile(form: InstitutionForm) -> filing.Profile:
     facts["nature"] = Nature(facts["nature"])
     facts["latitude"], facts["longitude"] = form.wgs84_location()
     facts["authority"] = Authority(facts["authority"])
+    facts["price_regime"] = (
+        PriceRegime(facts["price_regime"])
+        if facts["price_regime"]
+        else default_price_regime(facts["nature"])
+    )
     for name in COUNTS:
         facts[name] = facts[name] or 0
     if facts["cancel_cutoff_hours"] is None:
@@ -107,7 +123,9 @@ def new():
         db.session.commit()
         flash(_("Your application is saved as a draft. Submit it when it is complete."), "success")
         return redirect(url_for("institutions.status", institution_id=institution.id))
-    return render_template("institutions/form.html", form=form, institution=None)
+    return render_template(
+        "institutions/form.html", form=form, institution=None, mixed_ratio=_mixed_ratio(None)
+    )
 
 
 @bp.route("/<id:institution_id>/edit", methods=["GET", "POST"])
@@ -133,7 +151,14 @@ def edit(institution_id: int):
         institution=institution,
         pending=filing.pending_change(institution),
         registered_staff=staff.facts_of(institution, clock.today()).staff,
+        mixed_ratio=_mixed_ratio(institution),
     )
+
+
+def _mixed_ratio(institution: Institution | None) -> int:
+    """Children per carer in a mixed-age class where the institution is (a local rule)."""
+    region = policy_rules.region_of(institution.township_id) if institution else None
+    return policy_rules.mixed_ratio_of(region or statistics.find_region(None))
 
 
 def _save(institution: Institution, profile: filing.Profile) -> str:

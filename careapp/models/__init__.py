@@ -76,6 +76,7 @@ from careapp.models.institution import (
     FilingEvent,
     Institution,
     Nature,
+    PriceRegime,
     Status,
     Transition,
     disclosed_events,
@@ -217,4 +218,5 @@ __all__ = [
     "StaffRole",
     "DocumentKind",
     "FilingDocument",
+    "PriceRegime",
 ]

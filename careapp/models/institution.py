@@ -8,7 +8,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careapp.extensions import db
 from careapp.models.base import StrEnum, created_at_column, enum_type, localized, one_of, utcnow
-from careapp.models.provision import CareClass, CareOffer, CareType
+from careapp.models.provision import (
+    AGE_LIMIT_MONTHS,
+    YOUNGEST_AGE_MONTHS,
+    CareClass,
+    CareOffer,
+    CareType,
+    ClassKind,
+)
 from careapp.models.region import Township
 
 
@@ -16,7 +23,7 @@ class Nature(StrEnum):
     """What kind of provider an institution is."""
 
     PUBLIC = "public"
-    INCLUSIVE = "inclusive"  # 普惠: private but at government-guided prices
+    INCLUSIVE = "inclusive"  # 普惠: its price is a PriceRegime of its own, not the nature
     PRIVATE = "private"
     EMPLOYER = "employer"
     KINDERGARTEN_CLASS = "kindergarten_class"
@@ -24,22 +31,110 @@ class Nature(StrEnum):
 
 
 class Authority(StrEnum):
-    """The authority an institution is registered with (登记机关)."""
+    """The authority an institution is registered with (登记机关).
+
+    No policy makes the education bureau one: 003 item 20 "幼儿园提供托班服务仍由区教育局负责综合
+    监管" (it supervises kindergarten toddler classes), 004 item 3 "幼儿园内开设托班的需要同时向县
+    卫生健康局和县教育和体育局提出申请" (they apply to both bureaus).
+    """
 
     STAFFING_OFFICE = "staffing_office"  # 机构编制, USCC starts with 1
     CIVIL_AFFAIRS = "civil_affairs"  # 民政, USCC starts with 5
     MARKET_REGULATION = "market_regulation"  # 市场监管, USCC starts with 9
-    EDUCATION = "education"  # 教育, kindergarten toddler classes
+    # 004 item 10: "举办非营利性托育服务机构在所在地的机构编制或行政审批部门注册登记，举办营利性
+    # 托育服务机构在所在地的行政审批或市场监管部门注册登记" — one office for both.
+    ADMINISTRATIVE_APPROVAL = "administrative_approval"  # 行政审批服务局, USCC 5 or 9
 
 
-#: The first character of a USCC names the registering authority (GB 32100-2015).
+#: The first character of a USCC names the registering authority (GB 32100-2015); an
+#: administrative approval office issues the codes of the offices whose work it took over.
 USCC_PREFIXES: dict[Authority, frozenset[str]] = {
     Authority.STAFFING_OFFICE: frozenset("1"),
     Authority.CIVIL_AFFAIRS: frozenset("5"),
     Authority.MARKET_REGULATION: frozenset("9"),
-    # A kindergarten's code comes from whoever registered the kindergarten itself.
-    Authority.EDUCATION: frozenset("159"),
+    Authority.ADMINISTRATIVE_APPROVAL: frozenset("59"),
 }
+#: The authorities a region offers until its regulator says otherwise.
+#: 003 item 20: "幼儿园提供托班服务仍由区教育局负责综合监管" — the one nature a second
+#: department supervises.
+EDUCATION_SUPERVISED_NATURES = frozenset({Nature.KINDERGARTEN_CLASS})
+
+
+class PriceRegime(StrEnum):
+    """How an institution's prices are set, separate from its nature (003 item 10)."""
+
+    #: "公办婴幼儿照护服务收费标准参照公办幼儿园托班收费管理，实行政府指导价管理"
+    GOVERNMENT_GUIDED = "government_guided"
+    #: "民办普惠性幼儿园托班幼儿照护服务收费标准参照普惠性幼儿园收费管理"
+    INCLUSIVE_KINDERGARTEN = "inclusive_kindergarten"
+    #: "通过市场形成普惠性婴幼儿照护服务价格"
+    INCLUSIVE_MARKET = "inclusive_market"
+    #: "民办婴幼儿照护服务收费标准由机构自主合理确定，实行市场调节"
+    MARKET_REGULATED = "market_regulated"
+
+
+#: The price regimes that fit each nature (003 item 10), the usual one first.
+NATURE_PRICE_REGIMES: dict[Nature, tuple[PriceRegime, ...]] = {
+    Nature.PUBLIC: (PriceRegime.GOVERNMENT_GUIDED,),
+    Nature.INCLUSIVE: (PriceRegime.INCLUSIVE_MARKET,),
+    Nature.PRIVATE: (PriceRegime.MARKET_REGULATED,),
+    # An employer's nursery may be a public body's, inclusive, or private.
+    Nature.EMPLOYER: (
+        PriceRegime.MARKET_REGULATED,
+        PriceRegime.GOVERNMENT_GUIDED,
+        PriceRegime.INCLUSIVE_MARKET,
+    ),
+    # 公办 toddler classes: 政府指导价; 民办普惠性: 普惠性幼儿园 pricing; other private: 市场调节.
+    Nature.KINDERGARTEN_CLASS: (
+        PriceRegime.GOVERNMENT_GUIDED,
+        PriceRegime.INCLUSIVE_KINDERGARTEN,
+        PriceRegime.MARKET_REGULATED,
+    ),
+    Nature.HOME_BASED: (PriceRegime.MARKET_REGULATED, PriceRegime.INCLUSIVE_MARKET),
+}
+
+
+def price_regime_fits(nature: Nature, regime: PriceRegime) -> bool:
+    """Whether an institution of ``nature`` may have its prices set by ``regime``."""
+    return regime in NATURE_PRICE_REGIMES[Nature(nature)]
+
+
+def default_price_regime(nature: Nature) -> PriceRegime:
+    """The usual price regime of ``nature``."""
+    return NATURE_PRICE_REGIMES[Nature(nature)][0]
+
+
+def _usual_price_regime(context) -> PriceRegime:
+    """The column default: the usual price regime of the row's nature."""
+    return default_price_regime(context.get_current_parameters()["nature"])
+
+
+#: 幼儿园托班 take 2–3-year-olds only: 000 (二)1 "招收 2-3岁幼儿", 002 "招收 2 至 3岁", 003 item 6
+#: "2-3 岁幼儿托班", 004 item 3 — so an older toddler class (24–36 months) and nothing else.
+KINDERGARTEN_CLASS_AGES = (24, 36)
+#: The class kinds that belong to one nature only: the home-based group (6–36 months, 1:3, at
+#: most 5) is a 家庭托育点's; every other institution runs the national standard's classes.
+NATURE_ONLY_CLASS_KINDS: dict[ClassKind, Nature] = {ClassKind.HOME_GROUP: Nature.HOME_BASED}
+#: Natures restricted to some class kinds.
+NATURE_CLASS_KINDS: dict[Nature, frozenset[ClassKind]] = {
+    Nature.KINDERGARTEN_CLASS: frozenset({ClassKind.OLDER_TODDLER}),
+}
+
+
+def class_kind_fits(nature: Nature, kind: ClassKind) -> bool:
+    """Whether an institution of ``nature`` may run a class of ``kind``."""
+    nature, kind = Nature(nature), ClassKind(kind)
+    owner = NATURE_ONLY_CLASS_KINDS.get(kind)
+    if owner is not None and owner != nature:
+        return False
+    return kind in NATURE_CLASS_KINDS.get(nature, frozenset(ClassKind))
+
+
+def offer_ages_for(nature: Nature) -> tuple[int, int]:
+    """The ages in months (from, up to but not including) ``nature`` may accept."""
+    if Nature(nature) == Nature.KINDERGARTEN_CLASS:
+        return KINDERGARTEN_CLASS_AGES
+    return YOUNGEST_AGE_MONTHS, AGE_LIMIT_MONTHS
 
 
 def uscc_matches_authority(code: str, authority: Authority) -> bool:
@@ -100,6 +195,7 @@ class Institution(db.Model):
     __table_args__ = (
         one_of("nature", Nature, "nature_valid"),
         one_of("authority", Authority, "authority_valid"),
+        one_of("price_regime", PriceRegime, "price_regime_valid"),
         one_of("status", Status, "status_valid"),
         sa.CheckConstraint(
             "status <> 'filed' OR (filing_number IS NOT NULL AND filed_on IS NOT NULL)",
@@ -139,6 +235,13 @@ class Institution(db.Model):
     #: Unified Social Credit Code (统一社会信用代码), 18 characters.
     uscc: Mapped[str] = mapped_column(sa.String(18), index=True)
     registered_on: Mapped[date | None]
+
+    # --- policy rules (issue 17): how prices are set, beside the nature -------------------
+    #: 003 item 10: 政府指导价, 普惠性幼儿园 pricing, 普惠 formed in the market, or 市场调节;
+    #: which ones fit a nature is NATURE_PRICE_REGIMES.
+    price_regime: Mapped[PriceRegime] = mapped_column(
+        enum_type(PriceRegime), default=_usual_price_regime
+    )
 
     status: Mapped[Status] = mapped_column(enum_type(Status), default=Status.DRAFT, index=True)
     #: Assigned by the health bureau when it files the institution.
@@ -193,6 +296,11 @@ class Institution(db.Model):
     def is_public(self) -> bool:
         """Whether the institution may appear anywhere public."""
         return self.status == Status.FILED
+
+    @property
+    def supervised_by_education(self) -> bool:
+        """Whether the education bureau supervises this institution (a kindergarten class)."""
+        return self.nature in EDUCATION_SUPERVISED_NATURES
 
     def is_owned_by(self, user) -> bool:
         """Whether ``user`` is the account that keeps this institution."""

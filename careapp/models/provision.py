@@ -15,6 +15,9 @@ YOUNGEST_AGE_MONTHS = 6
 AGE_LIMIT_MONTHS = 36
 #: A home-based point (家庭托育点) looks after at most this many children in all.
 HOME_BASED_MAX_CHILDREN = 5
+#: Mixed-age classes' carer ratio is in neither the seeds nor the national standard: it is a
+#: regional setting (Region.mixed_class_children_per_carer), one carer per 5 by default.
+DEFAULT_MIXED_CHILDREN_PER_CARER = 5
 #: Classes run Monday to Friday unless the institution says otherwise (ISO weekdays).
 WORKING_WEEK = "12345"
 
@@ -37,31 +40,45 @@ class ClassStandard:
     max_age_months: int
     max_children: int
     children_per_carer: int
+    #: The ratio is a local rule (a regional setting), not the national standard's.
+    ratio_is_local: bool = False
 
     def accepts_age(self, age_months: int) -> bool:
         """Whether a child of ``age_months`` belongs in this age band."""
         return self.min_age_months <= age_months < self.max_age_months
 
-    def max_capacity_for(self, carers: int) -> int:
-        """The largest capacity allowed by both the cap and the ratio for ``carers`` carers."""
-        return max(0, min(self.max_children, carers * self.children_per_carer))
+    def max_capacity_for(self, carers: int, children_per_carer: int | None = None) -> int:
+        """The largest capacity allowed by both the cap and the ratio for ``carers`` carers;
+        ``children_per_carer`` is the region's ratio where the ratio is a local rule."""
+        ratio = self.ratio_with(children_per_carer)
+        return max(0, min(self.max_children, carers * ratio))
+
+    def ratio_with(self, local_children_per_carer: int | None) -> int:
+        """Children per carer: the region's where the ratio is local and the region set one."""
+        if self.ratio_is_local and local_children_per_carer:
+            return local_children_per_carer
+        return self.children_per_carer
 
 
 CLASS_STANDARDS: dict[ClassKind, ClassStandard] = {
     ClassKind.INFANT: ClassStandard(6, 12, 10, 3),
     ClassKind.TODDLER: ClassStandard(12, 24, 15, 5),
     ClassKind.OLDER_TODDLER: ClassStandard(24, 36, 20, 7),
-    ClassKind.MIXED: ClassStandard(18, 36, 18, 5),
+    ClassKind.MIXED: ClassStandard(
+        18, 36, 18, DEFAULT_MIXED_CHILDREN_PER_CARER, ratio_is_local=True
+    ),
     # 家庭托育点: at most 5 children, one carer per 3.
     ClassKind.HOME_GROUP: ClassStandard(6, 36, HOME_BASED_MAX_CHILDREN, 3),
 }
 
 
 def _class_standards_check() -> str:
-    """SQL that holds when a class's capacity respects the cap and ratio of its kind."""
+    """SQL that holds when a class's capacity respects the cap and ratio of its kind (the
+    cap alone where the ratio is a regional setting: services check that one)."""
     clauses = [
         f"(kind = '{kind.value}' AND capacity <= {s.max_children}"
-        f" AND capacity <= carers * {s.children_per_carer})"
+        + ("" if s.ratio_is_local else f" AND capacity <= carers * {s.children_per_carer}")
+        + ")"
         for kind, s in CLASS_STANDARDS.items()
     ]
     return " OR ".join(clauses)
@@ -130,12 +147,13 @@ class CareClass(db.Model):
         """Whether a child of ``age_months`` belongs in this class's national age band."""
         return self.standard.accepts_age(age_months)
 
-    def standard_violation(self) -> str | None:
-        """Which limit the capacity breaks (``"cap"`` or ``"ratio"``), or None."""
+    def standard_violation(self, local_children_per_carer: int | None = None) -> str | None:
+        """Which limit the capacity breaks (``"cap"`` or ``"ratio"``), or None;
+        ``local_children_per_carer`` is the region's ratio where the ratio is a local rule."""
         standard = self.standard
         if self.capacity > standard.max_children:
             return "cap"
-        if self.capacity > self.carers * standard.children_per_carer:
+        if self.capacity > self.carers * standard.ratio_with(local_children_per_carer):
             return "ratio"
         return None
 

@@ -8,7 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careapp.extensions import db
 from careapp.models.base import StrEnum, enum_type, localized, one_of
+from careapp.models.provision import DEFAULT_MIXED_CHILDREN_PER_CARER
 
+#: The registration authorities a region offers until its regulator says otherwise: the three
+#: every seed names (000 (二)1, 003 item 20: 机构编制, 民政, 市场监管).
+DEFAULT_AUTHORITY_CODES = "staffing_office,civil_affairs,market_regulation"
 #: Places (托位) per 1,000 residents by 2025 (policies 001 and 002).
 DEFAULT_PLACES_PER_1000 = Decimal("4.5")
 
@@ -26,6 +30,11 @@ class Region(db.Model):
     """A county-level city whose townships the register covers."""
 
     __tablename__ = "regions"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "mixed_class_children_per_carer BETWEEN 1 AND 7", name="mixed_ratio_valid"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Stable identifier used in configuration, e.g. ``jinjiang``.
@@ -44,6 +53,21 @@ class Region(db.Model):
     max_latitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
     min_longitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
     max_longitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+
+    # --- policy rules (issue 17): the region's own registration authorities and local ratio ---
+    #: The registration authorities (登记机关) the region's policy names, comma-separated
+    #: Authority values; 004 item 10 adds a 行政审批服务局 where a county has one.
+    registration_authorities: Mapped[str] = mapped_column(
+        sa.String(120),
+        default=DEFAULT_AUTHORITY_CODES,
+        server_default=DEFAULT_AUTHORITY_CODES,
+    )
+    #: Children per carer in a mixed-age class: a local rule, set by no seed nor the national
+    #: standard (托育机构设置标准（试行） sets the mixed class's size, 18, only).
+    mixed_class_children_per_carer: Mapped[int] = mapped_column(
+        default=DEFAULT_MIXED_CHILDREN_PER_CARER,
+        server_default=str(DEFAULT_MIXED_CHILDREN_PER_CARER),
+    )
 
     townships: Mapped[list["Township"]] = relationship(
         back_populates="region", order_by="Township.position"
@@ -71,6 +95,11 @@ class Region(db.Model):
             self.min_latitude <= latitude <= self.max_latitude
             and self.min_longitude <= longitude <= self.max_longitude
         )
+
+    @property
+    def authority_codes(self) -> list[str]:
+        """The values of the registration authorities the region offers, in their order."""
+        return [code for code in (self.registration_authorities or "").split(",") if code]
 
     def __repr__(self) -> str:
         return f"<Region {self.code}>"

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from careapp import clock
@@ -15,9 +15,14 @@ from careapp.labels import label
 from careapp.models import Region, RegionTargets, Township, TownshipFamilies
 from careapp.public.statistics import current_region, township_sort
 from careapp.regulator import bp
-from careapp.regulator.forms import OperatorListForm, RegionTargetsForm, TownshipFiguresForm
+from careapp.regulator.forms import (
+    OperatorListForm,
+    RegionRulesForm,
+    RegionTargetsForm,
+    TownshipFiguresForm,
+)
 from careapp.regulator.inspections import dashboard_overdue
-from careapp.services import complaints, filing, operators, regions, statistics
+from careapp.services import complaints, filing, operators, policy_rules, regions, statistics
 from careapp.services.statistics import RegionFigures
 
 
@@ -322,3 +327,32 @@ def registered_operators(code: str):
         ),
         status,
     )
+
+
+@bp.route("/regions/<code>/rules", methods=["GET", "POST"])
+def region_rules(code: str):
+    """Edit the region's own rules: its registration authorities and mixed-class ratio."""
+    region = or_404(db.session.scalar(sa.select(Region).where(Region.code == code)))
+    form = RegionRulesForm(
+        data={
+            "registration_authorities": region.authority_codes,
+            "mixed_class_children_per_carer": region.mixed_class_children_per_carer,
+        }
+        if request.method == "GET"
+        else None
+    )
+    if form.validate_on_submit():
+        try:
+            policy_rules.save_region_rules(
+                region,
+                form.registration_authorities.data,
+                form.mixed_class_children_per_carer.data,
+            )
+        except policy_rules.RegionRulesError as error:
+            form.mixed_class_children_per_carer.errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("The rules of %(name)s are saved.", name=region.name), "success")
+            return redirect(url_for("regulator.region_rules", code=region.code))
+    status = 400 if form.errors else 200
+    return render_template("regulator/region_rules.html", region=region, form=form), status

@@ -2,17 +2,20 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DecimalField, HiddenField, IntegerField, TextAreaField
+from wtforms import DecimalField, HiddenField, IntegerField, SelectMultipleField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from careapp import clock
-from careapp.forms import DateField, SiteForm
+from careapp.forms import DateField, SiteForm, choices
+from careapp.labels import AUTHORITY_LABELS
 
 
 class ReasonForm(SiteForm):
@@ -196,3 +199,29 @@ class TownshipFamiliesForm(SiteForm):
 
 class TownshipFiguresForm(TownshipFamiliesForm, TownshipTargetsForm):
     """A township's residents and targets, and its families with children under 3."""
+
+
+class AuthorityCheckboxes(SelectMultipleField):
+    """Several registration authorities, shown as checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RegionRulesForm(SiteForm):
+    """The region's own rules: its registration authorities and the mixed-age class ratio."""
+
+    registration_authorities = AuthorityCheckboxes(
+        _l("Registration authorities in this region"),
+        choices=choices((a.value, label) for a, label in AUTHORITY_LABELS.items()),
+        validators=[DataRequired(message=_l("Choose at least one registration authority."))],
+    )
+    mixed_class_children_per_carer = IntegerField(
+        _l("Children per carer in a mixed-age class (a local rule)"),
+        validators=[
+            InputRequired(message=_l("Please enter a whole number from 1 to 7.")),
+            NumberRange(min=1, max=7, message=_l("Please enter a whole number from 1 to 7.")),
+        ],
+        invalid_value_message=_l("Please enter a whole number from 1 to 7."),
+        render_kw={"inputmode": "numeric"},
+    )

@@ -33,7 +33,7 @@ from careapp.models import (
 from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.models.institution import CCTV_RETENTION_DAYS, TRANSITIONS
 from careapp.models.provision import HOME_BASED_MAX_CHILDREN
-from careapp.services import booking, staff
+from careapp.services import booking, policy_rules, staff
 from careapp.services.errors import CareappError
 from careapp.services.mail import N_, queue_email
 from careapp.services.occupancy import too_small_for
@@ -55,6 +55,7 @@ REGISTERED_FIELDS = (
     "nature",
     "authority",
     "uscc",
+    "price_regime",
     # The location is the address's point on the map: the public sees it, and a moved point
     # moves the institution for every parent searching near them, so it is checked like one.
     "latitude",
@@ -196,8 +197,21 @@ def _apply(institution: Institution, values: dict, fields: tuple[str, ...]) -> N
             setattr(institution, name, values[name])
 
 
+def _check_policy_rules(facts: dict, classes: list[dict], offers: list[dict]) -> None:
+    """Refuse a profile that breaks the policies' rules (policy_rules), whatever path it came by."""
+    problems = policy_rules.profile_problems(facts, classes, offers)
+    if problems:
+        raise FilingError(" ".join(problems))
+
+
+def _as_proposed(institution: Institution, facts: dict) -> dict:
+    """The institution's facts with ``facts`` laid over them."""
+    return {**policy_rules.facts_of(institution), **facts}
+
+
 def create_application(owner: User, profile: Profile) -> Institution:
     """A new institution in draft, kept by ``owner``."""
+    _check_policy_rules(profile.facts, profile.classes, profile.offers)
     institution = Institution(owner_id=owner.id, status=Status.DRAFT)
     _apply(institution, profile.facts, REGISTERED_FIELDS + IMMEDIATE_FIELDS + DECLARATION_FIELDS)
     _replace_classes(institution, profile.classes, date.min)
@@ -211,6 +225,7 @@ def update_application(institution: Institution, profile: Profile) -> None:
     """Edit a draft or returned application in full."""
     if not institution.can_edit_application:
         raise FilingError(_l("This application cannot be edited while it is being reviewed."))
+    _check_policy_rules(profile.facts, profile.classes, profile.offers)
     _apply(institution, profile.facts, REGISTERED_FIELDS + IMMEDIATE_FIELDS + DECLARATION_FIELDS)
     staff.sync_counts(institution)  # a register, once it has anybody, outranks typed numbers
     _replace_classes(institution, profile.classes, date.min)
@@ -266,6 +281,13 @@ def submission_problems(institution: Institution, today: date) -> list[str]:
     if not institution.commitment_accepted:
         problems.append(_("Accept the filing commitment letter."))
     problems.extend(staff.staff_problems(institution, today))
+    problems.extend(
+        policy_rules.profile_problems(
+            policy_rules.facts_of(institution),
+            _class_rows(institution),
+            [_offer_row(offer) for offer in institution.offers],
+        )
+    )
     return problems
 
 
@@ -489,6 +511,10 @@ def _class_rows(institution: Institution) -> list[dict]:
     ]
 
 
+def _offer_row(offer: CareOffer) -> dict:
+    return {"min_age_months": offer.min_age_months, "max_age_months": offer.max_age_months}
+
+
 def _as_stored(value):
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")  # 24.8105 and 24.810500 are one point
@@ -515,6 +541,7 @@ def update_filed_profile(
     """Apply contact details, hours and prices at once; registered facts become a change request."""
     if institution.status != Status.FILED:
         raise FilingError(_l("Only a filed institution's profile can be changed this way."))
+    _check_policy_rules(_as_proposed(institution, profile.facts), profile.classes, profile.offers)
     _apply(institution, profile.facts, IMMEDIATE_FIELDS)
     _replace_offers(institution, profile.offers)
     differences = registered_differences(institution, profile)
@@ -548,6 +575,7 @@ CHANGE_FIELD_NAMES_ZH = {
     "township_id": "所在镇（街道）",
     "nature": "机构性质",
     "authority": "登记机关",
+    "price_regime": "收费定价方式",
     "uscc": "统一社会信用代码",
     "latitude": "位置（纬度）",
     "longitude": "位置（经度）",
@@ -561,6 +589,7 @@ CHANGE_FIELD_NAMES_EN = {
     "township_id": "township",
     "nature": "nature",
     "authority": "registration authority",
+    "price_regime": "how prices are set",
     "uscc": "credit code",
     "latitude": "location (latitude)",
     "longitude": "location (longitude)",
@@ -575,9 +604,14 @@ def approve_change(change: ChangeRequest, actor: User, today: date) -> None:
     institution = change.institution
     if institution.status != Status.FILED:
         raise FilingError(_l("Only a filed institution's change can be approved."))
-    _settle_change(change, ChangeStatus.APPROVED)
     facts = dict(change.proposed)
     classes = facts.pop("classes", None)
+    _check_policy_rules(
+        _as_proposed(institution, {name: _restored(name, v) for name, v in facts.items()}),
+        classes if classes is not None else _class_rows(institution),
+        [_offer_row(offer) for offer in institution.offers],
+    )
+    _settle_change(change, ChangeStatus.APPROVED)
     for name, value in facts.items():
         setattr(institution, name, _restored(name, value))
     if classes is not None:

@@ -27,6 +27,7 @@ from careapp.models import (
     FilingEvent,
     Institution,
     Nature,
+    PriceRegime,
     PriceUnit,
     Region,
     Role,
@@ -77,6 +78,10 @@ EVENT_FIELDS = {
 #: The careapp enumerations published as HSDS taxonomies: label kind → (enum, description).
 TAXONOMIES = {
     "nature": (Nature, _l("What kind of provider a childcare institution is.")),
+    "price_regime": (
+        PriceRegime,
+        _l("How a childcare institution's prices are set, separate from its nature."),
+    ),
     "care_type": (CareType, _l("The four care types of the childcare policies.")),
 }
 
@@ -252,6 +257,9 @@ def _attributes(row, _lookups: Lookups) -> list[dict]:
     """The institution's nature, then each service's care type, as taxonomy tags."""
     return [
         _attribute(hsds_id("institution", row.id), "organization", "nature", row.nature),
+        _attribute(
+            hsds_id("institution", row.id), "organization", "price_regime", row.price_regime
+        ),
         *(
             _attribute(_service_id(row.id, care_type), "service", "care_type", care_type)
             for care_type in _care_types_of(row.care_types)
@@ -419,6 +427,7 @@ def listed_institution_rows() -> sa.Select:
             Institution.description_en,
             Institution.authority,
             Institution.nature,
+            Institution.price_regime,
             Institution.address,
             Institution.address_en,
             Institution.public_phone,
@@ -582,6 +591,7 @@ def csv_header() -> list[str]:
         _("Registration authority"),
         _("Unified social credit code"),
         _("Telephone"),
+        _("How prices are set"),
     ]
 
 
@@ -628,6 +638,7 @@ def _csv_query() -> sa.Select:
             Institution.authority,
             Institution.uscc,
             Institution.public_phone,
+            Institution.price_regime,
         )
         .join(Township, Township.id == Institution.township_id)
         .outerjoin(offers, offers.c.institution_id == Institution.id)
@@ -645,6 +656,7 @@ def csv_rows(language: str, batch_size: int) -> Iterator[list]:
     """Every filed institution as a spreadsheet row matching ``csv_header()``, read
     ``batch_size`` rows at a time from a server-side cursor (one statement in all)."""
     natures, authorities = _labels("nature", Nature), _labels("authority", Authority)
+    regimes = _labels("price_regime", PriceRegime)
     care_types = [(1 << position, label("care_type", ct)) for position, ct in enumerate(CareType)]
     query = _csv_query().execution_options(yield_per=batch_size)
     with db.session.execute(query) as result:  # closes the cursor if the client goes away
@@ -667,6 +679,7 @@ def csv_rows(language: str, batch_size: int) -> Iterator[list]:
                 authorities[row.authority],
                 row.uscc,
                 row.public_phone or "",
+                regimes[row.price_regime],
             ]
 
 

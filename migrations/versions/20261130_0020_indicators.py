@@ -2,7 +2,7 @@
 children under 3 per township, and 乡 as a township kind of its own.
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0019
 Create Date: 2026-11-30
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0017"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
