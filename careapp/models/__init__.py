@@ -49,6 +49,12 @@ from careapp.models.family import (
     InvitationStatus,
 )
 from careapp.models.filing import ChangeRequest, ChangeStatus, FilingAction, FilingDecision
+from careapp.models.follow_up import (
+    DeregistrationRequest,
+    FindingStatus,
+    FollowUpFinding,
+    RequestStatus,
+)
 from careapp.models.institution import (
     Authority,
     EventType,
@@ -158,4 +164,8 @@ __all__ = [
     "disclosed_events",
     "publicly_listed",
     "ShortlistEntry",
+    "DeregistrationRequest",
+    "FindingStatus",
+    "FollowUpFinding",
+    "RequestStatus",
 ]

@@ -18,9 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index(
-        "ix_institutions_location", "institutions", ["status", "latitude", "longitude"]
-    )
+    op.create_index("ix_institutions_location", "institutions", ["status", "latitude", "longitude"])
     with op.batch_alter_table("townships") as batch:
         batch.add_column(sa.Column("latitude", sa.Numeric(9, 6), nullable=True))
         batch.add_column(sa.Column("longitude", sa.Numeric(9, 6), nullable=True))
