@@ -8,4 +8,4 @@ from careapp.models import Role
 bp = Blueprint("institutions", __name__, url_prefix="/institutions")
 guard_blueprint(bp, Role.INSTITUTION)
 
-from careapp.institutions import places, views  # noqa: E402, F401
+from careapp.institutions import follow_up, places, views  # noqa: E402, F401

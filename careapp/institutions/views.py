@@ -12,7 +12,7 @@ from careapp.institutions import bp
 from careapp.institutions.forms import CLASS_ROWS, ConfirmForm, InstitutionForm
 from careapp.models import Authority, CareType, Institution, Nature, Status
 from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS
-from careapp.services import filing
+from careapp.services import filing, follow_up
 from careapp.services.locations import CoordinateSystem
 from careapp.services.search import townships_with_counts
 
@@ -164,6 +164,8 @@ def status(institution_id: int):
         limit=filing.REVIEW_LIMIT_WORKING_DAYS,
         form=ConfirmForm(),
         care_types=list(CareType),
+        today=clock.today(),
+        **follow_up.owner_view(institution),
     )
 
 

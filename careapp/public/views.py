@@ -20,7 +20,7 @@ from careapp import clock
 from careapp.i18n import current_language
 from careapp.models import CareType, CourseFormat, EventType, Nature, Role, Topic, TownshipKind
 from careapp.public import bp
-from careapp.services import availability, booking, calendar, regions, registry, search
+from careapp.services import availability, booking, calendar, follow_up, regions, registry, search
 from careapp.services import courses as courses_service
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import ParamReader, parse_paging
@@ -216,6 +216,7 @@ def institution(institution_id: int):
         errors=errors,
         openings_by_day=_by_day(openings),
         back_to_search=_search_link(request.args),
+        notices=follow_up.findings_of(found),
     )
     return body, 400 if errors else 200
 
@@ -272,6 +273,7 @@ def registry_page():
         page=page,
         **_place_menus(event_filter.region, event_filter.township),
         event_types=list(EventType),
+        notices=follow_up.public_notices(),
     )
     return body, 400 if errors else 200
 

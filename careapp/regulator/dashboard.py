@@ -37,7 +37,7 @@ def dashboard():
         regions=regions.all_regions(),
         chart_target=statistics.shared_target(figures.townships),
         queue=[
-            (item, filing.waiting_working_days(item, clock.today()))
+            (item, filing.waiting_working_days(item, clock.today()), filing.review_deadline(item))
             for item in filing.review_queue()
             if item.township.region_id == region.id
         ],
@@ -137,6 +137,7 @@ def _waiting_table(figures: RegionFigures, language: str):
         _("Submitted"),
         _("Working days waiting"),
         _("Within the limit"),
+        _("Answer due"),
     )
     rows = (
         (
@@ -145,6 +146,7 @@ def _waiting_table(figures: RegionFigures, language: str):
             item.submitted_at.date() if item.submitted_at else "",
             filing.waiting_working_days(item, today),
             _met(not filing.is_overdue(item, today)),
+            filing.review_deadline(item) or "",
         )
         for item in filing.review_queue()
         if item.township.region_id == figures.region.id

@@ -307,3 +307,12 @@ def ending_of(institution: Institution):
         .order_by(FilingEvent.id.desc())
         .limit(1)
     )
+
+
+def owner_view(institution: Institution) -> dict:
+    """What the institution's status page shows of its follow-up and its leaving."""
+    return {
+        "findings": findings_of(institution),
+        "deregistration": pending_deregistration(institution),
+        "ending": ending_of(institution),
+    }
