@@ -14,7 +14,7 @@ from conftest import AuthActions, Factories, delete_every_row
 
 from careapp import clock
 from careapp.extensions import db
-from careapp.models import ChangeRequest, Institution, Role, Status
+from careapp.models import ChangeRequest, FollowUpFinding, Institution, Role, Status
 from careapp.services import filing
 
 ANONYMOUS = "anonymous"
@@ -171,8 +171,8 @@ GET_MATRIX = [
         "/regulator/institutions/{filed}/approve",
         only(REGULATOR, outcome="/regulator/institutions/{filed}"),
     ),
-    ("/regulator/institutions/{filed}/deregister", only(REGULATOR)),
-    ("/regulator/institutions/{draft}/deregister", only(REGULATOR, outcome=404)),
+    ("/regulator/institutions/{filed}/revoke", only(REGULATOR)),
+    ("/regulator/institutions/{draft}/revoke", only(REGULATOR, outcome=404)),
     ("/regulator/changes/{change}", only(REGULATOR)),
     ("/regulator/changes/{change}/approve", only(REGULATOR)),
     ("/regulator/changes/" + MISSING, only(REGULATOR, outcome=404)),
@@ -196,6 +196,12 @@ GET_MATRIX = [
     ("/map", everyone(200)),
     ("/shortlist", everyone(200)),
     ("/compare?ids={filed},{draft}", everyone(200)),
+    # --- follow-up ---
+    ("/institutions/{filed}/deregister", kept_by(OWNER)),
+    ("/institutions/{draft}/deregister", kept_by(OWNER, 404)),
+    ("/institutions/{filed}/findings/{finding}", kept_by(OWNER)),
+    ("/institutions/{filed}/findings/" + MISSING, kept_by(OWNER, 404)),
+    ("/institutions/{draft}/findings/{finding}", kept_by(OWNER, 404)),
 ]
 
 REASON = "Checked on site."
@@ -309,7 +315,7 @@ POST_MATRIX = [
         changes_for(REGULATOR),
     ),
     (
-        "/regulator/institutions/{filed}/deregister",
+        "/regulator/institutions/{filed}/revoke",
         {"effective_on": "{today}", "reason": REASON},
         only(REGULATOR, outcome="/regulator/institutions/{filed}"),
         changes_for(REGULATOR),
@@ -336,6 +342,29 @@ POST_MATRIX = [
         (REGULATOR,),
     ),
     ("/regulator/providers/" + MISSING + "/suspend", {}, only(REGULATOR, outcome=404), NOBODY),
+    # --- follow-up ---
+    ("/regulator/institutions/{filed}/findings", {}, only(REGULATOR, outcome=400), NOBODY),
+    (
+        "/regulator/institutions/{filed}/findings/{finding}/close",
+        {},
+        only(REGULATOR, outcome=400),
+        NOBODY,
+    ),
+    (
+        "/regulator/institutions/{draft}/findings/{finding}/close",
+        {},
+        only(REGULATOR, outcome=404),
+        NOBODY,
+    ),
+    ("/regulator/institutions/{filed}/deregistration", {}, only(REGULATOR, outcome=404), NOBODY),
+    ("/institutions/{filed}/deregister", {}, kept_by(OWNER, 400), NOBODY),
+    ("/institutions/{filed}/findings/{finding}", {}, kept_by(OWNER, 400), NOBODY),
+    (
+        "/institutions/{filed}/findings/{finding}",
+        {"answer": REASON},
+        kept_by(OWNER, "/institutions/{filed}/status"),
+        changes_for(OWNER),
+    ),
 ]
 
 
@@ -393,6 +422,18 @@ def build_world(app, user, institution) -> dict:
         ids["change"] = change.id
         # What the confirmation page of filing carries, read back as the page reads it.
         submitted = filing.submission_stamp(db.session.get(Institution, ids["review"]))
+    # --- follow-up: a finding of the bureau on the filed institution ---
+    with app.app_context():
+        finding = FollowUpFinding(
+            institution_id=ids["filed"],
+            found_on=clock.today(),
+            finding="消防通道堆放杂物",
+            put_right_by=clock.today() + timedelta(days=10),
+            recorded_by_id=accounts[REGULATOR],
+        )
+        db.session.add(finding)
+        db.session.commit()
+        ids["finding"] = finding.id
     return {
         "accounts": accounts,
         **ids,
@@ -534,7 +575,7 @@ def test_institution_account_cannot_submit_or_edit_another_accounts_institution(
 
 def _all_requests() -> list[tuple[str, str]]:
     """Every (method, path) the matrix asks, with placeholder ids."""
-    placeholders = dict.fromkeys(("filed", "draft", "review", "others", "change"), 1)
+    placeholders = dict.fromkeys(("filed", "draft", "review", "others", "change", "finding"), 1)
     placeholders["today"] = "2026-01-05"
     placeholders["review_submitted"] = "2026-01-05T00:00:00"
     gets = [("GET", path.format(**placeholders)) for path, _expected in GET_MATRIX]

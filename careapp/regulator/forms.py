@@ -11,7 +11,7 @@ from wtforms.validators import (
 )
 
 from careapp import clock
-from careapp.forms import DateField, SiteForm
+from careapp.forms import DateField, SiteForm, choices
 
 
 class ReasonForm(SiteForm):
@@ -87,7 +87,7 @@ class CloseFindingForm(SiteForm):
 
     outcome = RadioField(
         _l("Outcome"),
-        choices=FINDING_OUTCOMES,
+        choices=choices(FINDING_OUTCOMES),
         validators=[InputRequired(message=_l("Please choose the outcome."))],
     )
     note = TextAreaField(_l("Note (published with the outcome)"), validators=[Length(max=2000)])
