@@ -62,7 +62,7 @@ EVENT_TYPE_LABELS = {
     EventType.CHANGED: _l("Change approved"),
     EventType.DEREGISTERED: _l("Deregistered"),
     # --- follow-up
-    EventType.REGISTERED: _l("Registered"),
+    EventType.REGISTERED: _l("Registered with its registration authority"),
     EventType.REVOKED: _l("Filing revoked"),
 }
 

@@ -90,6 +90,7 @@ def record_finding(
         recorded_by_id=actor.id,
     )
     db.session.add(record)
+    db.session.flush()
     filing.record_decision(institution, actor, FilingAction.FINDING_RECORDED, text)
     filing.notify_owner(
         institution,
@@ -235,6 +236,7 @@ def request_deregistration(
         requested_by_id=actor.id,
     )
     db.session.add(request)
+    db.session.flush()
     filing.record_decision(
         institution, actor, FilingAction.DEREGISTRATION_REQUESTED, request.reason
     )
