@@ -293,3 +293,65 @@ def test_filing_discloses_the_registration_with_its_date_and_authority(
     zh = text(client.get(f"/institutions/{institution_id}"))
     assert "2024-06-03" in zh and "Registered on" not in zh
     assert "在市场监管部门登记" in text(client.get("/registry?type=registered"))
+
+
+# --- the migration backfills the 登记 of institutions filed before ----------------------------
+
+
+def test_migration_0019_backfills_a_registered_event_for_filed_institutions(empty_app):
+    from flask_migrate import downgrade, upgrade
+    from test_migrations import _insert
+
+    with empty_app.app_context():
+        upgrade(revision="0017")
+        with db.engine.begin() as connection:
+            region = _insert(connection, "regions", code="jinjiang", name="晋江市")
+            township = _insert(
+                connection, "townships", region_id=region, code="qingyang", kind="subdistrict"
+            )
+
+            def institution(status: str, registered_on) -> int:
+                made = _insert(
+                    connection,
+                    "institutions",
+                    township_id=township,
+                    status="draft",
+                    nature="inclusive",
+                    authority="civil_affairs",
+                    registered_on=registered_on,
+                )
+                connection.execute(
+                    sa.text(
+                        "UPDATE institutions SET status = :status, filed_on = :day,"
+                        " filing_number = :number WHERE id = :id"
+                    ),
+                    {
+                        "status": status,
+                        "day": date(2024, 3, 1),
+                        "number": f"JJ-TY-2024-{made:04d}",
+                        "id": made,
+                    },
+                )
+                return made
+
+            filed = institution("filed", date(2022, 4, 1))
+            gone = institution("deregistered", date(2021, 2, 3))
+            institution("draft", date(2020, 1, 1))
+            institution("filed", None)
+        upgrade(revision="0019")
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT institution_id, occurred_on, summary, summary_en FROM filing_events"
+                    " WHERE event_type = 'registered' ORDER BY institution_id"
+                )
+            ).all()
+        downgrade(revision="0017")
+        with db.engine.connect() as connection:
+            left = connection.execute(sa.text("SELECT count(*) FROM filing_events")).scalar()
+
+    assert [(row[0], str(row[1]), row[2], row[3]) for row in rows] == [
+        (filed, "2022-04-01", "在民政部门登记", "Registered with civil affairs"),
+        (gone, "2021-02-03", "在民政部门登记", "Registered with civil affairs"),
+    ]
+    assert left == 0
