@@ -196,9 +196,7 @@ def test_recording_twice_at_once_leaves_the_register_once(app, filed, owner, reg
 # --- 撤销备案: the bureau's own action ------------------------------------------------------
 
 
-def test_the_bureau_revokes_a_filing_with_its_notice(
-    app, client, act_as, filed, owner, regulator
-):
+def test_the_bureau_revokes_a_filing_with_its_notice(app, client, act_as, filed, owner, regulator):
     reviewer = act_as(regulator)
     review = text(reviewer.get(f"/regulator/institutions/{filed}"))
     assert "Revoke the filing (撤销备案)" in review
@@ -238,9 +236,7 @@ def test_both_ways_off_the_register_end_every_place_and_are_disclosed_apart(
     leave(app, kind, filed, owner, regulator)
 
     with app.app_context():
-        statuses = set(
-            db.session.scalars(sa.select(Slot.status).where(Slot.id.in_(slots))).all()
-        )
+        statuses = set(db.session.scalars(sa.select(Slot.status).where(Slot.id.in_(slots))).all())
     assert statuses == {"cancelled"}
     assert client.get(f"/institutions/{filed}").status_code == 404
     assert client.get(f"/api/v1/institutions/{filed}").status_code == 404

@@ -175,7 +175,9 @@ def test_only_a_filed_institution_gets_a_finding(app, institution, regulator, st
 # --- the whole follow-up through the pages ------------------------------------------------
 
 
-def test_finding_is_told_published_answered_and_closed(app, client, act_as, filed, owner, regulator):
+def test_finding_is_told_published_answered_and_closed(
+    app, client, act_as, filed, owner, regulator
+):
     institution_id = filed(2)
     today = clock.today()
     deadline = today + timedelta(days=14)
@@ -200,9 +202,7 @@ def test_finding_is_told_published_answered_and_closed(app, client, act_as, file
             )
         ).all()
     assert finding.status == FindingStatus.OPEN and finding.found_on == today
-    assert [message.subject for message in told] == [
-        "The county health bureau found a problem at 向阳花托育园"
-    ]
+    assert [message.subject for message in told] == ["县卫生健康局核查发现向阳花托育园存在问题"]
     assert FINDING in told[0].body and deadline.isoformat() in told[0].body
     public = text(visitor.get(f"/institutions/{institution_id}"))
     assert "Notices of the county health bureau" in public
@@ -236,9 +236,7 @@ def test_finding_is_told_published_answered_and_closed(app, client, act_as, file
     assert f"Put right ({today.isoformat()}): 复查合格" in public
 
 
-def test_finding_form_keeps_what_was_typed_and_says_what_is_wrong(
-    app, act_as, filed, regulator
-):
+def test_finding_form_keeps_what_was_typed_and_says_what_is_wrong(app, act_as, filed, regulator):
     institution_id = filed(1)
     reviewer = act_as(regulator)
 
@@ -285,9 +283,7 @@ def test_the_form_is_gone_once_the_window_has_passed(app, act_as, filed, regulat
     "second",
     [pytest.param(FindingStatus.PUT_RIGHT, id="close-again"), pytest.param(None, id="answer")],
 )
-def test_a_closed_finding_cannot_be_closed_or_answered_again(
-    app, filed, owner, regulator, second
-):
+def test_a_closed_finding_cannot_be_closed_or_answered_again(app, filed, owner, regulator, second):
     institution_id = filed(1)
     today = clock.today()
     finding_id = record(app, institution_id, regulator, today, today + timedelta(days=5))

@@ -130,6 +130,13 @@ def answer_finding(finding: FollowUpFinding, actor: User, answer: str) -> None:
     filing.record_decision(finding.institution, actor, FilingAction.FINDING_ANSWERED, text)
 
 
+#: What the owner is told when the bureau closes a finding, by outcome.
+CLOSED_BODIES = {
+    FindingStatus.PUT_RIGHT: N_("The finding of %(date)s is closed: it was put right."),
+    FindingStatus.NOT_PUT_RIGHT: N_("The finding of %(date)s is closed: it was not put right."),
+}
+
+
 def close_finding(
     finding: FollowUpFinding, actor: User, outcome: FindingStatus, note: str, today: date
 ) -> None:
@@ -149,9 +156,8 @@ def close_finding(
     filing.notify_owner(
         finding.institution,
         N_("The county health bureau closed its finding at %(name)s"),
-        N_("The finding of %(date)s is closed: %(outcome)s."),
+        CLOSED_BODIES[outcome],
         date=finding.found_on.isoformat(),
-        outcome=N_("put right") if outcome == FindingStatus.PUT_RIGHT else N_("not put right"),
     )
 
 
