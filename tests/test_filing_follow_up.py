@@ -201,12 +201,15 @@ def test_finding_is_told_published_answered_and_closed(
                 OutboxMessage.recipient == db.session.get(User, owner).email
             )
         ).all()
-    assert finding.status == FindingStatus.OPEN and finding.found_on == today
+    assert finding.status == FindingStatus.OPEN
+    assert finding.found_on == today
     assert [message.subject for message in told] == ["县卫生健康局核查发现向阳花托育园存在问题"]
-    assert FINDING in told[0].body and deadline.isoformat() in told[0].body
+    assert FINDING in told[0].body
+    assert deadline.isoformat() in told[0].body
     public = text(visitor.get(f"/institutions/{institution_id}"))
     assert "Notices of the county health bureau" in public
-    assert FINDING in public and f"To be put right by {deadline.isoformat()}." in public
+    assert FINDING in public
+    assert f"To be put right by {deadline.isoformat()}." in public
     assert FINDING in text(visitor.get("/registry"))
 
     institution_client = act_as(owner)
@@ -215,7 +218,8 @@ def test_finding_is_told_published_answered_and_closed(
     empty = institution_client.post(
         f"/institutions/{institution_id}/findings/{finding_id}", data={"answer": " "}
     )
-    assert empty.status_code == 400 and "Please say what you did." in text(empty)
+    assert empty.status_code == 400
+    assert "Please say what you did." in text(empty)
     answered = institution_client.post(
         f"/institutions/{institution_id}/findings/{finding_id}", data={"answer": ANSWER}
     )
@@ -298,10 +302,12 @@ def test_a_closed_finding_cannot_be_closed_or_answered_again(app, filed, owner, 
                 first, db.session.get(User, regulator), FindingStatus.NOT_PUT_RIGHT, "", today
             )
             db.session.commit()
-        with pytest.raises(filing.FilingError):
-            if second is None:
-                follow_up.answer_finding(stale, db.session.get(User, owner), ANSWER)
-            else:
+        if second is None:
+            answerer = db.session.get(User, owner)
+            with pytest.raises(filing.FilingError):
+                follow_up.answer_finding(stale, answerer, ANSWER)
+        else:
+            with pytest.raises(filing.FilingError):
                 follow_up.close_finding(stale, actor, second, "", today)
         db.session.rollback()
 
@@ -352,7 +358,9 @@ def test_the_review_queue_shows_when_the_answer_is_due(app, act_as, institution,
     review = text(reviewer.get(f"/regulator/institutions/{institution_id}"))
     dashboard = text(reviewer.get("/regulator/dashboard"))
 
-    assert "Answer due" in home and due in home and "Over the limit" in home
+    assert "Answer due" in home
+    assert due in home
+    assert "Over the limit" in home
     assert f"Answer due by {due}." in review
     assert due in dashboard
 
@@ -374,4 +382,5 @@ def test_the_public_notice_reads_chinese_on_a_chinese_page(app, filed, regulator
     for english in ("Notices of the county health bureau", "Follow-up finding", "Put right by"):
         assert english not in page
         assert english not in registry
-    assert FINDING in page and FINDING in registry
+    assert FINDING in page
+    assert FINDING in registry
