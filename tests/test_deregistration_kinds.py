@@ -354,3 +354,71 @@ def test_migration_0019_backfills_a_registered_event_for_filed_institutions(empt
         (gone, "2021-02-03", "在民政部门登记", "Registered with civil affairs"),
     ]
     assert left == 0
+
+
+# --- both languages --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "chinese", "english"),
+    [
+        pytest.param(
+            "owner",
+            "/institutions/{id}/deregister",
+            "在登记机关注销登记的日期",
+            "Date of deregistration with your registration authority",
+            id="deregistration-request",
+        ),
+        pytest.param(
+            "owner",
+            "/institutions/{id}/status",
+            "申请注销",
+            "Deregister the institution",
+            id="status-page",
+        ),
+        pytest.param(
+            "regulator",
+            "/regulator/institutions/{id}/revoke",
+            "撤销备案公告",
+            "Notice of revocation",
+            id="revoke",
+        ),
+        pytest.param(
+            "regulator",
+            "/regulator/institutions/{id}",
+            "备案后核查",
+            "Follow-up after filing",
+            id="review-follow-up",
+        ),
+    ],
+)
+def test_the_new_pages_read_chinese_in_chinese_and_english_in_english(
+    client, auth, filed, owner, regulator, who, path, chinese, english
+):
+    auth.login(owner if who == "owner" else regulator)
+    url = path.format(id=filed)
+
+    client.set_cookie("lang", "zh_CN")
+    zh = text(client.get(url))
+    client.set_cookie("lang", "en")
+    en = text(client.get(url))
+
+    assert chinese in zh
+    assert english not in zh
+    assert english in en
+
+
+def test_a_request_left_behind_by_a_revocation_is_no_longer_waiting(
+    app, act_as, filed, owner, regulator
+):
+    today = clock.today()
+    with app.test_request_context("/?lang=en"):
+        found = db.session.get(Institution, filed)
+        follow_up.request_deregistration(found, db.session.get(User, owner), today, "", today)
+        filing.revoke(found, db.session.get(User, regulator), NOTICE, today)
+        db.session.commit()
+
+    reviewer = act_as(regulator)
+
+    assert "No deregistration is waiting." in text(reviewer.get("/regulator/"))
+    assert reviewer.post(f"/regulator/institutions/{filed}/deregistration").status_code == 404

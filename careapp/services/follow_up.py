@@ -10,7 +10,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from careapp import clock
 from careapp.extensions import db
@@ -211,7 +211,10 @@ def open_findings() -> list[FollowUpFinding]:
 
 
 def pending_deregistration(institution: Institution) -> DeregistrationRequest | None:
-    """The institution's 注销 request waiting to be recorded, if any."""
+    """The institution's 注销 request waiting to be recorded, if any (none once it has left the
+    register some other way)."""
+    if institution.status != Status.FILED:
+        return None
     return db.session.scalar(
         sa.select(DeregistrationRequest).where(
             DeregistrationRequest.institution_id == institution.id,
@@ -297,8 +300,12 @@ def pending_deregistrations() -> list[DeregistrationRequest]:
     return list(
         db.session.scalars(
             sa.select(DeregistrationRequest)
-            .where(DeregistrationRequest.status == RequestStatus.PENDING)
-            .options(joinedload(DeregistrationRequest.institution))
+            .join(DeregistrationRequest.institution)
+            .where(
+                DeregistrationRequest.status == RequestStatus.PENDING,
+                Institution.status == Status.FILED,
+            )
+            .options(contains_eager(DeregistrationRequest.institution))
             .order_by(DeregistrationRequest.requested_at, DeregistrationRequest.id)
         )
     )
