@@ -286,13 +286,13 @@ def close_finding(institution_id: int, finding_id: int):
 def record_deregistration(institution_id: int):
     """Record the institution's own 注销: it leaves the register, its bookings end."""
     institution = _load_institution(institution_id)
-    request_ = follow_up.pending_deregistration(institution)
-    if request_ is None:
+    declared = follow_up.pending_deregistration(institution)
+    if declared is None:
         abort(404)
     if not RecordForm().validate_on_submit():
         abort(400)
     try:
-        follow_up.record_deregistration(request_, current_user, clock.today())
+        follow_up.record_deregistration(declared, current_user, clock.today())
     except filing.FilingError as error:
         return _refused(error, institution)
     return _decided(
