@@ -1,4 +1,4 @@
-"""The filing workflow: apply, review, file, return, reject, change and deregister."""
+"""The filing workflow: apply, review, file, return, reject, change, and leave the register."""
 
 from dataclasses import dataclass
 from datetime import date
