@@ -76,6 +76,7 @@ PRIVATE_TABLES = frozenset(
         "calendar_feeds",
         "filing_decisions",
         "change_requests",
+        "deregistration_requests",
         "shortlist_entries",
         "complaints",
         "cache_versions",

@@ -29,6 +29,7 @@ SMS_TEMPLATE_KEYS = (
     "declined",
     "cancelled",
     "deregistered",
+    "revoked",
     "reminder",
     "new_application",
     "family_invitation",

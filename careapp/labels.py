@@ -12,6 +12,7 @@ from careapp.models import (
     CourseFormat,
     EventType,
     FilingAction,
+    FollowUpFindingStatus,
     InvitationStatus,
     Nature,
     OrganisationType,
@@ -80,6 +81,9 @@ EVENT_TYPE_LABELS = {
     EventType.FILED: _l("Filed"),
     EventType.CHANGED: _l("Change approved"),
     EventType.DEREGISTERED: _l("Deregistered"),
+    # --- follow-up
+    EventType.REGISTERED: _l("Registered with its registration authority"),
+    EventType.REVOKED: _l("Filing revoked"),
 }
 
 CLASS_KIND_LABELS = {
@@ -118,6 +122,12 @@ FILING_ACTION_LABELS = {
     FilingAction.CHANGE_SUBMITTED: _l("Change submitted"),
     FilingAction.CHANGE_APPROVED: _l("Change of registered facts approved"),
     FilingAction.CHANGE_REJECTED: _l("Change rejected"),
+    # --- follow-up
+    FilingAction.REVOKED: _l("Filing revoked"),
+    FilingAction.DEREGISTRATION_REQUESTED: _l("Deregistration requested"),
+    FilingAction.FINDING_RECORDED: _l("Follow-up finding recorded"),
+    FilingAction.FINDING_ANSWERED: _l("Follow-up finding answered"),
+    FilingAction.FINDING_CLOSED: _l("Follow-up finding closed"),
 }
 
 REGISTERED_FACT_LABELS = {
@@ -210,6 +220,14 @@ REGISTRATION_STATUS_LABELS = {
     RegistrationStatus.CANCELLED_BY_PROVIDER: _l("Cancelled by the provider"),
 }
 
+# --- follow-up
+FINDING_STATUS_LABELS = {
+    FollowUpFindingStatus.OPEN: _l("Open"),
+    FollowUpFindingStatus.ANSWERED: _l("Answered, awaiting the bureau"),
+    FollowUpFindingStatus.PUT_RIGHT: _l("Put right"),
+    FollowUpFindingStatus.NOT_PUT_RIGHT: _l("Not put right"),
+}
+
 ALL_LABELS = {
     "care_type": CARE_TYPE_LABELS,
     "nature": NATURE_LABELS,
@@ -233,6 +251,7 @@ ALL_LABELS = {
     "topic": TOPIC_LABELS,
     "course_format": COURSE_FORMAT_LABELS,
     "registration_status": REGISTRATION_STATUS_LABELS,
+    "finding_status": FINDING_STATUS_LABELS,
 }
 
 

@@ -22,6 +22,7 @@ from careapp.models import (
     Complaint,
     DocumentKind,
     FilingDocument,
+    FollowUpFinding,
     Institution,
     Role,
     StaffMember,
@@ -184,8 +185,8 @@ GET_MATRIX = [
         "/regulator/institutions/{filed}/approve",
         only(REGULATOR, outcome="/regulator/institutions/{filed}"),
     ),
-    ("/regulator/institutions/{filed}/deregister", only(REGULATOR)),
-    ("/regulator/institutions/{draft}/deregister", only(REGULATOR, outcome=404)),
+    ("/regulator/institutions/{filed}/revoke", only(REGULATOR)),
+    ("/regulator/institutions/{draft}/revoke", only(REGULATOR, outcome=404)),
     ("/regulator/changes/{change}", only(REGULATOR)),
     ("/regulator/changes/{change}/approve", only(REGULATOR)),
     ("/regulator/changes/" + MISSING, only(REGULATOR, outcome=404)),
@@ -209,6 +210,12 @@ GET_MATRIX = [
     ("/map", everyone(200)),
     ("/shortlist", everyone(200)),
     ("/compare?ids={filed},{draft}", everyone(200)),
+    # --- follow-up ---
+    ("/institutions/{filed}/deregister", kept_by(OWNER)),
+    ("/institutions/{draft}/deregister", kept_by(OWNER, 404)),
+    ("/institutions/{filed}/findings/{follow_up_finding}", kept_by(OWNER)),
+    ("/institutions/{filed}/findings/" + MISSING, kept_by(OWNER, 404)),
+    ("/institutions/{draft}/findings/{follow_up_finding}", kept_by(OWNER, 404)),
     # --- indicators ---
     ("/regulator/regions/jinjiang/operators", only(REGULATOR)),
     ("/regulator/regions/no-such-region/operators", only(REGULATOR, outcome=404)),
@@ -387,7 +394,7 @@ POST_MATRIX = [
         changes_for(REGULATOR),
     ),
     (
-        "/regulator/institutions/{filed}/deregister",
+        "/regulator/institutions/{filed}/revoke",
         {"effective_on": "{today}", "reason": REASON},
         only(REGULATOR, outcome="/regulator/institutions/{filed}"),
         changes_for(REGULATOR),
@@ -414,6 +421,29 @@ POST_MATRIX = [
         (REGULATOR,),
     ),
     ("/regulator/providers/" + MISSING + "/suspend", {}, only(REGULATOR, outcome=404), NOBODY),
+    # --- follow-up ---
+    ("/regulator/institutions/{filed}/findings", {}, only(REGULATOR, outcome=400), NOBODY),
+    (
+        "/regulator/institutions/{filed}/findings/{follow_up_finding}/close",
+        {},
+        only(REGULATOR, outcome=400),
+        NOBODY,
+    ),
+    (
+        "/regulator/institutions/{draft}/findings/{follow_up_finding}/close",
+        {},
+        only(REGULATOR, outcome=404),
+        NOBODY,
+    ),
+    ("/regulator/institutions/{filed}/deregistration", {}, only(REGULATOR, outcome=404), NOBODY),
+    ("/institutions/{filed}/deregister", {}, kept_by(OWNER, 400), NOBODY),
+    ("/institutions/{filed}/findings/{follow_up_finding}", {}, kept_by(OWNER, 400), NOBODY),
+    (
+        "/institutions/{filed}/findings/{follow_up_finding}",
+        {"answer": REASON},
+        kept_by(OWNER, "/institutions/{filed}/status"),
+        changes_for(OWNER),
+    ),
     # --- indicators ---
     ("/regulator/regions/jinjiang/operators", {}, only(REGULATOR, outcome=400), NOBODY),
     ("/regulator/regions/no-such-region/operators", {}, only(REGULATOR, outcome=404), NOBODY),
@@ -591,6 +621,18 @@ def build_world(app, user, institution) -> dict:
         ids["change"] = change.id
         # What the confirmation page of filing carries, read back as the page reads it.
         submitted = filing.submission_stamp(db.session.get(Institution, ids["review"]))
+    # --- follow-up: a finding of the bureau on the filed institution ---
+    with app.app_context():
+        finding = FollowUpFinding(
+            institution_id=ids["filed"],
+            found_on=clock.today(),
+            finding="消防通道堆放杂物",
+            put_right_by=clock.today() + timedelta(days=10),
+            recorded_by_id=accounts[REGULATOR],
+        )
+        db.session.add(finding)
+        db.session.commit()
+        ids["follow_up_finding"] = finding.id
         # --- staff ---
         ids |= staff_and_documents_of(app, accounts[OWNER], ids["filed"], ids["draft"])
     with app.app_context():  # --- complaints ---
@@ -821,7 +863,9 @@ def test_institution_account_cannot_submit_or_edit_another_accounts_institution(
 
 def _all_requests() -> list[tuple[str, str]]:
     """Every (method, path) the matrix asks, with placeholder ids."""
-    placeholders = dict.fromkeys(("filed", "draft", "review", "others", "change", "report"), 1)
+    placeholders = dict.fromkeys(
+        ("filed", "draft", "review", "others", "change", "report", "follow_up_finding"), 1
+    )
     placeholders |= dict.fromkeys(("staff_member", "document", "draft_document"), 1)  # staff
     placeholders["today"] = "2026-01-05"
     placeholders["review_submitted"] = "2026-01-05T00:00:00"

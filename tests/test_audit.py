@@ -162,7 +162,7 @@ def submitted(client, institution_id: int) -> str:
 
 
 def decide_everything(client, ids: dict[str, int]) -> None:
-    """Approve, return, reject and deregister through the regulator's forms."""
+    """Approve, return, reject and revoke (撤销备案) through the regulator's forms."""
     base = "/regulator/institutions"
     responses = [
         client.post(
@@ -172,7 +172,7 @@ def decide_everything(client, ids: dict[str, int]) -> None:
         client.post(f"{base}/{ids['return']}/return", data={"return-reason": RETURN_REASON}),
         client.post(f"{base}/{ids['reject']}/reject", data={"reject-reason": REJECT_REASON}),
         client.post(
-            f"{base}/{ids['deregister']}/deregister",
+            f"{base}/{ids['deregister']}/revoke",
             data={"reason": DEREGISTER_REASON, "effective_on": clock.today().isoformat()},
         ),
     ]
@@ -202,7 +202,7 @@ def test_decisions_made_on_the_regulators_pages_are_in_the_log_with_who_what_and
     assert response.status_code == 200
     who = "晋江市卫健局 bureau@example.com · The county health bureau"
     assert [row[1:] for row in log_rows(response)] == [
-        [who, "Deregistered", f"丁托育 ({decided['deregister']})", DEREGISTER_REASON],
+        [who, "Filing revoked", f"丁托育 ({decided['deregister']})", DEREGISTER_REASON],
         [who, "Rejected", f"丙托育 ({decided['reject']})", REJECT_REASON],
         [who, "Returned for correction", f"乙托育 ({decided['return']})", RETURN_REASON],
         [who, "Filed", f"甲托育 ({decided['approve']})", ""],

@@ -519,7 +519,7 @@ def test_deregistration_ends_every_place_tells_each_family_and_empties_their_cal
     with app.app_context():
         institution = db.session.get(CareClass, home_point).institution
         before = db.session.scalar(sa.select(sa.func.max(OutboxMessage.id)))
-        filing.deregister(institution, db.session.get(User, regulator), "举办者申请注销", TUESDAY)
+        filing.revoke(institution, db.session.get(User, regulator), "举办者申请注销", TUESDAY)
         db.session.commit()
 
     with app.app_context():

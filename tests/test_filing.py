@@ -1,7 +1,8 @@
 """The filing workflow (登记 → 备案 → 变更 → 注销), driven through the real forms.
 
 An institution applies and submits; the county health bureau returns, files or rejects it;
-later the institution changes registered facts with approval, and the bureau deregisters it.
+later the institution changes registered facts with approval, and the bureau revokes the filing
+(撤销备案).
 Only a filed institution is ever public.
 """
 
@@ -493,7 +494,8 @@ def test_application_is_returned_corrected_and_filed_and_public_only_once_filed(
         (kind, name) for kind, name, _ in registry_cards(visitor.get("/registry"))
     ]
     assert [(e["type"], e["date"]) for e in api_events(visitor, institution_id)] == [
-        ("filed", clock.today().isoformat())
+        ("filed", clock.today().isoformat()),
+        ("registered", (clock.today() - timedelta(days=400)).isoformat()),
     ]
     assert decisions(app, institution_id) == [
         ("submitted", owner, ""),
@@ -697,19 +699,19 @@ def test_approving_a_change_asks_for_confirmation_first(
     assert "Yes, approve and publish it" in text(asked)
 
 
-# --- deregister (注销) --------------------------------------------------------------------
+# --- revoke (撤销备案): the bureau's action; 注销 is the institution's (test_deregistration_kinds)
 
 
-def test_deregistered_institution_is_delisted_at_once_and_disclosed_with_the_reason(
+def test_revoked_institution_is_delisted_at_once_and_disclosed_with_the_notice(
     app, client, act_as, visitor, regulator, file_via_forms, township_id
 ):
     institution_id = file_via_forms(profile_form(township_id))
     assert public_presence(visitor, institution_id) == LISTED
     act_as(regulator)
-    assert client.get(f"/regulator/institutions/{institution_id}/deregister").status_code == 200
+    assert client.get(f"/regulator/institutions/{institution_id}/revoke").status_code == 200
 
     refused = client.post(
-        f"/regulator/institutions/{institution_id}/deregister",
+        f"/regulator/institutions/{institution_id}/revoke",
         data={"effective_on": clock.today().isoformat(), "reason": ""},
     )
 
@@ -718,7 +720,7 @@ def test_deregistered_institution_is_delisted_at_once_and_disclosed_with_the_rea
     assert stored(app, institution_id, "status") == Status.FILED
 
     response = client.post(
-        f"/regulator/institutions/{institution_id}/deregister",
+        f"/regulator/institutions/{institution_id}/revoke",
         data={"effective_on": clock.today().isoformat(), "reason": DEREGISTER_REASON},
     )
 
@@ -726,15 +728,20 @@ def test_deregistered_institution_is_delisted_at_once_and_disclosed_with_the_rea
     assert path_of(response) == f"/regulator/institutions/{institution_id}"
     assert stored(app, institution_id, "status") == Status.DEREGISTERED
     assert public_presence(visitor, institution_id) == HIDDEN
-    assert ("deregistered", NAME, f"Qingyang Sub-district · {DEREGISTER_REASON}") in (
+    assert ("revoked", NAME, f"Qingyang Sub-district · {DEREGISTER_REASON}") in (
         registry_cards(visitor.get("/registry"))
     )
     assert [(e["type"], e["date"], e["summary"]) for e in api_events(visitor, institution_id)] == [
-        ("deregistered", clock.today().isoformat(), DEREGISTER_REASON),
+        ("revoked", clock.today().isoformat(), DEREGISTER_REASON),
         ("filed", clock.today().isoformat(), "Filed"),
+        (
+            "registered",
+            (clock.today() - timedelta(days=400)).isoformat(),
+            "Registered with civil affairs",
+        ),
     ]
-    assert decisions(app, institution_id)[-1] == ("deregistered", regulator, DEREGISTER_REASON)
-    assert client.get(f"/regulator/institutions/{institution_id}/deregister").status_code == 404
+    assert decisions(app, institution_id)[-1] == ("revoked", regulator, DEREGISTER_REASON)
+    assert client.get(f"/regulator/institutions/{institution_id}/revoke").status_code == 404
 
 
 # --- every transition, allowed and refused (service level) --------------------------------
@@ -746,7 +753,7 @@ ALLOWED = {
     (Status.UNDER_REVIEW, "approve"): Status.FILED,
     (Status.UNDER_REVIEW, "return"): Status.RETURNED,
     (Status.UNDER_REVIEW, "reject"): Status.REJECTED,
-    (Status.FILED, "deregister"): Status.DEREGISTERED,
+    (Status.FILED, "revoke"): Status.DEREGISTERED,
 }
 #: What each action is recorded as, and the reason it gives.
 RECORDED = {
@@ -754,7 +761,7 @@ RECORDED = {
     "approve": ("approved", ""),
     "return": ("returned", RETURN_REASON),
     "reject": ("rejected", REJECT_REASON),
-    "deregister": ("deregistered", DEREGISTER_REASON),
+    "revoke": ("revoked", DEREGISTER_REASON),
 }
 
 
@@ -769,7 +776,7 @@ def perform(action: str, institution: Institution, actor: User, today: date) -> 
     elif action == "reject":
         filing.reject(institution, actor, REJECT_REASON)
     else:
-        filing.deregister(institution, actor, DEREGISTER_REASON, today)
+        filing.revoke(institution, actor, DEREGISTER_REASON, today)
 
 
 def complete_declarations() -> dict:
@@ -856,16 +863,16 @@ def test_transition_from_the_right_state_is_made_and_recorded_with_actor_reason_
 
 
 @pytest.mark.parametrize(
-    "action", [pytest.param(action, id=action) for action in ("return", "reject", "deregister")]
+    "action", [pytest.param(action, id=action) for action in ("return", "reject", "revoke")]
 )
 @pytest.mark.parametrize("reason", [pytest.param("", id="empty"), pytest.param("  ", id="blank")])
 def test_decision_without_a_reason_is_refused(app, applicant, regulator, action, reason):
-    status = Status.FILED if action == "deregister" else Status.UNDER_REVIEW
+    status = Status.FILED if action == "revoke" else Status.UNDER_REVIEW
     institution_id = applicant(status)
     decide = {
         "return": lambda found, actor: filing.return_application(found, actor, reason),
         "reject": lambda found, actor: filing.reject(found, actor, reason),
-        "deregister": lambda found, actor: filing.deregister(found, actor, reason, clock.today()),
+        "revoke": lambda found, actor: filing.revoke(found, actor, reason, clock.today()),
     }[action]
 
     with app.test_request_context("/?lang=en"):
@@ -941,7 +948,7 @@ def test_pending_change_cannot_be_approved_once_the_institution_is_deregistered(
         found = db.session.get(Institution, institution_id)
         change = ChangeRequest(institution=found, proposed={"name": RENAMED}, submitted_by_id=owner)
         db.session.add(change)
-        filing.deregister(found, db.session.get(User, regulator), DEREGISTER_REASON, clock.today())
+        filing.revoke(found, db.session.get(User, regulator), DEREGISTER_REASON, clock.today())
         db.session.commit()
 
         with pytest.raises(filing.FilingError):
@@ -1396,7 +1403,7 @@ def test_rejected_capacity_change_keeps_the_public_classes(
     public = visitor.get(f"/api/v1/institutions/{institution_id}").json
     assert [c["capacity"] for c in public["classes"]] == [15, 20]
     assert public["capacity"] == 35
-    assert [e["type"] for e in api_events(visitor, institution_id)] == ["filed"]
+    assert [e["type"] for e in api_events(visitor, institution_id)] == ["filed", "registered"]
     assert decisions(app, institution_id)[-1] == ("change_rejected", regulator, REJECT_REASON)
 
 
@@ -1438,7 +1445,7 @@ def test_contact_details_and_prices_change_at_once_without_a_change_request(
     else:
         assert public[field] == expected
     assert change_requests(app, institution_id) == []
-    assert [e["type"] for e in api_events(visitor, institution_id)] == ["filed"]
+    assert [e["type"] for e in api_events(visitor, institution_id)] == ["filed", "registered"]
     assert stored(app, institution_id, "status") == Status.FILED
 
 

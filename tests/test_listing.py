@@ -102,7 +102,7 @@ def test_grams_follow_renames_and_leave_with_deregistration(app, client, texts, 
     regulator = user(Role.REGULATOR)
     with app.app_context():
         record = db.session.get(Institution, texts["qingyang"])
-        filing.deregister(record, db.session.get(User, regulator), "停办", date(2024, 9, 1))
+        filing.revoke(record, db.session.get(User, regulator), "停办", date(2024, 9, 1))
         db.session.commit()
         grams = db.session.scalar(
             sa.select(sa.func.count()).where(
@@ -204,7 +204,7 @@ def test_kept_counts_equal_a_fresh_count_after_every_kind_of_change(
         record.classes.pop(0)
 
     def deregister(record):
-        filing.deregister(record, db.session.get(User, regulator), "停办", date(2024, 9, 2))
+        filing.revoke(record, db.session.get(User, regulator), "停办", date(2024, 9, 2))
 
     for institution_id, change in [
         (draft, approve),
@@ -229,7 +229,7 @@ def test_a_status_change_and_a_class_change_in_one_flush_count_once(app, institu
 
     def deregister_after_growing(record):
         record.classes[0].capacity = 12
-        filing.deregister(record, db.session.get(User, regulator), "停办", date(2024, 9, 2))
+        filing.revoke(record, db.session.get(User, regulator), "停办", date(2024, 9, 2))
 
     _change(app, filed, deregister_after_growing)
 

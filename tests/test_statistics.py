@@ -53,6 +53,7 @@ from careapp.models import (
     TownshipKind,
 )
 from careapp.services import statistics
+from careapp.working_days import add_working_days
 
 #: A fixed Wednesday for the figures computed by the services.
 TODAY = date(2025, 6, 18)
@@ -820,9 +821,11 @@ def test_dashboard_lists_townships_fill_rates_and_the_waiting_applications(
         ["Hourly care", "5", "9", "55.6%"],
         ["Temporary care", "0", "0", "no figure"],
     ]
+    today = clock.today()
+    due = [add_working_days(today - timedelta(days=days), 5).isoformat() for days in (14, 7)]
     assert table_rows(response, "waiting-heading") == [
-        ["Long Wait Care", "Anhai Town", "10 working days Over the limit"],
-        ["Short Wait Care", "Qingyang Sub-district", "5 working days"],
+        ["Long Wait Care", "Anhai Town", "10 working days Over the limit", due[0]],
+        ["Short Wait Care", "Qingyang Sub-district", "5 working days", due[1]],
     ]
     assert 'href="/regulator/townships/anhai"' in page_text(response)
 
@@ -940,15 +943,31 @@ def test_waiting_csv_lists_the_regions_applications_oldest_first(regulator, live
     rows = read_csv(regulator.get("/regulator/dashboard/waiting.csv"))
     today = clock.today()
 
+    long_ago, short_ago = today - timedelta(days=14), today - timedelta(days=7)
     assert rows == [
-        ["Institution", "Township", "Submitted", "Working days waiting", "Within the limit"],
-        ["Long Wait Care", "Anhai Town", (today - timedelta(days=14)).isoformat(), "10", "missed"],
+        [
+            "Institution",
+            "Township",
+            "Submitted",
+            "Working days waiting",
+            "Within the limit",
+            "Answer due",
+        ],
+        [
+            "Long Wait Care",
+            "Anhai Town",
+            long_ago.isoformat(),
+            "10",
+            "missed",
+            add_working_days(long_ago, 5).isoformat(),
+        ],
         [
             "Short Wait Care",
             "Qingyang Sub-district",
-            (today - timedelta(days=7)).isoformat(),
+            short_ago.isoformat(),
             "5",
             "met",
+            add_working_days(short_ago, 5).isoformat(),
         ],
     ]
 

@@ -36,6 +36,7 @@ from careapp.models import (
     Township,
 )
 from careapp.models.institution import default_price_regime
+from careapp.services.filing import registration_summary
 from careapp.services.locations import public_address
 
 MOBILE_PREFIXES = ("135", "136", "138", "139", "158", "159", "186", "188")
@@ -405,11 +406,14 @@ def _declare_staff(institution: Institution, nature: Nature, rng: random.Random)
 
 
 def _events(institution: Institution, rng: random.Random, today: date) -> list[FilingEvent]:
-    """The public filing events: filed, perhaps changed, perhaps deregistered."""
+    """The public filing events: registered, filed, perhaps changed, perhaps deregistered."""
     filed_on = institution.filed_on
     if filed_on is None:
         return []
     events = [_event(EventType.FILED, filed_on, FILED_SUMMARY)]
+    if institution.registered_on is not None:  # 登记 is disclosed too (policy 002 (四))
+        registered = registration_summary(institution.authority)
+        events.append(_event(EventType.REGISTERED, institution.registered_on, registered))
     end = today
     if institution.status == Status.DEREGISTERED:
         end = filed_on + timedelta(int((today - filed_on).days * rng.uniform(0.5, 0.9)))

@@ -10,6 +10,7 @@ guard_blueprint(bp, Role.INSTITUTION)
 
 from careapp.institutions import (  # noqa: E402, F401
     documents,
+    follow_up,
     inspections,
     places,
     staff,

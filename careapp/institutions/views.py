@@ -13,7 +13,7 @@ from careapp.institutions.forms import CLASS_ROWS, ConfirmForm, InstitutionForm
 from careapp.labels import AUTHORITY_LABELS
 from careapp.models import Authority, CareType, Institution, Nature, PriceRegime, Status
 from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS, default_price_regime
-from careapp.services import filing, policy_rules, staff, statistics
+from careapp.services import filing, follow_up, policy_rules, staff, statistics
 from careapp.services.locations import CoordinateSystem
 from careapp.services.search import townships_with_counts
 
@@ -191,6 +191,8 @@ def status(institution_id: int):
         limit=filing.REVIEW_LIMIT_WORKING_DAYS,
         form=ConfirmForm(),
         care_types=list(CareType),
+        today=clock.today(),
+        **follow_up.owner_view(institution),
     )
 
 

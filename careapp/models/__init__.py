@@ -57,6 +57,12 @@ from careapp.models.family import (
     InvitationStatus,
 )
 from careapp.models.filing import ChangeRequest, ChangeStatus, FilingAction, FilingDecision
+from careapp.models.follow_up import (
+    DeregistrationRequest,
+    FollowUpFinding,
+    FollowUpFindingStatus,
+    RequestStatus,
+)
 from careapp.models.indicators import RegionTargets, RegisteredOperator, TownshipFamilies
 from careapp.models.inspection import (
     MIN_INSPECTORS,
@@ -219,4 +225,8 @@ __all__ = [
     "DocumentKind",
     "FilingDocument",
     "PriceRegime",
+    "DeregistrationRequest",
+    "FollowUpFindingStatus",
+    "FollowUpFinding",
+    "RequestStatus",
 ]

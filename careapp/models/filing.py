@@ -21,6 +21,12 @@ class FilingAction(StrEnum):
     CHANGE_SUBMITTED = "change_submitted"
     CHANGE_APPROVED = "change_approved"
     CHANGE_REJECTED = "change_rejected"
+    # --- follow-up: 撤销备案, the institution's 注销 request, and the 15-day follow-up.
+    REVOKED = "revoked"
+    DEREGISTRATION_REQUESTED = "deregistration_requested"
+    FINDING_RECORDED = "finding_recorded"
+    FINDING_ANSWERED = "finding_answered"
+    FINDING_CLOSED = "finding_closed"
 
 
 class FilingDecision(db.Model):

@@ -159,6 +159,11 @@ class EventType(StrEnum):
     FILED = "filed"
     CHANGED = "changed"
     DEREGISTERED = "deregistered"
+    # --- follow-up: 登记 and 撤销备案 are disclosed too (policy 002 (四): "及时公示托育机构
+    # 登记、备案、变更、注销等情况"). DEREGISTERED is the institution's own 注销; REVOKED is the
+    # bureau's 撤销/取消备案 of an institution that does not comply.
+    REGISTERED = "registered"
+    REVOKED = "revoked"
 
 
 class Transition(StrEnum):
@@ -169,6 +174,8 @@ class Transition(StrEnum):
     RETURN = "return"
     REJECT = "reject"
     DEREGISTER = "deregister"
+    # --- follow-up: the bureau's own action; DEREGISTER records the institution's 注销.
+    REVOKE = "revoke"
 
 
 #: For each move: the statuses it may start from and the status it leads to.
@@ -178,6 +185,9 @@ TRANSITIONS: dict[Transition, tuple[frozenset[Status], Status]] = {
     Transition.RETURN: (frozenset({Status.UNDER_REVIEW}), Status.RETURNED),
     Transition.REJECT: (frozenset({Status.UNDER_REVIEW}), Status.REJECTED),
     Transition.DEREGISTER: (frozenset({Status.FILED}), Status.DEREGISTERED),
+    # --- follow-up: a revoked filing leaves the register like a deregistered one (the events
+    # say which of the two it was).
+    Transition.REVOKE: (frozenset({Status.FILED}), Status.DEREGISTERED),
 }
 
 #: Parents may cancel until this many hours before care starts, unless the institution says.

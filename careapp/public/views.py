@@ -24,6 +24,7 @@ from careapp.services import (
     availability,
     booking,
     calendar,
+    follow_up,
     inspections,
     quality,
     regions,
@@ -229,6 +230,7 @@ def institution(institution_id: int):
         quality=quality.public_quality(found),
         public_inspections=inspections.public_summary(found, today),
         staff_facts=staff_register.public_facts(found, today),
+        notices=follow_up.findings_of(found),
     )
     return body, 400 if errors else 200
 
@@ -285,6 +287,7 @@ def registry_page():
         page=page,
         **_place_menus(event_filter.region, event_filter.township),
         event_types=list(EventType),
+        notices=follow_up.public_notices(),
     )
     return body, 400 if errors else 200
 

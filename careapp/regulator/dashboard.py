@@ -46,7 +46,7 @@ def dashboard():
         chart_target=statistics.shared_target(figures.townships),
         overdue_reports=complaints.overdue_in(region.id, clock.today()),
         queue=[
-            (item, filing.waiting_working_days(item, clock.today()))
+            (item, filing.waiting_working_days(item, clock.today()), filing.review_deadline(item))
             for item in filing.review_queue()
             if item.township.region_id == region.id
         ],
@@ -149,6 +149,7 @@ def _waiting_table(figures: RegionFigures, language: str):
         _("Submitted"),
         _("Working days waiting"),
         _("Within the limit"),
+        _("Answer due"),
     )
     rows = (
         (
@@ -157,6 +158,7 @@ def _waiting_table(figures: RegionFigures, language: str):
             item.submitted_at.date() if item.submitted_at else "",
             filing.waiting_working_days(item, today),
             _met(not filing.is_overdue(item, today)),
+            filing.review_deadline(item) or "",
         )
         for item in filing.review_queue()
         if item.township.region_id == figures.region.id

@@ -2,7 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DecimalField, HiddenField, IntegerField, SelectMultipleField, TextAreaField
+from wtforms import (
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -52,14 +59,53 @@ class ApproveForm(SiteForm):
     submitted = HiddenField()
 
 
-class DeregisterForm(ReasonForm):
-    """Deregister a filed institution on a date, saying why."""
+class RevokeForm(SiteForm):
+    """撤销备案: revoke a filed institution's filing on a date, with the public notice."""
 
     effective_on = DateField(
-        _l("Deregistered on"),
+        _l("Filing revoked on"),
         default=clock.today,
         validators=[DataRequired(message=_l("Please enter the date."))],
     )
+    reason = TextAreaField(
+        _l("Notice of revocation (published, and the institution reads it)"),
+        validators=[DataRequired(message=_l("Please give the reason.")), Length(max=300)],
+    )
+
+
+class FindingForm(SiteForm):
+    """A problem found in the follow-up after filing, with the deadline to put it right."""
+
+    finding = TextAreaField(
+        _l("What was found (published as a notice, and the institution reads it)"),
+        validators=[DataRequired(message=_l("Please say what was found.")), Length(max=2000)],
+    )
+    put_right_by = DateField(
+        _l("Put right by"),
+        validators=[DataRequired(message=_l("Please enter the date."))],
+    )
+
+
+#: How the bureau may close a follow-up finding.
+FINDING_OUTCOMES = (
+    ("put_right", _l("Put right")),
+    ("not_put_right", _l("Not put right")),
+)
+
+
+class CloseFindingForm(SiteForm):
+    """Close a follow-up finding with its outcome, published with the notice."""
+
+    outcome = RadioField(
+        _l("Outcome"),
+        choices=choices(FINDING_OUTCOMES),
+        validators=[InputRequired(message=_l("Please choose the outcome."))],
+    )
+    note = TextAreaField(_l("Note (published with the outcome)"), validators=[Length(max=2000)])
+
+
+class RecordForm(SiteForm):
+    """A button that records what the institution declared (its 注销); only the CSRF token."""
 
 
 def _bounded(field_class, label, low, high, message, **keywords):

@@ -9,15 +9,19 @@ from sqlalchemy.orm import joinedload, selectinload
 from careapp import clock
 from careapp.extensions import db
 from careapp.models import ChangeRequest, Institution, Status, Township
+from careapp.models.follow_up import FOLLOW_UP_WORKING_DAYS, FollowUpFindingStatus
 from careapp.regulator import bp
 from careapp.regulator.forms import (
     ApproveForm,
-    DeregisterForm,
+    CloseFindingForm,
+    FindingForm,
     ReasonForm,
+    RecordForm,
     RejectForm,
     ReturnForm,
+    RevokeForm,
 )
-from careapp.services import documents, filing, registry, staff
+from careapp.services import documents, filing, follow_up, registry, staff
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import parse_paging
 
@@ -59,8 +63,12 @@ def home():
             (item, filing.waiting_working_days(item, today), filing.is_overdue(item, today))
             for item in queue
         ],
+        deadlines={item.id: filing.review_deadline(item) for item in queue},
         changes=filing.pending_changes(),
         limit=filing.REVIEW_LIMIT_WORKING_DAYS,
+        deregistrations=follow_up.pending_deregistrations(),
+        findings=follow_up.open_findings(),
+        today=today,
     )
 
 
@@ -85,10 +93,20 @@ def institutions():
 def _render_review(institution: Institution, status: int = 200, **forms):
     """The review page with the decision forms its state allows; ``forms`` replace defaults."""
     today = clock.today()
+    findings = follow_up.findings_of(institution)
     forms = {
         "return_form": ReturnForm(prefix="return"),
         "reject_form": RejectForm(prefix="reject"),
+        "finding_form": FindingForm(prefix="finding"),
         **forms,
+        "close_forms": {
+            **{
+                finding.id: CloseFindingForm(prefix=f"close-{finding.id}")
+                for finding in findings
+                if finding.is_open
+            },
+            **forms.get("close_forms", {}),
+        },
     }
     page = render_template(
         "regulator/review.html",
@@ -101,6 +119,14 @@ def _render_review(institution: Institution, status: int = 200, **forms):
         pending=filing.pending_change(institution),
         review_materials=documents.materials_of(institution),
         review_staff=staff.register_of(institution),
+        deadline=filing.review_deadline(institution),
+        findings=findings,
+        follow_up_until=follow_up.follow_up_deadline(institution),
+        can_record_finding=follow_up.can_record_finding(institution, today),
+        follow_up_days=FOLLOW_UP_WORKING_DAYS,
+        deregistration=follow_up.pending_deregistration(institution),
+        record_form=RecordForm(),
+        today=today,
         **forms,
     )
     return page, status
@@ -193,18 +219,91 @@ def reject(institution_id: int):
     )
 
 
-@bp.route("/institutions/<id:institution_id>/deregister", methods=["GET", "POST"])
-def deregister(institution_id: int):
-    """Deregister a filed institution; it is delisted at once."""
+def _refused(error: filing.FilingError, institution: Institution):
+    """Nothing of a refused step is kept; the review page says why."""
+    db.session.rollback()
+    flash(str(error.message), "error")
+    return redirect(url_for("regulator.review", institution_id=institution.id))
+
+
+@bp.route("/institutions/<id:institution_id>/revoke", methods=["GET", "POST"])
+def revoke(institution_id: int):
+    """撤销备案: revoke a filed institution's filing with a public notice; delisted at once."""
     institution = _load_institution(institution_id)
     if institution.status != Status.FILED:
         abort(404)
-    form = DeregisterForm()
+    form = RevokeForm()
     if form.validate_on_submit():
-        filing.deregister(institution, current_user, form.reason.data, form.effective_on.data)
-        return _decided(_("The institution was deregistered and is no longer listed."), institution)
+        try:
+            filing.revoke(institution, current_user, form.reason.data, form.effective_on.data)
+        except filing.FilingError as error:
+            return _refused(error, institution)
+        return _decided(
+            _("The filing was revoked; the institution is no longer listed."), institution
+        )
     status = 400 if form.errors else 200
-    return render_template("regulator/deregister.html", institution=institution, form=form), status
+    return render_template("regulator/revoke.html", institution=institution, form=form), status
+
+
+@bp.post("/institutions/<id:institution_id>/findings")
+def record_finding(institution_id: int):
+    """Record and publish a problem found within 15 working days of filing."""
+    institution = _load_institution(institution_id)
+    form = FindingForm(prefix="finding")
+    if not form.validate_on_submit():
+        return _render_review(institution, 400, finding_form=form)
+    try:
+        follow_up.record_finding(
+            institution, current_user, form.finding.data, form.put_right_by.data, clock.today()
+        )
+    except filing.FilingError as error:
+        return _refused(error, institution)
+    return _decided(
+        _("The finding is recorded and published; the institution is told."), institution
+    )
+
+
+@bp.post("/institutions/<id:institution_id>/findings/<id:finding_id>/close")
+def close_finding(institution_id: int, finding_id: int):
+    """Close a follow-up finding: put right or not; the outcome is published."""
+    institution = _load_institution(institution_id)
+    finding = follow_up.finding_of(institution, finding_id)
+    if finding is None:
+        abort(404)
+    form = CloseFindingForm(prefix=f"close-{finding.id}")
+    if not form.validate_on_submit():
+        if not finding.is_open:
+            return redirect(url_for("regulator.review", institution_id=institution.id))
+        return _render_review(institution, 400, close_forms={finding.id: form})
+    try:
+        follow_up.close_finding(
+            finding,
+            current_user,
+            FollowUpFindingStatus(form.outcome.data),
+            form.note.data,
+            clock.today(),
+        )
+    except filing.FilingError as error:
+        return _refused(error, institution)
+    return _decided(_("The finding is closed and its outcome published."), institution)
+
+
+@bp.post("/institutions/<id:institution_id>/deregistration")
+def record_deregistration(institution_id: int):
+    """Record the institution's own 注销: it leaves the register, its bookings end."""
+    institution = _load_institution(institution_id)
+    declared = follow_up.pending_deregistration(institution)
+    if declared is None:
+        abort(404)
+    if not RecordForm().validate_on_submit():
+        abort(400)
+    try:
+        follow_up.record_deregistration(declared, current_user, clock.today())
+    except filing.FilingError as error:
+        return _refused(error, institution)
+    return _decided(
+        _("The deregistration is recorded; the institution is no longer listed."), institution
+    )
 
 
 def _load_change(change_id: int) -> ChangeRequest:

@@ -469,10 +469,13 @@ def close_day(institution: Institution, on_date: date, reason: str, now: datetim
     return len(slots)
 
 
-def close_institution(institution: Institution, reason: str, now: datetime) -> int:
-    """End every place an institution still offers (it is deregistered): each open slot of
-    today or later, and every standing place, is cancelled with its bookings, applications
-    and waiting list, and every family is told. Returns how many bookings ended."""
+def close_institution(
+    institution: Institution, reason: str, now: datetime, sms: str = "deregistered"
+) -> int:
+    """End every place an institution still offers (it is deregistered or its filing revoked):
+    each open slot of today or later, and every standing place, is cancelled with its bookings,
+    applications and waiting list, and every family is told (``sms`` names the text message).
+    Returns how many bookings ended."""
     today = clock.local_date(now)
     slots = db.session.scalars(
         sa.select(Slot)
@@ -483,7 +486,7 @@ def close_institution(institution: Institution, reason: str, now: datetime) -> i
         )
         .order_by(Slot.care_class_id, Slot.id)
     ).all()
-    return sum(cancel_slot(slot, reason, now, sms="deregistered") for slot in slots)
+    return sum(cancel_slot(slot, reason, now, sms=sms) for slot in slots)
 
 
 def _active_bookings_of(slot: Slot) -> list[Booking]:

@@ -1,4 +1,4 @@
-"""The filing workflow: apply, review, file, return, reject, change and deregister."""
+"""The filing workflow: apply, review, file, return, reject, change, and leave the register."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -37,7 +37,7 @@ from careapp.services import booking, policy_rules, staff
 from careapp.services.errors import CareappError
 from careapp.services.mail import N_, queue_email
 from careapp.services.occupancy import too_small_for
-from careapp.working_days import working_days_between
+from careapp.working_days import add_working_days, working_days_between
 
 #: The bureau answers an application within this many working days.
 REVIEW_LIMIT_WORKING_DAYS = 5
@@ -349,6 +349,14 @@ def waiting_working_days(institution: Institution, today: date) -> int:
     return working_days_between(institution.submitted_at.date(), today)
 
 
+def review_deadline(institution: Institution) -> date | None:
+    """The last working day of the bureau's 5 to answer (the national 托育机构登记和备案办法:
+    filed within 5 working days of complete materials)."""
+    if institution.submitted_at is None:
+        return None
+    return add_working_days(institution.submitted_at.date(), REVIEW_LIMIT_WORKING_DAYS)
+
+
 def is_overdue(institution: Institution, today: date) -> bool:
     """Whether the 5-working-day answer limit has passed."""
     return waiting_working_days(institution, today) > REVIEW_LIMIT_WORKING_DAYS
@@ -414,6 +422,7 @@ def approve(institution: Institution, actor: User, today: date) -> None:
     institution.filing_number = next_filing_number(institution, today)
     institution.filed_on = today
     _decide(institution, Transition.APPROVE)
+    _disclose_registration(institution)
     institution.events.append(
         FilingEvent(
             event_type=EventType.FILED, occurred_on=today, summary="准予备案", summary_en="Filed"
@@ -427,6 +436,37 @@ def approve(institution: Institution, actor: User, today: date) -> None:
             "%(name)s has been filed with filing number %(number)s and is listed publicly from now."
         ),
         number=institution.filing_number,
+    )
+
+
+#: How the 登记 event names the registration authority, in both languages.
+AUTHORITY_NAMES = {
+    "staffing_office": ("机构编制部门", "the staffing office"),
+    "civil_affairs": ("民政部门", "civil affairs"),
+    "market_regulation": ("市场监管部门", "market regulation"),
+    "education": ("教育部门", "the education bureau"),
+}
+
+
+def registration_summary(authority: str) -> tuple[str, str]:
+    """The public summary of a 登记 event with ``authority``, in Chinese and English."""
+    chinese, english = AUTHORITY_NAMES[str(authority)]
+    return f"在{chinese}登记", f"Registered with {english}"
+
+
+def _disclose_registration(institution: Institution) -> None:
+    """Disclose the 登记 with its date and authority when the institution is filed (policy
+    002 (四): "及时公示托育机构登记、备案、变更、注销等情况")."""
+    if institution.registered_on is None:
+        return
+    summary, summary_en = registration_summary(institution.authority)
+    institution.events.append(
+        FilingEvent(
+            event_type=EventType.REGISTERED,
+            occurred_on=institution.registered_on,
+            summary=summary,
+            summary_en=summary_en,
+        )
     )
 
 
@@ -460,12 +500,62 @@ def reject(institution: Institution, actor: User, reason: str) -> None:
     )
 
 
-def deregister(institution: Institution, actor: User, reason: str, on: date) -> None:
-    """Deregister (注销) a filed institution: it leaves every public list at once, and every
-    place it still offers ends (booked families are told; calendars drop the events)."""
-    _require(institution, Transition.DEREGISTER)
-    reason = _require_reason(reason)
-    institution.transition(Transition.DEREGISTER)
+# --- leaving the register: the institution's 注销, the bureau's 撤销备案 --------------------
+# Domain brief 3: "注销 is the institution's act after it deregisters with its registration
+# authority; the bureau's action against a non-compliant institution is 撤销/取消备案."
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """How an institution leaves the register: its move, public event, record and messages."""
+
+    transition: Transition
+    event_type: EventType
+    action: FilingAction
+    sms: str
+    subject: str
+    body: str
+
+
+#: The bureau's 撤销备案 (or 取消备案) of a filed institution that does not comply.
+REVOCATION = Leaving(
+    Transition.REVOKE,
+    EventType.REVOKED,
+    FilingAction.REVOKED,
+    "revoked",
+    N_("The filing of %(name)s has been revoked"),
+    N_(
+        "The county health bureau revoked the filing of %(name)s on %(date)s. The institution is"
+        " no longer listed and its bookings have ended. The notice reads:\n\n%(reason)s"
+    ),
+)
+#: The institution's own 注销, recorded by the bureau.
+DEREGISTRATION = Leaving(
+    Transition.DEREGISTER,
+    EventType.DEREGISTERED,
+    FilingAction.DEREGISTERED,
+    "deregistered",
+    N_("%(name)s has been deregistered"),
+    N_(
+        "The county health bureau recorded the deregistration of %(name)s on %(date)s. The"
+        " institution is no longer listed and its bookings have ended."
+    ),
+)
+
+
+def leave_register(
+    institution: Institution,
+    actor: User,
+    leaving: Leaving,
+    notice: tuple[str, str | None],
+    reason: str,
+    on: date,
+) -> None:
+    """Take a filed institution off the register (compare-and-set on its status): it leaves
+    every public list at once, the event is disclosed with ``notice`` (Chinese, English), a
+    pending change is refused, and every place it still offers ends (booked families are told;
+    calendars drop the events)."""
+    _decide(institution, leaving.transition)
     change = pending_change(institution)
     if change is not None:
         change.status = ChangeStatus.REJECTED
@@ -474,21 +564,28 @@ def deregister(institution: Institution, actor: User, reason: str, on: date) -> 
         change.decided_at = clock.now()
     institution.events.append(
         FilingEvent(
-            event_type=EventType.DEREGISTERED,
+            event_type=leaving.event_type,
             occurred_on=on,
-            summary=reason[:300],
-            summary_en=None,
+            summary=notice[0][:300],
+            summary_en=notice[1][:400] if notice[1] else None,
         )
     )
-    _record(institution, actor, FilingAction.DEREGISTERED, reason)
-    booking.close_institution(institution, reason, clock.now())
-    _notify_owner(
-        institution,
-        N_("%(name)s has been deregistered"),
-        N_("The filing of %(name)s was deregistered on %(date)s. The reason given:\n\n%(reason)s"),
-        reason=reason,
-        date=on.isoformat(),
-    )
+    _record(institution, actor, leaving.action, reason)
+    booking.close_institution(institution, reason, clock.now(), sms=leaving.sms)
+    _notify_owner(institution, leaving.subject, leaving.body, reason=reason, date=on.isoformat())
+
+
+#: The decision record and the owner's e-mail, as the follow-up services use them.
+record_decision = _record
+notify_owner = _notify_owner
+
+
+def revoke(institution: Institution, actor: User, reason: str, on: date) -> None:
+    """撤销备案: the bureau revokes the filing of a non-compliant institution, publishing
+    ``reason`` as its notice."""
+    _require(institution, Transition.REVOKE)
+    reason = _require_reason(reason)
+    leave_register(institution, actor, REVOCATION, (reason, None), reason, on)
 
 
 # --- changes (变更) -----------------------------------------------------------------------

@@ -74,6 +74,9 @@ EVENT_FIELDS = {
     EventType.FILED: "status",
     EventType.CHANGED: "registered_facts",
     EventType.DEREGISTERED: "status",
+    # --- follow-up: the 登记 (its authority and date) and the bureau's 撤销备案.
+    EventType.REGISTERED: "registration",
+    EventType.REVOKED: "status",
 }
 #: The careapp enumerations published as HSDS taxonomies: label kind → (enum, description).
 TAXONOMIES = {

@@ -70,6 +70,9 @@ TEMPLATES = {
         Template(
             "deregistered", "${institution}已注销备案，您${date}的托育安排已取消，详情请登录查看。"
         ),
+        Template(
+            "revoked", "${institution}已被撤销备案，您${date}的托育安排已取消，详情请登录查看。"
+        ),
         Template("reminder", "提醒：您明天${date} ${start}-${end}在${institution}有托育安排。"),
         Template("new_application", "您的机构收到${date}的新托育${kind}，请登录查看并处理。"),
         Template("family_invitation", "您的家人邀请您代为办理托育预约，请用本手机号登录确认。"),

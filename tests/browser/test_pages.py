@@ -19,6 +19,7 @@ from careapp.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from careapp.extensions import db
 from careapp.models import (
     Course,
+    FollowUpFinding,
     Institution,
     Region,
     Role,
@@ -144,15 +145,30 @@ PAGES = [
     ),
     PageCase("regulator-confirm-change", "/regulator/changes/{change}/approve", Role.REGULATOR),
     PageCase(
-        "regulator-deregister",
-        "/regulator/institutions/{public_institution}/deregister",
+        "regulator-revoke",
+        "/regulator/institutions/{public_institution}/revoke",
         Role.REGULATOR,
     ),
     PageCase(
-        "regulator-deregister-errors",
-        "/regulator/institutions/{public_institution}/deregister",
+        "regulator-revoke-errors",
+        "/regulator/institutions/{public_institution}/revoke",
         Role.REGULATOR,
         submit_empty=True,
+    ),
+    # --- follow-up: the institution's 注销 and its answer to a finding of the bureau
+    PageCase(
+        "institution-deregister", "/institutions/{own_institution}/deregister", Role.INSTITUTION
+    ),
+    PageCase(
+        "institution-deregister-errors",
+        "/institutions/{own_institution}/deregister",
+        Role.INSTITUTION,
+        submit_empty=True,
+    ),
+    PageCase(
+        "institution-finding",
+        "/institutions/{own_institution}/findings/{follow_up_finding}",
+        Role.INSTITUTION,
     ),
     # --- inspections ---
     PageCase("regulator-inspections", "/regulator/inspections", Role.REGULATOR),
@@ -275,6 +291,20 @@ def _change_request(regulator) -> int:
     return change.id
 
 
+def _finding(institution_id: int, regulator) -> int:
+    """A follow-up finding of the bureau on the demo institution, open for its answer."""
+    finding = FollowUpFinding(
+        institution_id=institution_id,
+        found_on=clock.today(),
+        finding="消防通道堆放杂物，未保持畅通",
+        put_right_by=clock.today() + timedelta(days=10),
+        recorded_by_id=regulator.id,
+    )
+    db.session.add(finding)
+    db.session.commit()
+    return finding.id
+
+
 def _reset_token() -> str:
     """A fresh password-reset token of a throwaway parent account."""
     user = create_user(
@@ -343,6 +373,7 @@ def records(live_server) -> dict[str, object]:
             "township": _first(sa.select(Township.code).order_by(Township.id)),
             "open_slot": _open_slot(own_institution),
             "invitation": _invitation(parent),
+            "follow_up_finding": _finding(own_institution, regulator),
             **_inspection_records(),  # --- inspections ---
             "staff_member": _first(  # staff
                 sa.select(StaffMember.id).where(StaffMember.institution_id == own_institution)
