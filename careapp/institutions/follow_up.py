@@ -32,7 +32,7 @@ def _refused(error: filing.FilingError, institution: Institution):
 
 
 @bp.route("/<id:institution_id>/findings/<id:finding_id>", methods=["GET", "POST"])
-def answer_finding(institution_id: int, finding_id: int):
+def answer_follow_up_finding(institution_id: int, finding_id: int):
     """A follow-up finding of the bureau, and what the institution did to put it right."""
     institution = _load_own(institution_id)
     finding = follow_up.finding_of(institution, finding_id)

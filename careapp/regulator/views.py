@@ -264,7 +264,7 @@ def record_finding(institution_id: int):
 
 
 @bp.post("/institutions/<id:institution_id>/findings/<id:finding_id>/close")
-def close_finding(institution_id: int, finding_id: int):
+def close_follow_up_finding(institution_id: int, finding_id: int):
     """Close a follow-up finding: put right or not; the outcome is published."""
     institution = _load_institution(institution_id)
     finding = follow_up.finding_of(institution, finding_id)
