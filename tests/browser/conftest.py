@@ -55,6 +55,9 @@ def live_server(tmp_path_factory):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "SECRET_KEY": "browser-tests",
             "RATELIMIT_STORAGE_URI": "memory://",
+            # Every page case posts from this one address: room for the report forms' cases.
+            "REPORT_LIMIT_PER_IP": "100 per hour",
+            "REPORT_STATUS_LIMIT_PER_IP": "100 per 10 minutes",
         }
     )
     with app.app_context():

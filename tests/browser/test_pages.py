@@ -214,6 +214,40 @@ PAGES = [
     ),
     PageCase("regulator-bans", "/regulator/bans", Role.REGULATOR),
     PageCase("regulator-bans-errors", "/regulator/bans", Role.REGULATOR, submit_empty=True),
+    # --- pages: reports of concerns, privacy, quality, indicators and region rules ---
+    PageCase("report-place", "/report"),
+    PageCase("report-place-errors", "/report", submit_empty=True),
+    PageCase("report-institution", "/institutions/{public_institution}/report"),
+    PageCase(
+        "report-institution-errors", "/institutions/{public_institution}/report", submit_empty=True
+    ),
+    PageCase("report-status", "/report/status"),
+    PageCase("report-status-errors", "/report/status", submit_empty=True),
+    PageCase("privacy", "/privacy"),
+    PageCase("my-data", "/parents/data", Role.PARENT),
+    PageCase("delete-account", "/parents/account/delete", Role.PARENT),
+    PageCase("delete-account-errors", "/parents/account/delete", Role.PARENT, submit_empty=True),
+    PageCase("regulator-reports", "/regulator/reports", Role.REGULATOR),
+    PageCase("regulator-report", "/regulator/reports/{institution_report}", Role.REGULATOR),
+    PageCase("regulator-report-unfiled", "/regulator/reports/{unfiled_report}", Role.REGULATOR),
+    PageCase(
+        "regulator-quality", "/regulator/institutions/{public_institution}/quality", Role.REGULATOR
+    ),
+    PageCase(
+        "regulator-quality-errors",
+        "/regulator/institutions/{public_institution}/quality",
+        Role.REGULATOR,
+        submit_empty=True,
+        lands_at="/regulator/institutions/{public_institution}/quality/assessments",
+    ),
+    PageCase("regulator-operators", "/regulator/regions/{region}/operators", Role.REGULATOR),
+    PageCase(
+        "regulator-operators-errors",
+        "/regulator/regions/{region}/operators",
+        Role.REGULATOR,
+        submit_empty=True,
+    ),
+    PageCase("regulator-region-rules", "/regulator/regions/{region}/rules", Role.REGULATOR),
 ]
 
 #: GET routes that answer with something other than an HTML page, and so have no PageCase.
@@ -224,6 +258,8 @@ NOT_PAGES = {
     "public.favicon": "the site's icon",
     "institutions.download_document": "a filing document, as an attachment",  # staff
     "regulator.review_document": "a filing document, as an attachment",  # staff
+    # pages: reached by the post of a report, checked by its own test below
+    "public.report_sent": "the tracking number, shown once after a report is sent",
 }
 NOT_PAGE_PREFIXES = ("api.",)  # the JSON API
 DOWNLOAD_SUFFIXES = (".csv", ".ics", ".json")  # CSV exports, calendar feeds, JSON documents
@@ -378,6 +414,7 @@ def records(live_server) -> dict[str, object]:
             "staff_member": _first(  # staff
                 sa.select(StaffMember.id).where(StaffMember.institution_id == own_institution)
             ),
+            **_report_records(),  # pages
         }
     return found
 
@@ -399,6 +436,22 @@ def _inspection_records() -> dict[str, int]:
         "planned_inspection": _first(
             by_status.where(Inspection.status == InspectionStatus.PLANNED)
         ),
+    }
+
+
+# --- pages ---
+def _report_records() -> dict[str, int]:
+    """The demo grades and reports (added once): a report about a filed institution and one
+    about unfiled care."""
+    from careapp.demo.quality import seed_quality
+    from careapp.models import Complaint
+
+    seed_quality(clock.today())
+    db.session.commit()
+    by_id = sa.select(Complaint.id).order_by(Complaint.id)
+    return {
+        "institution_report": _first(by_id.where(Complaint.institution_id.is_not(None))),
+        "unfiled_report": _first(by_id.where(Complaint.institution_id.is_(None))),
     }
 
 
@@ -448,7 +501,8 @@ def show(page, base: str, case: PageCase, records: dict) -> None:
     assert response.status == case.status
     if case.submit_empty:
         assert submit_empty(page).status in (200, 400)
-    assert urlsplit(page.url).path == (case.lands_at or urlsplit(path).path), "redirected away"
+    lands_at = urlsplit((case.lands_at or case.path).format(**records)).path
+    assert urlsplit(page.url).path == lands_at, "redirected away"
 
 
 # --- the checks ----------------------------------------------------------------------------
@@ -550,6 +604,41 @@ def test_the_sms_code_page_fits_a_phone_and_axe_finds_nothing_serious(
         assert page.locator("input[name=code]").count() == 1
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         page.screenshot(path=str(artifacts / f"sms-code-{language}.png"), full_page=True)
+        assert serious_violations(page) == []
+    finally:
+        context.close()
+
+
+# --- pages ---
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_sent_report_and_its_status_fit_a_phone_and_axe_finds_nothing_serious(
+    live_server, browser, artifacts, language
+):
+    """The tracking number is shown once, after the report's post, so it has no PageCase;
+    the status it leads to is found by a post too."""
+    base, _ = live_server
+    context = browser.new_context(viewport=PHONE, locale=HTML_LANG[language])
+    context.add_cookies([{"name": "lang", "value": language, "url": base}])
+    page = context.new_page()
+    try:
+        page.goto(base + "/report")
+        page.locator("input[name=place_name]").fill("某小区家中看护点")
+        page.locator("textarea[name=description]").fill("小区内有人在家中同时照看七八个幼儿。")
+        with page.expect_navigation():
+            page.locator("main form.stack button[type=submit]").click()
+        assert urlsplit(page.url).path == "/report/sent"
+        number = page.locator(".tracking-number code").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path=str(artifacts / f"report-sent-{language}.png"), full_page=True)
+        assert serious_violations(page) == []
+
+        page.goto(base + "/report/status")
+        page.locator("input[name=number]").fill(number)
+        with page.expect_navigation():
+            page.locator("main form.stack button[type=submit]").click()
+        assert page.locator("#result dl.facts").count() == 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path=str(artifacts / f"report-status-found-{language}.png"), full_page=True)
         assert serious_violations(page) == []
     finally:
         context.close()
