@@ -248,6 +248,12 @@ PAGES = [
         submit_empty=True,
     ),
     PageCase("regulator-region-rules", "/regulator/regions/{region}/rules", Role.REGULATOR),
+    PageCase(
+        "regulator-region-rules-errors",
+        "/regulator/regions/{region}/rules",
+        Role.REGULATOR,
+        submit_empty=True,
+    ),
 ]
 
 #: GET routes that answer with something other than an HTML page, and so have no PageCase.
@@ -524,7 +530,7 @@ def transferred_bytes(page, url: str) -> tuple[int, set[str]]:
     return sum(sizes), hosts
 
 
-@pytest.mark.parametrize("name", ["search", "institution"])
+@pytest.mark.parametrize("name", ["search", "institution", "report-place", "privacy"])
 def test_page_weighs_at_most_60_kb_and_asks_no_other_host(live_server, phone, records, name):
     base, _ = live_server
     case = next(case for case in PAGES if case.name == name)
