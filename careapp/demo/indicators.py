@@ -75,7 +75,6 @@ def _seed_operators(region: Region, data: RegionData, townships: list[Township])
         sa.select(Institution)
         .where(Institution.township_id.in_([township.id for township in townships]))
         .where(Institution.status.not_in((Status.DRAFT,)))
-        .where(Institution.authority != Authority.EDUCATION)
     ).all()
     rng = random.Random(f"operators-{region.code}")
     # One operator may run several institutions: the list holds it once.
