@@ -254,6 +254,15 @@ PAGES = [
         Role.REGULATOR,
         submit_empty=True,
     ),
+    PageCase(
+        "regulator-region-errors", "/regulator/regions/{region}", Role.REGULATOR, submit_empty=True
+    ),
+    PageCase(
+        "regulator-township-errors",
+        "/regulator/townships/{township}",
+        Role.REGULATOR,
+        submit_empty=True,
+    ),
 ]
 
 #: GET routes that answer with something other than an HTML page, and so have no PageCase.
