@@ -56,8 +56,27 @@ def ratio(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
+class PlacesPer1000:
+    """Places per 1,000 residents against a target, for a township or the whole region (the
+    class that mixes it in has ``places``, ``population`` and ``target_places_per_1000``)."""
+
+    @property
+    def places_per_1000(self) -> Decimal | None:
+        """Places per 1,000 residents, to two decimals; ``None`` without a population."""
+        if not self.population:
+            return None
+        value = Decimal(self.places) * 1000 / Decimal(self.population)
+        return value.quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
+
+    @property
+    def meets_places_target(self) -> bool | None:
+        """Whether the places reach the target; ``None`` without a population."""
+        per_1000 = self.places_per_1000
+        return None if per_1000 is None else per_1000 >= self.target_places_per_1000
+
+
 @dataclass(frozen=True)
-class TownshipFigures:
+class TownshipFigures(PlacesPer1000):
     """One township's filed institutions and places against its targets."""
 
     township: Township
@@ -70,23 +89,9 @@ class TownshipFigures:
         return self.township.population
 
     @property
-    def places_per_1000(self) -> Decimal | None:
-        """Places per 1,000 residents, to two decimals; ``None`` without a population."""
-        if not self.population:
-            return None
-        value = Decimal(self.places) * 1000 / Decimal(self.population)
-        return value.quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
-
-    @property
     def target_places_per_1000(self) -> Decimal:
         """The township's target of places per 1,000 residents."""
         return self.township.target_places_per_1000
-
-    @property
-    def meets_places_target(self) -> bool | None:
-        """Whether the places reach the target; ``None`` without a population."""
-        per_1000 = self.places_per_1000
-        return None if per_1000 is None else per_1000 >= self.target_places_per_1000
 
     @property
     def min_institutions(self) -> int:
@@ -150,7 +155,7 @@ class FillRate:
 
 
 @dataclass(frozen=True)
-class RegionTotals:
+class RegionTotals(PlacesPer1000):
     """The region-wide figures the policies set targets for, read before any township's."""
 
     places: int
@@ -160,23 +165,9 @@ class RegionTotals:
     targets: RegionTargets
 
     @property
-    def places_per_1000(self) -> Decimal | None:
-        """Places per 1,000 residents of the whole region; ``None`` without a population."""
-        if not self.population:
-            return None
-        value = Decimal(self.places) * 1000 / Decimal(self.population)
-        return value.quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
-
-    @property
     def target_places_per_1000(self) -> Decimal:
         """The region's target (001 一, 002 一: 4.5 city-wide by 2025)."""
         return self.targets.places_per_1000
-
-    @property
-    def meets_places_target(self) -> bool | None:
-        """Whether the region reaches its places target; ``None`` without a population."""
-        per_1000 = self.places_per_1000
-        return None if per_1000 is None else per_1000 >= self.target_places_per_1000
 
     @property
     def covered_townships(self) -> Measure:
