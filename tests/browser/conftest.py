@@ -12,7 +12,9 @@ from careapp import clock, create_app
 from careapp.demo import seed_demo
 from careapp.demo.accounts import DEMO_ACCOUNTS, seed_accounts
 from careapp.demo.courses import seed_courses
+from careapp.demo.inspections import seed_inspections
 from careapp.demo.places import seed_places
+from careapp.demo.quality import seed_quality
 from careapp.demo.staff import seed_staff
 from careapp.extensions import db
 from careapp.models import Role
@@ -67,6 +69,10 @@ def live_server(tmp_path_factory):
         seed_staff(clock.today())
         seed_places(clock.today(), find_user(DEMO_ACCOUNTS[Role.PARENT][0]))
         seed_courses(clock.today())
+        # As ``seed-demo`` does: the demo grades, reports and inspections exist before any
+        # test adds its own (each seeds only into an empty table).
+        seed_quality(clock.today())
+        seed_inspections(clock.today())
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
