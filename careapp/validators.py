@@ -144,6 +144,9 @@ class USCC:
 
 #: zxcvbn's strength score a new password needs (0 to 4; 3: "safely unguessable" online).
 MIN_PASSWORD_SCORE = 3
+#: The longest password zxcvbn scores (it refuses longer ones); a longer passphrase is scored
+#: on its start, which is at least as hard to guess as the whole.
+ZXCVBN_MAX_LENGTH = 72
 #: Words of passwords common in China that zxcvbn's English dictionaries do not hold.
 COMMON_CHINESE_WORDS = ("woaini", "aini", "1314", "520", "5201314", "baobao", "tuoyu")
 
@@ -160,7 +163,7 @@ class HardToGuess:
             return
         words = [*COMMON_CHINESE_WORDS, "careapp", "jinjiang"]
         words += [str(form[name].data or "") for name in self.related if name in form]
-        if zxcvbn(field.data[:100], user_inputs=words)["score"] < MIN_PASSWORD_SCORE:
+        if zxcvbn(field.data[:ZXCVBN_MAX_LENGTH], user_inputs=words)["score"] < MIN_PASSWORD_SCORE:
             raise ValidationError(
                 _l(
                     "This password is too easy to guess: it is a common one or a simple"

@@ -342,6 +342,27 @@ def test_password_of_exactly_ten_characters_is_accepted(app, client):
     assert count_accounts(app) == 1
 
 
+@pytest.mark.parametrize("length", [72, 73, 128])
+def test_a_long_passphrase_is_scored_not_refused_with_a_server_error(app, client, length):
+    passphrase = ("violet kettle harbour 19 " * 6)[:length]
+
+    response = client.post("/register", data=registration(password=passphrase, confirm=passphrase))
+
+    assert response.status_code == 200
+    assert count_accounts(app) == 1
+
+
+@pytest.mark.parametrize("length", [73, 128])
+def test_changing_to_a_long_passphrase_works(app, client, user, auth, length):
+    auth.login(user(Role.PARENT, email="wang@example.com"))
+    passphrase = ("violet kettle harbour 19 " * 6)[:length]
+
+    response = change_password(client, PASSWORD, new=passphrase)
+
+    assert response.status_code in (200, 302)
+    assert login(app.test_client(), "wang@example.com", passphrase).status_code == 302
+
+
 def test_register_stores_an_argon2id_hash_never_the_password(app, client):
     client.post("/register", data=registration(email="Wang@Example.com"))
 
