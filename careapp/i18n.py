@@ -7,13 +7,15 @@ from urllib.parse import urlencode
 from babel import Locale, support
 from babel.dates import format_skeleton, get_day_names, get_month_names
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Domain, get_locale, get_translations
+from flask_babel import Domain, get_locale
 from flask_babel import gettext as _
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from careapp import clock
 from careapp.access import home_for
 from careapp.extensions import babel
-from careapp.labels import label, status_kind
+from careapp.labels import current_locale, label, status_kind
 
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -57,7 +59,7 @@ def language_code(locale: Locale | None) -> str:
 
 def current_language() -> str:
     """The language code of this request (or of ``force_locale``), ``zh_CN`` or ``en``."""
-    return language_code(get_locale())
+    return language_code(current_locale())
 
 
 class CatalogDomain(Domain):
@@ -68,38 +70,57 @@ class CatalogDomain(Domain):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        #: Catalogs by Babel locale: every translated label asks, so one dict lookup answers.
-        self.by_locale: dict[Locale, support.Translations] = {}
+        #: Catalogs by language code: every translated label asks, so one dict lookup answers
+        #: (a string key: a Locale hashes and compares in Python).
+        self.by_language: dict[str, support.Translations] = {}
 
     def get_translations(self):
         """The compiled catalog of the current language, loaded once per process."""
-        locale = get_locale()
+        locale = current_locale()
         if locale is None:
             return super().get_translations()
-        translations = self.by_locale.get(locale)
+        language = language_code(locale)
+        translations = self.by_language.get(language)
         if translations is None:
-            key = (language_code(locale), self.domain[0])
+            key = (language, self.domain[0])
             if key not in self.cache:
                 self.cache[key] = support.Translations.load(
                     self.translation_directories[0], [key[0]], key[1]
                 )
-            translations = self.by_locale[locale] = self.cache[key]
+            translations = self.by_language[language] = self.cache[key]
         return translations
 
 
-#: Translated template messages by (locale, message): pages repeat the same constant texts.
-_messages: dict[tuple[Locale, str], str] = {}
+def _translations() -> support.NullTranslations:
+    """The current language's catalog (Flask-Babel's ``get_translations()`` without its
+    lookups of the application and the domain, which careapp sets once)."""
+    return babel.domain_instance.get_translations()
+
+
+#: Translated template messages by (language code, message): pages repeat the same texts.
+_messages: dict[tuple[str, str], str] = {}
 
 
 def template_gettext(message: str) -> str:
     """A template's message in the current language, looked up in the catalog once a process."""
-    locale = get_locale()
-    text = _messages.get((locale, message))
+    locale = current_locale()
+    if locale is None:
+        return _translations().ugettext(message)
+    key = (language_code(locale), message)
+    text = _messages.get(key)
     if text is None:
-        text = get_translations().ugettext(message)
-        if locale is not None:
-            _messages[locale, message] = text
+        text = _messages[key] = _translations().ugettext(message)
     return text
+
+
+@pass_context
+def template_underscore(context, message: str, **variables) -> str:
+    """A template's ``_()``: what Jinja's new-style gettext does (the message is always a
+    format string, escaped in an escaping template), in one call instead of Jinja's three."""
+    text = template_gettext(message)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
 
 
 def url_with(**changes) -> str:
@@ -240,10 +261,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["status_kind"] = status_kind
     app.jinja_env.install_gettext_callables(
         gettext=template_gettext,
-        ngettext=lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
-        pgettext=lambda context, message: get_translations().upgettext(context, message),
-        npgettext=lambda context, singular, plural, n: get_translations().unpgettext(
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        pgettext=lambda context, message: _translations().upgettext(context, message),
+        npgettext=lambda context, singular, plural, n: _translations().unpgettext(
             context, singular, plural, n
         ),
         newstyle=True,
     )
+    app.jinja_env.globals["_"] = template_underscore

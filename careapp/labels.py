@@ -1,5 +1,7 @@
 """Translated names of the domain's enumerations, for templates and the API."""
 
+from babel import Locale
+from flask.globals import _cv_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -255,19 +257,30 @@ ALL_LABELS = {
 }
 
 
-#: Labels already translated, by (locale, kind, value): a page shows the same few many times.
+#: Labels already translated, by (language, kind, value): a page shows the same few many times.
 _translated: dict[tuple, str] = {}
+
+
+def current_locale() -> Locale | None:
+    """Flask-Babel's ``get_locale()``, read straight from where it keeps the locale once
+    chosen: a page asks for every label and message, through four proxies each time."""
+    context = _cv_app.get(None)
+    chosen = getattr(context.g, "_flask_babel", None) if context is not None else None
+    locale = getattr(chosen, "babel_locale", None)
+    return locale if locale is not None else get_locale()
 
 
 def label(kind: str, value) -> str:
     """The translated label of ``value`` in the enumeration named ``kind``."""
     names = ALL_LABELS[kind]
-    locale = get_locale()
-    if locale is None or value not in names:
+    locale = current_locale()
+    if locale is None:
         return str(names.get(value, value))
-    key = (locale, kind, value)
+    key = (locale.language, kind, value)
     text = _translated.get(key)
     if text is None:
+        if value not in names:
+            return str(value)
         text = _translated[key] = str(names[value])
     return text
 

@@ -13,8 +13,8 @@ from babel.messages.pofile import read_po
 from careapp import clock
 from careapp.config import PROJECT_ROOT
 from careapp.extensions import db
-from careapp.models import CareClass, CareType, ClassKind, Nature, TownshipKind
-from careapp.services import booking, search
+from careapp.models import CareClass, CareType, ClassKind, Nature, Slot, TownshipKind
+from careapp.services import availability, booking, search
 from careapp.services.errors import InvalidParameters
 
 ZH_CATALOG = PROJECT_ROOT / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
@@ -746,6 +746,36 @@ def test_care_type_and_age_find_only_a_place_in_a_class_of_that_age(app, client,
     assert names(client.get(query)) == [], "its temporary places are all for 24–36 months"
     _slot_in(app, sunshine, ClassKind.TODDLER, CareType.TEMPORARY, week, day_hours)
     assert names(client.get(query)) == ["陈埭小太阳托育园"]
+
+
+def test_card_finds_a_free_place_after_more_candidates_than_it_reads_first_lack_room(
+    app, en_client, institution
+):
+    """A card reads each institution's first few candidate slots, then the rest only when
+    those all lack room: a full class in the morning must not hide the afternoon's place."""
+    hourly_and_temporary = {CareType.HOURLY: (6, 36, 40), CareType.TEMPORARY: (6, 36, 150)}
+    busy = institution(
+        "上午满员", offers=hourly_and_temporary, classes=((ClassKind.TODDLER, 3, 1),)
+    )
+    tomorrow = clock.local_now().date() + timedelta(days=1)
+    blocked = availability.FIRST_CANDIDATES + 1
+    for hour in range(8, 8 + blocked):
+        _slot_in(
+            app, busy, ClassKind.TODDLER, CareType.HOURLY, tomorrow, (time(hour), time(hour + 1))
+        )
+    morning_end = time(8 + blocked)
+    filling = _slot_in(
+        app, busy, ClassKind.TODDLER, CareType.TEMPORARY, tomorrow, (time(8), morning_end)
+    )
+    _slot_in(app, busy, ClassKind.TODDLER, CareType.HOURLY, tomorrow, (time(15), time(16)))
+    with app.app_context():
+        # Three children fill the class of three places all morning.
+        db.session.get(Slot, filling).inventory.taken = 3
+        db.session.commit()
+
+    card = unescape(cards(en_client.get("/?care_type=hourly"))[0])
+
+    assert "tomorrow from 15:00: 3 places free" in card
 
 
 def test_result_card_shows_the_next_free_place_for_the_criteria(app, en_client, institution):

@@ -31,6 +31,11 @@ from careapp.services.occupancy import build_rooms, closed_days, load_rooms
 
 #: Search cards look this many days ahead for the next free place.
 CARD_DAYS = 14
+#: Candidate slots read per institution for its card's next free place before the rest: the
+#: first with room left is nearly always among them.
+FIRST_CANDIDATES = 3
+#: Slots in time order.
+SLOT_ORDER = (Slot.on_date, Slot.starts_at, Slot.care_type, Slot.id)
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ def _open_slots(institution_ids: list[int], first: date, last: date) -> list[Slo
             )
         )
         .options(contains_eager(Slot.inventory), contains_eager(Slot.care_class))
-        .order_by(Slot.on_date, Slot.starts_at, Slot.care_type, Slot.id)
+        .order_by(*SLOT_ORDER)
     )
     return list(db.session.scalars(query))
 
@@ -111,47 +116,105 @@ def next_free_places(
     """Each institution's first suitable opening with a place left in the next ``days``
     days (``CARD_DAYS`` unless given), or None.
 
-    Reads only the slots of the fortnight that may suit ``wanted`` and have places in their
-    inventory, with the slots holding children in the same rooms (``openings`` reads every
-    slot of the fortnight: a filtered search would hydrate many it then drops).
+    Reads each institution's first ``FIRST_CANDIDATES`` slots of the fortnight that may suit
+    ``wanted`` and have places in their inventory, with the slots holding children in the
+    same rooms; only an institution whose first candidates all lack room has the rest of its
+    candidates read (one more statement).
     """
     last = today + timedelta(days=days - 1)
     by_id = {institution.id: institution for institution in institutions}
     if not by_id:
         return {}
-    slots = _card_slots(list(by_id), today, last, wanted)
-    home_based = {i.id for i in institutions if i.nature == Nature.HOME_BASED}
-    rooms = build_rooms(slots, closed_days(set(by_id), today), home_based, today)
+    closed = closed_days(set(by_id), today)
+    found, unsettled = _first_free(by_id, today, last, wanted, closed, FIRST_CANDIDATES)
+    if unsettled:
+        rest = {institution_id: by_id[institution_id] for institution_id in unsettled}
+        found.update(_first_free(rest, today, last, wanted, closed, None)[0])
+    return found
+
+
+def _first_free(
+    by_id: dict[int, Institution],
+    first: date,
+    last: date,
+    wanted: Wanted,
+    closed: dict[int, frozenset[date]],
+    candidates: int | None,
+) -> tuple[dict[int, Opening | None], set[int]]:
+    """Each institution's first opening with a place left among its first ``candidates``
+    candidate slots (all with None), and the institutions whose every candidate read lacked
+    room while more may follow."""
+    slots = _card_slots(list(by_id), first, last, wanted, candidates)
+    home_based = {i.id for i in by_id.values() if i.nature == Nature.HOME_BASED}
+    rooms = build_rooms(slots, closed, home_based, first)
     found: dict[int, Opening | None] = dict.fromkeys(by_id)
+    tried: dict[int, int] = defaultdict(int)
     for slot in slots:
-        if found[slot.institution_id] is not None or not (today <= slot.on_date <= last):
+        if found[slot.institution_id] is not None or not _may_be_free(slot, first, last):
             continue
+        tried[slot.institution_id] += 1
         if wanted.suits(slot, by_id[slot.institution_id]):
             remaining = min(slot.inventory.remaining, rooms.free_for(slot))
             if remaining > 0:
                 found[slot.institution_id] = Opening(slot, remaining)
-    return found
+    if candidates is None:
+        return found, set()
+    return found, {
+        key for key, opening in found.items() if opening is None and tried[key] >= candidates
+    }
 
 
-def _card_slots(institution_ids: list[int], first: date, last: date, wanted: Wanted) -> list[Slot]:
-    """In time order: the open slots from ``first`` to ``last`` that may suit ``wanted`` and
-    have places in their inventory, and the open slots holding children in the institutions'
-    classes from ``first`` on (what the rooms count)."""
-    holds_children = sa.and_(
-        Slot.institution_id.in_(institution_ids),
-        Slot.status == SlotStatus.OPEN,
-        Inventory.taken > 0,
-        sa.or_(Slot.care_type.in_(STANDING_CARE_TYPES), Slot.on_date >= first),
+def _may_be_free(slot: Slot, first: date, last: date) -> bool:
+    """Whether ``slot`` lies in the window with a place left in its inventory (a slot read
+    only because it holds children may not)."""
+    return first <= slot.on_date <= last and slot.inventory.remaining > 0
+
+
+def _card_slots(
+    institution_ids: list[int], first: date, last: date, wanted: Wanted, candidates: int | None
+) -> list[Slot]:
+    """In time order: each institution's first ``candidates`` (all with None) open slots from
+    ``first`` to ``last`` that may suit ``wanted`` and have places in their inventory, and the
+    open slots holding children in the institutions' classes from ``first`` on (what the rooms
+    count)."""
+    holding_children = (
+        sa.select(Slot.id)
+        .join(Slot.inventory)
+        .where(
+            Slot.institution_id.in_(institution_ids),
+            Slot.status == SlotStatus.OPEN,
+            Inventory.taken > 0,
+            sa.or_(Slot.care_type.in_(STANDING_CARE_TYPES), Slot.on_date >= first),
+        )
     )
+    may_suit = _may_suit(institution_ids, first, last, wanted)
+    if candidates is None:
+        suiting = sa.select(Slot.id).join(Slot.inventory).join(Slot.care_class).where(*may_suit)
+    else:
+        suiting = _first_candidates(may_suit, candidates)
+    # One list of ids, not an OR of both conditions: an OR makes the database scan every slot.
     query = (
         sa.select(Slot)
         .join(Slot.inventory)
         .join(Slot.care_class)
-        .where(sa.or_(sa.and_(*_may_suit(institution_ids, first, last, wanted)), holds_children))
+        .where(Slot.id.in_(sa.union_all(suiting, holding_children)))
         .options(contains_eager(Slot.inventory), contains_eager(Slot.care_class))
-        .order_by(Slot.on_date, Slot.starts_at, Slot.care_type, Slot.id)
+        .order_by(*SLOT_ORDER)
     )
     return list(db.session.scalars(query))
+
+
+def _first_candidates(may_suit: list, candidates: int) -> sa.Select:
+    """The ids of each institution's first ``candidates`` slots meeting ``may_suit``."""
+    rank = sa.func.row_number().over(partition_by=Slot.institution_id, order_by=SLOT_ORDER)
+    ranked = (
+        sa.select(Slot.id, rank.label("rank"))
+        .join(Slot.inventory)
+        .join(Slot.care_class)
+        .where(*may_suit)
+        .subquery()
+    )
+    return sa.select(ranked.c.id).where(ranked.c.rank <= candidates)
 
 
 def _may_suit(institution_ids: list[int], first: date, last: date, wanted: Wanted) -> list:

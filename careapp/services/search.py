@@ -34,7 +34,7 @@ from careapp.models.institution import LISTING_ORDER
 from careapp.models.listing import bigrams, normalised
 from careapp.services import availability, cursors, regions
 from careapp.services.errors import InvalidParameters
-from careapp.services.locations import communities_of, names_a_door, public_distance_km
+from careapp.services.locations import community_points, names_a_door, public_distance_km
 from careapp.services.params import Page, ParamReader
 
 #: Ages above this are typing mistakes rather than children.
@@ -759,11 +759,11 @@ def near_places(region: Region | None, townships: list[Township] | None = None) 
     them; else one statement). None without a region."""
     if region is None:
         return []
-    communities = communities_of(region)
+    communities = community_points(region)
     if communities:
         return [
-            NearPlace(c.code, c.name, c.name_en, float(c.latitude), float(c.longitude))
-            for c in communities
+            NearPlace(code, name, name_en, float(latitude), float(longitude))
+            for code, name, name_en, latitude, longitude in communities
         ]
     if townships is None:
         query = sa.select(Township).where(Township.region_id == region.id)
