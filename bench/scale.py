@@ -70,6 +70,7 @@ from careapp.models import (  # noqa: E402
     Township,
     TownshipKind,
 )
+from careapp.models.institution import default_price_regime  # noqa: E402
 
 DATABASE = "careapp_bench_scale"
 DEFAULT_SIZES = "1000,10000,126000"
@@ -314,6 +315,7 @@ def institution_rows(plans: list[Plan], names: list[tuple], today: date, rng: ra
             f"SC-TY-{plan.id:07d}" if filed else None,
             filed_on,
             plan.id % 97 == 0,
+            enum_value(default_price_regime(plan.nature)),
         )
 
 
@@ -332,6 +334,7 @@ INSTITUTION_COLUMNS = (
     "filing_number",
     "filed_on",
     "is_demonstration",
+    "price_regime",
 )
 
 

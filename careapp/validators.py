@@ -6,7 +6,6 @@ from stdnum.cn import uscc as uscc_codec
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 from wtforms.validators import ValidationError
-from zxcvbn import zxcvbn
 
 from careapp.models import Authority
 from careapp.models.institution import uscc_matches_authority
@@ -163,6 +162,9 @@ class HardToGuess:
             return
         words = [*COMMON_CHINESE_WORDS, "careapp", "jinjiang"]
         words += [str(form[name].data or "") for name in self.related if name in form]
+        # Imported here: its dictionaries take 12 MB, which a worker needs only for passwords.
+        from zxcvbn import zxcvbn
+
         if zxcvbn(field.data[:ZXCVBN_MAX_LENGTH], user_inputs=words)["score"] < MIN_PASSWORD_SCORE:
             raise ValidationError(
                 _l(
