@@ -8,7 +8,7 @@ WORKERS ?= 2
 TEST_WORKERS ?= auto
 FLASK := $(BIN)/flask --app careapp
 
-.PHONY: serve test translations lint bench bench-booking bench-throughput bench-scale bench-search-scale clean
+.PHONY: serve test translations lint bench bench-booking bench-throughput bench-page-cost bench-scale bench-search-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench-booking: $(VENV)/.installed-test translations
 # Needs PostgreSQL and wrk (apt-get install wrk); uses Redis when REDIS_URL is set. ~10 minutes.
 bench-throughput: $(VENV)/.installed-test translations
 	$(BIN)/python bench/throughput.py
+
+# Needs PostgreSQL: CPU time and statements of one request of each public page, in-process.
+bench-page-cost: $(VENV)/.installed-test translations
+	$(BIN)/python bench/page_cost.py
 
 # Needs PostgreSQL. SCALE_ARGS="--sizes 1000,10000 --sqlite-sizes ''" for a quick run.
 bench-scale: $(VENV)/.installed-test translations
