@@ -114,9 +114,10 @@ def template_gettext(message: str) -> str:
 
 
 @pass_context
-def template_underscore(context, message: str, **variables) -> str:
+def template_underscore(context, message: str, /, **variables) -> str:
     """A template's ``_()``: what Jinja's new-style gettext does (the message is always a
-    format string, escaped in an escaping template), in one call instead of Jinja's three."""
+    format string, escaped in an escaping template), in one call instead of Jinja's three.
+    Positional-only, as Jinja's is: a placeholder may be called ``message``."""
     text = template_gettext(message)
     if context.eval_ctx.autoescape:
         text = Markup(text)

@@ -47,3 +47,26 @@ def test_labels_messages_and_days_follow_a_forced_language(app):
     assert before[:2] == ("Hourly care", "Find childcare")
     assert forced[:2] == ("计时托", "找托育")
     assert before[2] != forced[2]
+
+
+@pytest.mark.parametrize("placeholder", ["message", "context", "variables", "text"])
+def test_a_template_message_may_name_its_placeholder_anything(app, placeholder):
+    """``_()`` in a template takes its placeholders as keywords: none of their names may
+    collide with the function's own parameters."""
+    template = app.jinja_env.from_string(
+        '{{ _("Line %(line)d: %(' + placeholder + ')s", line=3, ' + placeholder + '="<b>") }}'
+    )
+
+    with app.test_request_context("/?lang=en"):
+        rendered = template.render()
+
+    assert rendered == "Line 3: &lt;b&gt;"
+
+
+def test_a_template_message_with_no_placeholder_is_still_a_format_string(app):
+    """As with Jinja's own new-style gettext: "%%" is one percent sign, with or without
+    keywords, so a message reads the same wherever it is used."""
+    template = app.jinja_env.from_string('{{ _("100%% sure") }}')
+
+    with app.test_request_context("/?lang=en"):
+        assert template.render() == "100% sure"
