@@ -3,7 +3,7 @@
 Run from the repository root with ``make bench-search-scale`` (or
 ``.venv/bin/python bench/search_scale.py``; ``--sizes 1000,10000 --sqlite-sizes ''`` for a
 quick run). Each size is a fresh database (PostgreSQL ``careapp_bench_search_scale``;
-``BENCH_ADMIN_URL`` names another server) filled by ``bench/scale.py``'s loader: filed
+``BENCH_ADMIN_URL`` names another server) filled by ``bench/register_loader.py``: filed
 institutions (126,000 is China's whole register in 2025) plus 2 % in other states, with
 classes, offers, an open slot per care type on each of the next seven days and their
 inventories. Then every township gets a centre on a grid over China and every institution a
@@ -15,16 +15,13 @@ one client, sequential, page cache off, with the SQL statements each sends. Prin
 import argparse
 import os
 import sys
-import time
-from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
 
-import harness
-import scale
+import register_loader
 import sqlalchemy as sa
+from register_loader import Plan, busiest_township, loaded_register, size_title
 
-from careapp import create_app
 from careapp.extensions import db
 
 DATABASE = "careapp_bench_search_scale"
@@ -68,11 +65,11 @@ def centre_of(connection: sa.Connection, township_code: str) -> tuple[float, flo
     return float(row[0]), float(row[1])
 
 
-def requests_for(names: list[tuple], plans: list, origin: tuple[float, float]) -> dict[str, str]:
+def requests_for(
+    names: list[tuple], plans: list[Plan], origin: tuple[float, float]
+) -> dict[str, str]:
     """The requests timed at every size, by label."""
-    filed = [plan for plan in plans if plan.status == scale.Status.FILED]
-    busiest = Counter(plan.township for plan in filed).most_common(1)[0][0]
-    township = names[busiest][0]
+    township = names[busiest_township(plans)][0]
     # A little off the centre, as a phone would be.
     near = {"lat": f"{origin[0] + 0.004:.6f}", "lng": f"{origin[1] - 0.003:.6f}", "radius_km": 3}
     return {
@@ -91,45 +88,19 @@ def requests_for(names: list[tuple], plans: list, origin: tuple[float, float]) -
 
 def run_size(backend: str, size: int, rounds: int, folder: Path, keep: bool) -> dict:
     """Build, fill, locate, time and drop one database of ``size`` institutions."""
-    from flask_migrate import upgrade
-
-    if backend == "postgresql":
-        harness.create_database(DATABASE)
-        url = harness.bench_url(DATABASE)
-    else:
-        url = f"sqlite:///{folder / f'search-scale-{size}.sqlite3'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    try:
-        with app.app_context():
-            upgrade()
-            started = time.perf_counter()
-            with db.engine.begin() as connection:
-                rows, names, plans = scale.fill(connection, size)
-                locate(connection)
-                scale.finish_load(connection)
-            db.engine.dispose()
-        scale.analyse(url)
-        with app.app_context(), db.engine.connect() as connection:
-            filed = [plan for plan in plans if plan.status == scale.Status.FILED]
-            busiest = Counter(plan.township for plan in filed).most_common(1)[0][0]
-            origin = centre_of(connection, names[busiest][0])
-        fill_seconds = time.perf_counter() - started
-        label = f"{backend} {size:,}"
-        print(f"{label}: filled in {fill_seconds:.0f} s {dict(rows)}", file=sys.stderr, flush=True)
-        timings = scale.time_requests(app, requests_for(names, plans, origin), rounds)
-        print(f"{label}: measured", file=sys.stderr, flush=True)
-        return {"backend": backend, "size": size, "rows": rows, "timings": timings}
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        if backend == "postgresql" and not keep:
-            harness.drop_database(DATABASE)
+    with loaded_register(backend, size, folder, DATABASE, keep, prepare=locate) as register:
+        township = register.names[busiest_township(register.plans)][0]
+        with register.app.app_context(), db.engine.connect() as connection:
+            origin = centre_of(connection, township)
+        requests = requests_for(register.names, register.plans, origin)
+        timings = register_loader.time_requests(register.app, requests, rounds)
+        print(f"{register.label}: measured", file=sys.stderr, flush=True)
+        return {"backend": backend, "size": size, "rows": register.rows, "timings": timings}
 
 
 def title(result: dict) -> str:
     """A column's title: the size, and the backend when it is SQLite."""
-    text = f"{result['size']:,}"
-    return text if result["backend"] == "postgresql" else f"SQLite {text}"
+    return size_title(result["backend"], result["size"])
 
 
 def report(results: list[dict], rounds: int) -> None:
@@ -172,7 +143,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="requests per kind")
     parser.add_argument("--keep", action="store_true", help="keep the last PostgreSQL database")
     arguments = parser.parse_args()
-    return scale.run_sizes("bench/search_scale.py", arguments, run_size, report)
+    return register_loader.run_sizes("bench/search_scale.py", arguments, run_size, report)
 
 
 if __name__ == "__main__":
