@@ -14,6 +14,7 @@ seven days, a "filed" disclosure event and, for a third of them, a "changed" one
 The scripts run from the repository root, so this module is imported as ``register_loader``.
 """
 
+import argparse
 import dataclasses
 import enum
 import gc
@@ -59,6 +60,10 @@ from careapp.models import (
 )
 from careapp.models.institution import default_price_regime
 
+#: Sizes measured unless told otherwise, on PostgreSQL and on SQLite, and requests per kind.
+DEFAULT_SIZES = "1000,10000,126000"
+DEFAULT_SQLITE_SIZES = "10000"
+ROUNDS = 40
 #: Townships at 126,000 institutions (the country), and per region.
 COUNTRY_SIZE = 126_000
 COUNTRY_TOWNSHIPS = 3_019
@@ -565,6 +570,35 @@ def size_title(backend: str, size: int) -> str:
     """A report column's title: the size, and the backend when it is SQLite."""
     title = f"{size:,}"
     return title if backend == "postgresql" else f"SQLite {title}"
+
+
+def print_heading(title: str, rounds: int, after_load: str) -> None:
+    """Print a report's title and how it was measured; ``after_load`` ends the paragraph."""
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"## {title}")
+    print()
+    print(
+        f"In-process (Flask test client), one client, sequential, {rounds} requests each, page"
+        f" cache off; PostgreSQL unless marked SQLite. {os.cpu_count()} CPUs, load average"
+        f" {load}{after_load}"
+    )
+    print()
+
+
+def print_table_head(titles) -> None:
+    """Print the head of a Markdown table of requests, a column per title."""
+    print("| request | " + " | ".join(titles) + " |")
+    print("|---|" + "---|" * len(titles))
+
+
+def size_parser(description: str) -> argparse.ArgumentParser:
+    """The options of every scale benchmark: the sizes on each backend, rounds, keep."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="PostgreSQL sizes")
+    parser.add_argument("--sqlite-sizes", default=DEFAULT_SQLITE_SIZES, help="SQLite sizes")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="requests per kind")
+    parser.add_argument("--keep", action="store_true", help="keep the last PostgreSQL database")
+    return parser
 
 
 def sizes(text: str) -> list[int]:

@@ -14,7 +14,6 @@ The register is built by ``bench/register_loader.py``.
 
 import argparse
 import json
-import os
 import resource
 import shlex
 import subprocess
@@ -27,15 +26,21 @@ from urllib.parse import urlencode
 
 import harness
 import register_loader
-from register_loader import Plan, Status, Timing, busiest_township, loaded_register, size_title
+from register_loader import (
+    Plan,
+    Status,
+    Timing,
+    busiest_township,
+    loaded_register,
+    print_heading,
+    print_table_head,
+    size_title,
+)
 
 from careapp import create_app
 from careapp.extensions import db
 
 DATABASE = "careapp_bench_scale"
-DEFAULT_SIZES = "1000,10000,126000"
-DEFAULT_SQLITE_SIZES = "10000"
-ROUNDS = 40
 DOWNLOADS = {
     "register CSV": "/open-data/institutions.csv",
     "HSDS document": "/api/v1/open-data/hsds.json",
@@ -164,19 +169,11 @@ def column_title(result: SizeResult) -> str:
 
 def report(results: list[SizeResult], rounds: int) -> None:
     """Print the Markdown tables: p95 and statements, then each size in full, then downloads."""
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    print("## Scale: public lists and downloads by register size")
-    print()
-    print(
-        f"In-process (Flask test client), one client, sequential, {rounds} requests each, page"
-        f" cache off; PostgreSQL unless marked SQLite. {os.cpu_count()} CPUs, load average"
-        f" {load} (1, 5, 15 min) at the end."
-    )
-    print()
+    title = "Scale: public lists and downloads by register size"
+    print_heading(title, rounds, " (1, 5, 15 min) at the end.")
     print("p95 ms (SQL statements per request):")
     print()
-    print("| request | " + " | ".join(column_title(r) for r in results) + " |")
-    print("|---|" + "---|" * len(results))
+    print_table_head([column_title(r) for r in results])
     for label in results[0].timings:
         cells = [
             f"{r.timings[label].p95:.1f} ({r.timings[label].statements})"
@@ -221,11 +218,7 @@ def report(results: list[SizeResult], rounds: int) -> None:
 
 def main() -> int:
     """Measure every size asked for and print the report; returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="PostgreSQL sizes")
-    parser.add_argument("--sqlite-sizes", default=DEFAULT_SQLITE_SIZES, help="SQLite sizes")
-    parser.add_argument("--rounds", type=int, default=ROUNDS, help="requests per kind")
-    parser.add_argument("--keep", action="store_true", help="keep the last PostgreSQL database")
+    parser = register_loader.size_parser(__doc__.splitlines()[0])
     parser.add_argument("--download", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     arguments = parser.parse_args()

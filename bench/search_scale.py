@@ -12,22 +12,24 @@ worth (about 40 institutions, the same at every size). The requests are timed in
 one client, sequential, page cache off, with the SQL statements each sends. Prints Markdown.
 """
 
-import argparse
-import os
 import sys
 from pathlib import Path
 from urllib.parse import urlencode
 
 import register_loader
 import sqlalchemy as sa
-from register_loader import Plan, busiest_township, loaded_register, size_title
+from register_loader import (
+    Plan,
+    busiest_township,
+    loaded_register,
+    print_heading,
+    print_table_head,
+    size_title,
+)
 
 from careapp.extensions import db
 
 DATABASE = "careapp_bench_search_scale"
-DEFAULT_SIZES = "1000,10000,126000"
-DEFAULT_SQLITE_SIZES = "10000"
-ROUNDS = 40
 #: Township centres: a grid of this many rows from 22°N and 100°E, this far apart (degrees).
 GRID_ROWS = 60
 GRID_STEP_LAT, GRID_STEP_LNG = 0.25, 0.3
@@ -105,17 +107,12 @@ def title(result: dict) -> str:
 
 def report(results: list[dict], rounds: int) -> None:
     """Print p50/p95 and statements per request and size as Markdown."""
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    print("## Search at scale: near me, free places, township, text, API")
-    print()
-    print(
-        f"In-process (Flask test client), one client, sequential, {rounds} requests each, page"
-        f" cache off; PostgreSQL unless marked SQLite. {os.cpu_count()} CPUs, load average"
-        f" {load} at the end. Cells: p50 / p95 ms (SQL statements per request)."
+    print_heading(
+        "Search at scale: near me, free places, township, text, API",
+        rounds,
+        " at the end. Cells: p50 / p95 ms (SQL statements per request).",
     )
-    print()
-    print("| request | " + " | ".join(title(result) for result in results) + " |")
-    print("|---|" + "---|" * len(results))
+    print_table_head([title(result) for result in results])
     for label in results[0]["timings"]:
         cells = []
         for result in results:
@@ -125,8 +122,7 @@ def report(results: list[dict], rounds: int) -> None:
     print()
     print("Matches (the API's total for the same query, counted up to 200):")
     print()
-    print("| request | " + " | ".join(title(result) for result in results) + " |")
-    print("|---|" + "---|" * len(results))
+    print_table_head([title(result) for result in results])
     for label in results[0]["timings"]:
         cells = [
             "" if r["timings"][label].matches is None else f"{r['timings'][label].matches:,}"
@@ -137,11 +133,7 @@ def report(results: list[dict], rounds: int) -> None:
 
 def main() -> int:
     """Measure every size asked for and print the report; returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="PostgreSQL sizes")
-    parser.add_argument("--sqlite-sizes", default=DEFAULT_SQLITE_SIZES, help="SQLite sizes")
-    parser.add_argument("--rounds", type=int, default=ROUNDS, help="requests per kind")
-    parser.add_argument("--keep", action="store_true", help="keep the last PostgreSQL database")
+    parser = register_loader.size_parser(__doc__.splitlines()[0])
     arguments = parser.parse_args()
     return register_loader.run_sizes("bench/search_scale.py", arguments, run_size, report)
 
