@@ -3,7 +3,7 @@
 Run from the repository root with ``make bench-search-scale`` (or
 ``.venv/bin/python bench/search_scale.py``; ``--sizes 1000,10000 --sqlite-sizes ''`` for a
 quick run). Each size is a fresh database (PostgreSQL ``careapp_bench_search_scale``;
-``BENCH_ADMIN_URL`` names another server) filled by ``bench/scale.py``'s loader: filed
+``BENCH_ADMIN_URL`` names another server) filled by ``bench/register_loader.py``: filed
 institutions (126,000 is China's whole register in 2025) plus 2 % in other states, with
 classes, offers, an open slot per care type on each of the next seven days and their
 inventories. Then every township gets a centre on a grid over China and every institution a
@@ -12,25 +12,24 @@ worth (about 40 institutions, the same at every size). The requests are timed in
 one client, sequential, page cache off, with the SQL statements each sends. Prints Markdown.
 """
 
-import argparse
-import os
 import sys
-import time
-from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
 
-import harness
-import scale
+import register_loader
 import sqlalchemy as sa
+from register_loader import (
+    Plan,
+    busiest_township,
+    loaded_register,
+    print_heading,
+    print_table_head,
+    size_title,
+)
 
-from careapp import create_app
 from careapp.extensions import db
 
 DATABASE = "careapp_bench_search_scale"
-DEFAULT_SIZES = "1000,10000,126000"
-DEFAULT_SQLITE_SIZES = "10000"
-ROUNDS = 40
 #: Township centres: a grid of this many rows from 22°N and 100°E, this far apart (degrees).
 GRID_ROWS = 60
 GRID_STEP_LAT, GRID_STEP_LNG = 0.25, 0.3
@@ -68,11 +67,11 @@ def centre_of(connection: sa.Connection, township_code: str) -> tuple[float, flo
     return float(row[0]), float(row[1])
 
 
-def requests_for(names: list[tuple], plans: list, origin: tuple[float, float]) -> dict[str, str]:
+def requests_for(
+    names: list[tuple], plans: list[Plan], origin: tuple[float, float]
+) -> dict[str, str]:
     """The requests timed at every size, by label."""
-    filed = [plan for plan in plans if plan.status == scale.Status.FILED]
-    busiest = Counter(plan.township for plan in filed).most_common(1)[0][0]
-    township = names[busiest][0]
+    township = names[busiest_township(plans)][0]
     # A little off the centre, as a phone would be.
     near = {"lat": f"{origin[0] + 0.004:.6f}", "lng": f"{origin[1] - 0.003:.6f}", "radius_km": 3}
     return {
@@ -91,60 +90,29 @@ def requests_for(names: list[tuple], plans: list, origin: tuple[float, float]) -
 
 def run_size(backend: str, size: int, rounds: int, folder: Path, keep: bool) -> dict:
     """Build, fill, locate, time and drop one database of ``size`` institutions."""
-    from flask_migrate import upgrade
-
-    if backend == "postgresql":
-        harness.create_database(DATABASE)
-        url = harness.bench_url(DATABASE)
-    else:
-        url = f"sqlite:///{folder / f'search-scale-{size}.sqlite3'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    try:
-        with app.app_context():
-            upgrade()
-            started = time.perf_counter()
-            with db.engine.begin() as connection:
-                rows, names, plans = scale.fill(connection, size)
-                locate(connection)
-                scale.finish_load(connection)
-            db.engine.dispose()
-        scale.analyse(url)
-        with app.app_context(), db.engine.connect() as connection:
-            filed = [plan for plan in plans if plan.status == scale.Status.FILED]
-            busiest = Counter(plan.township for plan in filed).most_common(1)[0][0]
-            origin = centre_of(connection, names[busiest][0])
-        fill_seconds = time.perf_counter() - started
-        label = f"{backend} {size:,}"
-        print(f"{label}: filled in {fill_seconds:.0f} s {dict(rows)}", file=sys.stderr, flush=True)
-        timings = scale.time_requests(app, requests_for(names, plans, origin), rounds)
-        print(f"{label}: measured", file=sys.stderr, flush=True)
-        return {"backend": backend, "size": size, "rows": rows, "timings": timings}
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        if backend == "postgresql" and not keep:
-            harness.drop_database(DATABASE)
+    with loaded_register(backend, size, folder, DATABASE, keep, prepare=locate) as register:
+        township = register.names[busiest_township(register.plans)][0]
+        with register.app.app_context(), db.engine.connect() as connection:
+            origin = centre_of(connection, township)
+        requests = requests_for(register.names, register.plans, origin)
+        timings = register_loader.time_requests(register.app, requests, rounds)
+        print(f"{register.label}: measured", file=sys.stderr, flush=True)
+        return {"backend": backend, "size": size, "rows": register.rows, "timings": timings}
 
 
 def title(result: dict) -> str:
     """A column's title: the size, and the backend when it is SQLite."""
-    text = f"{result['size']:,}"
-    return text if result["backend"] == "postgresql" else f"SQLite {text}"
+    return size_title(result["backend"], result["size"])
 
 
 def report(results: list[dict], rounds: int) -> None:
     """Print p50/p95 and statements per request and size as Markdown."""
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    print("## Search at scale: near me, free places, township, text, API")
-    print()
-    print(
-        f"In-process (Flask test client), one client, sequential, {rounds} requests each, page"
-        f" cache off; PostgreSQL unless marked SQLite. {os.cpu_count()} CPUs, load average"
-        f" {load} at the end. Cells: p50 / p95 ms (SQL statements per request)."
+    print_heading(
+        "Search at scale: near me, free places, township, text, API",
+        rounds,
+        " at the end. Cells: p50 / p95 ms (SQL statements per request).",
     )
-    print()
-    print("| request | " + " | ".join(title(result) for result in results) + " |")
-    print("|---|" + "---|" * len(results))
+    print_table_head([title(result) for result in results])
     for label in results[0]["timings"]:
         cells = []
         for result in results:
@@ -154,8 +122,7 @@ def report(results: list[dict], rounds: int) -> None:
     print()
     print("Matches (the API's total for the same query, counted up to 200):")
     print()
-    print("| request | " + " | ".join(title(result) for result in results) + " |")
-    print("|---|" + "---|" * len(results))
+    print_table_head([title(result) for result in results])
     for label in results[0]["timings"]:
         cells = [
             "" if r["timings"][label].matches is None else f"{r['timings'][label].matches:,}"
@@ -166,13 +133,9 @@ def report(results: list[dict], rounds: int) -> None:
 
 def main() -> int:
     """Measure every size asked for and print the report; returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="PostgreSQL sizes")
-    parser.add_argument("--sqlite-sizes", default=DEFAULT_SQLITE_SIZES, help="SQLite sizes")
-    parser.add_argument("--rounds", type=int, default=ROUNDS, help="requests per kind")
-    parser.add_argument("--keep", action="store_true", help="keep the last PostgreSQL database")
+    parser = register_loader.size_parser(__doc__.splitlines()[0])
     arguments = parser.parse_args()
-    return scale.run_sizes("bench/search_scale.py", arguments, run_size, report)
+    return register_loader.run_sizes("bench/search_scale.py", arguments, run_size, report)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,17 @@ from careapp.models import (
     Authority,
     BookingStatus,
     CareType,
+    ChecklistItem,
     ClassKind,
     ConsentCapacity,
     CourseFormat,
     EventType,
     FilingAction,
+    FindingStatus,
+    FollowUp,
     FollowUpFindingStatus,
     InvitationStatus,
+    ItemResult,
     Nature,
     OrganisationType,
     PriceRegime,
@@ -355,4 +359,46 @@ ALL_LABELS |= {
     "staff_role": STAFF_ROLE_LABELS,
     "certificate_type": CERTIFICATE_TYPE_LABELS,
     "document_kind": DOCUMENT_KIND_LABELS,
+}
+
+# --- supervision by random inspection ------------------------------------------------------
+
+CHECKLIST_ITEM_LABELS = {
+    ChecklistItem.SAFETY: _l("Security and closed management"),
+    ChecklistItem.FIRE: _l("Fire safety"),
+    ChecklistItem.FOOD: _l("Food safety"),
+    ChecklistItem.CCTV: _l("CCTV covers every child area, recordings kept 90 days"),
+    ChecklistItem.STAFF_CERTIFICATES: _l("Staff certificates"),
+    ChecklistItem.STAFF_HEALTH: _l("Staff health checks"),
+    ChecklistItem.RATIOS: _l("Class sizes and carer ratios"),
+    ChecklistItem.DAILY_CHECKS: _l("Morning and midday health checks"),
+    ChecklistItem.PICK_UP: _l("Pick-up rules"),
+    ChecklistItem.DRILLS: _l("Emergency plans and drills"),
+}
+ITEM_RESULT_LABELS = {
+    ItemResult.PASSED: _l("Passed"),
+    ItemResult.FAILED: _l("Failed"),
+    ItemResult.NOT_APPLICABLE: _l("Not applicable"),
+}
+#: An inspection's findings, apart from the filing follow-up's (FINDING_STATUS_LABELS).
+INSPECTION_FINDING_STATUS_LABELS = {
+    FindingStatus.OPEN: _l("To put right"),
+    FindingStatus.ANSWERED: _l("Answered, awaiting the bureau"),
+    FindingStatus.CLOSED: _l("Put right"),
+}
+#: An inspection's overall result, by whether it passed: otherwise 限期整改.
+INSPECTION_RESULT_LABELS = {True: _l("Passed"), False: _l("Findings to put right")}
+INSPECTION_FOLLOW_UP_LABELS = {
+    FollowUp.NONE: _l("Nothing to put right"),
+    FollowUp.IN_TIME: _l("All findings put right in time"),
+    FollowUp.LATE: _l("All findings put right, some late"),
+    FollowUp.PENDING: _l("Findings being put right, within the deadline"),
+    FollowUp.OVERDUE: _l("Findings not put right by the deadline"),
+}
+ALL_LABELS |= {
+    "checklist_item": CHECKLIST_ITEM_LABELS,
+    "item_result": ITEM_RESULT_LABELS,
+    "inspection_finding_status": INSPECTION_FINDING_STATUS_LABELS,
+    "inspection_result": INSPECTION_RESULT_LABELS,
+    "inspection_follow_up": INSPECTION_FOLLOW_UP_LABELS,
 }

@@ -13,13 +13,7 @@ from careapp.database import run_in_transaction
 from careapp.forms import SiteForm
 from careapp.institutions import bp
 from careapp.services import filing, inspections
-from careapp.services.inspections import (
-    CHECKLIST_LABELS,
-    FINDING_STATUS_LABELS,
-    FOLLOW_UP_LABELS,
-    RESULT_LABELS,
-    InspectionError,
-)
+from careapp.services.inspections import InspectionError
 
 
 class AnswerForm(SiteForm):
@@ -54,10 +48,6 @@ def _render(institution, status: int = 200, posted: dict | None = None):
         institution=institution,
         inspections=found,
         answer_forms=_answer_forms(found, posted),
-        checklist_labels=CHECKLIST_LABELS,
-        result_labels=RESULT_LABELS,
-        finding_status_labels=FINDING_STATUS_LABELS,
-        follow_up_labels=FOLLOW_UP_LABELS,
         follow_up=inspections.follow_up,
         today=clock.today(),
     )

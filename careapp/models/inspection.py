@@ -61,6 +61,16 @@ class FindingStatus(StrEnum):
 OPEN_FINDING_STATUSES = (FindingStatus.OPEN, FindingStatus.ANSWERED)
 
 
+class FollowUp:
+    """How an inspection's findings were followed up, as the public page says it."""
+
+    NONE = "none"  # nothing to put right
+    IN_TIME = "in_time"  # every finding put right by its deadline
+    LATE = "late"  # every finding put right, some after the deadline
+    PENDING = "pending"  # findings open, none past its deadline
+    OVERDUE = "overdue"  # a finding open past its deadline
+
+
 class InspectionDraw(db.Model):
     """One random draw: the seed, the pool it drew from, who drew, when, and what came out."""
 

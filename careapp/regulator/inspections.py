@@ -21,17 +21,14 @@ from careapp.access import or_404
 from careapp.database import run_in_transaction
 from careapp.forms import DateField, SiteForm, choices
 from careapp.i18n import current_language
+from careapp.labels import CHECKLIST_ITEM_LABELS, ITEM_RESULT_LABELS
 from careapp.models import MIN_INSPECTORS, ChecklistItem, ItemResult
 from careapp.regulator import bp
 from careapp.services import inspections
 from careapp.services.inspections import (
-    CHECKLIST_LABELS,
-    FINDING_STATUS_LABELS,
-    FOLLOW_UP_LABELS,
     MAX_DRAW_SIZE,
     MAX_SEED,
     MAX_TEAM_SIZE,
-    RESULT_LABELS,
     FindingInput,
     InspectionError,
 )
@@ -93,11 +90,11 @@ class CheckboxesField(SelectMultipleField):
 
 
 def _finding_label(item: ChecklistItem):
-    return _l("%(item)s: what must be put right", item=CHECKLIST_LABELS[item])
+    return _l("%(item)s: what must be put right", item=CHECKLIST_ITEM_LABELS[item])
 
 
 def _due_label(item: ChecklistItem):
-    return _l("%(item)s: put right by", item=CHECKLIST_LABELS[item])
+    return _l("%(item)s: put right by", item=CHECKLIST_ITEM_LABELS[item])
 
 
 class RecordForm(SiteForm):
@@ -164,8 +161,8 @@ for _item in ChecklistItem:
         RecordForm,
         f"result_{_item}",
         RadioField(
-            CHECKLIST_LABELS[_item],
-            choices=choices((str(result), RESULT_LABELS[result]) for result in ItemResult),
+            CHECKLIST_ITEM_LABELS[_item],
+            choices=choices((str(result), ITEM_RESULT_LABELS[result]) for result in ItemResult),
             validators=[InputRequired(message=_l("Please choose a result."))],
         ),
     )
@@ -191,12 +188,8 @@ class CloseForm(SiteForm):
 # --- views ----------------------------------------------------------------------------------
 
 
-def _labels() -> dict:
+def _desk_context() -> dict:
     return {
-        "checklist_labels": CHECKLIST_LABELS,
-        "result_labels": RESULT_LABELS,
-        "finding_status_labels": FINDING_STATUS_LABELS,
-        "follow_up_labels": FOLLOW_UP_LABELS,
         "follow_up": inspections.follow_up,
         "today": clock.today(),
         "language": current_language(),
@@ -213,7 +206,7 @@ def _render_index(form: DrawForm, status: int = 200, plan_form: PlanForm | None 
         draws=inspections.recent_draws(),
         overdue=inspections.overdue_findings(clock.today()),
         inspector_count=len(inspections.inspectors()),
-        **_labels(),
+        **_desk_context(),
     )
     return page, status
 
@@ -282,7 +275,7 @@ def inspection_draw(draw_id: int):
         "regulator/inspections/draw.html",
         draw=found,
         reproduced=inspections.reproduces(found),
-        **_labels(),
+        **_desk_context(),
     )
 
 
@@ -318,7 +311,7 @@ def record_inspection(inspection_id: int):
         inspection=inspection,
         form=form,
         items=list(ChecklistItem),
-        **_labels(),
+        **_desk_context(),
     )
     return page, status
 
@@ -348,7 +341,7 @@ def _render_inspection(inspection, status: int = 200, close_forms: dict | None =
         "regulator/inspections/inspection.html",
         inspection=inspection,
         close_forms=forms,
-        **_labels(),
+        **_desk_context(),
     )
     return page, status
 
@@ -383,7 +376,4 @@ def close_finding(inspection_id: int, finding_id: int):
 
 def dashboard_overdue(region_id: int) -> dict:
     """What the dashboard's supervision section shows: the region's overdue findings."""
-    return {
-        "overdue_findings": inspections.overdue_findings(clock.today(), region_id),
-        "checklist_labels": CHECKLIST_LABELS,
-    }
+    return {"overdue_findings": inspections.overdue_findings(clock.today(), region_id)}

@@ -25,6 +25,7 @@ from careapp.models import (
     ChecklistItem,
     Finding,
     FindingStatus,
+    FollowUp,
     Inspection,
     InspectionDraw,
     InspectionResult,
@@ -47,31 +48,6 @@ MAX_TEAM_SIZE = 5
 MAX_SEED = 2**62
 #: Inspections an institution's public page shows, newest first.
 PUBLIC_INSPECTIONS = 5
-
-CHECKLIST_LABELS = {
-    ChecklistItem.SAFETY: _l("Security and closed management"),
-    ChecklistItem.FIRE: _l("Fire safety"),
-    ChecklistItem.FOOD: _l("Food safety"),
-    ChecklistItem.CCTV: _l("CCTV covers every child area, recordings kept 90 days"),
-    ChecklistItem.STAFF_CERTIFICATES: _l("Staff certificates"),
-    ChecklistItem.STAFF_HEALTH: _l("Staff health checks"),
-    ChecklistItem.RATIOS: _l("Class sizes and carer ratios"),
-    ChecklistItem.DAILY_CHECKS: _l("Morning and midday health checks"),
-    ChecklistItem.PICK_UP: _l("Pick-up rules"),
-    ChecklistItem.DRILLS: _l("Emergency plans and drills"),
-}
-
-RESULT_LABELS = {
-    ItemResult.PASSED: _l("Passed"),
-    ItemResult.FAILED: _l("Failed"),
-    ItemResult.NOT_APPLICABLE: _l("Not applicable"),
-}
-
-FINDING_STATUS_LABELS = {
-    FindingStatus.OPEN: _l("To put right"),
-    FindingStatus.ANSWERED: _l("Answered, awaiting the bureau"),
-    FindingStatus.CLOSED: _l("Put right"),
-}
 
 
 class InspectionError(CareappError):
@@ -521,25 +497,6 @@ def overdue_findings(today: date, region_id: int | None = None) -> list[Finding]
 # --- what the public sees ------------------------------------------------------------------
 
 
-class FollowUp:
-    """How an inspection's findings were followed up, as the public page says it."""
-
-    NONE = "none"  # nothing to put right
-    IN_TIME = "in_time"  # every finding put right by its deadline
-    LATE = "late"  # every finding put right, some after the deadline
-    PENDING = "pending"  # findings open, none past its deadline
-    OVERDUE = "overdue"  # a finding open past its deadline
-
-
-FOLLOW_UP_LABELS = {
-    FollowUp.NONE: _l("Nothing to put right"),
-    FollowUp.IN_TIME: _l("All findings put right in time"),
-    FollowUp.LATE: _l("All findings put right, some late"),
-    FollowUp.PENDING: _l("Findings being put right, within the deadline"),
-    FollowUp.OVERDUE: _l("Findings not put right by the deadline"),
-}
-
-
 def follow_up(inspection: Inspection, today: date) -> str:
     """The follow-up state of a recorded inspection's findings on ``today``."""
     findings = inspection.findings
@@ -561,19 +518,6 @@ class PublicInspection:
     inspected_on: date
     passed: bool
     follow_up: str
-
-    @property
-    def result_label(self):
-        """The overall result in words: passed, or findings to put right (限期整改)."""
-        return OVERALL_LABELS[self.passed]
-
-    @property
-    def follow_up_label(self):
-        """Whether the findings were put right in time, in words."""
-        return FOLLOW_UP_LABELS[self.follow_up]
-
-
-OVERALL_LABELS = {True: _l("Passed"), False: _l("Findings to put right")}
 
 
 def public_summary(institution: Institution, today: date) -> list[PublicInspection]:
