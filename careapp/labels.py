@@ -12,7 +12,7 @@ from careapp.models import (
     CourseFormat,
     EventType,
     FilingAction,
-    FollowUpFindingStatus,
+    FindingStatus,
     InvitationStatus,
     Nature,
     OrganisationType,
@@ -222,10 +222,10 @@ REGISTRATION_STATUS_LABELS = {
 
 # --- follow-up
 FINDING_STATUS_LABELS = {
-    FollowUpFindingStatus.OPEN: _l("Open"),
-    FollowUpFindingStatus.ANSWERED: _l("Answered, awaiting the bureau"),
-    FollowUpFindingStatus.PUT_RIGHT: _l("Put right"),
-    FollowUpFindingStatus.NOT_PUT_RIGHT: _l("Not put right"),
+    FindingStatus.OPEN: _l("Open"),
+    FindingStatus.ANSWERED: _l("Answered, awaiting the bureau"),
+    FindingStatus.PUT_RIGHT: _l("Put right"),
+    FindingStatus.NOT_PUT_RIGHT: _l("Not put right"),
 }
 
 ALL_LABELS = {
