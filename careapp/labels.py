@@ -17,7 +17,6 @@ from careapp.models import (
     FilingAction,
     FindingStatus,
     FollowUp,
-    FollowUpFindingStatus,
     InvitationStatus,
     ItemResult,
     Nature,
@@ -228,10 +227,10 @@ REGISTRATION_STATUS_LABELS = {
 
 # --- follow-up
 FINDING_STATUS_LABELS = {
-    FollowUpFindingStatus.OPEN: _l("Open"),
-    FollowUpFindingStatus.ANSWERED: _l("Answered, awaiting the bureau"),
-    FollowUpFindingStatus.PUT_RIGHT: _l("Put right"),
-    FollowUpFindingStatus.NOT_PUT_RIGHT: _l("Not put right"),
+    FindingStatus.OPEN: _l("Open"),
+    FindingStatus.ANSWERED: _l("Answered, awaiting the bureau"),
+    FindingStatus.PUT_RIGHT: _l("Put right"),
+    FindingStatus.NOT_PUT_RIGHT: _l("Not put right"),
 }
 
 ALL_LABELS = {
@@ -384,7 +383,7 @@ ITEM_RESULT_LABELS = {
 INSPECTION_FINDING_STATUS_LABELS = {
     FindingStatus.OPEN: _l("To put right"),
     FindingStatus.ANSWERED: _l("Answered, awaiting the bureau"),
-    FindingStatus.CLOSED: _l("Put right"),
+    FindingStatus.PUT_RIGHT: _l("Put right"),
 }
 #: An inspection's overall result, by whether it passed: otherwise 限期整改.
 INSPECTION_RESULT_LABELS = {True: _l("Passed"), False: _l("Findings to put right")}

@@ -22,7 +22,8 @@ from careapp.models import (
     Complaint,
     DocumentKind,
     FilingDocument,
-    FollowUpFinding,
+    Finding,
+    FindingSource,
     Institution,
     Role,
     StaffMember,
@@ -623,11 +624,12 @@ def build_world(app, user, institution) -> dict:
         submitted = filing.submission_stamp(db.session.get(Institution, ids["review"]))
     # --- follow-up: a finding of the bureau on the filed institution ---
     with app.app_context():
-        finding = FollowUpFinding(
+        finding = Finding(
+            source=FindingSource.FOLLOW_UP,
             institution_id=ids["filed"],
             found_on=clock.today(),
-            finding="消防通道堆放杂物",
-            put_right_by=clock.today() + timedelta(days=10),
+            description="消防通道堆放杂物",
+            due_on=clock.today() + timedelta(days=10),
             recorded_by_id=accounts[REGULATOR],
         )
         db.session.add(finding)
@@ -662,7 +664,7 @@ INSPECTION_KEYS = ("draw", "inspection", "planned", "finding")
 def inspection_world(app, institution_id: int, regulator_id: int) -> dict:
     """A draw, a recorded inspection of ``institution_id`` with an open finding, and a
     planned one. Returns their ids by name."""
-    from careapp.models import Finding, Inspection, InspectionDraw, InspectionStatus, User
+    from careapp.models import Inspection, InspectionDraw, InspectionStatus, User
 
     with app.app_context():
         today = clock.today()
@@ -682,7 +684,16 @@ def inspection_world(app, institution_id: int, regulator_id: int) -> dict:
             inspected_on=today,
             recorded_at=clock.now(),
             inspectors=[inspector],
-            findings=[Finding(item="fire", description="灭火器过期", due_on=today)],
+            findings=[
+                Finding(
+                    source=FindingSource.INSPECTION,
+                    institution_id=institution_id,
+                    item="fire",
+                    description="灭火器过期",
+                    found_on=today,
+                    due_on=today,
+                )
+            ],
         )
         planned = Inspection(institution_id=institution_id, inspectors=[inspector])
         db.session.add_all([draw, recorded, planned])

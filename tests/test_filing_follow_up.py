@@ -15,15 +15,16 @@ import sqlalchemy as sa
 from careapp import clock
 from careapp.extensions import db
 from careapp.models import (
-    FollowUpFinding,
-    FollowUpFindingStatus,
+    Finding,
+    FindingSource,
+    FindingStatus,
     Institution,
     OutboxMessage,
     Role,
     Status,
     User,
 )
-from careapp.services import filing, follow_up
+from careapp.services import findings
 from careapp.working_days import add_working_days, working_days_between
 
 FINDING = "消防通道堆放杂物，未保持畅通"
@@ -93,7 +94,7 @@ def record(app, institution_id: int, regulator: int, today: date, deadline: date
     """Record a finding through the service; returns its id."""
     with app.test_request_context("/?lang=en"):
         found = db.session.get(Institution, institution_id)
-        made = follow_up.record_finding(
+        made = findings.record_follow_up(
             found, db.session.get(User, regulator), FINDING, deadline, today
         )
         db.session.commit()
@@ -102,7 +103,7 @@ def record(app, institution_id: int, regulator: int, today: date, deadline: date
 
 def finding_status(app, finding_id: int) -> str:
     with app.app_context():
-        return str(db.session.get(FollowUpFinding, finding_id).status)
+        return str(db.session.get(Finding, finding_id).status)
 
 
 # --- the window: 15 working days of filing ------------------------------------------------
@@ -126,12 +127,12 @@ def test_a_finding_can_be_recorded_only_within_15_working_days_of_filing(
         found = db.session.get(Institution, institution_id)
         actor = db.session.get(User, regulator)
         if allowed:
-            follow_up.record_finding(found, actor, FINDING, today + timedelta(days=10), today)
+            findings.record_follow_up(found, actor, FINDING, today + timedelta(days=10), today)
         else:
-            with pytest.raises(filing.FilingError):
-                follow_up.record_finding(found, actor, FINDING, today + timedelta(days=10), today)
+            with pytest.raises(findings.FindingError):
+                findings.record_follow_up(found, actor, FINDING, today + timedelta(days=10), today)
         db.session.commit()
-        count = db.session.scalar(sa.select(sa.func.count(FollowUpFinding.id)))
+        count = db.session.scalar(sa.select(sa.func.count(Finding.id)))
 
     assert count == (1 if allowed else 0)
 
@@ -142,7 +143,7 @@ def test_the_follow_up_window_counts_chinas_working_days_not_weekdays(app, insti
     institution_id = institution("国庆前备案托育园", filed_on=date(2026, 9, 30))
 
     with app.app_context():
-        deadline = follow_up.follow_up_deadline(db.session.get(Institution, institution_id))
+        deadline = findings.follow_up_deadline(db.session.get(Institution, institution_id))
 
     assert deadline == add_working_days(date(2026, 9, 30), 15)
     assert deadline > fifteen_weekdays_after(date(2026, 9, 30))
@@ -164,12 +165,12 @@ def test_only_a_filed_institution_gets_a_finding(app, institution, regulator, st
 
     with app.test_request_context("/?lang=en"):
         found = db.session.get(Institution, institution_id)
-        with pytest.raises(filing.FilingError):
-            follow_up.record_finding(
+        with pytest.raises(findings.FindingError):
+            findings.record_follow_up(
                 found, db.session.get(User, regulator), FINDING, today + timedelta(days=5), today
             )
         db.session.rollback()
-        assert db.session.scalar(sa.select(sa.func.count(FollowUpFinding.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Finding.id))) == 0
 
 
 # --- the whole follow-up through the pages ------------------------------------------------
@@ -187,22 +188,28 @@ def test_finding_is_told_published_answered_and_closed(
     reviewer = act_as(regulator)
     review = text(reviewer.get(f"/regulator/institutions/{institution_id}"))
     assert "Record a finding" in review
-    assert follow_up.FOLLOW_UP_WORKING_DAYS == 15
+    assert findings.FOLLOW_UP_WORKING_DAYS == 15
     recorded = reviewer.post(
         f"/regulator/institutions/{institution_id}/findings", data=finding_form(deadline)
     )
 
     assert recorded.status_code == 302
     with app.app_context():
-        finding = db.session.scalar(sa.select(FollowUpFinding))
+        finding = db.session.scalar(sa.select(Finding))
         finding_id = finding.id
         told = db.session.scalars(
             sa.select(OutboxMessage).where(
                 OutboxMessage.recipient == db.session.get(User, owner).email
             )
         ).all()
-    assert finding.status == FollowUpFindingStatus.OPEN
+    assert finding.status == FindingStatus.OPEN
+    assert (finding.source, finding.inspection_id, finding.item) == (
+        FindingSource.FOLLOW_UP,
+        None,
+        None,
+    )
     assert finding.found_on == today
+    assert finding.due_on == deadline
     assert [message.subject for message in told] == ["县卫生健康局核查发现向阳花托育园存在问题"]
     assert FINDING in told[0].body
     assert deadline.isoformat() in told[0].body
@@ -260,7 +267,7 @@ def test_finding_form_keeps_what_was_typed_and_says_what_is_wrong(app, act_as, f
         reviewer.get(today_deadline.location)
     )
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(FollowUpFinding.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Finding.id))) == 0
 
 
 def test_the_form_is_gone_once_the_window_has_passed(app, act_as, filed, regulator):
@@ -277,7 +284,7 @@ def test_the_form_is_gone_once_the_window_has_passed(app, act_as, filed, regulat
     assert "Record a finding" not in page
     assert refused.status_code == 302
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(FollowUpFinding.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Finding.id))) == 0
 
 
 # --- compare-and-set ------------------------------------------------------------------------
@@ -286,7 +293,7 @@ def test_the_form_is_gone_once_the_window_has_passed(app, act_as, filed, regulat
 @pytest.mark.parametrize(
     "second",
     [
-        pytest.param(FollowUpFindingStatus.PUT_RIGHT, id="close-again"),
+        pytest.param(FindingStatus.PUT_RIGHT, id="close-again"),
         pytest.param(None, id="answer"),
     ],
 )
@@ -296,26 +303,27 @@ def test_a_closed_finding_cannot_be_closed_or_answered_again(app, filed, owner, 
     finding_id = record(app, institution_id, regulator, today, today + timedelta(days=5))
     with app.test_request_context("/?lang=en"):
         # A second page opened before the first decision still holds the open finding.
-        stale = db.session.get(FollowUpFinding, finding_id)
+        stale = db.session.get(Finding, finding_id)
         actor = db.session.get(User, regulator)
         assert stale.is_open
         with app.test_request_context("/?lang=en"):
-            first = db.session.get(FollowUpFinding, finding_id)
-            follow_up.close_finding(
+            first = db.session.get(Finding, finding_id)
+            findings.close(
                 first,
                 db.session.get(User, regulator),
-                FollowUpFindingStatus.NOT_PUT_RIGHT,
+                FindingStatus.NOT_PUT_RIGHT,
+                today,
                 "",
                 today,
             )
             db.session.commit()
         if second is None:
             answerer = db.session.get(User, owner)
-            with pytest.raises(filing.FilingError):
-                follow_up.answer_finding(stale, answerer, ANSWER)
+            with pytest.raises(findings.FindingError):
+                findings.answer(stale, answerer, ANSWER, clock.now())
         else:
-            with pytest.raises(filing.FilingError):
-                follow_up.close_finding(stale, actor, second, "", today)
+            with pytest.raises(findings.FindingError):
+                findings.close(stale, actor, second, today, "", today)
         db.session.rollback()
 
     assert finding_status(app, finding_id) == "not_put_right"
@@ -333,13 +341,30 @@ def test_another_institutions_finding_is_not_found(app, client, act_as, filed, u
     assert response.status_code == 404
 
 
+def test_a_follow_up_finding_is_not_answered_as_an_inspection_finding(
+    app, act_as, filed, owner, regulator
+):
+    institution_id = filed(1)
+    finding_id = record(
+        app, institution_id, regulator, clock.today(), clock.today() + timedelta(days=5)
+    )
+
+    response = act_as(owner).post(
+        f"/institutions/{institution_id}/inspections/findings/{finding_id}/answer",
+        data={f"answer-{finding_id}-answer": ANSWER},
+    )
+
+    assert response.status_code == 404
+    assert finding_status(app, finding_id) == "open"
+
+
 def test_a_late_finding_is_flagged_for_the_bureau(app, act_as, filed, regulator):
     institution_id = filed(3)
     today = clock.today()
     finding_id = record(app, institution_id, regulator, today, today + timedelta(days=1))
     with app.app_context():
-        db.session.get(FollowUpFinding, finding_id).put_right_by = today - timedelta(days=1)
-        db.session.get(FollowUpFinding, finding_id).found_on = today - timedelta(days=2)
+        db.session.get(Finding, finding_id).due_on = today - timedelta(days=1)
+        db.session.get(Finding, finding_id).found_on = today - timedelta(days=2)
         db.session.commit()
 
     home = text(act_as(regulator).get("/regulator/"))

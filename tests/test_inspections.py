@@ -16,6 +16,7 @@ from careapp.models import (
     CacheVersion,
     ChecklistItem,
     Finding,
+    FindingSource,
     FindingStatus,
     Inspection,
     InspectionDraw,
@@ -27,7 +28,8 @@ from careapp.models import (
     Status,
     User,
 )
-from careapp.services import inspections
+from careapp.services import findings, inspections
+from careapp.services.findings import FindingError
 from careapp.services.inspections import FindingInput, FollowUp, InspectionError, draw_list
 
 
@@ -97,9 +99,23 @@ def _record(app, inspection_id, bureau, inspected_on, failed=(), due_on=None) ->
         return [finding.id for finding in recorded.findings]
 
 
+def _answer(finding_id, owner, text):
+    """The institution answers the finding, as its inspections page does."""
+    finding = db.session.get(Finding, finding_id)
+    findings.answer(finding, _actor(owner), text, clock.now())
+
+
+def _put_right(finding_id, inspector, closed_on):
+    """The bureau closes the finding as put right on ``closed_on``, as its inspection page does."""
+    finding = db.session.get(Finding, finding_id)
+    findings.close(
+        finding, _actor(inspector), FindingStatus.PUT_RIGHT, closed_on, "", clock.today()
+    )
+
+
 def _close(app, finding_id, bureau, closed_on):
     with app.app_context():
-        inspections.close(finding_id, _actor(bureau[0]), closed_on, clock.today())
+        _put_right(finding_id, bureau[0], closed_on)
         db.session.commit()
 
 
@@ -402,10 +418,11 @@ def test_a_closed_finding_cannot_be_answered_or_closed_again(app, bureau, kept, 
     _close(app, finding, bureau, today)
 
     with app.app_context():
-        with pytest.raises(InspectionError):
-            inspections.answer(finding, _actor(owner), "晚了", clock.now())
-        with pytest.raises(InspectionError):
-            inspections.close(finding, _actor(bureau[0]), today, today)
+        with pytest.raises(FindingError):
+            _answer(finding, owner, "晚了")
+        with pytest.raises(FindingError):
+            _put_right(finding, bureau[0], today)
+        assert db.session.get(Finding, finding).status == FindingStatus.PUT_RIGHT
 
 
 @pytest.mark.parametrize(
@@ -433,7 +450,7 @@ def test_closing_a_finding_records_whether_it_was_put_right_in_time(
     assert response.status_code == 302
     with app.app_context():
         stored = db.session.get(Finding, finding)
-        assert stored.status == FindingStatus.CLOSED
+        assert stored.status == FindingStatus.PUT_RIGHT
         assert stored.closed_in_time is in_time
         [summary] = inspections.public_summary(
             db.session.get(Inspection, inspection_id).institution, clock.today()
@@ -517,6 +534,35 @@ def test_public_page_shows_date_result_and_follow_up_but_no_details(app, bureau,
     assert "Findings not put right by the deadline" in page
     assert "Nothing to put right" in page
     assert f"{ChecklistItem.CCTV} 整改" not in page
+
+
+def test_an_inspection_finding_is_never_a_public_notice_nor_a_follow_up_finding(
+    app, bureau, kept, owner, client
+):
+    today = clock.today()
+    inspection_id = _plan(app, kept, bureau)
+    [finding] = _record(
+        app, inspection_id, bureau, today - timedelta(days=3), [ChecklistItem.FOOD], today
+    )
+    client.set_cookie("lang", "en")
+
+    public = client.get(f"/institutions/{kept}").get_data(as_text=True)
+    registry = client.get("/registry").get_data(as_text=True)
+    as_follow_up = _login(app, owner).get(f"/institutions/{kept}/findings/{finding}")
+
+    assert f"{ChecklistItem.FOOD} 整改" not in public
+    assert f"{ChecklistItem.FOOD} 整改" not in registry
+    assert as_follow_up.status_code == 404
+    with app.app_context():
+        stored = db.session.get(Finding, finding)
+        assert (stored.source, stored.institution_id, stored.inspection_id) == (
+            FindingSource.INSPECTION,
+            kept,
+            inspection_id,
+        )
+        assert stored.found_on == today - timedelta(days=3)
+        assert stored.recorded_by_id == bureau[0]
+        assert findings.public_notices() == []
 
 
 def test_public_page_cache_is_renewed_when_a_finding_is_closed(app, bureau, kept, client):
@@ -657,7 +703,7 @@ def _race(app, *works):
                 start_line.wait()
                 run_in_transaction(work)
                 outcomes[index] = "done"
-            except InspectionError:
+            except (InspectionError, FindingError):
                 outcomes[index] = "refused"
             except Exception as error:  # noqa: BLE001 - anything else is a finding
                 outcomes[index] = f"{type(error).__name__}: {error}"
@@ -710,13 +756,13 @@ def test_an_answer_and_a_closure_at_once_never_leave_a_closed_finding_open(
         )
         outcomes = _race(
             app,
-            lambda f=finding: inspections.answer(f, _actor(owner), "已整改", clock.now()),
-            lambda f=finding: inspections.close(f, _actor(bureau[0]), today, today),
+            lambda f=finding: _answer(f, owner, "已整改"),
+            lambda f=finding: _put_right(f, bureau[0], today),
         )
 
         with app.app_context():
             stored = db.session.get(Finding, finding)
-            assert stored.status == FindingStatus.CLOSED
+            assert stored.status == FindingStatus.PUT_RIGHT
             assert outcomes in (["done", "done"], ["done", "refused"])
             assert (stored.answer == "已整改") is (outcomes == ["done", "done"])
 

@@ -154,3 +154,124 @@ def test_checked_in_and_no_show_bookings_become_attendance_of_their_day(empty_ap
             missed: "cancelled",
             booked_again: "confirmed",
         }
+
+
+def _findings_world(connection) -> dict:
+    """At revision 0025: a recorded inspection with three findings and three follow-up
+    findings, one in each state either table knows."""
+    region = _insert(connection, "regions", code="jinjiang", name="晋江市")
+    township = _insert(
+        connection, "townships", region_id=region, code="qingyang", kind="subdistrict"
+    )
+    institution = _insert(
+        connection,
+        "institutions",
+        township_id=township,
+        status="draft",
+        nature="inclusive",
+        authority="civil_affairs",
+        price_regime="inclusive_kindergarten",
+    )
+    bureau = _insert(
+        connection, "users", role="regulator", email="bureau@example.com", password_hash="x"
+    )
+    inspection = _insert(
+        connection,
+        "inspections",
+        institution_id=institution,
+        status="recorded",
+        inspected_on=date(2030, 3, 1),
+        recorded_at=datetime(2030, 3, 2, tzinfo=UTC),
+        recorded_by_id=bureau,
+    )
+    answered_at = datetime(2030, 3, 5, tzinfo=UTC)
+    inspected = {
+        status: _insert(
+            connection,
+            "inspection_findings",
+            inspection_id=inspection,
+            item="fire",
+            description=f"inspection {status}",
+            due_on=date(2030, 3, 20),
+            status=status,
+            answer="done" if status != "open" else "",
+            answered_at=answered_at if status != "open" else None,
+            closed_on=date(2030, 3, 10) if status == "closed" else None,
+        )
+        for status in ("open", "answered", "closed")
+    }
+    followed = {
+        status: _insert(
+            connection,
+            "follow_up_findings",
+            institution_id=institution,
+            status=status,
+            found_on=date(2030, 3, 3),
+            finding=f"follow-up {status}",
+            put_right_by=date(2030, 3, 25),
+            recorded_by_id=bureau,
+            closed_on=date(2030, 3, 12) if status in ("put_right", "not_put_right") else None,
+            closing_note="note" if status != "open" else "",
+        )
+        for status in ("open", "put_right", "not_put_right")
+    }
+    return {"institution": institution, "inspection": inspection, "bureau": bureau} | {
+        "inspected": inspected,
+        "followed": followed,
+    }
+
+
+def _rows(connection, query: str) -> list[tuple]:
+    """The rows of ``query``, dates as ISO text (SQLite hands back text, PostgreSQL dates)."""
+    return [
+        tuple(value.isoformat() if isinstance(value, date) else value for value in row)
+        for row in connection.execute(sa.text(query)).all()
+    ]
+
+
+def test_both_kinds_of_finding_move_into_one_table_and_back(empty_app):
+    """Migration 0026 copies inspection and follow-up findings into ``findings`` with their
+    statuses mapped (an inspection's ``closed`` is ``put_right``), and splits them back."""
+    with empty_app.app_context():
+        upgrade(revision="0025")
+        with db.engine.begin() as connection:
+            world = _findings_world(connection)
+
+        upgrade(revision="0026")
+        with db.engine.connect() as connection:
+            moved = _rows(
+                connection,
+                "SELECT source, status, description, institution_id, inspection_id, item,"
+                " found_on, due_on, recorded_by_id FROM findings ORDER BY id",
+            )
+            tables = set(sa.inspect(connection).get_table_names())
+        institution, inspection, bureau = world["institution"], world["inspection"], world["bureau"]
+        inspected_on, found_on = "2030-03-01", "2030-03-03"
+        assert moved == [
+            ("inspection", status, f"inspection {old}", institution, inspection, "fire",
+             inspected_on, "2030-03-20", bureau)
+            for old, status in (("open", "open"), ("answered", "answered"), ("closed", "put_right"))
+        ] + [
+            ("follow_up", status, f"follow-up {status}", institution, None, None, found_on,
+             "2030-03-25", bureau)
+            for status in ("open", "put_right", "not_put_right")
+        ]  # fmt: skip
+        assert {"inspection_findings", "follow_up_findings"}.isdisjoint(tables)
+
+        downgrade(revision="0025")
+        with db.engine.connect() as connection:
+            inspected = _rows(
+                connection, "SELECT description, status FROM inspection_findings ORDER BY id"
+            )
+            followed = _rows(
+                connection,
+                "SELECT finding, status, put_right_by, closing_note FROM follow_up_findings"
+                " ORDER BY id",
+            )
+            tables = set(sa.inspect(connection).get_table_names())
+        assert inspected == [(f"inspection {status}", status) for status in world["inspected"]]
+        assert followed == [
+            (f"follow-up {status}", status, "2030-03-25", "note" if status != "open" else "")
+            for status in world["followed"]
+        ]
+        assert "findings" not in tables

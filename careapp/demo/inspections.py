@@ -7,8 +7,18 @@ import sqlalchemy as sa
 
 from careapp.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from careapp.extensions import db
-from careapp.models import ChecklistItem, Inspection, Institution, ItemResult, Role, Status, User
-from careapp.services import inspections
+from careapp.models import (
+    ChecklistItem,
+    Finding,
+    FindingStatus,
+    Inspection,
+    Institution,
+    ItemResult,
+    Role,
+    Status,
+    User,
+)
+from careapp.services import findings, inspections
 from careapp.services.accounts import create_user, find_user
 from careapp.services.inspections import FindingInput
 
@@ -111,13 +121,17 @@ def _overdue(institution: Institution, team: list[User], today: date) -> None:
     fire, cctv = recorded.findings
     keeper = db.session.get(User, institution.owner_id) if institution.owner_id else None
     if keeper is not None:
-        inspections.answer(
-            fire.id, keeper, "已更换灭火器 4 具，补记检查台账。", _moment(on + timedelta(days=7))
+        findings.answer(
+            fire, keeper, "已更换灭火器 4 具，补记检查台账。", _moment(on + timedelta(days=7))
         )
-        inspections.answer(
-            cctv.id, keeper, "监控设备已采购，正在安装。", _moment(on + timedelta(days=25))
+        findings.answer(
+            cctv, keeper, "监控设备已采购，正在安装。", _moment(on + timedelta(days=25))
         )
-    inspections.close(fire.id, team[0], on + timedelta(days=12), today)
+    _put_right(fire, team[0], on + timedelta(days=12), today)
+
+
+def _put_right(finding: Finding, inspector: User, on: date, today: date) -> None:
+    findings.close(finding, inspector, FindingStatus.PUT_RIGHT, on, "", today)
 
 
 def _passed(institution: Institution, team: list[User], today: date) -> None:
@@ -138,4 +152,4 @@ def _late(institution: Institution, team: list[User], today: date) -> None:
             ),
         },
     )
-    inspections.close(recorded.findings[0].id, team[0], on + timedelta(days=30), today)
+    _put_right(recorded.findings[0], team[0], on + timedelta(days=30), today)

@@ -8,8 +8,8 @@ from careapp import clock
 from careapp.extensions import db
 from careapp.institutions import bp
 from careapp.institutions.follow_up_forms import AnswerForm, DeregistrationForm
-from careapp.models import Institution, Status
-from careapp.services import filing, follow_up
+from careapp.models import FindingSource, Institution, Status
+from careapp.services import filing, findings, follow_up
 
 
 def _load_own(institution_id: int) -> Institution:
@@ -24,7 +24,7 @@ def _to_status(institution: Institution):
     return redirect(url_for("institutions.status", institution_id=institution.id))
 
 
-def _refused(error: filing.FilingError, institution: Institution):
+def _refused(error: findings.FindingError, institution: Institution):
     """Nothing of a refused step is kept; the status page says why."""
     db.session.rollback()
     flash(str(error.message), "error")
@@ -35,14 +35,14 @@ def _refused(error: filing.FilingError, institution: Institution):
 def answer_follow_up_finding(institution_id: int, finding_id: int):
     """A follow-up finding of the bureau, and what the institution did to put it right."""
     institution = _load_own(institution_id)
-    finding = follow_up.finding_of(institution, finding_id)
+    finding = findings.finding_of(institution, finding_id, FindingSource.FOLLOW_UP)
     if finding is None:
         abort(404)
     form = AnswerForm(data={"answer": finding.answer} if finding.answer else None)
     if finding.is_open and form.validate_on_submit():
         try:
-            follow_up.answer_finding(finding, current_user, form.answer.data)
-        except filing.FilingError as error:
+            findings.answer(finding, current_user, form.answer.data, clock.now())
+        except findings.FindingError as error:
             return _refused(error, institution)
         db.session.commit()
         flash(_("Your answer is sent to the county health bureau."), "success")

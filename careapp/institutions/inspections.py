@@ -12,8 +12,8 @@ from careapp.access import or_404
 from careapp.database import run_in_transaction
 from careapp.forms import SiteForm
 from careapp.institutions import bp
-from careapp.services import filing, inspections
-from careapp.services.inspections import InspectionError
+from careapp.models import FindingSource
+from careapp.services import filing, findings, inspections
 
 
 class AnswerForm(SiteForm):
@@ -65,17 +65,15 @@ def inspections_page(institution_id: int):
 def answer_finding(institution_id: int, finding_id: int):
     """Answer a finding with what was done; the bureau then closes it."""
     institution = or_404(filing.owned_institution(current_user, institution_id))
-    finding = or_404(inspections.finding_of(institution, finding_id))
+    finding = or_404(findings.finding_of(institution, finding_id, FindingSource.INSPECTION))
     form = AnswerForm(prefix=f"answer-{finding.id}")
     if not form.validate_on_submit():
         return _render(institution, 400, {finding.id: form})
     try:
         run_in_transaction(
-            lambda: inspections.answer(
-                finding.id, current_user, form.answer.data.strip(), clock.now()
-            )
+            lambda: findings.answer(finding, current_user, form.answer.data, clock.now())
         )
-    except InspectionError as error:
+    except findings.FindingError as error:
         flash(str(error.message), "error")
     else:
         flash(_("Your answer is sent to the county health bureau."), "success")

@@ -57,19 +57,19 @@ from careapp.models.family import (
     InvitationStatus,
 )
 from careapp.models.filing import ChangeRequest, ChangeStatus, FilingAction, FilingDecision
-from careapp.models.follow_up import (
-    DeregistrationRequest,
-    FollowUpFinding,
-    FollowUpFindingStatus,
-    RequestStatus,
+from careapp.models.finding import (
+    CLOSING_STATUSES,
+    FOLLOW_UP_WORKING_DAYS,
+    OPEN_FINDING_STATUSES,
+    Finding,
+    FindingSource,
+    FindingStatus,
 )
+from careapp.models.follow_up import DeregistrationRequest, RequestStatus
 from careapp.models.indicators import RegionTargets, RegisteredOperator, TownshipFamilies
 from careapp.models.inspection import (
     MIN_INSPECTORS,
-    OPEN_FINDING_STATUSES,
     ChecklistItem,
-    Finding,
-    FindingStatus,
     FollowUp,
     Inspection,
     InspectionDraw,
@@ -228,7 +228,8 @@ __all__ = [
     "FilingDocument",
     "PriceRegime",
     "DeregistrationRequest",
-    "FollowUpFindingStatus",
-    "FollowUpFinding",
+    "CLOSING_STATUSES",
+    "FOLLOW_UP_WORKING_DAYS",
+    "FindingSource",
     "RequestStatus",
 ]

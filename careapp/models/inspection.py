@@ -6,6 +6,7 @@ and who inspects at random, records what it found, and follows each finding to i
 """
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,6 +15,9 @@ from careapp.extensions import db
 from careapp.models.base import StrEnum, created_at_column, enum_type, one_of
 from careapp.models.institution import Institution
 from careapp.models.user import User
+
+if TYPE_CHECKING:
+    from careapp.models.finding import Finding
 
 #: An inspection is done by at least two inspectors (双随机 practice: never one alone).
 MIN_INSPECTORS = 2
@@ -47,18 +51,6 @@ class InspectionStatus(StrEnum):
 
     PLANNED = "planned"
     RECORDED = "recorded"
-
-
-class FindingStatus(StrEnum):
-    """OPEN until the institution answers; ANSWERED until the bureau closes it as put right."""
-
-    OPEN = "open"
-    ANSWERED = "answered"
-    CLOSED = "closed"
-
-
-#: Findings still to be put right.
-OPEN_FINDING_STATUSES = (FindingStatus.OPEN, FindingStatus.ANSWERED)
 
 
 class FollowUp:
@@ -197,58 +189,3 @@ class InspectionResult(db.Model):
 
     def __repr__(self) -> str:
         return f"<InspectionResult {self.item} {self.result}>"
-
-
-class Finding(db.Model):
-    """Something to put right by a deadline; the institution answers, the bureau closes it."""
-
-    __tablename__ = "inspection_findings"
-    __table_args__ = (
-        one_of("item", ChecklistItem, "item_valid"),
-        one_of("status", FindingStatus, "status_valid"),
-        sa.CheckConstraint("status <> 'closed' OR closed_on IS NOT NULL", name="closed_has_date"),
-        sa.CheckConstraint(
-            "status <> 'answered' OR answered_at IS NOT NULL", name="answered_has_time"
-        ),
-        sa.Index("ix_inspection_findings_status_due", "status", "due_on"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    inspection_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("inspections.id", ondelete="CASCADE"), index=True
-    )
-    item: Mapped[ChecklistItem] = mapped_column(enum_type(ChecklistItem))
-    description: Mapped[str] = mapped_column(sa.Text)
-    #: The day by which it must be put right (整改期限).
-    due_on: Mapped[date]
-    status: Mapped[FindingStatus] = mapped_column(
-        enum_type(FindingStatus), default=FindingStatus.OPEN
-    )
-    #: What the institution says it did.
-    answer: Mapped[str] = mapped_column(sa.Text, default="")
-    answered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    #: The day the bureau found it put right.
-    closed_on: Mapped[date | None]
-    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-
-    inspection: Mapped[Inspection] = relationship(back_populates="findings")
-
-    @property
-    def is_closed(self) -> bool:
-        """Whether the bureau found it put right."""
-        return self.status == FindingStatus.CLOSED
-
-    @property
-    def closed_in_time(self) -> bool | None:
-        """Put right by the deadline (True), late (False), or not yet (None)."""
-        if self.closed_on is None:
-            return None
-        return self.closed_on <= self.due_on
-
-    def is_overdue(self, today: date) -> bool:
-        """Still open after its deadline."""
-        return not self.is_closed and self.due_on < today
-
-    def __repr__(self) -> str:
-        return f"<Finding {self.id} {self.item} {self.status}>"

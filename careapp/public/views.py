@@ -24,7 +24,7 @@ from careapp.services import (
     availability,
     booking,
     calendar,
-    follow_up,
+    findings,
     inspections,
     quality,
     regions,
@@ -230,7 +230,7 @@ def institution(institution_id: int):
         quality=quality.public_quality(found),
         public_inspections=inspections.public_summary(found, today),
         staff_facts=staff_register.public_facts(found, today),
-        notices=follow_up.findings_of(found),
+        notices=findings.follow_up_findings_of(found),
     )
     return body, 400 if errors else 200
 
@@ -287,7 +287,7 @@ def registry_page():
         page=page,
         **_place_menus(event_filter.region, event_filter.township),
         event_types=list(EventType),
-        notices=follow_up.public_notices(),
+        notices=findings.public_notices(),
     )
     return body, 400 if errors else 200
 

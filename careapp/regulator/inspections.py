@@ -22,9 +22,9 @@ from careapp.database import run_in_transaction
 from careapp.forms import DateField, SiteForm, choices
 from careapp.i18n import current_language
 from careapp.labels import CHECKLIST_ITEM_LABELS, ITEM_RESULT_LABELS
-from careapp.models import MIN_INSPECTORS, ChecklistItem, ItemResult
+from careapp.models import MIN_INSPECTORS, ChecklistItem, FindingStatus, ItemResult
 from careapp.regulator import bp
-from careapp.services import inspections
+from careapp.services import findings, inspections
 from careapp.services.inspections import (
     MAX_DRAW_SIZE,
     MAX_SEED,
@@ -204,7 +204,7 @@ def _render_index(form: DrawForm, status: int = 200, plan_form: PlanForm | None 
         planned=inspections.planned_inspections(),
         recorded=inspections.recorded_inspections(),
         draws=inspections.recent_draws(),
-        overdue=inspections.overdue_findings(clock.today()),
+        overdue=findings.overdue_inspection_findings(clock.today()),
         inspector_count=len(inspections.inspectors()),
         **_desk_context(),
     )
@@ -364,16 +364,20 @@ def close_finding(inspection_id: int, finding_id: int):
     if not form.validate_on_submit():
         return _render_inspection(found, 400, {finding.id: form})
     try:
-        run_in_transaction(
-            lambda: inspections.close(finding.id, current_user, form.closed_on.data, clock.today())
-        )
-    except InspectionError as error:
+        run_in_transaction(lambda: _close(finding, form.closed_on.data))
+    except findings.FindingError as error:
         flash(str(error.message), "error")
         return redirect(url_for("regulator.inspection", inspection_id=inspection_id))
     flash(_("The finding is closed as put right."), "success")
     return redirect(url_for("regulator.inspection", inspection_id=inspection_id))
 
 
+def _close(finding, closed_on) -> None:
+    """An inspection finding is only ever closed as put right, on the day the bureau says."""
+    today = clock.today()
+    findings.close(finding, current_user, FindingStatus.PUT_RIGHT, closed_on, "", today)
+
+
 def dashboard_overdue(region_id: int) -> dict:
     """What the dashboard's supervision section shows: the region's overdue findings."""
-    return {"overdue_findings": inspections.overdue_findings(clock.today(), region_id)}
+    return {"overdue_findings": findings.overdue_inspection_findings(clock.today(), region_id)}

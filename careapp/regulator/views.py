@@ -8,8 +8,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from careapp import clock
 from careapp.extensions import db
-from careapp.models import ChangeRequest, Institution, Status, Township
-from careapp.models.follow_up import FOLLOW_UP_WORKING_DAYS, FollowUpFindingStatus
+from careapp.models import (
+    FOLLOW_UP_WORKING_DAYS,
+    ChangeRequest,
+    FindingSource,
+    FindingStatus,
+    Institution,
+    Status,
+    Township,
+)
 from careapp.regulator import bp
 from careapp.regulator.forms import (
     ApproveForm,
@@ -21,7 +28,7 @@ from careapp.regulator.forms import (
     ReturnForm,
     RevokeForm,
 )
-from careapp.services import documents, filing, follow_up, registry, staff
+from careapp.services import documents, filing, findings, follow_up, registry, staff
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import parse_paging
 
@@ -67,7 +74,7 @@ def home():
         changes=filing.pending_changes(),
         limit=filing.REVIEW_LIMIT_WORKING_DAYS,
         deregistrations=follow_up.pending_deregistrations(),
-        findings=follow_up.open_findings(),
+        findings=findings.open_follow_up_findings(),
         today=today,
     )
 
@@ -93,7 +100,7 @@ def institutions():
 def _render_review(institution: Institution, status: int = 200, **forms):
     """The review page with the decision forms its state allows; ``forms`` replace defaults."""
     today = clock.today()
-    findings = follow_up.findings_of(institution)
+    follow_ups = findings.follow_up_findings_of(institution)
     forms = {
         "return_form": ReturnForm(prefix="return"),
         "reject_form": RejectForm(prefix="reject"),
@@ -102,7 +109,7 @@ def _render_review(institution: Institution, status: int = 200, **forms):
         "close_forms": {
             **{
                 finding.id: CloseFindingForm(prefix=f"close-{finding.id}")
-                for finding in findings
+                for finding in follow_ups
                 if finding.is_open
             },
             **forms.get("close_forms", {}),
@@ -120,9 +127,9 @@ def _render_review(institution: Institution, status: int = 200, **forms):
         review_materials=documents.materials_of(institution),
         review_staff=staff.register_of(institution),
         deadline=filing.review_deadline(institution),
-        findings=findings,
-        follow_up_until=follow_up.follow_up_deadline(institution),
-        can_record_finding=follow_up.can_record_finding(institution, today),
+        findings=follow_ups,
+        follow_up_until=findings.follow_up_deadline(institution),
+        can_record_finding=findings.can_record_finding(institution, today),
         follow_up_days=FOLLOW_UP_WORKING_DAYS,
         deregistration=follow_up.pending_deregistration(institution),
         record_form=RecordForm(),
@@ -219,7 +226,7 @@ def reject(institution_id: int):
     )
 
 
-def _refused(error: filing.FilingError, institution: Institution):
+def _refused(error: filing.FilingError | findings.FindingError, institution: Institution):
     """Nothing of a refused step is kept; the review page says why."""
     db.session.rollback()
     flash(str(error.message), "error")
@@ -253,10 +260,10 @@ def record_finding(institution_id: int):
     if not form.validate_on_submit():
         return _render_review(institution, 400, finding_form=form)
     try:
-        follow_up.record_finding(
+        findings.record_follow_up(
             institution, current_user, form.finding.data, form.put_right_by.data, clock.today()
         )
-    except filing.FilingError as error:
+    except findings.FindingError as error:
         return _refused(error, institution)
     return _decided(
         _("The finding is recorded and published; the institution is told."), institution
@@ -267,7 +274,7 @@ def record_finding(institution_id: int):
 def close_follow_up_finding(institution_id: int, finding_id: int):
     """Close a follow-up finding: put right or not; the outcome is published."""
     institution = _load_institution(institution_id)
-    finding = follow_up.finding_of(institution, finding_id)
+    finding = findings.finding_of(institution, finding_id, FindingSource.FOLLOW_UP)
     if finding is None:
         abort(404)
     form = CloseFindingForm(prefix=f"close-{finding.id}")
@@ -276,14 +283,11 @@ def close_follow_up_finding(institution_id: int, finding_id: int):
             return redirect(url_for("regulator.review", institution_id=institution.id))
         return _render_review(institution, 400, close_forms={finding.id: form})
     try:
-        follow_up.close_finding(
-            finding,
-            current_user,
-            FollowUpFindingStatus(form.outcome.data),
-            form.note.data,
-            clock.today(),
+        today = clock.today()
+        findings.close(
+            finding, current_user, FindingStatus(form.outcome.data), today, form.note.data, today
         )
-    except filing.FilingError as error:
+    except findings.FindingError as error:
         return _refused(error, institution)
     return _decided(_("The finding is closed and its outcome published."), institution)
 

@@ -3,7 +3,8 @@
 Policy 000 四(二)1: "相关职能部门随机抽查 … 联合检查"; 000 四(二)2: "综合监管、信息公开、诚信记录
 … 进行信息化全程管理"; 004 item 13: "联动巡查、违法查处、诚信评价、动态管理". Institutions and
 inspectors are drawn at random from a recorded seed, weighted towards the institutions not
-inspected for longest; each inspection's findings are followed until the bureau closes them.
+inspected for longest; each inspection's findings are followed (careapp.services.findings)
+until the bureau closes them.
 """
 
 import random
@@ -21,10 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from careapp.extensions import db
 from careapp.models import (
     MIN_INSPECTORS,
-    OPEN_FINDING_STATUSES,
     ChecklistItem,
-    Finding,
-    FindingStatus,
     FollowUp,
     Inspection,
     InspectionDraw,
@@ -34,10 +32,10 @@ from careapp.models import (
     ItemResult,
     Role,
     Status,
-    Township,
     User,
 )
 from careapp.services.errors import CareappError
+from careapp.services.findings import inspection_finding
 from careapp.services.mail import N_, queue_email
 
 #: The largest draw the bureau can ask for at once.
@@ -303,7 +301,7 @@ def record(
         InspectionResult(item=item, result=results[item]) for item in ChecklistItem
     ]
     inspection.findings = [
-        Finding(item=item, description=finding.description, due_on=finding.due_on)
+        inspection_finding(inspection, item, finding.description, finding.due_on)
         for item, finding in sorted(findings.items(), key=lambda pair: _item_order(pair[0]))
     ]
     db.session.flush()
@@ -366,38 +364,6 @@ def plan(institution: Institution, actor: User) -> Inspection:
     return inspection
 
 
-# --- findings: answered by the institution, closed by the bureau ---------------------------
-
-
-def answer(finding_id: int, actor: User, text: str, now: datetime) -> Finding:
-    """The institution says what it did about a finding (again, until the bureau closes it)."""
-    finding = _locked(Finding, finding_id)
-    if finding is None or finding.status not in OPEN_FINDING_STATUSES:
-        raise InspectionError(_l("This finding has been closed already."))
-    finding.status = FindingStatus.ANSWERED
-    finding.answer = text
-    finding.answered_at = now
-    finding.answered_by_id = actor.id
-    db.session.flush()
-    return finding
-
-
-def close(finding_id: int, actor: User, closed_on: date, today: date) -> Finding:
-    """The bureau found the finding put right on ``closed_on``: in time or late."""
-    finding = _locked(Finding, finding_id)
-    if finding is None or finding.status not in OPEN_FINDING_STATUSES:
-        raise InspectionError(_l("This finding has been closed already."))
-    if closed_on > today:
-        raise InspectionError(_l("The date it was put right cannot be in the future."))
-    if closed_on < finding.inspection.inspected_on:
-        raise InspectionError(_l("The date it was put right cannot come before the inspection."))
-    finding.status = FindingStatus.CLOSED
-    finding.closed_on = closed_on
-    finding.closed_by_id = actor.id
-    db.session.flush()
-    return finding
-
-
 # --- reading -------------------------------------------------------------------------------
 
 
@@ -458,39 +424,6 @@ def inspections_of(institution: Institution) -> list[Inspection]:
         .options(selectinload(Inspection.results), selectinload(Inspection.findings))
         .order_by(Inspection.inspected_on.desc(), Inspection.id.desc())
     )
-    return list(db.session.scalars(query))
-
-
-def finding_of(institution: Institution, finding_id: int) -> Finding | None:
-    """The finding with ``finding_id`` if it belongs to a recorded inspection of ``institution``."""
-    query = (
-        sa.select(Finding)
-        .join(Finding.inspection)
-        .where(
-            Finding.id == finding_id,
-            Inspection.institution_id == institution.id,
-            Inspection.status == InspectionStatus.RECORDED,
-        )
-    )
-    return db.session.scalar(query)
-
-
-def overdue_findings(today: date, region_id: int | None = None) -> list[Finding]:
-    """Findings of filed institutions still open after their deadline, the oldest first."""
-    query = (
-        sa.select(Finding)
-        .join(Finding.inspection)
-        .join(Inspection.institution)
-        .where(
-            Finding.status.in_(OPEN_FINDING_STATUSES),
-            Finding.due_on < today,
-            Institution.status == Status.FILED,
-        )
-        .options(joinedload(Finding.inspection).options(_with_institution()))
-        .order_by(Finding.due_on, Finding.id)
-    )
-    if region_id is not None:
-        query = query.join(Institution.township).where(Township.region_id == region_id)
     return list(db.session.scalars(query))
 
 

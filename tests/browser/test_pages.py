@@ -19,7 +19,8 @@ from careapp.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from careapp.extensions import db
 from careapp.models import (
     Course,
-    FollowUpFinding,
+    Finding,
+    FindingSource,
     Institution,
     Region,
     Role,
@@ -344,11 +345,12 @@ def _change_request(regulator) -> int:
 
 def _finding(institution_id: int, regulator) -> int:
     """A follow-up finding of the bureau on the demo institution, open for its answer."""
-    finding = FollowUpFinding(
+    finding = Finding(
+        source=FindingSource.FOLLOW_UP,
         institution_id=institution_id,
         found_on=clock.today(),
-        finding="消防通道堆放杂物，未保持畅通",
-        put_right_by=clock.today() + timedelta(days=10),
+        description="消防通道堆放杂物，未保持畅通",
+        due_on=clock.today() + timedelta(days=10),
         recorded_by_id=regulator.id,
     )
     db.session.add(finding)
