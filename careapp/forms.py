@@ -45,13 +45,20 @@ class SiteForm(FlaskForm):
         """WTForms' messages in the request's language."""
 
     def validate(self, extra_validators=None) -> bool:
-        """Refuse NUL characters in any field, then run the form's own checks."""
+        """Refuse NUL characters in any field, then run the fields' own checks, then the
+        form's checks across fields (``check_together``)."""
         refused = [field for field in _leaf_fields(self) if _holds_nul(field)]
         for field in refused:
             field.errors = [CONTROL_CHARACTER_MESSAGE]
         if refused:
             return False
-        return super().validate(extra_validators)
+        return self.check_together(super().validate(extra_validators))
+
+    def check_together(self, fields_valid: bool) -> bool:
+        """A form's checks across its fields, run only after every field's own checks (so
+        never on a value those did not see); ``fields_valid``: whether those passed. Returns
+        whether the form is valid. Forms override this, never ``validate``."""
+        return fields_valid
 
 
 def _leaf_fields(form) -> Iterable[Field]:

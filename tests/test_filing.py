@@ -1725,3 +1725,22 @@ def test_numbers_beyond_any_real_value_are_refused_on_their_field(
     assert field_error(response, field)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Institution.id))) == 0
+
+
+@pytest.mark.parametrize("choice", ["authority", "price_regime", "nature", "classes-0-kind"])
+def test_a_nul_character_beside_a_choice_not_offered_is_refused_on_its_field(
+    app, client, act_as, owner, township_id, choice
+):
+    """A NUL character stops the fields' own checks; the policies' rules, which read the
+    chosen authority, price regime, nature and class kinds, must not then read a choice that
+    no check has seen (they answered 500 on "1")."""
+    act_as(owner)
+    client.set_cookie("lang", "en")
+    data = profile_form(township_id, **{choice: "1", "address": "世纪大道\x00 88 号"})
+
+    response = client.post("/institutions/new", data=data)
+
+    assert response.status_code == 200
+    assert field_error(response, "address") is not None
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Institution.id))) == 0

@@ -25,6 +25,8 @@ from test_access_matrix import (
     filled,
 )
 
+from careapp.forms import SiteForm
+
 FORM = re.compile(r"<form\b(.*?)</form>", re.S)
 FIELD = re.compile(r'<(input|select|textarea)\b[^>]*\bname="([^"]+)"[^>]*>', re.S)
 OPTION = re.compile(r'<option value="([^"]*)"')
@@ -219,3 +221,41 @@ def test_a_nul_character_in_every_field_of_a_form_answers_no_server_error(site, 
     response = client.post(filled(path, world), data=form)
 
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [pytest.param(path, expected, id=path) for path, _data, expected, _changes in POST_MATRIX],
+)
+def test_a_nul_character_in_one_field_beside_junk_in_the_others_answers_no_server_error(
+    site, path, expected
+):
+    """A refused NUL character stops the fields' own checks: the checks across fields must
+    not then run on values no field check has seen (a "1" where a choice is expected)."""
+    world, clients, fields = site
+    client = clients[rightful(expected)]
+    form = dict.fromkeys(fields, "1")
+    form[sorted(fields)[0]] = "a\x00b"
+
+    response = client.post(filled(path, world), data=form)
+
+    assert response.status_code < 500
+
+
+def test_no_form_replaces_validate_so_checks_across_fields_see_only_checked_values(app):
+    """Forms add their checks across fields in ``check_together``, which runs after the
+    fields' own checks: a form replacing ``validate`` would run them on unchecked input."""
+    replacing = [
+        form.__qualname__
+        for form in _every_subclass(SiteForm)
+        if form.__module__.startswith("careapp") and "validate" in vars(form)
+    ]
+
+    assert replacing == []
+
+
+def _every_subclass(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_every_subclass(sub)]
+    return found

@@ -347,12 +347,11 @@ class InstitutionForm(SiteForm):
     #: Set by the view: a filed institution's location may be corrected, never removed.
     location_required = False
 
-    def validate(self, extra_validators=None) -> bool:
-        """The fields' own checks, the policies' rules (authority, prices, classes and ages
-        by nature), then the location's: both numbers or neither (both once filed), and
-        inside the region of the chosen township."""
-        valid = super().validate(extra_validators)
-        valid = self._check_policy_rules() and valid
+    def check_together(self, fields_valid: bool) -> bool:
+        """The policies' rules (authority, prices, classes and ages by nature), then the
+        location's: both numbers or neither (both once filed), and inside the region of the
+        chosen township."""
+        valid = self._check_policy_rules() and fields_valid
         if self.latitude.errors or self.longitude.errors or self.township_id.errors:
             return valid
         problem = self._location_problem()

@@ -130,9 +130,9 @@ class ScheduleForm(SiteForm):
         if field.data and self.valid_from.data and field.data < self.valid_from.data:
             raise ValidationError(_l("The last day must not be before the first day."))
 
-    def validate(self, extra_validators=None) -> bool:
-        """Every field, then the block length that hourly care needs."""
-        valid = super().validate(extra_validators)
+    def check_together(self, fields_valid: bool) -> bool:
+        """The block length that hourly care needs."""
+        valid = fields_valid
         # Here, not in a field validator: Optional() stops an empty field's own validators.
         block = self.block_minutes
         if self.care_type.data == CareType.HOURLY and block.data is None and not block.errors:

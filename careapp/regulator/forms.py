@@ -225,9 +225,9 @@ class TownshipFamiliesForm(SiteForm):
     )
     families_as_of = DateField(_l("Families figure dated"), validators=[Optional()])
 
-    def validate(self, extra_validators=None) -> bool:
+    def check_together(self, fields_valid: bool) -> bool:
         """Counts from 0 to 10,000,000, newborns within the families, and a date with a count."""
-        if not super().validate(extra_validators):
+        if not fields_valid:
             return False
         too_big = _l("Please enter a whole number from 0 to 10,000,000, or nothing.")
         for counted in (self.families_under_3, self.newborn_families):

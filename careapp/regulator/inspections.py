@@ -120,9 +120,9 @@ class RecordForm(SiteForm):
                 _l("Please choose at least %(count)d inspectors.", count=MIN_INSPECTORS)
             )
 
-    def validate(self, extra_validators=None) -> bool:
-        """The fields' own checks, then a finding and a deadline for each failed item."""
-        valid = super().validate(extra_validators)
+    def check_together(self, fields_valid: bool) -> bool:
+        """A finding and a deadline for each failed item."""
+        valid = fields_valid
         for item in ChecklistItem:
             if self[f"result_{item}"].data != ItemResult.FAILED:
                 continue
