@@ -778,6 +778,37 @@ def test_card_finds_a_free_place_after_more_candidates_than_it_reads_first_lack_
     assert "tomorrow from 15:00: 3 places free" in card
 
 
+def test_card_never_skips_an_unread_candidate_for_a_later_slot_holding_children(
+    app, en_client, institution
+):
+    """Slots holding children are read beside the first candidates: one of them, later than
+    a candidate not read yet, must not be shown as the next free place."""
+    hourly_and_temporary = {CareType.HOURLY: (6, 36, 40), CareType.TEMPORARY: (6, 36, 150)}
+    busy = institution(
+        "上午满员", offers=hourly_and_temporary, classes=((ClassKind.TODDLER, 3, 1),)
+    )
+    tomorrow = clock.local_now().date() + timedelta(days=1)
+    blocked = availability.FIRST_CANDIDATES
+    for hour in range(8, 8 + blocked + 1):
+        _slot_in(
+            app, busy, ClassKind.TODDLER, CareType.HOURLY, tomorrow, (time(hour), time(hour + 1))
+        )
+    filling = _slot_in(
+        app, busy, ClassKind.TODDLER, CareType.TEMPORARY, tomorrow, (time(8), time(8 + blocked))
+    )
+    later = _slot_in(app, busy, ClassKind.TODDLER, CareType.HOURLY, tomorrow, (time(15), time(16)))
+    with app.app_context():
+        # The class is full until the first candidate after the blocked ones; one child
+        # is booked at 15:00 already.
+        db.session.get(Slot, filling).inventory.taken = 3
+        db.session.get(Slot, later).inventory.taken = 1
+        db.session.commit()
+
+    card = unescape(cards(en_client.get("/?care_type=hourly"))[0])
+
+    assert f"tomorrow from {8 + blocked}:00: 3 places free" in card
+
+
 def test_result_card_shows_the_next_free_place_for_the_criteria(app, en_client, institution):
     hourly = {CareType.HOURLY: (6, 36, 40)}
     open_soon = institution("明天有空位", offers=hourly)

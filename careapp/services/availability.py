@@ -152,6 +152,9 @@ def _first_free(
     for slot in slots:
         if found[slot.institution_id] is not None or not _may_be_free(slot, first, last):
             continue
+        if candidates is not None and tried[slot.institution_id] >= candidates:
+            # A slot read only because it holds children may lie after a candidate not read.
+            continue
         tried[slot.institution_id] += 1
         if wanted.suits(slot, by_id[slot.institution_id]):
             remaining = min(slot.inventory.remaining, rooms.free_for(slot))
