@@ -297,7 +297,8 @@ def _own_institution(owner, status: Status) -> int:
 
 
 def _booking_at(institution_id: int, parent) -> int:
-    """A booking of the demo child at the institution (the first slot that takes the child)."""
+    """A booking of the demo child at the institution: the first slot that takes the child
+    and that the family may still cancel, whatever the hour (the cancel page shows it)."""
     child = booking.children_of(parent)[0]
     slots = db.session.scalars(
         sa.select(Slot)
@@ -306,9 +307,13 @@ def _booking_at(institution_id: int, parent) -> int:
     )
     db.session.commit()
     for slot in slots:
+        now = clock.local_now()
         try:
-            made = booking.book(parent, child, slot, booking.new_request_key(), clock.local_now())
+            made = booking.book(parent, child, slot, booking.new_request_key(), now)
         except booking.BookingError:
+            db.session.rollback()
+            continue
+        if not booking.can_cancel(made, now):
             db.session.rollback()
             continue
         db.session.commit()
