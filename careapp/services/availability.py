@@ -191,10 +191,9 @@ def _card_slots(
         )
     )
     may_suit = _may_suit(institution_ids, first, last, wanted)
-    if candidates is None:
-        suiting = sa.select(Slot.id).join(Slot.inventory).join(Slot.care_class).where(*may_suit)
-    else:
-        suiting = _first_candidates(may_suit, candidates)
+    suiting = sa.select(Slot.id).join(Slot.inventory).join(Slot.care_class).where(*may_suit)
+    if candidates is not None:
+        suiting = _first_of_each_institution(suiting, candidates)
     # One list of ids, not an OR of both conditions: an OR makes the database scan every slot.
     query = (
         sa.select(Slot)
@@ -207,16 +206,10 @@ def _card_slots(
     return list(db.session.scalars(query))
 
 
-def _first_candidates(may_suit: list, candidates: int) -> sa.Select:
-    """The ids of each institution's first ``candidates`` slots meeting ``may_suit``."""
+def _first_of_each_institution(suiting: sa.Select, candidates: int) -> sa.Select:
+    """The ids ``suiting`` selects, only each institution's first ``candidates`` of them."""
     rank = sa.func.row_number().over(partition_by=Slot.institution_id, order_by=SLOT_ORDER)
-    ranked = (
-        sa.select(Slot.id, rank.label("rank"))
-        .join(Slot.inventory)
-        .join(Slot.care_class)
-        .where(*may_suit)
-        .subquery()
-    )
+    ranked = suiting.add_columns(rank.label("rank")).subquery()
     return sa.select(ranked.c.id).where(ranked.c.rank <= candidates)
 
 
