@@ -68,26 +68,19 @@ class CatalogDomain(Domain):
     Babel parses ``zh_CN`` into ``zh_Hans_CN`` and would look for that folder instead.
     """
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        #: Catalogs by language code: every translated label asks, so one dict lookup answers
-        #: (a string key: a Locale hashes and compares in Python).
-        self.by_language: dict[str, support.Translations] = {}
-
     def get_translations(self):
-        """The compiled catalog of the current language, loaded once per process."""
+        """The compiled catalog of the current language, loaded once per process (kept in
+        Flask-Babel's cache under the language's code: a string key, where a Locale would
+        hash and compare in Python on every label)."""
         locale = current_locale()
         if locale is None:
             return super().get_translations()
-        language = language_code(locale)
-        translations = self.by_language.get(language)
+        key = (language_code(locale), self.domain[0])
+        translations = self.cache.get(key)
         if translations is None:
-            key = (language, self.domain[0])
-            if key not in self.cache:
-                self.cache[key] = support.Translations.load(
-                    self.translation_directories[0], [key[0]], key[1]
-                )
-            translations = self.by_language[language] = self.cache[key]
+            translations = self.cache[key] = support.Translations.load(
+                self.translation_directories[0], [key[0]], key[1]
+            )
         return translations
 
 
