@@ -70,7 +70,7 @@ class PlacesDesk:
             lambda: (
                 booking.book(
                     db.session.get(User, parent_id),
-                    db.session.get(Child, child_id),
+                    child_id,
                     db.session.get(Slot, slot_id),
                     booking.new_request_key(),
                     self.now,

@@ -255,7 +255,9 @@ def book(app, user):
             parent = db.session.get(User, parent_id)
             child = booking.add_child(parent, name=CHILD_NAME, notes="花生过敏", consent=True,
                                       birth_date=today() - timedelta(days=548))  # fmt: skip
-            made = booking.book(parent, child, slot, booking.new_request_key(), clock.local_now())
+            made = booking.book(
+                parent, child.id, slot, booking.new_request_key(), clock.local_now()
+            )
             db.session.commit()
             return {"booking": made.id, "child": child.id, "slot": slot.id}
 

@@ -21,7 +21,6 @@ from careapp.models import (
     BookingStatus,
     CareClass,
     CareType,
-    Child,
     ClassKind,
     Inventory,
     Role,
@@ -140,11 +139,10 @@ def race(app, slot_id: int, entrants, book_function) -> tuple[Outcome, list]:
             start_line.wait(timeout=RACE_TIMEOUT_SECONDS)
             with app.app_context():
                 parent = db.session.get(User, parent_id)
-                child = db.session.get(Child, child_id)
                 slot = db.session.get(Slot, slot_id)
                 results.append(
                     run_in_transaction(
-                        lambda: book_function(parent, child, slot, request_key, NOW).id
+                        lambda: book_function(parent, child_id, slot, request_key, NOW).id
                     )
                 )
         except SlotFull:
@@ -175,14 +173,14 @@ def race_everybody(app, families: Families, day_number: int, book_function) -> O
     return outcome
 
 
-def naive_book(parent: User, child: Child, slot: Slot, request_key: str, now: datetime):
+def naive_book(parent: User, child_id: int, slot: Slot, request_key: str, now: datetime):
     """Read the places taken, then insert and write ``taken = read + 1``: check-then-act.
 
     No conditional WHERE and no row count. Because the new ``taken`` is the value read plus
     one, it never exceeds the capacity, so the check constraint cannot object either.
     """
     inventory_id, capacity = slot.inventory_id, slot.inventory.capacity
-    row = {"slot_id": slot.id, "child_id": child.id, "parent_id": parent.id}
+    row = {"slot_id": slot.id, "child_id": child_id, "parent_id": parent.id}
     seen = db.session.scalar(sa.select(Inventory.taken).where(Inventory.id == inventory_id))
     # SQLite refuses to turn a stale read transaction into a write one, so a check and a
     # write in one transaction cannot oversell there; like a view that looks before it

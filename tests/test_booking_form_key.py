@@ -4,6 +4,8 @@ A booking takes its place and inserts its row without a savepoint; when the key 
 be used already, the insert fails and the transaction's rollback gives the place back.
 """
 
+import dataclasses
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -12,7 +14,7 @@ from places_desk import PlacesDesk
 
 from careapp import clock
 from careapp.extensions import db
-from careapp.models import CareClass, CareType, Inventory, Slot, User
+from careapp.models import Booking, CareClass, CareType, Child, Inventory, Slot, User
 from careapp.services import booking
 
 
@@ -79,9 +81,46 @@ def test_a_key_used_at_the_same_moment_gives_the_place_taken_back(
     _, slot_id = desk_and_slot
     path = f"/parents/book/{slot_id}"
     first = client.post(path, data={"child_id": two_children[0], "request_key": "one-form"})
-    monkeypatch.setattr(booking, "_form_and_places_of", lambda child, key: (None, []))
+    seen = booking._seen_under_lock  # as if the first booking had not committed yet
+    monkeypatch.setattr(
+        booking, "_seen_under_lock", lambda *args: dataclasses.replace(seen(*args), earlier=None)
+    )
     again = client.post(path, data={"child_id": two_children[1], "request_key": "one-form"})
 
     assert again.status_code == 302
     assert again.headers["Location"] == first.headers["Location"]
     assert _taken(app, slot_id) == 1
+
+
+@pytest.mark.parametrize("chosen", ["another family's", "erased", "unknown", "not a number"])
+def test_a_booking_for_a_child_not_offered_is_refused_on_the_form(
+    app, client, desk_and_slot, two_children, chosen
+):
+    """The child is read under the booking's lock, not from the form's list: one the account
+    may not book for is refused as a bad choice, the form shown again with its own children."""
+    desk, slot_id = desk_and_slot
+    _, strangers_child = desk.family()
+    erased = two_children[1]
+    with app.app_context():
+        db.session.get(Child, erased).erased_at = clock.now()
+        db.session.commit()
+    child_id = {
+        "another family's": strangers_child,
+        "erased": erased,
+        "unknown": strangers_child + 1000,
+        "not a number": "x1",
+    }[chosen]
+
+    answer = client.post(
+        f"/parents/book/{slot_id}", data={"child_id": child_id, "request_key": "not-offered"}
+    )
+
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert re.search(r'<p class="error" id="child_id-error">[^<]+</p>', page)
+    assert f'value="{two_children[0]}"' in page
+    assert f'value="{erased}"' not in page
+    assert f'value="{strangers_child}"' not in page
+    assert _taken(app, slot_id) == 0
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Booking.id))) == 0

@@ -98,7 +98,7 @@ class Desk:
             lambda: (
                 booking.book(
                     db.session.get(User, parent_id),
-                    db.session.get(Child, child_id),
+                    child_id,
                     db.session.get(Slot, slot_id),
                     key,
                     now,
@@ -854,6 +854,45 @@ def test_more_places_are_offered_to_those_waiting(desk, home, slot, family):
         WaitStatus.WAITING,
     ]
     assert desk.taken(slot_id) == (3, 3)
+
+
+def test_a_place_free_while_a_family_waits_goes_to_the_family_first_in_line(
+    desk, home, slot, family
+):
+    """A free place with somebody waiting (a class full when they joined that has room again
+    before any offer): a newcomer is told the slot is full, the family first in line books."""
+    slot_id = slot(home, places=1)
+    waiting, waiting_child = family("李小红")
+    newcomer, newcomer_child = family("王小刚")
+    inventory_id = desk.read(lambda: db.session.get(Slot, slot_id).inventory_id)
+    desk.run(
+        lambda: capacity.join_waitlist(inventory_id, waiting, f"child:{waiting_child}", room=0)
+    )
+
+    with pytest.raises(SlotFull):
+        desk.book(newcomer, newcomer_child, slot_id)
+    assert desk.taken(slot_id) == (0, 1)
+    booking_id = desk.book(waiting, waiting_child, slot_id)
+
+    assert desk.status(booking_id) == BookingStatus.CONFIRMED
+    assert desk.taken(slot_id) == (1, 1)
+    assert desk.read(lambda: db.session.scalar(sa.select(WaitlistEntry.status))) == "left"
+
+
+def test_booking_with_an_open_offer_takes_the_held_place_not_another(desk, home, slot, family):
+    slot_id = slot(home, places=1)
+    holder, holder_child = family("张小明")
+    offered, offered_child = family("李小红")
+    held = desk.book(holder, holder_child, slot_id)
+    entry_id = desk.join(offered, offered_child, slot_id)
+    desk.cancel(holder, held)
+    desk.set_capacity(slot_id, 2)  # a second place, free, beside the one held for the offer
+
+    booking_id = desk.book(offered, offered_child, slot_id)
+
+    assert desk.status(booking_id) == BookingStatus.CONFIRMED
+    assert desk.entry(entry_id)["status"] == WaitStatus.ACCEPTED
+    assert desk.taken(slot_id) == (1, 2)
 
 
 # --- cancelling a slot ------------------------------------------------------------------------

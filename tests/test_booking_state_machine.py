@@ -196,7 +196,7 @@ class BookingMachine(RuleBasedStateMachine):
                 lambda: (
                     booking.book(
                         db.session.get(User, parent_id),
-                        db.session.get(Child, child_id),
+                        child_id,
                         db.session.get(Slot, self.slot_id),
                         key,
                         NOW,
@@ -482,7 +482,7 @@ class ClassroomMachine(RuleBasedStateMachine):
         self.run(
             lambda: booking.book(
                 db.session.get(User, parent_id),
-                db.session.get(Child, child_id),
+                child_id,
                 db.session.get(Slot, slot_id),
                 key,
                 NOW,

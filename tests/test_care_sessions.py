@@ -270,7 +270,7 @@ def race(app, entrants) -> tuple[int, int, list[str]]:
                 child = db.session.get(Child, child_id)
                 slot = db.session.get(Slot, slot_id)
                 run_in_transaction(
-                    lambda: booking.book(parent, child, slot, booking.new_request_key(), NOW)
+                    lambda: booking.book(parent, child.id, slot, booking.new_request_key(), NOW)
                 )
                 booked.append(slot_id)
         except SlotFull:

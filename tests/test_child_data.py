@@ -101,7 +101,7 @@ def book(app, filed, parent):
             )
             made = booking.book(
                 db.session.get(User, parent),
-                child,
+                child.id,
                 slot,
                 booking.new_request_key(),
                 clock.local_now(),

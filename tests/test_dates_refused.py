@@ -64,7 +64,7 @@ def booked_tomorrow(app, institution, owner, user) -> tuple[int, int]:
             3,
             today,
         )
-        made = booking.book(parent, child, slot, booking.new_request_key(), clock.local_now())
+        made = booking.book(parent, child.id, slot, booking.new_request_key(), clock.local_now())
         db.session.commit()
         return institution_id, made.id
 

@@ -198,7 +198,7 @@ def build_register(app: flask.Flask) -> tuple[list[int], list[int], list[tuple[i
         ]
         # The last slot is not part of the load: two bookings made here, for the backup.
         for user, child in zip(users[:2], children[:2], strict=True):
-            booking.book(user, child, slots[-1], booking.new_request_key(), clock.local_now())
+            booking.book(user, child.id, slots[-1], booking.new_request_key(), clock.local_now())
         db.session.commit()
         accounts = [(user.id, child.id) for user, child in zip(users, children, strict=True)]
         slot_ids = [slot.id for slot in slots[:-1]]

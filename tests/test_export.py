@@ -136,9 +136,11 @@ def account(app, user, filed, owner, sign_in) -> dict:
             found.classes[0], CareType.HOURLY, day, time(14), time(16), 1, day
         )
         child = add_child(parent, CHILD_NAME)
-        made = booking.book(parent, child, open_slot, booking.new_request_key(), clock.local_now())
+        made = booking.book(
+            parent, child.id, open_slot, booking.new_request_key(), clock.local_now()
+        )
         strangers_child = add_child(stranger, "李小红")
-        booking.book(stranger, strangers_child, full_slot, "stranger-key", clock.local_now())
+        booking.book(stranger, strangers_child.id, full_slot, "stranger-key", clock.local_now())
         entry = booking.join_waitlist(parent, child, full_slot, clock.local_now())
         session = db.session.get(CourseSession, add_course_session(app))
         registration = courses.register(parent, session, 1, "course-key", clock.local_now())
@@ -227,7 +229,7 @@ def test_a_family_members_export_masks_the_guardians_child(app, account, user, s
         care_class = db.session.get(Booking, account["booking"]).slot.care_class
         slot = booking.add_slot(care_class, CareType.HOURLY, day, time(9), time(11), 3, day)
         child = booking.own_child(db.session.get(User, account["parent"]), account["child"])
-        booking.book(db.session.get(User, grandma_id), child, slot, "grandma", clock.local_now())
+        booking.book(db.session.get(User, grandma_id), child.id, slot, "grandma", clock.local_now())
         db.session.commit()
 
     document = exported(grandma)
@@ -273,7 +275,7 @@ def test_the_export_reads_a_fixed_number_of_statements_however_many_bookings(
                 found.classes[0], CareType.HOURLY, day, time(9), time(11), 3, day
             )
             booking.book(
-                parent, add_child(parent, f"王{days}宝"), slot, f"k{days}", clock.local_now()
+                parent, add_child(parent, f"王{days}宝").id, slot, f"k{days}", clock.local_now()
             )
         db.session.commit()
 

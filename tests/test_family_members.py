@@ -465,7 +465,7 @@ def test_the_services_refuse_a_revoked_member(app, people, member, sign_in, plac
         grandma = db.session.get(User, people["grandma"])
         child = db.session.get(Child, people["child"])
         with pytest.raises(booking.BookingError, match="not on your account"):
-            booking.book(grandma, child, db.session.get(Slot, place), "k", clock.local_now())
+            booking.book(grandma, child.id, db.session.get(Slot, place), "k", clock.local_now())
         assert booking.children_for(grandma) == []
 
 

@@ -135,7 +135,9 @@ def book(app, user):
                 consent=True,
             )
             slot = db.session.get(Slot, slot_id)
-            made = booking.book(parent, child, slot, booking.new_request_key(), clock.local_now())
+            made = booking.book(
+                parent, child.id, slot, booking.new_request_key(), clock.local_now()
+            )
             db.session.commit()
             return made.id
 

@@ -119,7 +119,7 @@ def book(app, family_ids, slot_id) -> int:
             lambda: (
                 booking.book(
                     db.session.get(User, parent_id),
-                    db.session.get(Child, child_id),
+                    child_id,
                     db.session.get(Slot, slot_id),
                     booking.new_request_key(),
                     clock.local_now(),
@@ -420,7 +420,7 @@ def test_the_notice_is_queued_in_the_transaction_of_the_booking(app, place, fami
             run_in_transaction(
                 lambda: booking.book(
                     db.session.get(User, parent_id),
-                    db.session.get(Child, child_id),
+                    child_id,
                     db.session.get(Slot, slot_id),
                     booking.new_request_key(),
                     clock.local_now(),
@@ -432,7 +432,7 @@ def test_the_notice_is_queued_in_the_transaction_of_the_booking(app, place, fami
         )
         booking.book(
             db.session.get(User, parent_id),
-            db.session.get(Child, child_id),
+            child_id,
             db.session.get(Slot, other),
             booking.new_request_key(),
             clock.local_now(),

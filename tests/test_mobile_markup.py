@@ -235,7 +235,7 @@ def confirmed_booking(app, institution, user):
         )
         made = booking.book(
             parent,
-            child,
+            child.id,
             db.session.get(Slot, slot.id),
             booking.new_request_key(),
             clock.local_now(),

@@ -21,7 +21,6 @@ from careapp.extensions import db
 from careapp.models import (
     CareClass,
     CareType,
-    Child,
     ClassKind,
     EventType,
     FilingEvent,
@@ -172,9 +171,7 @@ def family_booking(app, user, world) -> int:
         slot = booking.add_slot(
             care_class, CareType.HOURLY, date(2030, 3, 11), time(9), time(10), 3, date(2030, 3, 1)
         )
-        made = booking.book(
-            parent, db.session.get(Child, child.id), slot, "open-data", datetime(2030, 3, 1, 8)
-        )
+        made = booking.book(parent, child.id, slot, "open-data", datetime(2030, 3, 1, 8))
         db.session.commit()
         return made.id
 

@@ -109,19 +109,19 @@ def test_public_lists_run_as_many_statements_for_30_institutions_as_for_3(
 # --- a booking -----------------------------------------------------------------------------
 
 #: What a booking POST may send the database: every SQL statement, savepoints and a ping of an
-#: idle pooled connection included (BEGIN and COMMIT not counted). The issue asked 8; sent now,
-#: on PostgreSQL (SQLite: no ping, and 9 is two statements, also 11):
+#: idle pooled connection included (BEGIN and COMMIT not counted). The issue asks 8; sent now,
+#: on PostgreSQL (SQLite: no ping, and 6 is two statements, also 8):
 #:  1. ping of the idle pooled connection;
 #:  2. the session and its account (sign-in);
 #:  3. the slot with its institution, offers, class and places (the view's load);
-#:  4. the parent's children (the form's choices);
-#:  5. lock the child, then the class (FOR UPDATE, one statement), reading the closed days;
-#:  6. a booking this form made already, and the slots the child holds (read after the lock);
-#:  7. the children counted in the class, and the slot read afresh (its status);
-#:  8. the child's entry in the slot's line and the first one waiting;
-#:  9. take the place and insert the booking: the compare-and-set in a CTE the INSERT reads;
-#: 10. queue the parent's message;  11. bump the page cache's version of "places".
-BOOKING_STATEMENTS_AT_MOST = 11
+#:  4. lock the chosen child (one the account may book for), then the class (FOR UPDATE, one
+#:     statement), loading the child and reading the closed days;
+#:  5. read after the lock: a booking this form made already, the slots the child holds, the
+#:     children counted in the class, and the slot afresh (its status);
+#:  6. take the place and insert the booking, only if nobody is in the slot's line: the
+#:     compare-and-set in a CTE the INSERT reads (the line is read only when somebody is);
+#:  7. queue the parent's message;  8. bump the page cache's version of "places".
+BOOKING_STATEMENTS_AT_MOST = 8
 
 
 @pytest.fixture

@@ -212,7 +212,7 @@ def booking_by(family, slot_id: int, key: str | None = None) -> Actor:
             db.session.get(Child, child_id),
             booking.bookable_slot(slot_id),
         ),
-        lambda parent, child, slot: booking.book(parent, child, slot, form_key, NOW).id,
+        lambda parent, child, slot: booking.book(parent, child.id, slot, form_key, NOW).id,
     )
 
 

@@ -238,7 +238,7 @@ def test_notices_roll_back_with_their_change(app, desk, classroom):
     with app.app_context():
         booking.book(
             db.session.get(User, family[0]),
-            db.session.get(booking.Child, family[1]),
+            family[1],
             db.session.get(Slot, slot_id),
             booking.new_request_key(),
             desk.now,

@@ -175,26 +175,21 @@ def _booking_form(children, prefix: str = "") -> BookingForm:
 def book(slot_id: int):
     """Book a place (hourly, temporary) or apply for one (full-day, half-day)."""
     slot = _load_slot(slot_id)
-    children = booking.children_for(current_user)
-    if not children:
-        return _before_first_booking()
-    form = _booking_form(children)
-    if not form.request_key.data:
-        form.request_key.data = booking.new_request_key()
-    if slot.is_standing and not form.starts_on.raw_data:
-        form.starts_on.data = booking.earliest_start(slot, clock.today())
+    form = BookingForm()
+    # A booking sent reads the chosen child under its lock: the children are listed only
+    # when the form is shown.
+    if not form.is_submitted():
+        return _show_book(slot, form)
+    form.child_id.validate_choice = False
     if not form.validate_on_submit() or not _start_date_fits(slot, form):
-        return _render_book(slot, form, children)
-    # The form offers only the children this account may act for, all loaded above.
-    child = or_404(next((c for c in children if c.id == form.child_id.data), None))
-    guardian_id = child.parent_id
+        return _show_book(slot, form)
     starts_on = form.starts_on.data if slot.is_standing else None
     try:
         booking_id, message = run_in_transaction(
             lambda: _booked(
                 booking.book(
                     current_user,
-                    child,
+                    form.child_id.data,
                     slot,
                     form.request_key.data,
                     clock.local_now(),
@@ -202,20 +197,38 @@ def book(slot_id: int):
                 )
             )
         )
+    except booking.NotYourChild:
+        # Not among the children offered: the form is shown again, as for any bad choice.
+        form.child_id.errors.append(_("Not a valid choice."))
+        return _show_book(slot, form)
     except booking.SlotFull as full:
         flash(str(full.message), "error")
-        return _render_book(slot, form, children, 409, full=True)
+        return _show_book(slot, form, 409, full=True)
     except booking.BookingError as error:
         flash(str(error.message), "error")
-        return _render_book(slot, form, children, 400)
+        return _show_book(slot, form, 400)
     except sa.exc.IntegrityError:
         made = booking.existing_booking(form.request_key.data)
-        if made is None or made.parent_id != guardian_id:
+        if made is None or not family.may_act_for(current_user, made.parent_id):
             flash(_("Your child already has this place."), "error")
-            return _render_book(slot, form, children, 409)
+            return _show_book(slot, form, 409)
         booking_id, message = _booked(made)
     flash(message, "success")
     return redirect(url_for("parents.booking_detail", booking_id=booking_id))
+
+
+def _show_book(slot, form: BookingForm, status: int = 200, full: bool = False):
+    """The booking form offering the children the account may book for; the way to add a
+    child (or accept a family's invitation) first when there is none."""
+    children = booking.children_for(current_user)
+    if not children:
+        return _before_first_booking()
+    form.set_children(children, child_name)
+    if not form.request_key.data:
+        form.request_key.data = booking.new_request_key()
+    if slot.is_standing and not form.starts_on.raw_data:
+        form.starts_on.data = booking.earliest_start(slot, clock.today())
+    return _render_book(slot, form, children, status, full)
 
 
 def _start_date_fits(slot, form: BookingForm) -> bool:

@@ -52,7 +52,13 @@ from careapp.services.availability import Opening, Wanted, openings
 from careapp.services.errors import CareappError, InvalidParameters
 from careapp.services.mail import N_
 from careapp.services.notices import notify
-from careapp.services.occupancy import load_rooms, lock_room, lock_room_and_read_closed_days
+from careapp.services.occupancy import (
+    in_room,
+    load_rooms,
+    lock_child_and_room,
+    lock_room,
+    rooms_of_class,
+)
 from careapp.services.params import ParamReader
 from careapp.services.privacy import given_name
 from careapp.services.search import months_between
@@ -78,6 +84,13 @@ class BookingError(CareappError):
     def __init__(self, message):
         super().__init__(str(message))
         self.message = message
+
+
+class NotYourChild(BookingError):
+    """The child chosen is not one the account may book for."""
+
+    def __init__(self):
+        super().__init__(_l("This child is not on your account."))
 
 
 class SlotFull(BookingError):
@@ -601,25 +614,58 @@ def _made_by_this_form(guardian_id: int, request_key: str) -> Booking | None:
     return earlier if earlier is not None and earlier.parent_id == guardian_id else None
 
 
-def _form_and_places_of(child: Child, request_key: str) -> tuple[Booking | None, list[Slot]]:
-    """In one query: the booking for the guardian's children made with this one-time key
-    already, if any, and the slots ``child`` holds a place in."""
-    rows = db.session.execute(
-        sa.select(Booking, Slot)
-        .join(Slot, Booking.slot_id == Slot.id)
-        .where(
-            sa.or_(
-                Booking.request_key == request_key,
-                sa.and_(Booking.child_id == child.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES)),
-            )
-        )
-    ).all()
-    earlier = next(
-        (b for b, _ in rows if b.request_key == request_key and b.parent_id == child.parent_id),
-        None,
+@dataclass(frozen=True)
+class SeenUnderLock:
+    """What a booking reads once the child and the class are locked."""
+
+    #: The booking for the guardian's children made with this form's key already, if any.
+    earlier: Booking | None
+    #: The slots the child holds a place in.
+    held: list[Slot]
+    #: The slots holding children in the class's rooms (``occupancy.in_room``).
+    in_room: list[Slot]
+
+
+def _seen_under_lock(child: Child, slot: Slot, request_key: str, today: date) -> SeenUnderLock:
+    """In one query, after the locks: the booking this form made already, the slots the
+    child holds, and the slots counted in the class's rooms, with ``slot`` read afresh."""
+    mine = sa.or_(
+        Booking.request_key == request_key,
+        sa.and_(Booking.child_id == child.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES)),
     )
-    held = [s for b, s in rows if b.child_id == child.id and b.status in ACTIVE_BOOKING_STATUSES]
-    return earlier, held
+    counted = in_room(slot.care_class, today)
+    # One list of ids, not an OR of the conditions: an OR makes the database scan every slot.
+    slot_ids = sa.union_all(
+        sa.select(Slot.id).join(Slot.inventory).where(counted),
+        sa.select(sa.literal(slot.id)),
+        sa.select(Booking.slot_id).where(mine),
+    )
+    rows = db.session.execute(
+        sa.select(Slot, Booking, counted)
+        .join(Slot.inventory)
+        .outerjoin(Booking, sa.and_(Booking.slot_id == Slot.id, mine))
+        .where(Slot.id.in_(slot_ids))
+        .options(contains_eager(Slot.inventory), joinedload(Slot.care_class))
+        # Counts read before the lock may sit in the session: the fresh ones must win.
+        .execution_options(populate_existing=True)
+    ).all()
+    made_here = [(held, made) for held, made, _ in rows if made is not None]
+    return SeenUnderLock(
+        earlier=next(
+            (
+                made
+                for _, made in made_here
+                if made.request_key == request_key and made.parent_id == child.parent_id
+            ),
+            None,
+        ),
+        held=[
+            held
+            for held, made in made_here
+            if made.child_id == child.id and made.status in ACTIVE_BOOKING_STATUSES
+        ],
+        in_room=list({counted.id: counted for counted, _, is_in in rows if is_in}.values()),
+    )
 
 
 def _already_booked(child: Child, slot: Slot) -> bool:
@@ -736,6 +782,13 @@ def _take_place_or_offer(
     A free place is taken only if the class has ``room`` at every moment the slot covers,
     and never ahead of families waiting for this slot.
     """
+    values = _booking_values(actor, child, slot, request_key, starts_on)
+    if room >= 1:
+        # Mostly nobody is in the slot's line: one statement then takes the place and books.
+        booking = capacity.take_place_for(slot.inventory_id, Booking, values, nobody_in_line=True)
+        if booking is not None:
+            _notify_booked(booking)
+            return booking
     line = capacity.line_for(slot.inventory_id, f"child:{child.id}")
     entry = line.entry
     if entry is not None and capacity.offer_is_open(entry, clock.to_utc(now)):
@@ -743,7 +796,6 @@ def _take_place_or_offer(
         return _create_booking(actor, child, slot, request_key, starts_on)
     if line.waiting_ahead or room < 1:
         raise SlotFull()
-    values = _booking_values(actor, child, slot, request_key, starts_on)
     booking = capacity.take_place_for(slot.inventory_id, Booking, values)
     if booking is None:
         raise SlotFull()
@@ -767,42 +819,49 @@ def _booked_once(actor: User, child: Child, slot: Slot, request_key: str, take) 
 
 def book(
     actor: User,
-    child: Child,
+    child_id: int,
     slot: Slot,
     request_key: str,
     now: datetime,
     starts_on: date | None = None,
 ) -> Booking:
-    """Take a place for ``child``: confirmed at once for hourly and temporary care,
-    an application for full-day and half-day care (from ``starts_on``, the slot's first day
-    unless given; see ``start_date_problem``). ``now`` is local time. ``actor`` is the
+    """Take a place for the child ``child_id``: confirmed at once for hourly and temporary
+    care, an application for full-day and half-day care (from ``starts_on``, the slot's first
+    day unless given; see ``start_date_problem``). ``now`` is local time. ``actor`` is the
     child's guardian or a family member of theirs; the booking is the guardian's.
 
-    Raises SlotFull or BookingError. A repeated ``request_key`` returns the first booking.
-    The child, then the class, are locked first: two bookings of one child cannot overlap,
-    and the class's count is the one the decision relies on. No savepoint: a key used at this
-    moment for another child fails the insert with IntegrityError, and the caller's rollback
-    gives the place back.
+    Raises SlotFull, NotYourChild or BookingError. A repeated ``request_key`` returns the
+    first booking. The child, then the class, are locked first: two bookings of one child
+    cannot overlap, and the class's count is the one the decision relies on. No savepoint: a
+    key used at this moment for another child fails the insert with IntegrityError, and the
+    caller's rollback gives the place back.
     """
-    if not family.may_act_for(actor, child.parent_id):
-        raise BookingError(_l("This child is not on your account."))
     # Counting the class reloads the slot afresh and lets go of its institution; held here,
     # the institution stays in the session, and the notice names it without a query.
     _institution = slot.institution
     today = now.date()
-    closed = lock_room_and_read_closed_days(slot.care_class, today, child=child)
-    earlier, held = _form_and_places_of(child, request_key)
-    if earlier is not None:
-        return earlier  # an earlier tap of this form committed, perhaps while this one waited
-    if any(other.id == slot.id for other in held):
+    child, closed = lock_child_and_room(_bookable_by(actor, child_id), slot.care_class, today)
+    if child is None:
+        raise NotYourChild()
+    seen = _seen_under_lock(child, slot, request_key, today)
+    if seen.earlier is not None:
+        return seen.earlier  # an earlier tap of this form committed, perhaps while this waited
+    if any(other.id == slot.id for other in seen.held):
         raise BookingError(_l("Your child already has this place."))
-    rooms = load_rooms(slot.care_class, today, closed, afresh=slot)
-    _check_eligible(child, slot, now, held)
+    rooms = rooms_of_class(slot.care_class, seen.in_room, closed, today)
+    _check_eligible(child, slot, now, seen.held)
     if slot.is_standing and starts_on is not None:
         if (problem := start_date_problem(slot, starts_on, today)) is not None:
             raise BookingError(problem)
     return _take_place_or_offer(
         actor, child, slot, request_key, now, rooms.free_for(slot), starts_on
+    )
+
+
+def _bookable_by(actor: User, child_id: int) -> sa.ColumnElement[bool]:
+    """SQL: the child is ``child_id``, not erased, and ``actor`` may book for it."""
+    return sa.and_(
+        Child.id == child_id, family.acts_for(actor, Child.parent_id), Child.erased_at.is_(None)
     )
 
 

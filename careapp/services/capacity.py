@@ -54,11 +54,20 @@ class Places:
         return max(0, self.capacity - self.taken)
 
 
-def _taking(inventory_id: int, count: int) -> sa.Update:
-    """The compare-and-set that takes ``count`` places only if that many are free."""
+def _taking(inventory_id: int, count: int, nobody_in_line: bool = False) -> sa.Update:
+    """The compare-and-set that takes ``count`` places only if that many are free (and, with
+    ``nobody_in_line``, only if nobody waits or holds an offer in the inventory's line)."""
+    conditions = [Inventory.id == inventory_id, Inventory.taken + count <= Inventory.capacity]
+    if nobody_in_line:
+        conditions.append(
+            ~sa.exists().where(
+                WaitlistEntry.inventory_id == inventory_id,
+                WaitlistEntry.status.in_(ACTIVE_WAIT_STATUSES),
+            )
+        )
     return (
         sa.update(Inventory)
-        .where(Inventory.id == inventory_id, Inventory.taken + count <= Inventory.capacity)
+        .where(*conditions)
         .values(taken=Inventory.taken + count)
         .execution_options(synchronize_session=False)
     )
@@ -69,21 +78,25 @@ def take_place(inventory_id: int, count: int = 1) -> bool:
     return db.session.execute(_taking(inventory_id, count)).rowcount == 1
 
 
-def take_place_for(inventory_id: int, entity: type[Row], values: dict) -> Row | None:
+def take_place_for(
+    inventory_id: int, entity: type[Row], values: dict, nobody_in_line: bool = False
+) -> Row | None:
     """Take a place and insert the ``entity`` row (``values``) that holds it; None, and
-    neither done, when no place is free.
+    neither done, when no place is free (or, with ``nobody_in_line``, when anybody is in
+    the line: its order is then the caller's to weigh).
 
     On PostgreSQL one statement: the INSERT selects from the compare-and-set (a CTE), so it
     inserts a row only if the place was taken.
     """
+    taking = _taking(inventory_id, 1, nobody_in_line)
     if db.session.get_bind().dialect.name != "postgresql":
-        if not take_place(inventory_id):
+        if db.session.execute(taking).rowcount != 1:
             return None
         row = entity(**values)
         db.session.add(row)
         db.session.flush()
         return row
-    took = _taking(inventory_id, 1).returning(Inventory.id).cte("took")
+    took = taking.returning(Inventory.id).cte("took")
     columns = entity.__table__.c
     chosen = sa.select(*(sa.literal(value, columns[name].type) for name, value in values.items()))
     statement = (

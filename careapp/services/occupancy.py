@@ -130,11 +130,12 @@ def lock_room(care_class: CareClass) -> None:
     )
 
 
-def lock_room_and_read_closed_days(
-    care_class: CareClass, today: date, child: Child | None = None
-) -> frozenset[date]:
-    """``lock_room`` (after locking ``child``, when given) in one statement, which also
-    reads the institution's closed days from ``today`` on, for ``load_rooms``.
+def lock_child_and_room(
+    child_is: sa.ColumnElement[bool], care_class: CareClass, today: date
+) -> tuple[Child | None, frozenset[date]]:
+    """Lock the child ``child_is`` selects, then ``lock_room``, in one statement, which also
+    loads the child and reads the institution's closed days from ``today`` on, for the
+    rooms. No child (None): nothing is locked.
 
     The rows are locked in the order everything else locks them: the child, the home-based
     point, the class (PostgreSQL locks each result row's rows in ``FOR UPDATE OF`` order; a
@@ -142,13 +143,9 @@ def lock_room_and_read_closed_days(
     may be read before the locks are granted: a day is only ever added to them, and a day
     closed meanwhile only frees places, so the count errs on the safe side.
     """
-    institution = care_class.institution
-    locked = []
-    query = sa.select(ClosedDate.on_date).select_from(CareClass)
-    if child is not None:
-        query = query.join(Child, Child.id == child.id)
-        locked.append(Child)
-    if institution.nature == Nature.HOME_BASED:
+    locked = [Child]
+    query = sa.select(Child, ClosedDate.on_date).select_from(CareClass).join(Child, child_is)
+    if care_class.institution.nature == Nature.HOME_BASED:
         query = query.join(Institution, Institution.id == CareClass.institution_id)
         locked.append(Institution)
     locked.append(CareClass)
@@ -156,50 +153,56 @@ def lock_room_and_read_closed_days(
         ClosedDate,
         sa.and_(ClosedDate.institution_id == CareClass.institution_id, ClosedDate.on_date >= today),
     )
-    rows = db.session.scalars(
+    rows = db.session.execute(
         query.where(CareClass.id == care_class.id).with_for_update(of=locked)
     ).all()
-    return frozenset(day for day in rows if day is not None)
+    child = rows[0][0] if rows else None
+    return child, frozenset(day for _, day in rows if day is not None)
 
 
-def load_rooms(
-    care_class: CareClass,
-    today: date,
-    closed: frozenset[date] | None = None,
-    afresh: Slot | None = None,
-) -> Rooms:
-    """The rooms ``care_class`` belongs to, with every child counted in them from ``today``.
-
-    Call it after ``lock_room``: the counts are then the ones the decision may rely on.
-    ``closed``: the institution's closed days, when read already; ``afresh``: a slot of the
-    class to read afresh in the same query (its status too), whatever it holds.
-    """
+def in_room(care_class: CareClass, today: date) -> sa.ColumnElement[bool]:
+    """SQL, on slots joined with their inventories: the slot holds children counted in
+    ``care_class``'s rooms from ``today`` on (the whole point's, for a home-based one)."""
     institution = care_class.institution
-    home_based = institution.nature == Nature.HOME_BASED
     owner = (
-        Slot.institution_id == institution.id if home_based else Slot.care_class_id == care_class.id
+        Slot.institution_id == institution.id
+        if institution.nature == Nature.HOME_BASED
+        else Slot.care_class_id == care_class.id
     )
-    counted = sa.and_(
+    return sa.and_(
+        owner,
         Slot.status == SlotStatus.OPEN,
         Inventory.taken > 0,
         sa.or_(Slot.care_type.in_(STANDING_CARE_TYPES), Slot.on_date >= today),
     )
+
+
+def load_rooms(care_class: CareClass, today: date) -> Rooms:
+    """The rooms ``care_class`` belongs to, with every child counted in them from ``today``.
+
+    Call it after ``lock_room``: the counts are then the ones the decision may rely on.
+    """
     slots = db.session.scalars(
         sa.select(Slot)
         .join(Slot.inventory)
-        .where(owner, counted if afresh is None else sa.or_(counted, Slot.id == afresh.id))
+        .where(in_room(care_class, today))
         .options(contains_eager(Slot.inventory), joinedload(Slot.care_class))
         # Counts read before the lock may sit in the session: the fresh ones must win.
         .execution_options(populate_existing=True)
     ).all()
-    closed_by_institution = (
-        closed_days({institution.id}, today)
-        if closed is None
-        else defaultdict(frozenset, {institution.id: closed})
-    )
-    shared = {institution.id} if home_based else set()
-    open_slots = [slot for slot in slots if slot.is_open]
-    return build_rooms(open_slots, closed_by_institution, shared, today, [care_class])
+    closed = closed_days({care_class.institution_id}, today)[care_class.institution_id]
+    return rooms_of_class(care_class, slots, closed, today)
+
+
+def rooms_of_class(
+    care_class: CareClass, slots: Iterable[Slot], closed: frozenset[date], today: date
+) -> Rooms:
+    """The rooms ``care_class`` belongs to, from ``slots`` (those ``in_room`` selects, read
+    after ``lock_room``) and the institution's ``closed`` days from ``today`` on."""
+    institution = care_class.institution
+    shared = {institution.id} if institution.nature == Nature.HOME_BASED else set()
+    closed_by_institution = defaultdict(frozenset, {institution.id: closed})
+    return build_rooms(slots, closed_by_institution, shared, today, [care_class])
 
 
 def build_rooms(

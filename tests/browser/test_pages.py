@@ -309,7 +309,7 @@ def _booking_at(institution_id: int, parent) -> int:
     for slot in slots:
         now = clock.local_now()
         try:
-            made = booking.book(parent, child, slot, booking.new_request_key(), now)
+            made = booking.book(parent, child.id, slot, booking.new_request_key(), now)
         except booking.BookingError:
             db.session.rollback()
             continue
