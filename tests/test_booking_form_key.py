@@ -124,3 +124,50 @@ def test_a_booking_for_a_child_not_offered_is_refused_on_the_form(
     assert _taken(app, slot_id) == 0
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Booking.id))) == 0
+
+
+def test_a_form_sent_without_its_key_or_start_date_books_as_the_page_fills_them(
+    app, client, user, institution, auth
+):
+    """The page fills a fresh key and, for a standing place, the earliest start: a form sent
+    without them is completed the same way (an empty key would tie two bookings together)."""
+    offers = {CareType.HOURLY: (6, 36, 40), CareType.FULL_DAY: (12, 36, 2800)}
+    institution_id = institution("补全托育中心", offers=offers)
+    day = clock.today() + timedelta(days=7)
+    desk = PlacesDesk(app, user, clock.local_now(), born=day - timedelta(days=540))
+    with app.app_context():
+        class_id = db.session.scalar(
+            sa.select(CareClass.id).where(CareClass.institution_id == institution_id)
+        )
+    hourly = desk.add_slot(class_id, CareType.HOURLY, day, (time(9), time(10)), 3)
+    next_day = day + timedelta(days=1)
+    full_day = desk.add_slot(class_id, CareType.FULL_DAY, next_day, (time(8), time(17)), 3)
+    parent_id, first = desk.family()
+    second = desk.run(
+        lambda: (
+            booking.add_child(
+                db.session.get(User, parent_id),
+                name="张小红",
+                birth_date=desk.born,
+                notes="",
+                consent=True,
+            ).id
+        )
+    )
+    auth.login(parent_id)
+
+    answers = [
+        client.post(f"/parents/book/{hourly}", data={"child_id": child})
+        for child in (first, second)
+    ]
+    applied = client.post(f"/parents/book/{full_day}", data={"child_id": first})
+
+    assert [answer.status_code for answer in answers] == [302, 302]
+    assert answers[0].headers["Location"] != answers[1].headers["Location"]
+    assert _taken(app, hourly) == 2
+    assert applied.status_code == 302
+    with app.app_context():
+        made = db.session.scalar(sa.select(Booking).where(Booking.slot_id == full_day))
+        slot = db.session.get(Slot, full_day)
+        assert made.starts_on == booking.earliest_start(slot, clock.today())
+        assert made.request_key

@@ -176,6 +176,10 @@ def book(slot_id: int):
     """Book a place (hourly, temporary) or apply for one (full-day, half-day)."""
     slot = _load_slot(slot_id)
     form = BookingForm()
+    if not form.request_key.data:
+        form.request_key.data = booking.new_request_key()
+    if slot.is_standing and not form.starts_on.raw_data:
+        form.starts_on.data = booking.earliest_start(slot, clock.today())
     # A booking sent reads the chosen child under its lock: the children are listed only
     # when the form is shown.
     if not form.is_submitted():
@@ -224,10 +228,6 @@ def _show_book(slot, form: BookingForm, status: int = 200, full: bool = False):
     if not children:
         return _before_first_booking()
     form.set_children(children, child_name)
-    if not form.request_key.data:
-        form.request_key.data = booking.new_request_key()
-    if slot.is_standing and not form.starts_on.raw_data:
-        form.starts_on.data = booking.earliest_start(slot, clock.today())
     return _render_book(slot, form, children, status, full)
 
 
