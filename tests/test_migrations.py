@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import desc_op
 
 from careapp.extensions import db
 
@@ -20,6 +22,47 @@ def test_upgrade_from_empty_database_matches_the_models(empty_app):
     with empty_app.app_context():
         upgrade()
         assert _differences() == []
+
+
+def _descending_in_models() -> dict[str, set[str]]:
+    """Each model index's columns that sort descending, by index name."""
+    found = {}
+    for table in db.metadata.tables.values():
+        for index in table.indexes:
+            found[index.name] = {
+                expression.element.name
+                for expression in index.expressions
+                if isinstance(expression, UnaryExpression) and expression.modifier is desc_op
+            }
+    return found
+
+
+def _descending_in_database(connection, index_name: str, table_name: str) -> set[str]:
+    """The migrated index's columns that sort descending (SQLite's reflection leaves the
+    order out, so it is read from ``PRAGMA index_xinfo`` there)."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(f"PRAGMA index_xinfo('{index_name}')").mappings()
+        return {row["name"] for row in rows if row["key"] and row["desc"]}
+    indexes = sa.inspect(connection).get_indexes(table_name)
+    [index] = [index for index in indexes if index["name"] == index_name]
+    return {
+        column for column, sorting in index.get("column_sorting", {}).items() if "desc" in sorting
+    }
+
+
+def test_migrated_indexes_sort_as_the_models_say(empty_app):
+    """A descending column is what lets the list order be read from an index: SQLite's batch
+    migrations rebuild a table's indexes from reflection, which drops the order."""
+    with empty_app.app_context():
+        upgrade()
+        wanted = _descending_in_models()
+        with db.engine.connect() as connection:
+            found = {
+                index.name: _descending_in_database(connection, index.name, table.name)
+                for table in db.metadata.tables.values()
+                for index in table.indexes
+            }
+    assert found == wanted
 
 
 def test_downgrade_to_base_removes_every_table(empty_app):
