@@ -421,3 +421,50 @@ def test_a_rare_text_starts_from_its_few_holders_and_finds_the_same(app, client,
         "陈埭彩虹托育园",
         "陈埭星星托育园",
     ]
+
+
+def test_a_rare_texts_pages_follow_the_public_order_through_renames_and_designations(
+    app, client, institution
+):
+    """A page of a rare text walks its gram's holders in the order their terms keep: the same
+    order as the whole register's, demonstration first, also after a holder is renamed and
+    another designated (the terms move with them)."""
+    for number in range(20):
+        institution(f"托育园{number}", address=f"安海镇 {number} 号")
+    holders = {
+        name: institution(name, address="陈埭镇 1 号", is_demonstration=name == "陈埭甲托育园")
+        for name in ("陈埭丁托育园", "陈埭甲托育园", "陈埭乙托育园", "陈埭丙托育园")
+    }
+
+    def in_register_order() -> list[str]:
+        everything = _names(client, "per_page=100")
+        return [name for name in everything if name.startswith("陈埭")]
+
+    def as_found() -> tuple[list[str], list[str], list[str]]:
+        paged = _names(client, "q=陈埭&per_page=2") + _names(client, "q=陈埭&per_page=2&page=2")
+        walked = [item["name"] for item in _walk(client, "/api/v1/institutions?q=陈埭&per_page=1")]
+        return _names(client, "q=陈埭"), paged, walked
+
+    with app.app_context():
+        assert search._text_plan("陈埭") == (["陈埭"], True)
+    expected = in_register_order()
+    assert expected[0] == "陈埭甲托育园"
+    assert len(expected) == 4
+    assert as_found() == (expected, expected, expected)
+
+    with app.app_context():
+        db.session.get(Institution, holders["陈埭丙托育园"]).name = "陈埭一托育园"
+        db.session.get(Institution, holders["陈埭乙托育园"]).is_demonstration = True
+        db.session.commit()
+        kept = db.session.execute(
+            sa.select(InstitutionSearchTerm.name, InstitutionSearchTerm.is_demonstration).where(
+                InstitutionSearchTerm.institution_id.in_(
+                    [holders["陈埭丙托育园"], holders["陈埭乙托育园"]]
+                )
+            )
+        ).all()
+    assert set(kept) == {("陈埭一托育园", False), ("陈埭乙托育园", True)}
+    moved = in_register_order()
+    assert moved != expected
+    assert set(moved[:2]) == {"陈埭甲托育园", "陈埭乙托育园"}
+    assert as_found() == (moved, moved, moved)

@@ -2,7 +2,8 @@
 institutions and classes they describe.
 
 - ``institution_search_terms``: every two-character piece (bigram) of the lower-cased name,
-  English name, address and English address of each filed institution. A text search of two
+  English name, address and English address of each filed institution, with the
+  institution's place in the public order. A text search of two
   characters or more looks its bigrams up here; Chinese searches are often two characters
   (陈埭, 青阳), below what trigram indexes (pg_trgm, FTS5) can serve, and the table works the
   same on PostgreSQL and SQLite.
@@ -24,11 +25,13 @@ from careapp.models.region import Township
 #: The institution columns a text search matches, in either language.
 SEARCHED_COLUMNS = ("name", "name_en", "address", "address_en")
 #: Attributes whose change moves an institution's grams or counts.
-_LISTING_ATTRIBUTES = ("status", "township_id", "township", *SEARCHED_COLUMNS)
+_LISTING_ATTRIBUTES = ("status", "township_id", "township", "is_demonstration", *SEARCHED_COLUMNS)
 
 
 class InstitutionSearchTerm(db.Model):
-    """One bigram of a filed institution's searchable text."""
+    """One bigram of a filed institution's searchable text, with the institution's place in
+    the public order (``LISTING_ORDER``): a page of a text search walks its rarest gram's
+    holders in that order and stops after the page."""
 
     __tablename__ = "institution_search_terms"
 
@@ -36,9 +39,21 @@ class InstitutionSearchTerm(db.Model):
     institution_id: Mapped[int] = mapped_column(
         sa.ForeignKey("institutions.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    #: The institution's ``is_demonstration`` and ``name``, kept with its grams.
+    is_demonstration: Mapped[bool] = mapped_column(default=False)
+    name: Mapped[str] = mapped_column(sa.String(120))
 
     def __repr__(self) -> str:
         return f"<InstitutionSearchTerm {self.gram!r} {self.institution_id}>"
+
+
+sa.Index(
+    "ix_institution_search_terms_in_list_order",
+    InstitutionSearchTerm.gram,
+    InstitutionSearchTerm.is_demonstration.desc(),
+    InstitutionSearchTerm.name,
+    InstitutionSearchTerm.institution_id,
+)
 
 
 class SearchGram(db.Model):
@@ -236,7 +251,12 @@ def _regram(connection, institutions: dict[int, Institution | None]) -> None:
         .returning(table.c.institution_id, table.c.gram)
     ).all()
     rows = [
-        {"gram": gram, "institution_id": institution_id}
+        {
+            "gram": gram,
+            "institution_id": institution_id,
+            "is_demonstration": institution.is_demonstration,
+            "name": institution.name,
+        }
         for institution_id, institution in sorted(institutions.items())
         if institution is not None and institution.status == Status.FILED
         for gram in sorted(institution_grams(getattr(institution, c) for c in SEARCHED_COLUMNS))
@@ -273,10 +293,12 @@ def rebuild_listing(connection) -> None:
     terms = InstitutionSearchTerm.__table__
     connection.execute(terms.delete())
     connection.execute(SearchGram.__table__.delete())
-    filed = sa.select(institutions.c.id, *(institutions.c[name] for name in SEARCHED_COLUMNS))
+    kept = (institutions.c.id, institutions.c.is_demonstration, institutions.c.name)
+    filed = sa.select(*kept, *(institutions.c[name] for name in SEARCHED_COLUMNS))
     batch = []
     for row in connection.execute(filed.where(institutions.c.status == Status.FILED)):
-        batch += [{"gram": gram, "institution_id": row.id} for gram in institution_grams(row[1:])]
+        place = {"institution_id": row.id, "is_demonstration": row[1], "name": row[2]}
+        batch += [{"gram": gram, **place} for gram in institution_grams(row[len(kept) :])]
         if len(batch) >= 50_000:
             connection.execute(terms.insert(), batch)
             batch = []

@@ -30,7 +30,6 @@ from careapp.models import (
     Township,
     publicly_listed,
 )
-from careapp.models.institution import LISTING_ORDER
 from careapp.models.listing import bigrams, normalised
 from careapp.services import availability, cursors, regions
 from careapp.services.errors import InvalidParameters
@@ -592,18 +591,21 @@ def parse_after(cursor: str | None, criteria: SearchCriteria | None = None) -> t
     return demonstration, name, institution_id
 
 
-def _after(key: tuple[bool, str, int]):
-    """A condition: the institution comes after ``key`` in the public order."""
+#: The columns of an institution's place in the public order (``LISTING_ORDER``).
+LISTING_PLACE = (Institution.is_demonstration, Institution.name, Institution.id)
+
+
+def _after(key: tuple[bool, str, int], place: tuple = LISTING_PLACE):
+    """A condition: the institution comes after ``key`` in the public order; ``place``: the
+    columns holding its place (demonstration, name, id)."""
     demonstration, name, institution_id = key
-    later = sa.tuple_(Institution.name, Institution.id) > sa.tuple_(
+    is_demonstration, by_name, by_id = place
+    later = sa.tuple_(by_name, by_id) > sa.tuple_(
         sa.literal(name, Institution.name.type), sa.literal(institution_id)
     )
     if demonstration:
-        return sa.or_(
-            sa.and_(Institution.is_demonstration.is_(True), later),
-            Institution.is_demonstration.is_(False),
-        )
-    return sa.and_(Institution.is_demonstration.is_(False), later)
+        return sa.or_(sa.and_(is_demonstration.is_(True), later), is_demonstration.is_(False))
+    return sa.and_(is_demonstration.is_(False), later)
 
 
 def search_institutions(
@@ -650,20 +652,25 @@ def search_institutions(
 
 
 def _listed_rows(criteria, grams, rare, page: int, per_page: int, after) -> list[Institution]:
-    """A page and one more of the matches in the register's order (by listing key or page)."""
-    query = _matching(criteria, grams, rare)
+    """A page and one more of the matches in the register's order (by listing key or page).
+
+    A text whose rarest gram is ``rare`` walks that gram's holders in the public order (their
+    terms keep it) and stops after the page: it never reads every holder to sort them.
+    """
+    if rare and grams:
+        holder = sa.orm.aliased(InstitutionSearchTerm)
+        held = sa.and_(holder.institution_id == Institution.id, holder.gram == grams[0])
+        query = _matching(criteria, grams[1:]).join(holder, held)
+        place = (holder.is_demonstration, holder.name, holder.institution_id)
+    else:
+        query, place = _matching(criteria, grams, rare), LISTING_PLACE
     if after is not None:
-        query = query.where(_after(after))
+        query = query.where(_after(after, place))
     else:
         query = query.offset((page - 1) * per_page)
-    # Ordering by an expression the listing index cannot serve makes the database find a rare
-    # text's few institutions first and sort them, instead of walking the whole order.
-    order = (
-        (LISTING_ORDER[0], Institution.name.concat(""), Institution.id) if rare else LISTING_ORDER
-    )
     query = (
         query.options(joinedload(Institution.township), joinedload(Institution.offers))
-        .order_by(*order)
+        .order_by(place[0].desc(), *place[1:])
         .limit(per_page + 1)
     )
     return list(db.session.scalars(query).unique())
