@@ -48,8 +48,16 @@ def run_migrations_online() -> None:
             connection=connection, target_metadata=target_db.metadata, **configure_args
         )
         with context.begin_transaction():
+            _no_statement_timeout(connection)
             context.run_migrations()
         _sqlite_foreign_keys(connection, enabled=True)
+
+
+def _no_statement_timeout(connection) -> None:
+    """Lift the requests' statement timeout for this migration's transaction: a migration
+    may rewrite a whole table (millions of rows at the country's size)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
 
 
 def _sqlite_foreign_keys(connection, enabled: bool) -> None:

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, time
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,6 +11,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import desc_op
 
 from careapp.extensions import db
+from tests.conftest import make_app
 
 
 def _differences() -> list:
@@ -318,3 +320,31 @@ def test_both_kinds_of_finding_move_into_one_table_and_back(empty_app):
             for status in world["followed"]
         ]
         assert "findings" not in tables
+
+
+def test_migrations_are_not_bound_by_the_requests_statement_timeout(
+    empty_app, scratch_database_url
+):
+    """A request's statement gives up after ``DATABASE_STATEMENT_TIMEOUT_MS``; a migration
+    step rewriting a large table (here: one that sleeps past it) must not."""
+    if not scratch_database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no statement timeout")
+    hurried = make_app(scratch_database_url, DATABASE_STATEMENT_TIMEOUT_MS=200)
+    slow_steps = []
+
+    def slow_step(ctx, step, heads, run_args):
+        if not slow_steps:
+            ctx.connection.exec_driver_sql("SELECT pg_sleep(0.4)")
+            slow_steps.append(step)
+
+    hurried.extensions["migrate"].configure_args["on_version_apply"] = slow_step
+    with hurried.app_context():
+        with pytest.raises(sa.exc.OperationalError, match="statement timeout"):
+            db.session.execute(sa.text("SELECT pg_sleep(0.4)"))
+        db.session.rollback()
+        upgrade()
+        db.session.remove()
+        db.engine.dispose()
+    assert len(slow_steps) == 1
+    with empty_app.app_context():
+        assert _differences() == []
