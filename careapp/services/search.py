@@ -655,12 +655,14 @@ def _listed_rows(criteria, grams, rare, page: int, per_page: int, after) -> list
     """A page and one more of the matches in the register's order (by listing key or page).
 
     A text whose rarest gram is ``rare`` walks that gram's holders in the public order (their
-    terms keep it) and stops after the page: it never reads every holder to sort them.
+    terms keep it) and stops after the page: it never reads every holder to sort them. The
+    text itself decides, not the other grams: looked up too, they would make the database
+    expect few matches and read them all to sort them.
     """
     if rare and grams:
         holder = sa.orm.aliased(InstitutionSearchTerm)
         held = sa.and_(holder.institution_id == Institution.id, holder.gram == grams[0])
-        query = _matching(criteria, grams[1:]).join(holder, held)
+        query = _matching(criteria, grams=[]).join(holder, held)
         place = (holder.is_demonstration, holder.name, holder.institution_id)
     else:
         query, place = _matching(criteria, grams, rare), LISTING_PLACE
