@@ -61,7 +61,7 @@ from careapp.services.occupancy import (
 )
 from careapp.services.params import ParamReader
 from careapp.services.privacy import given_name
-from careapp.services.search import months_between
+from careapp.services.search import MAX_ID, months_between
 from careapp.services.sms import short_date, short_moment
 from careapp.services.transitions import AlreadyMoved, change_state
 
@@ -137,6 +137,12 @@ def settled(moved: AlreadyMoved, outcomes: dict) -> Settled:
 def new_request_key() -> str:
     """A one-time key for a booking form."""
     return secrets.token_urlsafe(24)
+
+
+def is_request_key(key: str | None) -> bool:
+    """Whether ``key`` could be a form's one-time key: not empty, no longer than the column
+    holds, and without a NUL (which PostgreSQL cannot store). A form sends no other."""
+    return bool(key) and len(key) <= Booking.request_key.type.length and "\x00" not in key
 
 
 # --- children ------------------------------------------------------------------------------
@@ -839,6 +845,8 @@ def book(
     # Counting the class reloads the slot afresh and lets go of its institution; held here,
     # the institution stays in the session, and the notice names it without a query.
     _institution = slot.institution
+    if not 0 < child_id <= MAX_ID:
+        raise NotYourChild()  # no child has that id, and the database would refuse to look
     today = now.date()
     child, closed = lock_child_and_room(_bookable_by(actor, child_id), slot.care_class, today)
     if child is None:

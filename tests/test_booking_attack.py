@@ -1,0 +1,86 @@
+"""The booking form attacked from outside: values no page sends are answered on the form (or
+completed as the page fills them), never with a server error, and nothing is written.
+
+Found by posting to gunicorn on PostgreSQL: a child id beyond the database's integers and a
+one-time key longer than its column each ended in a 500.
+"""
+
+import re
+from datetime import time, timedelta
+
+import pytest
+import sqlalchemy as sa
+from places_desk import PlacesDesk
+
+from careapp import clock
+from careapp.extensions import db
+from careapp.models import Booking, CareClass, CareType, Inventory, Slot
+
+
+@pytest.fixture
+def signed_in_family(app, user, institution, auth):
+    """A signed-in parent's child and an hourly slot with 3 places a week ahead:
+    ``(child_id, slot_id)``."""
+    institution_id = institution("攻击托育中心", offers={CareType.HOURLY: (6, 36, 40)})
+    day = clock.today() + timedelta(days=7)
+    desk = PlacesDesk(app, user, clock.local_now(), born=day - timedelta(days=540))
+    with app.app_context():
+        class_id = db.session.scalar(
+            sa.select(CareClass.id).where(CareClass.institution_id == institution_id)
+        )
+    slot_id = desk.add_slot(class_id, CareType.HOURLY, day, (time(9), time(10)), 3)
+    parent_id, child_id = desk.family()
+    auth.login(parent_id)
+    return child_id, slot_id
+
+
+def _taken(app, slot_id: int) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(Inventory.taken)
+            .join(Slot, Slot.inventory_id == Inventory.id)
+            .where(Slot.id == slot_id)
+        )
+
+
+@pytest.mark.parametrize("child_id", [2**31, 2**63, 10**30, 0, -1])
+def test_a_child_id_no_database_holds_is_refused_on_the_form(
+    app, client, signed_in_family, child_id
+):
+    """POST /parents/book/<slot> child_id=2147483648 (or larger): PostgreSQL's integer ids
+    stop at 2**31 - 1, SQLite's at 2**63 - 1; the child is read under the lock by that id."""
+    own_child, slot_id = signed_in_family
+
+    answer = client.post(
+        f"/parents/book/{slot_id}", data={"child_id": str(child_id), "request_key": "huge-id"}
+    )
+
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert re.search(r'<p class="error" id="child_id-error">[^<]+</p>', page)
+    assert f'value="{own_child}"' in page
+    assert _taken(app, slot_id) == 0
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Booking.id))) == 0
+
+
+@pytest.mark.parametrize("request_key", ["k" * 65, "k" * 10_000])
+def test_a_key_no_page_sends_is_replaced_as_a_missing_one(
+    app, client, signed_in_family, request_key
+):
+    """POST /parents/book/<slot> request_key=<10,000 characters>: the key's column holds 64;
+    a key the page never sends is completed as a missing one is, with a fresh key (a NUL is
+    refused on the form, as in any field)."""
+    child_id, slot_id = signed_in_family
+
+    answer = client.post(
+        f"/parents/book/{slot_id}", data={"child_id": child_id, "request_key": request_key}
+    )
+
+    assert answer.status_code == 302
+    assert _taken(app, slot_id) == 1
+    with app.app_context():
+        made = db.session.scalar(sa.select(Booking))
+        assert made.child_id == child_id
+        assert made.request_key != request_key
+        assert 0 < len(made.request_key) <= 64
