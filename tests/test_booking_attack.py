@@ -64,13 +64,13 @@ def test_a_child_id_no_database_holds_is_refused_on_the_form(
         assert db.session.scalar(sa.select(sa.func.count(Booking.id))) == 0
 
 
-@pytest.mark.parametrize("request_key", ["k" * 65, "k" * 10_000])
+@pytest.mark.parametrize("request_key", ["k" * 49, "k" * 65, "k" * 10_000, "键" * 30, "a b"])
 def test_a_key_no_page_sends_is_replaced_as_a_missing_one(
     app, client, signed_in_family, request_key
 ):
     """POST /parents/book/<slot> request_key=<10,000 characters>: the key's column holds 64;
-    a key the page never sends is completed as a missing one is, with a fresh key (a NUL is
-    refused on the form, as in any field)."""
+    a key the page never sends (see ``RequestKeyField``) is completed as a missing one is,
+    with a fresh key (a NUL is refused on the form, as in any field)."""
     child_id, slot_id = signed_in_family
 
     answer = client.post(
@@ -84,3 +84,36 @@ def test_a_key_no_page_sends_is_replaced_as_a_missing_one(
         assert made.child_id == child_id
         assert made.request_key != request_key
         assert 0 < len(made.request_key) <= 64
+
+
+def test_an_offer_accepted_with_a_key_no_page_sends_is_accepted_once(
+    app, client, user, institution, auth
+):
+    """The offer's page adds ``:<entry id>`` to the form's key: a 64-character key made 70,
+    past the key's column, and PostgreSQL answered 500. Such a key is replaced by a fresh one."""
+    institution_id = institution("候补托育中心", offers={CareType.HOURLY: (6, 36, 40)})
+    desk = PlacesDesk(app, user, clock.local_now(), born=clock.today() - timedelta(days=540))
+    with app.app_context():
+        class_id = db.session.scalar(
+            sa.select(CareClass.id).where(CareClass.institution_id == institution_id)
+        )
+    slot_id = desk.add_slot(
+        class_id, CareType.HOURLY, clock.today() + timedelta(days=7), (time(9), time(10)), 1
+    )
+    holder, waiting = desk.family("张小明"), desk.family("李小红")
+    held = desk.book(holder, slot_id)
+    entry_id = desk.join(waiting, slot_id)
+    desk.cancel(holder, held)
+    auth.login(waiting[0])
+
+    answer = client.post(f"/parents/waitlist/{entry_id}/accept", data={"request_key": "k" * 64})
+
+    assert answer.status_code == 302
+    assert "/parents/bookings/" in answer.headers["Location"]
+    assert _taken(app, slot_id) == 1
+    with app.app_context():
+        made = db.session.scalar(
+            sa.select(Booking).where(Booking.slot_id == slot_id, Booking.child_id == waiting[1])
+        )
+        assert made is not None
+        assert len(made.request_key) <= 64

@@ -1827,3 +1827,44 @@ def test_a_series_with_every_session_full_takes_nothing_and_says_so(
     assert response.status_code == 409
     assert "Every coming session is full." in page_text(response)
     assert [desk.taken(s) for s in session_ids(app, weekly)] == [(1, 1), (1, 1)]
+
+
+KEYS_NO_PAGE_SENDS = ["k" * 49, "k" * 64, "k" * 10_000, "键" * 30]
+
+
+@pytest.mark.parametrize("request_key", KEYS_NO_PAGE_SENDS)
+def test_an_offered_seat_taken_with_a_key_no_page_sends_is_taken_once(
+    desk, signed_in, parent, full_session, request_key
+):
+    """A key no page sends (longer than 48 characters, other characters) is replaced by a
+    fresh one: the offer's page adds ``:<entry id>`` to it, and 64 characters and more ended
+    in a server error on PostgreSQL."""
+    session_id, holder, registration_id = full_session
+    waiting = parent()
+    entry_id = desk.join(waiting, session_id)
+    desk.cancel(holder, registration_id)
+
+    accepted = signed_in(waiting).post(
+        f"/parents/course-offers/{entry_id}/accept", data={"request_key": request_key}
+    )
+
+    assert accepted.status_code == 302
+    assert desk.entry(entry_id)["status"] == WaitStatus.ACCEPTED
+    assert desk.registrations(session_id)[-1] == (waiting, RegistrationStatus.REGISTERED, 1)
+    assert desk.taken(session_id) == (1, 1)
+
+
+@pytest.mark.parametrize("request_key", KEYS_NO_PAGE_SENDS)
+def test_a_seat_registered_with_a_key_no_page_sends_is_registered_once(
+    app, desk, signed_in, parent, verified, course, request_key
+):
+    session_id = first_session(app, course(verified, "Open group", seats=2))
+    family = parent()
+
+    registered = signed_in(family).post(
+        f"/parents/courses/sessions/{session_id}", data={"seats": "1", "request_key": request_key}
+    )
+
+    assert registered.status_code == 302
+    assert desk.registrations(session_id) == [(family, RegistrationStatus.REGISTERED, 1)]
+    assert desk.taken(session_id) == (1, 2)

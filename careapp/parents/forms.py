@@ -1,5 +1,7 @@
 """Forms of the parents' pages."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -15,6 +17,22 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from careapp.forms import DateField, SiteForm, choices
 from careapp.models import ConsentCapacity
 from careapp.validators import ChinaMobile
+
+#: A form's one-time key as the pages make it (URL-safe base64): at most 48 characters, so that
+#: the ``:id`` an offer's page adds still fits the 64 of the key's column.
+REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{1,48}")
+
+
+class RequestKeyField(HiddenField):
+    """A form's one-time key. A value no page sends (empty, longer than 48 characters, other
+    characters) is dropped: the view then gives the form a fresh key, as to a form sent
+    without one."""
+
+    def process_formdata(self, valuelist) -> None:
+        """Keep the key only if a page could have sent it."""
+        super().process_formdata(valuelist)
+        if not REQUEST_KEY.fullmatch(self.data or ""):
+            self.data = ""
 
 
 class ConsentRadioField(RadioField):
@@ -71,7 +89,7 @@ class BookingForm(SiteForm):
     child_id = SelectField(_l("For which child?"), coerce=int, validators=[DataRequired()])
     #: Full-day and half-day places only: the day care is to start.
     starts_on = DateField(_l("Start date"), validators=[Optional()])
-    request_key = HiddenField()
+    request_key = RequestKeyField()
 
     def set_children(self, children, name_of=lambda child: child.name) -> None:
         """Offer the children the account may book for, each named by ``name_of``."""
@@ -81,14 +99,14 @@ class BookingForm(SiteForm):
 class OfferForm(SiteForm):
     """Accept a held place; the one-time key makes a double tap harmless."""
 
-    request_key = HiddenField()
+    request_key = RequestKeyField()
 
 
 class CourseRegistrationForm(SiteForm):
     """How many seats the family takes; the one-time key makes a double tap harmless."""
 
     seats = SelectField(_l("Seats"), coerce=int, default=1)
-    request_key = HiddenField()
+    request_key = RequestKeyField()
 
     def set_seat_choices(self, allow_second_seat: bool) -> None:
         """One seat, or a second one for another carer where the provider allows it."""

@@ -176,8 +176,7 @@ def book(slot_id: int):
     """Book a place (hourly, temporary) or apply for one (full-day, half-day)."""
     slot = _load_slot(slot_id)
     form = BookingForm()
-    # A key the page never sends (longer than its column) is replaced as a missing one is.
-    if not booking.is_request_key(form.request_key.data):
+    if not form.request_key.data:
         form.request_key.data = booking.new_request_key()
     if slot.is_standing and not form.starts_on.raw_data:
         form.starts_on.data = booking.earliest_start(slot, clock.today())

@@ -139,12 +139,6 @@ def new_request_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-def is_request_key(key: str | None) -> bool:
-    """Whether ``key`` could be a form's one-time key: not empty, no longer than the column
-    holds, and without a NUL (which PostgreSQL cannot store). A form sends no other."""
-    return bool(key) and len(key) <= Booking.request_key.type.length and "\x00" not in key
-
-
 # --- children ------------------------------------------------------------------------------
 
 
