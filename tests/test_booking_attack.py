@@ -15,6 +15,7 @@ from places_desk import PlacesDesk
 from careapp import clock
 from careapp.extensions import db
 from careapp.models import Booking, CareClass, CareType, Inventory, Slot
+from careapp.services import booking
 
 
 @pytest.fixture
@@ -117,3 +118,40 @@ def test_an_offer_accepted_with_a_key_no_page_sends_is_accepted_once(
         )
         assert made is not None
         assert len(made.request_key) <= 64
+
+
+@pytest.mark.parametrize("closing", ["cancelled", "started"])
+def test_the_booking_page_of_a_slot_that_takes_no_booking_says_why_and_offers_no_form(
+    app, client, user, institution, auth, closing
+):
+    """GET /parents/book/<slot> of a cancelled or started slot showed its places as free and a
+    booking button; only the POST refused. It now says why, with no place and no form."""
+    institution_id = institution("停办托育中心", offers={CareType.HOURLY: (6, 36, 40)})
+    yesterday = clock.local_now() - timedelta(days=1)
+    desk = PlacesDesk(app, user, yesterday, born=clock.today() - timedelta(days=540))
+    with app.app_context():
+        class_id = db.session.scalar(
+            sa.select(CareClass.id).where(CareClass.institution_id == institution_id)
+        )
+    day = yesterday.date() if closing == "started" else clock.today() + timedelta(days=7)
+    slot_id = desk.add_slot(class_id, CareType.HOURLY, day, (time(9), time(10)), 3)
+    if closing == "cancelled":
+        desk.run(
+            lambda: booking.cancel_slot(
+                db.session.get(Slot, slot_id), "暴雨停园", clock.local_now()
+            )
+        )
+    parent_id, _child_id = desk.family()
+    auth.login(parent_id)
+
+    page = client.get(f"/parents/book/{slot_id}").get_data(as_text=True)
+    english = client.get(f"/parents/book/{slot_id}?lang=en").get_data(as_text=True)
+
+    reason = {"cancelled": "该时段已取消", "started": "该时段已开始"}[closing]
+    assert reason in page
+    assert re.search(r"<dt>剩余托位</dt><dd>0</dd>", page)
+    assert 'method="post"' not in page.split("</header>", 1)[-1].split("<footer", 1)[0]
+    assert {
+        "cancelled": "This slot has been cancelled.",
+        "started": "This slot has already started.",
+    }[closing] in english

@@ -147,13 +147,15 @@ def _load_slot(slot_id: int):
 
 
 def _render_book(slot, form, children, status=200, full=False):
-    left = availability.places_left(slot, clock.today())
+    closed = booking.why_closed(slot, clock.local_now())
+    left = 0 if closed else availability.places_left(slot, clock.today())
     capacities = {family.consent_capacity(current_user, child) for child in children}
     return (
         render_template(
             "parents/book.html",
             slot=slot,
             form=form,
+            closed=closed,
             places_left=left,
             full=full or left == 0,
             waitlist_form=BookingForm(prefix="waitlist"),

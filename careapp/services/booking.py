@@ -571,15 +571,23 @@ def _overlaps(a: Slot, b: Slot) -> bool:
     return same_period and a.starts_at < b.ends_at and b.starts_at < a.ends_at
 
 
+def why_closed(slot: Slot, now: datetime):
+    """Why ``slot`` takes no booking at ``now`` (local time), a translated sentence, or None
+    while it does: cancelled, or already started."""
+    if not slot.is_open:
+        return _l("This slot has been cancelled.")
+    if slot.starts <= now:
+        return _l("This slot has already started.")
+    return None
+
+
 def _check_eligible(
     child: Child, slot: Slot, now: datetime, held: list[Slot] | None = None
 ) -> None:
     """Raise BookingError unless ``child`` may take a place in ``slot``; ``held``: the slots
     the child holds, when the caller has read them already."""
-    if not slot.is_open:
-        raise BookingError(_l("This slot has been cancelled."))
-    if slot.starts <= now:
-        raise BookingError(_l("This slot has already started."))
+    if (closed := why_closed(slot, now)) is not None:
+        raise BookingError(closed)
     age = age_at(child, slot.on_date)
     offer = slot.institution.offer_for(CareType(slot.care_type))
     if age >= AGE_LIMIT_MONTHS:
