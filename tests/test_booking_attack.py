@@ -14,7 +14,7 @@ from places_desk import PlacesDesk
 
 from careapp import clock
 from careapp.extensions import db
-from careapp.models import Booking, CareClass, CareType, Inventory, Slot
+from careapp.models import Booking, CareClass, CareType, Inventory, Slot, WaitlistEntry
 from careapp.services import booking
 
 
@@ -155,3 +155,38 @@ def test_the_booking_page_of_a_slot_that_takes_no_booking_says_why_and_offers_no
         "cancelled": "This slot has been cancelled.",
         "started": "This slot has already started.",
     }[closing] in english
+
+
+@pytest.mark.parametrize("child_id", ["", "x", str(2**63), "another family's"])
+def test_joining_the_line_for_a_child_not_offered_says_what_to_do(
+    app, client, user, institution, auth, child_id
+):
+    """POST /parents/book/<slot>/waitlist with a child id the form does not offer answered a
+    bare 400; the page is now shown again with the waiting list's form and what to do."""
+    institution_id = institution("候补表单托育中心", offers={CareType.HOURLY: (6, 36, 40)})
+    desk = PlacesDesk(app, user, clock.local_now(), born=clock.today() - timedelta(days=540))
+    with app.app_context():
+        class_id = db.session.scalar(
+            sa.select(CareClass.id).where(CareClass.institution_id == institution_id)
+        )
+    day = clock.today() + timedelta(days=7)
+    slot_id = desk.add_slot(class_id, CareType.HOURLY, day, (time(9), time(10)), 1)
+    desk.book(desk.family("张小明"), slot_id)
+    parent_id, own_child = desk.family("李小红")
+    _, strangers_child = desk.family("王小刚")
+    auth.login(parent_id)
+    sent = str(strangers_child) if child_id == "another family's" else child_id
+
+    answer = client.post(
+        f"/parents/book/{slot_id}/waitlist",
+        data={"waitlist-child_id": sent, "waitlist-request_key": "join"},
+    )
+
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "请选择要加入候补名单的孩子。" in page
+    assert f'action="/parents/book/{slot_id}/waitlist"' in page
+    assert f'value="{own_child}"' in page
+    assert "王小刚" not in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(WaitlistEntry.id))) == 0

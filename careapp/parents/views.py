@@ -278,9 +278,11 @@ def join_waitlist(slot_id: int):
     slot = _load_slot(slot_id)
     children = booking.children_for(current_user)
     form = _booking_form(children, prefix="waitlist")
-    if not form.validate_on_submit():
-        abort(400)
-    child = or_404(next((c for c in children if c.id == form.child_id.data), None))
+    child = next((c for c in children if c.id == form.child_id.data), None)
+    if not form.validate_on_submit() or child is None:
+        # The page is shown again, the waiting list's form with it, saying what to do.
+        flash(_("Please choose which of your children joins the waiting list."), "error")
+        return _show_book(slot, BookingForm(), 400, full=True)
     try:
         entry = run_in_transaction(
             lambda: booking.join_waitlist(current_user, child, slot, clock.local_now())
