@@ -3,14 +3,35 @@ refusals in English. Shared by the tests of places (classroom, races)."""
 
 from datetime import date, datetime, time
 
+import sqlalchemy as sa
 from flask_babel import force_locale
 
 from careapp.database import run_in_transaction
 from careapp.extensions import db
-from careapp.models import Booking, CareClass, CareType, Child, Role, Slot, User
+from careapp.models import Booking, CareClass, CareType, Child, Inventory, Role, Slot, User
 from careapp.services import booking
 
 Family = tuple[int, int]
+
+
+def first_class(app, institution_id: int) -> int:
+    """The id of the institution's first class."""
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(CareClass.id)
+            .where(CareClass.institution_id == institution_id)
+            .order_by(CareClass.id)
+        )
+
+
+def places_taken(app, slot_id: int) -> int:
+    """The places the slot's inventory counts as taken."""
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(Inventory.taken)
+            .join(Slot, Slot.inventory_id == Inventory.id)
+            .where(Slot.id == slot_id)
+        )
 
 
 class PlacesDesk:
@@ -33,7 +54,11 @@ class PlacesDesk:
     def family(self, name: str = "张小明") -> Family:
         """A new parent with a consented child; ``(parent_id, child_id)``."""
         parent_id = self.user(Role.PARENT)
-        child_id = self.run(
+        return parent_id, self.add_child(parent_id, name)
+
+    def add_child(self, parent_id: int, name: str) -> int:
+        """A consented child of the parent, born on ``born``; its id."""
+        return self.run(
             lambda: (
                 booking.add_child(
                     db.session.get(User, parent_id),
@@ -44,7 +69,6 @@ class PlacesDesk:
                 ).id
             )
         )
-        return parent_id, child_id
 
     def add_slot(
         self, class_id: int, care_type: CareType, day: date, hours: tuple[time, time], places

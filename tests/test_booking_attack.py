@@ -10,11 +10,11 @@ from datetime import time, timedelta
 
 import pytest
 import sqlalchemy as sa
-from places_desk import PlacesDesk
+from places_desk import PlacesDesk, first_class, places_taken
 
 from careapp import clock
 from careapp.extensions import db
-from careapp.models import Booking, CareClass, CareType, Inventory, Slot, WaitlistEntry
+from careapp.models import Booking, CareType, Slot, WaitlistEntry
 from careapp.services import booking
 
 
@@ -25,23 +25,11 @@ def signed_in_family(app, user, institution, auth):
     institution_id = institution("攻击托育中心", offers={CareType.HOURLY: (6, 36, 40)})
     day = clock.today() + timedelta(days=7)
     desk = PlacesDesk(app, user, clock.local_now(), born=day - timedelta(days=540))
-    with app.app_context():
-        class_id = db.session.scalar(
-            sa.select(CareClass.id).where(CareClass.institution_id == institution_id)
-        )
+    class_id = first_class(app, institution_id)
     slot_id = desk.add_slot(class_id, CareType.HOURLY, day, (time(9), time(10)), 3)
     parent_id, child_id = desk.family()
     auth.login(parent_id)
     return child_id, slot_id
-
-
-def _taken(app, slot_id: int) -> int:
-    with app.app_context():
-        return db.session.scalar(
-            sa.select(Inventory.taken)
-            .join(Slot, Slot.inventory_id == Inventory.id)
-            .where(Slot.id == slot_id)
-        )
 
 
 @pytest.mark.parametrize("child_id", [2**31, 2**63, 10**30, 0, -1])
@@ -60,7 +48,7 @@ def test_a_child_id_no_database_holds_is_refused_on_the_form(
     assert answer.status_code == 200
     assert re.search(r'<p class="error" id="child_id-error">[^<]+</p>', page)
     assert f'value="{own_child}"' in page
-    assert _taken(app, slot_id) == 0
+    assert places_taken(app, slot_id) == 0
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Booking.id))) == 0
 
@@ -79,7 +67,7 @@ def test_a_key_no_page_sends_is_replaced_as_a_missing_one(
     )
 
     assert answer.status_code == 302
-    assert _taken(app, slot_id) == 1
+    assert places_taken(app, slot_id) == 1
     with app.app_context():
         made = db.session.scalar(sa.select(Booking))
         assert made.child_id == child_id
@@ -94,10 +82,7 @@ def test_an_offer_accepted_with_a_key_no_page_sends_is_accepted_once(
     past the key's column, and PostgreSQL answered 500. Such a key is replaced by a fresh one."""
     institution_id = institution("候补托育中心", offers={CareType.HOURLY: (6, 36, 40)})
     desk = PlacesDesk(app, user, clock.local_now(), born=clock.today() - timedelta(days=540))
-    with app.app_context():
-        class_id = db.session.scalar(
-            sa.select(CareClass.id).where(CareClass.institution_id == institution_id)
-        )
+    class_id = first_class(app, institution_id)
     slot_id = desk.add_slot(
         class_id, CareType.HOURLY, clock.today() + timedelta(days=7), (time(9), time(10)), 1
     )
@@ -111,7 +96,7 @@ def test_an_offer_accepted_with_a_key_no_page_sends_is_accepted_once(
 
     assert answer.status_code == 302
     assert "/parents/bookings/" in answer.headers["Location"]
-    assert _taken(app, slot_id) == 1
+    assert places_taken(app, slot_id) == 1
     with app.app_context():
         made = db.session.scalar(
             sa.select(Booking).where(Booking.slot_id == slot_id, Booking.child_id == waiting[1])
@@ -129,10 +114,7 @@ def test_the_booking_page_of_a_slot_that_takes_no_booking_says_why_and_offers_no
     institution_id = institution("停办托育中心", offers={CareType.HOURLY: (6, 36, 40)})
     yesterday = clock.local_now() - timedelta(days=1)
     desk = PlacesDesk(app, user, yesterday, born=clock.today() - timedelta(days=540))
-    with app.app_context():
-        class_id = db.session.scalar(
-            sa.select(CareClass.id).where(CareClass.institution_id == institution_id)
-        )
+    class_id = first_class(app, institution_id)
     day = yesterday.date() if closing == "started" else clock.today() + timedelta(days=7)
     slot_id = desk.add_slot(class_id, CareType.HOURLY, day, (time(9), time(10)), 3)
     if closing == "cancelled":
@@ -165,10 +147,7 @@ def test_joining_the_line_for_a_child_not_offered_says_what_to_do(
     bare 400; the page is now shown again with the waiting list's form and what to do."""
     institution_id = institution("候补表单托育中心", offers={CareType.HOURLY: (6, 36, 40)})
     desk = PlacesDesk(app, user, clock.local_now(), born=clock.today() - timedelta(days=540))
-    with app.app_context():
-        class_id = db.session.scalar(
-            sa.select(CareClass.id).where(CareClass.institution_id == institution_id)
-        )
+    class_id = first_class(app, institution_id)
     day = clock.today() + timedelta(days=7)
     slot_id = desk.add_slot(class_id, CareType.HOURLY, day, (time(9), time(10)), 1)
     desk.book(desk.family("张小明"), slot_id)

@@ -10,11 +10,11 @@ from datetime import time, timedelta
 
 import pytest
 import sqlalchemy as sa
-from places_desk import PlacesDesk
+from places_desk import PlacesDesk, first_class, places_taken
 
 from careapp import clock
 from careapp.extensions import db
-from careapp.models import Booking, CareClass, CareType, Child, Inventory, Slot, User
+from careapp.models import Booking, CareType, Child, Slot
 from careapp.services import booking
 
 
@@ -24,10 +24,7 @@ def desk_and_slot(app, user, institution):
     institution_id = institution("表单托育中心", offers={CareType.HOURLY: (6, 36, 40)})
     day = clock.today() + timedelta(days=7)
     desk = PlacesDesk(app, user, clock.local_now(), born=day - timedelta(days=540))
-    with app.app_context():
-        class_id = db.session.scalar(
-            sa.select(CareClass.id).where(CareClass.institution_id == institution_id)
-        )
+    class_id = first_class(app, institution_id)
     return desk, desk.add_slot(class_id, CareType.HOURLY, day, (time(9), time(10)), 3)
 
 
@@ -36,28 +33,9 @@ def two_children(desk_and_slot, auth):
     """A signed-in parent's two children: ``(first_child_id, second_child_id)``."""
     desk, _ = desk_and_slot
     parent_id, first = desk.family()
-    second = desk.run(
-        lambda: (
-            booking.add_child(
-                db.session.get(User, parent_id),
-                name="张小红",
-                birth_date=desk.born,
-                notes="",
-                consent=True,
-            ).id
-        )
-    )
+    second = desk.add_child(parent_id, "张小红")
     auth.login(parent_id)
     return first, second
-
-
-def _taken(app, slot_id: int) -> int:
-    with app.app_context():
-        return db.session.scalar(
-            sa.select(Inventory.taken)
-            .join(Slot, Slot.inventory_id == Inventory.id)
-            .where(Slot.id == slot_id)
-        )
 
 
 def test_a_form_sent_again_for_another_child_answers_with_the_first_booking(
@@ -70,7 +48,7 @@ def test_a_form_sent_again_for_another_child_answers_with_the_first_booking(
 
     assert first.status_code == again.status_code == 302
     assert again.headers["Location"] == first.headers["Location"]
-    assert _taken(app, slot_id) == 1
+    assert places_taken(app, slot_id) == 1
 
 
 def test_a_key_used_at_the_same_moment_gives_the_place_taken_back(
@@ -89,7 +67,7 @@ def test_a_key_used_at_the_same_moment_gives_the_place_taken_back(
 
     assert again.status_code == 302
     assert again.headers["Location"] == first.headers["Location"]
-    assert _taken(app, slot_id) == 1
+    assert places_taken(app, slot_id) == 1
 
 
 @pytest.mark.parametrize("chosen", ["another family's", "erased", "unknown", "not a number"])
@@ -121,7 +99,7 @@ def test_a_booking_for_a_child_not_offered_is_refused_on_the_form(
     assert f'value="{two_children[0]}"' in page
     assert f'value="{erased}"' not in page
     assert f'value="{strangers_child}"' not in page
-    assert _taken(app, slot_id) == 0
+    assert places_taken(app, slot_id) == 0
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Booking.id))) == 0
 
@@ -135,25 +113,12 @@ def test_a_form_sent_without_its_key_or_start_date_books_as_the_page_fills_them(
     institution_id = institution("补全托育中心", offers=offers)
     day = clock.today() + timedelta(days=7)
     desk = PlacesDesk(app, user, clock.local_now(), born=day - timedelta(days=540))
-    with app.app_context():
-        class_id = db.session.scalar(
-            sa.select(CareClass.id).where(CareClass.institution_id == institution_id)
-        )
+    class_id = first_class(app, institution_id)
     hourly = desk.add_slot(class_id, CareType.HOURLY, day, (time(9), time(10)), 3)
     next_day = day + timedelta(days=1)
     full_day = desk.add_slot(class_id, CareType.FULL_DAY, next_day, (time(8), time(17)), 3)
     parent_id, first = desk.family()
-    second = desk.run(
-        lambda: (
-            booking.add_child(
-                db.session.get(User, parent_id),
-                name="张小红",
-                birth_date=desk.born,
-                notes="",
-                consent=True,
-            ).id
-        )
-    )
+    second = desk.add_child(parent_id, "张小红")
     auth.login(parent_id)
 
     answers = [
@@ -164,7 +129,7 @@ def test_a_form_sent_without_its_key_or_start_date_books_as_the_page_fills_them(
 
     assert [answer.status_code for answer in answers] == [302, 302]
     assert answers[0].headers["Location"] != answers[1].headers["Location"]
-    assert _taken(app, hourly) == 2
+    assert places_taken(app, hourly) == 2
     assert applied.status_code == 302
     with app.app_context():
         made = db.session.scalar(sa.select(Booking).where(Booking.slot_id == full_day))
