@@ -672,7 +672,7 @@ def _seen_under_lock(child: Child, slot: Slot, request_key: str, today: date) ->
             for held, made in made_here
             if made.child_id == child.id and made.status in ACTIVE_BOOKING_STATUSES
         ],
-        in_room=list({counted.id: counted for counted, _, is_in in rows if is_in}.values()),
+        in_room=list({present.id: present for present, _, is_in in rows if is_in}.values()),
     )
 
 
