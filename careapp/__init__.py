@@ -8,6 +8,7 @@ from werkzeug.routing import IntegerConverter
 
 from careapp.config import PROJECT_ROOT, load_config
 from careapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+from careapp.models.base import MAX_ID
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -44,7 +45,7 @@ class IdConverter(IntegerConverter):
     """A database id in a URL: 1 up to the largest 32-bit integer; anything else is a 404."""
 
     def __init__(self, url_map):
-        super().__init__(url_map, min=1, max=2**31 - 1)
+        super().__init__(url_map, min=1, max=MAX_ID)
 
 
 def register_extensions(app: Flask) -> None:

@@ -8,6 +8,9 @@ from sqlalchemy.orm import mapped_column
 
 from careapp import clock
 
+#: The largest id a row may have (PostgreSQL's integer): ids read from requests are held to it.
+MAX_ID = 2**31 - 1
+
 
 class StrEnum(enum.StrEnum):
     """An enum whose members are stored and serialised as their lowercase value."""

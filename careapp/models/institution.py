@@ -394,8 +394,19 @@ class Institution(db.Model):
         return f"<Institution {self.id} {self.status}>"
 
 
+#: The columns of an institution's place in the public list order.
+LISTING_PLACE = (Institution.is_demonstration, Institution.name, Institution.id)
+
+
+def in_listing_order(place: tuple) -> tuple:
+    """The public order over the columns of a place (demonstration, name, id): demonstration
+    institutions first, then by name, then by id."""
+    demonstration, *rest = place
+    return (demonstration.desc(), *rest)
+
+
 #: The public order of institutions: demonstration institutions first, then by name and id.
-LISTING_ORDER = (Institution.is_demonstration.desc(), Institution.name, Institution.id)
+LISTING_ORDER = in_listing_order(LISTING_PLACE)
 
 # The public order alone and after the two filters that narrow most, so that a page reads only
 # its own rows; ``status`` first because only filed institutions are ever listed.

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from careapp.extensions import db
-from careapp.models.institution import Institution, Status
+from careapp.models.institution import Institution, Status, in_listing_order
 from careapp.models.provision import CareClass
 from careapp.models.region import Township
 
@@ -47,12 +47,16 @@ class InstitutionSearchTerm(db.Model):
         return f"<InstitutionSearchTerm {self.gram!r} {self.institution_id}>"
 
 
+#: The columns of a term's institution's place in the public order.
+TERM_PLACE = (
+    InstitutionSearchTerm.is_demonstration,
+    InstitutionSearchTerm.name,
+    InstitutionSearchTerm.institution_id,
+)
 sa.Index(
     "ix_institution_search_terms_in_list_order",
     InstitutionSearchTerm.gram,
-    InstitutionSearchTerm.is_demonstration.desc(),
-    InstitutionSearchTerm.name,
-    InstitutionSearchTerm.institution_id,
+    *in_listing_order(TERM_PLACE),
 )
 
 
@@ -251,15 +255,10 @@ def _regram(connection, institutions: dict[int, Institution | None]) -> None:
         .returning(table.c.institution_id, table.c.gram)
     ).all()
     rows = [
-        {
-            "gram": gram,
-            "institution_id": institution_id,
-            "is_demonstration": institution.is_demonstration,
-            "name": institution.name,
-        }
-        for institution_id, institution in sorted(institutions.items())
+        term
+        for _, institution in sorted(institutions.items())
         if institution is not None and institution.status == Status.FILED
-        for gram in sorted(institution_grams(getattr(institution, c) for c in SEARCHED_COLUMNS))
+        for term in _term_rows(institution)
     ]
     if rows:
         connection.execute(table.insert(), rows)
@@ -269,6 +268,18 @@ def _regram(connection, institutions: dict[int, Institution | None]) -> None:
     for row in rows:
         changes[row["gram"]] = changes.get(row["gram"], 0) + 1
     _count_grams(connection, {gram: change for gram, change in changes.items() if change})
+
+
+def _term_rows(institution) -> list[dict]:
+    """The term rows of a filed institution (an object, or a row with its id, demonstration
+    flag and searched texts): each gram of its texts, with its place in the public order."""
+    place = {
+        "institution_id": institution.id,
+        "is_demonstration": institution.is_demonstration,
+        "name": institution.name,
+    }
+    texts = (getattr(institution, column) for column in SEARCHED_COLUMNS)
+    return [{"gram": gram, **place} for gram in sorted(institution_grams(texts))]
 
 
 def _count_grams(connection, changes: dict[str, int]) -> None:
@@ -293,12 +304,11 @@ def rebuild_listing(connection) -> None:
     terms = InstitutionSearchTerm.__table__
     connection.execute(terms.delete())
     connection.execute(SearchGram.__table__.delete())
-    kept = (institutions.c.id, institutions.c.is_demonstration, institutions.c.name)
-    filed = sa.select(*kept, *(institutions.c[name] for name in SEARCHED_COLUMNS))
+    columns = ("id", "is_demonstration", *SEARCHED_COLUMNS)
+    filed = sa.select(*(institutions.c[column] for column in columns))
     batch = []
     for row in connection.execute(filed.where(institutions.c.status == Status.FILED)):
-        place = {"institution_id": row.id, "is_demonstration": row[1], "name": row[2]}
-        batch += [{"gram": gram, **place} for gram in institution_grams(row[len(kept) :])]
+        batch += _term_rows(row)
         if len(batch) >= 50_000:
             connection.execute(terms.insert(), batch)
             batch = []

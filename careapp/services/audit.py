@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from careapp import clock
 from careapp.extensions import db
 from careapp.models import Booking, ChildRecordView, FilingAction, FilingDecision, Institution, User
-from careapp.models.base import as_utc
+from careapp.models.base import MAX_ID, as_utc
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import Page, ParamReader
 
@@ -54,7 +54,7 @@ def parse_filters(args: Mapping[str, str]) -> AuditFilters:
     filters = AuditFilters(
         action=reader.choice("action", ACTIONS, _l("Please choose an action from the list.")),
         actor=reader.text("actor"),
-        institution_id=reader.integer("institution", 1, 2**31 - 1),
+        institution_id=reader.integer("institution", 1, MAX_ID),
         first=reader.iso_date("from"),
         last=reader.iso_date("to"),
     )

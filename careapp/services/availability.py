@@ -27,7 +27,7 @@ from careapp.models import (
 )
 from careapp.models.booking import STANDING_CARE_TYPES
 from careapp.models.provision import CLASS_STANDARDS
-from careapp.services.occupancy import build_rooms, closed_days, load_rooms
+from careapp.services.occupancy import build_rooms, closed_days, holds_children, load_rooms
 
 #: Search cards look this many days ahead for the next free place.
 CARD_DAYS = 14
@@ -183,12 +183,7 @@ def _card_slots(
     holding_children = (
         sa.select(Slot.id)
         .join(Slot.inventory)
-        .where(
-            Slot.institution_id.in_(institution_ids),
-            Slot.status == SlotStatus.OPEN,
-            Inventory.taken > 0,
-            sa.or_(Slot.care_type.in_(STANDING_CARE_TYPES), Slot.on_date >= first),
-        )
+        .where(Slot.institution_id.in_(institution_ids), holds_children(first))
     )
     may_suit = _may_suit(institution_ids, first, last, wanted)
     suiting = sa.select(Slot.id).join(Slot.inventory).join(Slot.care_class).where(*may_suit)

@@ -160,6 +160,16 @@ def lock_child_and_room(
     return child, frozenset(day for _, day in rows if day is not None)
 
 
+def holds_children(today: date) -> sa.ColumnElement[bool]:
+    """SQL, on slots joined with their inventories: the slot is open and holds children
+    counted from ``today`` on (a standing place on every day from its first)."""
+    return sa.and_(
+        Slot.status == SlotStatus.OPEN,
+        Inventory.taken > 0,
+        sa.or_(Slot.care_type.in_(STANDING_CARE_TYPES), Slot.on_date >= today),
+    )
+
+
 def in_room(care_class: CareClass, today: date) -> sa.ColumnElement[bool]:
     """SQL, on slots joined with their inventories: the slot holds children counted in
     ``care_class``'s rooms from ``today`` on (the whole point's, for a home-based one)."""
@@ -169,12 +179,7 @@ def in_room(care_class: CareClass, today: date) -> sa.ColumnElement[bool]:
         if institution.nature == Nature.HOME_BASED
         else Slot.care_class_id == care_class.id
     )
-    return sa.and_(
-        owner,
-        Slot.status == SlotStatus.OPEN,
-        Inventory.taken > 0,
-        sa.or_(Slot.care_type.in_(STANDING_CARE_TYPES), Slot.on_date >= today),
-    )
+    return sa.and_(owner, holds_children(today))
 
 
 def load_rooms(care_class: CareClass, today: date) -> Rooms:
@@ -273,9 +278,7 @@ def too_small_for(care_class: CareClass, places: int, today: date) -> bool:
     slots = db.session.scalars(
         sa.select(Slot)
         .join(Slot.inventory)
-        .where(Slot.care_class_id == care_class.id, Slot.status == SlotStatus.OPEN)
-        .where(Inventory.taken > 0)
-        .where(sa.or_(Slot.care_type.in_(STANDING_CARE_TYPES), Slot.on_date >= today))
+        .where(Slot.care_class_id == care_class.id, holds_children(today))
     )
     own_room = counted.by_class[care_class.id][0]
     smaller = Room(places, own_room.closed, own_room.presences)

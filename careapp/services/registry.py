@@ -17,10 +17,11 @@ from careapp.models import (
     Township,
     disclosed_events,
 )
+from careapp.models.base import MAX_ID
 from careapp.services import cursors, regions
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import Page, ParamReader
-from careapp.services.search import COUNT_LIMIT, MAX_ID
+from careapp.services.search import COUNT_LIMIT
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ from careapp.models import (
     Township,
     publicly_listed,
 )
+from careapp.models.base import MAX_ID
+from careapp.models.institution import LISTING_PLACE, in_listing_order
 from careapp.models.listing import bigrams, normalised
 from careapp.services import availability, cursors, regions
 from careapp.services.errors import InvalidParameters
@@ -48,8 +50,6 @@ MAX_LOOKED_UP_GRAMS = 6
 #: (The order is by name, and names start with place names: a township's name is common and
 #: sits in one stretch of the order, so walking the order to find it can read most of it.)
 RARE_GRAM_INSTITUTIONS = 10_000
-#: The largest id a cursor may carry (PostgreSQL's integer).
-MAX_ID = 2**31 - 1
 #: Mean radius of the Earth (IUGG), in kilometres, for distances on the WGS-84 ellipsoid.
 EARTH_RADIUS_KM = 6371.0088
 #: The radii the search page offers, in kilometres; the first is the default.
@@ -591,10 +591,6 @@ def parse_after(cursor: str | None, criteria: SearchCriteria | None = None) -> t
     return demonstration, name, institution_id
 
 
-#: The columns of an institution's place in the public order (``LISTING_ORDER``).
-LISTING_PLACE = (Institution.is_demonstration, Institution.name, Institution.id)
-
-
 def _after(key: tuple[bool, str, int], place: tuple = LISTING_PLACE):
     """A condition: the institution comes after ``key`` in the public order; ``place``: the
     columns holding its place (demonstration, name, id)."""
@@ -672,7 +668,7 @@ def _listed_rows(criteria, grams, rare, page: int, per_page: int, after) -> list
         query = query.offset((page - 1) * per_page)
     query = (
         query.options(joinedload(Institution.township), joinedload(Institution.offers))
-        .order_by(place[0].desc(), *place[1:])
+        .order_by(*in_listing_order(place))
         .limit(per_page + 1)
     )
     return list(db.session.scalars(query).unique())
