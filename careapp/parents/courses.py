@@ -44,8 +44,6 @@ def course_session(session_id: int):
     session = _load_session(session_id)
     form = CourseRegistrationForm()
     form.set_seat_choices(session.course.allow_second_seat)
-    if not form.request_key.data:
-        form.request_key.data = booking.new_request_key()
     if not form.validate_on_submit():
         return _render_session(session, form)
     try:
@@ -94,8 +92,6 @@ def course_series(course_id: int):
     course = _load_course(course_id)
     form = CourseRegistrationForm(prefix="series")
     form.set_seat_choices(course.allow_second_seat)
-    if not form.request_key.data:
-        form.request_key.data = booking.new_request_key()
     if not form.validate_on_submit():
         return _render_series(course, form)
     try:
@@ -193,7 +189,7 @@ def accept_course_offer(entry_id: int):
     if not form.validate_on_submit():
         abort(400)
     # One key per page and offer: a double tap accepts once, two offers stay two.
-    key = f"{form.request_key.data or booking.new_request_key()}:{entry.id}"
+    key = f"{form.request_key.data}:{entry.id}"
     try:
         registration = run_in_transaction(lambda: courses.accept_offer(current_user, entry, key))
     except courses.CourseError as error:

@@ -12,10 +12,12 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from careapp.forms import DateField, SiteForm, choices
 from careapp.models import ConsentCapacity
+from careapp.models.base import MAX_ID
+from careapp.services.booking import new_request_key
 from careapp.validators import ChinaMobile
 
 #: A form's one-time key as the pages make it (URL-safe base64): at most 48 characters, so that
@@ -24,15 +26,18 @@ REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{1,48}")
 
 
 class RequestKeyField(HiddenField):
-    """A form's one-time key. A value no page sends (empty, longer than 48 characters, other
-    characters) is dropped: the view then gives the form a fresh key, as to a form sent
-    without one."""
+    """A form's one-time key: a fresh one for a form shown, the one sent back for a form sent.
+    A form sent without a key, or with one no page sends (longer than 48 characters, other
+    characters), gets a fresh one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, default=new_request_key, **kwargs)
 
     def process_formdata(self, valuelist) -> None:
         """Keep the key only if a page could have sent it."""
         super().process_formdata(valuelist)
         if not REQUEST_KEY.fullmatch(self.data or ""):
-            self.data = ""
+            self.data = new_request_key()
 
 
 class ConsentRadioField(RadioField):
@@ -86,7 +91,12 @@ class ChildForm(SiteForm):
 class BookingForm(SiteForm):
     """Which child the place is for; the one-time key makes a double tap harmless."""
 
-    child_id = SelectField(_l("For which child?"), coerce=int, validators=[DataRequired()])
+    child_id = SelectField(
+        _l("For which child?"),
+        coerce=int,
+        # A booking reads the chosen child by this id: one no row may have is refused here.
+        validators=[DataRequired(), NumberRange(1, MAX_ID, message=_l("Not a valid choice."))],
+    )
     #: Full-day and half-day places only: the day care is to start.
     starts_on = DateField(_l("Start date"), validators=[Optional()])
     request_key = RequestKeyField()

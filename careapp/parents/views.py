@@ -178,8 +178,6 @@ def book(slot_id: int):
     """Book a place (hourly, temporary) or apply for one (full-day, half-day)."""
     slot = _load_slot(slot_id)
     form = BookingForm()
-    if not form.request_key.data:
-        form.request_key.data = booking.new_request_key()
     if slot.is_standing and not form.starts_on.raw_data:
         form.starts_on.data = booking.earliest_start(slot, clock.today())
     # A booking sent reads the chosen child under its lock: the children are listed only
@@ -317,7 +315,7 @@ def bookings():
             if e.status == "waiting"
         ],
         offered=[(e, booking.slot_of_entry(e)) for e in entries if e.status == "offered"],
-        offer_form=OfferForm(request_key=booking.new_request_key()),
+        offer_form=OfferForm(),
         form=ConfirmForm(),
         registrations=courses.registrations_of(current_user),
         course_entries=[
@@ -408,7 +406,7 @@ def accept_offer(entry_id: int):
     if not form.validate_on_submit():
         abort(400)
     # One key per page and offer: a double tap accepts once, two offers stay two.
-    key = f"{form.request_key.data or booking.new_request_key()}:{entry.id}"
+    key = f"{form.request_key.data}:{entry.id}"
     try:
         made = run_in_transaction(
             lambda: booking.accept_offer(current_user, entry, key, clock.local_now())
