@@ -88,8 +88,12 @@ class SubForm(Form):
 
 # --- the error summary at the top of a form ---------------------------------------------------
 
+
 #: Fields whose errors the summary leaves out: a stale CSRF token has its own message.
-_UNSUMMARISED = ("csrf_token",)
+def _is_hidden(field: Field) -> bool:
+    """Whether the page sends the field without showing it (the form's token, its one-time
+    key): nobody can correct it, so the banner says so in a sentence of its own instead."""
+    return getattr(field.widget, "input_type", None) == "hidden"
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ def _error_links(form, group: str | None) -> Iterator[ErrorLink]:
     """The error links of ``form``'s fields; ``group`` names the nearest row or part they
     belong to (the nearest says enough: "全日托 · 价格", not "服务 · 全日托 · 价格")."""
     for field in form:
-        if field.name in _UNSUMMARISED or not field.errors:
+        if not field.errors or _is_hidden(field):
             continue
         if isinstance(field, FormField):
             yield from _error_links(field.form, field.label.text)

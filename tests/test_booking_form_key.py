@@ -136,3 +136,73 @@ def test_a_form_sent_without_its_key_or_start_date_books_as_the_page_fills_them(
         slot = db.session.get(Slot, full_day)
         assert made.starts_on == booking.earliest_start(slot, clock.today())
         assert made.request_key
+
+
+def test_a_key_another_family_used_is_answered_as_an_expired_form_with_a_fresh_key(
+    app, client, desk_and_slot, auth
+):
+    """A key copied from another family's form books nothing and says so; the form comes back
+    with a fresh key, which books."""
+    desk, slot_id = desk_and_slot
+    path = f"/parents/book/{slot_id}"
+    first_parent, first_child = desk.family()
+    auth.login(first_parent)
+    assert client.post(path, data={"child_id": first_child, "request_key": "k1"}).status_code == 302
+    auth.logout()
+    other_parent, other_child = desk.family()
+    auth.login(other_parent)
+    client.set_cookie("lang", "en")
+
+    refused = client.post(path, data={"child_id": other_child, "request_key": "k1"})
+
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "This form has expired. Nothing was booked: please check it and send it again." in page
+    assert "already has this place" not in page
+    fresh = re.search(r'name="request_key" type="hidden" value="([^"]+)"', page).group(1)
+    assert fresh != "k1"
+    assert places_taken(app, slot_id) == 1
+    again = client.post(path, data={"child_id": other_child, "request_key": fresh})
+    assert again.status_code == 302
+    assert places_taken(app, slot_id) == 2
+
+
+def test_a_hidden_field_sent_unreadable_is_said_in_a_sentence_and_books_nothing(
+    app, client, desk_and_slot, two_children
+):
+    """A NUL in the one-time key sits on a field the page does not show: the banner says that
+    part of the page could not be read (no list of fields nobody can correct), and the form
+    comes back with a fresh key, which books."""
+    _, slot_id = desk_and_slot
+    path = f"/parents/book/{slot_id}"
+    client.set_cookie("lang", "en")
+
+    refused = client.post(path, data={"child_id": two_children[0], "request_key": "k\x00"})
+
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert "Part of this page could not be read, so nothing was saved." in page
+    assert "Please correct the marked fields." not in page
+    assert places_taken(app, slot_id) == 0
+    fresh = re.search(r'name="request_key" type="hidden" value="([^"]+)"', page).group(1)
+    assert "\x00" not in fresh
+    again = client.post(path, data={"child_id": two_children[0], "request_key": fresh})
+    assert again.status_code == 302
+    assert places_taken(app, slot_id) == 1
+
+
+@pytest.mark.parametrize("starts_on", ["not a date", "2026-02-30", "\x00"])
+def test_a_start_date_sent_for_hourly_care_is_not_read(
+    app, client, desk_and_slot, two_children, starts_on
+):
+    """Hourly and temporary care have no start date on their page: a value sent for one is
+    neither refused (with a banner naming a field the page does not show) nor kept."""
+    _, slot_id = desk_and_slot
+    data = {"child_id": two_children[0], "request_key": "hourly", "starts_on": starts_on}
+
+    answer = client.post(f"/parents/book/{slot_id}", data=data)
+
+    assert answer.status_code == 302
+    assert places_taken(app, slot_id) == 1
+    with app.app_context():
+        assert db.session.scalar(sa.select(Booking.starts_on)) is None

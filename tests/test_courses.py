@@ -1102,10 +1102,45 @@ def test_another_familys_request_key_registers_nobody_twice(
     first_parent, second_parent = parent(), parent()
     desk.register(first_parent, session_id, key="shared-key")
 
-    with pytest.raises(sa.exc.IntegrityError):
+    with pytest.raises(CourseError, match="This form has expired"):
         desk.register(second_parent, session_id, key="shared-key")
     assert desk.registrations(session_id) == [(first_parent, RegistrationStatus.REGISTERED, 1)]
     assert desk.taken(session_id) == (1, 10)
+
+
+@pytest.mark.parametrize("form", ["session", "series"])
+def test_a_key_another_family_used_is_answered_as_an_expired_form_with_a_fresh_key(
+    app, desk, signed_in, parent, verified, course, form
+):
+    """A key copied from another family's form registers nothing and says so (not "registered
+    already"); the form comes back with a fresh key, which registers."""
+    weekly = course(verified, weeks=2)
+    first_session_id = session_ids(app, weekly)[0]
+    prefix = "series-" if form == "series" else ""
+    path = {
+        "session": f"/parents/courses/sessions/{first_session_id}",
+        "series": f"/parents/courses/{weekly}/series",
+    }[form]
+    first_family = signed_in(parent())
+    sent = {f"{prefix}seats": "1", f"{prefix}request_key": "copied-key"}
+    assert first_family.post(path, data=sent).status_code == 302
+    other_parent = parent()
+    other_family = signed_in(other_parent)
+
+    refused = other_family.post(path, data=sent)
+
+    page = page_text(refused)
+    assert refused.status_code == 409
+    assert flashes(refused, "error") == [
+        "This form has expired. Nothing was registered: please check it and send it again."
+    ]
+    fresh = re.search(rf'name="{prefix}request_key" type="hidden" value="([^"]+)"', page)[1]
+    assert fresh != "copied-key"
+    registered = [row[0] for s in session_ids(app, weekly) for row in desk.registrations(s)]
+    assert other_parent not in registered
+    again = other_family.post(path, data={f"{prefix}seats": "1", f"{prefix}request_key": fresh})
+    assert again.status_code == 302
+    assert other_parent in [r[0] for r in desk.registrations(first_session_id)]
 
 
 @pytest.mark.parametrize(

@@ -54,14 +54,20 @@ def course_session(session_id: int):
         )
     except courses.CourseError as error:
         flash(str(error.message), "error")
-        return _render_session(
-            session, form, 409 if isinstance(error, courses.SessionFull) else 400
-        )
+        _renew_if_expired(error, form)
+        conflict = isinstance(error, courses.SessionFull | courses.FormExpired)
+        return _render_session(session, form, 409 if conflict else 400)
     except sa.exc.IntegrityError:
         flash(_("Your family is registered for this session already."), "error")
         return _render_session(session, form, 409)
     flash(_("Your family is registered."), "success")
     return redirect(url_for("parents.course_session", session_id=session.id))
+
+
+def _renew_if_expired(error: courses.CourseError, form: CourseRegistrationForm) -> None:
+    """A form whose key another family used gets a fresh key: sent again, it goes through."""
+    if isinstance(error, courses.FormExpired):
+        form.request_key.renew()
 
 
 def _load_course(course_id: int):
@@ -104,6 +110,7 @@ def course_series(course_id: int):
         )
     except courses.CourseError as error:
         flash(str(error.message), "error")
+        _renew_if_expired(error, form)
         return _render_series(course, form, 409)
     except sa.exc.IntegrityError:
         flash(_("Your family is registered for these sessions already."), "error")

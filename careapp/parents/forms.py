@@ -37,7 +37,11 @@ class RequestKeyField(HiddenField):
         """Keep the key only if a page could have sent it."""
         super().process_formdata(valuelist)
         if not REQUEST_KEY.fullmatch(self.data or ""):
-            self.data = new_request_key()
+            self.renew()
+
+    def renew(self) -> None:
+        """Give the form a fresh key (the one sent cannot be used)."""
+        self.data = new_request_key()
 
 
 class ConsentRadioField(RadioField):
@@ -88,8 +92,8 @@ class ChildForm(SiteForm):
     )
 
 
-class BookingForm(SiteForm):
-    """Which child the place is for; the one-time key makes a double tap harmless."""
+class WaitlistForm(SiteForm):
+    """Which child joins a full slot's waiting list."""
 
     child_id = SelectField(
         _l("For which child?"),
@@ -97,13 +101,28 @@ class BookingForm(SiteForm):
         # A booking reads the chosen child by this id: one no row may have is refused here.
         validators=[DataRequired(), NumberRange(1, MAX_ID, message=_l("Not a valid choice."))],
     )
-    #: Full-day and half-day places only: the day care is to start.
-    starts_on = DateField(_l("Start date"), validators=[Optional()])
-    request_key = RequestKeyField()
 
     def set_children(self, children, name_of=lambda child: child.name) -> None:
         """Offer the children the account may book for, each named by ``name_of``."""
         self.child_id.choices = choices((child.id, name_of(child)) for child in children)
+
+
+class BookingForm(WaitlistForm):
+    """Which child the place is for (and, for a standing place, from when); the one-time key
+    makes a double tap harmless."""
+
+    #: Full-day and half-day places only: the day care is to start.
+    starts_on = DateField(_l("Start date"), validators=[Optional()])
+    request_key = RequestKeyField()
+
+    @classmethod
+    def for_slot(cls, slot) -> "BookingForm":
+        """The form for ``slot``: without the start date where the page shows none (hourly
+        and temporary care), so that a value sent for it is neither read nor refused."""
+        form = cls()
+        if not slot.is_standing:
+            del form.starts_on
+        return form
 
 
 class OfferForm(SiteForm):

@@ -14,7 +14,7 @@ from careapp.extensions import db
 from careapp.institutions.forms import ConfirmForm
 from careapp.models import BookingStatus, ConsentCapacity
 from careapp.parents import bp
-from careapp.parents.forms import BookingForm, ChildForm, OfferForm
+from careapp.parents.forms import BookingForm, ChildForm, OfferForm, WaitlistForm
 from careapp.services import availability, booking, capacity, courses, erasure, family, pricing
 
 
@@ -158,7 +158,7 @@ def _render_book(slot, form, children, status=200, full=False):
             closed=closed,
             places_left=left,
             full=full or left == 0,
-            waitlist_form=BookingForm(prefix="waitlist"),
+            waitlist_form=WaitlistForm(prefix="waitlist"),
             consent_capacities=sorted(capacities),
             price=pricing.price_for(slot),
         ),
@@ -166,18 +166,11 @@ def _render_book(slot, form, children, status=200, full=False):
     )
 
 
-def _booking_form(children, prefix: str = "") -> BookingForm:
-    """The booking form offering ``children``, masked where they are not the account's own."""
-    form = BookingForm(prefix=prefix)
-    form.set_children(children, child_name)
-    return form
-
-
 @bp.route("/book/<id:slot_id>", methods=["GET", "POST"])
 def book(slot_id: int):
     """Book a place (hourly, temporary) or apply for one (full-day, half-day)."""
     slot = _load_slot(slot_id)
-    form = BookingForm()
+    form = BookingForm.for_slot(slot)
     if slot.is_standing and not form.starts_on.raw_data:
         form.starts_on.data = booking.earliest_start(slot, clock.today())
     # A booking sent reads the chosen child under its lock: the children are listed only
@@ -208,17 +201,30 @@ def book(slot_id: int):
     except booking.SlotFull as full:
         flash(str(full.message), "error")
         return _show_book(slot, form, 409, full=True)
+    except booking.FormExpired:
+        _renew_expired(form)
+        return _show_book(slot, form, 409)
     except booking.BookingError as error:
         flash(str(error.message), "error")
         return _show_book(slot, form, 400)
     except sa.exc.IntegrityError:
         made = booking.existing_booking(form.request_key.data)
-        if made is None or not family.may_act_for(current_user, made.parent_id):
+        if made is None:
             flash(_("Your child already has this place."), "error")
+            return _show_book(slot, form, 409)
+        if not family.may_act_for(current_user, made.parent_id):
+            _renew_expired(form)  # another family's booking took this key at this moment
             return _show_book(slot, form, 409)
         booking_id, message = _booked(made)
     flash(message, "success")
     return redirect(url_for("parents.booking_detail", booking_id=booking_id))
+
+
+def _renew_expired(form: BookingForm) -> None:
+    """Say that nothing was booked with a form whose key another family used, and give the
+    form a fresh key: sent again, it goes through."""
+    flash(str(booking.FormExpired().message), "error")
+    form.request_key.renew()
 
 
 def _show_book(slot, form: BookingForm, status: int = 200, full: bool = False):
@@ -275,12 +281,13 @@ def join_waitlist(slot_id: int):
     """Join the waiting list of a full slot."""
     slot = _load_slot(slot_id)
     children = booking.children_for(current_user)
-    form = _booking_form(children, prefix="waitlist")
+    form = WaitlistForm(prefix="waitlist")
+    form.set_children(children, child_name)
     child = next((c for c in children if c.id == form.child_id.data), None)
     if not form.validate_on_submit() or child is None:
         # The page is shown again, the waiting list's form with it, saying what to do.
         flash(_("Please choose which of your children joins the waiting list."), "error")
-        return _show_book(slot, BookingForm(), 400, full=True)
+        return _show_book(slot, BookingForm.for_slot(slot), 400, full=True)
     try:
         entry = run_in_transaction(
             lambda: booking.join_waitlist(current_user, child, slot, clock.local_now())

@@ -104,6 +104,16 @@ class Settled(BookingError):
     """Another request (or an earlier tap) did this already; ``message`` says how it ended."""
 
 
+class FormExpired(BookingError):
+    """The form's one-time key names another family's booking: nothing was booked, and the
+    form is to be sent again with a fresh key."""
+
+    def __init__(self):
+        super().__init__(
+            _l("This form has expired. Nothing was booked: please check it and send it again.")
+        )
+
+
 #: How a booking ended up, told to whoever arrives second.
 BOOKING_OUTCOMES = {
     BookingStatus.APPLIED: _l("This application is waiting for the institution's answer."),
@@ -628,6 +638,8 @@ class SeenUnderLock:
 
     #: The booking for the guardian's children made with this form's key already, if any.
     earlier: Booking | None
+    #: Whether the form's key names another family's booking.
+    key_of_another_family: bool
     #: The slots the child holds a place in.
     held: list[Slot]
     #: The slots holding children in the class's rooms (``occupancy.in_room``).
@@ -658,15 +670,10 @@ def _seen_under_lock(child: Child, slot: Slot, request_key: str, today: date) ->
         .execution_options(populate_existing=True)
     ).all()
     made_here = [(held, made) for held, made, _ in rows if made is not None]
+    with_key = [made for _, made in made_here if made.request_key == request_key]
     return SeenUnderLock(
-        earlier=next(
-            (
-                made
-                for _, made in made_here
-                if made.request_key == request_key and made.parent_id == child.parent_id
-            ),
-            None,
-        ),
+        earlier=next((made for made in with_key if made.parent_id == child.parent_id), None),
+        key_of_another_family=any(made.parent_id != child.parent_id for made in with_key),
         held=[
             held
             for held, made in made_here
@@ -820,9 +827,11 @@ def _booked_once(actor: User, child: Child, slot: Slot, request_key: str, take) 
             take()
             return _create_booking(actor, child, slot, request_key)
     except sa.exc.IntegrityError:
-        if (earlier := _made_by_this_form(child.parent_id, request_key)) is not None:
-            return earlier
-        raise BookingError(_l("Your child already has this place.")) from None
+        if (earlier := existing_booking(request_key)) is None:
+            raise BookingError(_l("Your child already has this place.")) from None
+        if earlier.parent_id != child.parent_id:
+            raise FormExpired() from None
+        return earlier
 
 
 def book(
@@ -838,11 +847,11 @@ def book(
     day unless given; see ``start_date_problem``). ``now`` is local time. ``actor`` is the
     child's guardian or a family member of theirs; the booking is the guardian's.
 
-    Raises SlotFull, NotYourChild or BookingError. A repeated ``request_key`` returns the
-    first booking. The child, then the class, are locked first: two bookings of one child
-    cannot overlap, and the class's count is the one the decision relies on. No savepoint: a
-    key used at this moment for another child fails the insert with IntegrityError, and the
-    caller's rollback gives the place back.
+    Raises SlotFull, NotYourChild, FormExpired (the key is another family's) or BookingError.
+    A repeated ``request_key`` returns the first booking. The child, then the class, are
+    locked first: two bookings of one child cannot overlap, and the class's count is the one
+    the decision relies on. No savepoint: a key used at this moment for another child fails
+    the insert with IntegrityError, and the caller's rollback gives the place back.
     """
     # Counting the class reloads the slot afresh and lets go of its institution; held here,
     # the institution stays in the session, and the notice names it without a query.
@@ -854,6 +863,8 @@ def book(
     seen = _seen_under_lock(child, slot, request_key, today)
     if seen.earlier is not None:
         return seen.earlier  # an earlier tap of this form committed, perhaps while this waited
+    if seen.key_of_another_family:
+        raise FormExpired()
     if any(other.id == slot.id for other in seen.held):
         raise BookingError(_l("Your child already has this place."))
     rooms = rooms_of_class(slot.care_class, seen.in_room, closed, today)

@@ -67,6 +67,16 @@ class Settled(CourseError):
     """Another request (or an earlier tap) did this already; ``message`` says how it ended."""
 
 
+class FormExpired(CourseError):
+    """The form's one-time key names another family's registration: nothing was registered,
+    and the form is to be sent again with a fresh key."""
+
+    def __init__(self):
+        super().__init__(
+            _l("This form has expired. Nothing was registered: please check it and send it again.")
+        )
+
+
 #: How a registration ended up, told to whoever arrives second.
 REGISTRATION_OUTCOMES = {
     RegistrationStatus.REGISTERED: _l("Your family is registered for this session."),
@@ -447,10 +457,15 @@ def _check_can_register(session: CourseSession, seats: int, now: datetime) -> No
         raise CourseError(_l("This course has one seat per family."))
 
 
-def _registration_with_key(request_key: str) -> CourseRegistration | None:
-    return db.session.scalar(
+def _made_by_this_form(parent: User, request_key: str) -> CourseRegistration | None:
+    """The family's registration made with this one-time key already, if any; FormExpired if
+    the key is another family's."""
+    earlier = db.session.scalar(
         sa.select(CourseRegistration).where(CourseRegistration.request_key == request_key)
     )
+    if earlier is not None and earlier.parent_id != parent.id:
+        raise FormExpired()
+    return earlier
 
 
 def register(
@@ -461,13 +476,11 @@ def register(
     Decided under the session's lock: a double tap registers once, and nobody takes a seat
     ahead of families waiting for one.
     """
-    earlier = _registration_with_key(request_key)
-    if earlier is not None and earlier.parent_id == parent.id:
+    if (earlier := _made_by_this_form(parent, request_key)) is not None:
         return earlier
     _check_can_register(session, seats, now)
     _lock_session(session)
-    earlier = _registration_with_key(request_key)
-    if earlier is not None and earlier.parent_id == parent.id:
+    if (earlier := _made_by_this_form(parent, request_key)) is not None:
         return earlier
     _check_can_register(session, seats, now)
     if registration_of(parent, session) is not None:
@@ -503,15 +516,18 @@ def _series_key(request_key: str, session: CourseSession) -> str:
 
 
 def _series_with_key(parent: User, request_key: str) -> list[CourseRegistration]:
-    """The registrations a series form with this key made already."""
-    return list(
+    """The registrations a series form with this key made already; FormExpired if the key is
+    another family's."""
+    made = list(
         db.session.scalars(
             sa.select(CourseRegistration).where(
-                CourseRegistration.parent_id == parent.id,
-                CourseRegistration.request_key.startswith(f"{request_key[:40]}:", autoescape=True),
+                CourseRegistration.request_key.startswith(f"{request_key[:40]}:", autoescape=True)
             )
         )
     )
+    if any(registration.parent_id != parent.id for registration in made):
+        raise FormExpired()
+    return made
 
 
 def register_series(
@@ -618,8 +634,7 @@ def accept_offer(
     ``now`` is aware UTC (the present by default).
     """
     now = now or clock.now()
-    earlier = _registration_with_key(request_key)
-    if earlier is not None and earlier.parent_id == parent.id:
+    if (earlier := _made_by_this_form(parent, request_key)) is not None:
         return earlier
     if entry.user_id != parent.id:
         raise CourseError(_l("This offer is not yours."))
