@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from careapp.config import PROJECT_ROOT, load_config
-from careapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+from careapp.extensions import babel, csrf, db, limiter, login_manager
 from careapp.models.base import MAX_ID
 
 
@@ -50,12 +50,12 @@ class IdConverter(IntegerConverter):
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions and the request hooks that go with them."""
-    from careapp import cache, database, forms, i18n, maps, security
+    from careapp import cache, database, forms, i18n, maps, migrating, security
 
     app.url_map.converters["id"] = IdConverter
     database.prepare_engine_options(app)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    migrating.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_language)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -1,5 +1,8 @@
 """The application factory, its paths and configuration."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,35 @@ def test_factory_uses_top_level_templates_translations_and_migrations(app):
     assert (PROJECT_ROOT / "templates" / "base.html").is_file()
     assert (PROJECT_ROOT / "migrations" / "env.py").is_file()
     assert (PROJECT_ROOT / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po").is_file()
+
+
+def test_a_process_serving_pages_never_loads_alembic_or_icalendar(tmp_path):
+    """Flask-Migrate (with Alembic and Mako, 12 MB) is loaded by what migrates, not by an app
+    server: ``flask db upgrade`` migrates, and a fresh process that creates the app and serves
+    pages has not imported it, nor icalendar (3 MB), loaded for a parent's calendar feed."""
+    environment = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path}/app.db")
+    environment.pop("REDIS_URL", None)
+    flask = [sys.executable, "-m", "flask", "--app", "careapp"]
+    for command in (["db", "upgrade"], ["seed-demo"]):
+        subprocess.run([*flask, *command], env=environment, capture_output=True, check=True)
+    serve = """
+import sys
+from careapp import create_app
+client = create_app().test_client()
+print("answered:", [client.get(path).status_code for path in ("/healthz", "/", "/registry")])
+heavy = ("alembic", "mako", "icalendar")
+print("loaded:", sorted(m for m in sys.modules if m.split(".")[0] in heavy))
+"""
+    served = subprocess.run(
+        [sys.executable, "-c", serve], env=environment, capture_output=True, text=True, check=True
+    )
+    current = subprocess.run(
+        [*flask, "db", "current"], env=environment, capture_output=True, text=True, check=True
+    )
+
+    assert "answered: [200, 200, 200]" in served.stdout
+    assert "loaded: []" in served.stdout
+    assert "(head)" in current.stdout
 
 
 def test_factory_applies_overrides(app):

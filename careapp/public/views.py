@@ -23,7 +23,6 @@ from careapp.public import bp
 from careapp.services import (
     availability,
     booking,
-    calendar,
     findings,
     inspections,
     quality,
@@ -265,6 +264,9 @@ def calendar_feed(token: str):
     parent = booking.feed_owner(token)
     if parent is None:
         abort(404)
+    # Imported here: the icalendar library (3 MB) is loaded by the processes that serve feeds.
+    from careapp.services import calendar
+
     feed = calendar.feed_for(parent, current_language())
     return Response(
         feed, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"}
