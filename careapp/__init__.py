@@ -50,7 +50,7 @@ class IdConverter(IntegerConverter):
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions and the request hooks that go with them."""
-    from careapp import cache, database, forms, i18n, maps, migrating, security
+    from careapp import cache, database, forms, fragments, i18n, maps, migrating, security
 
     app.url_map.converters["id"] = IdConverter
     database.prepare_engine_options(app)
@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     maps.init_app(app)
     security.init_app(app)
     cache.init_app(app)
+    fragments.init_app(app)
     app.jinja_env.globals["error_summary"] = forms.error_summary
 
 

@@ -88,6 +88,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "PAGE_CACHE": os.environ.get("PAGE_CACHE", "on").lower() != "off",
         "PAGE_CACHE_PREFIX": os.environ.get("PAGE_CACHE_PREFIX", "careapp:"),
         "PAGE_CACHE_LOCAL_ENTRIES": int(os.environ.get("PAGE_CACHE_LOCAL_ENTRIES", "2000")),
+        # Search cards' register-only parts kept per process (careapp/fragments.py): two
+        # languages of 2,000 institutions, about 4 MB.
+        "CARD_FACTS_ENTRIES": int(os.environ.get("CARD_FACTS_ENTRIES", "4000")),
         # Limits hold across workers: in Redis, or else in a file every local worker opens.
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL")
         or "careapp-sqlite://"

@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 from stdnum.cn import uscc as uscc_codec
 
-from careapp import cache, clock, create_app
+from careapp import cache, clock, create_app, fragments
 from careapp.extensions import db, limiter
 from careapp.models import (
     Authority,
@@ -163,6 +163,7 @@ def app(session_app):
         db.session.remove()
         delete_every_row()
         cache.clear()
+        fragments.clear()  # the versions start again with the rows
     session_app.config.clear()
     session_app.config.update(config)
     limiter.reset()

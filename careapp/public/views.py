@@ -16,7 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from careapp import clock
+from careapp import clock, fragments
 from careapp.i18n import current_language
 from careapp.models import CareType, CourseFormat, EventType, Nature, Role, Topic, TownshipKind
 from careapp.public import bp
@@ -95,6 +95,7 @@ def index():
     """Search filed institutions by township, care type, age, nature and text."""
     errors: dict[str, str] = {}
     now = clock.local_now()
+    fragments.pin_register_version()  # before the register is read: see careapp/fragments.py
     every_region = regions.all_regions()
     codes = {region.code for region in every_region}
     menus = _search_menus(every_region, codes)
@@ -124,6 +125,7 @@ def index():
         on_day=on_day,
         carried=_carried_criteria(criteria, on_day),
         next_free=next_free,
+        facts=fragments.card_facts(page.items, current_language()),
         card_days=availability.CARD_DAYS,
         today=now.date(),
         suggestions=suggestions,
