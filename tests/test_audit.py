@@ -10,6 +10,7 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 from downloads import read_csv
+from stdnum.cn import ric
 
 from careapp import clock
 from careapp.extensions import db
@@ -21,12 +22,14 @@ from careapp.models import (
     ClassKind,
     FilingAction,
     FilingDecision,
+    Inspection,
+    InspectionStatus,
     Institution,
     Role,
     Status,
     User,
 )
-from careapp.services import audit, booking
+from careapp.services import audit, booking, complaints, quality, staff
 
 CHILD_NAME = "张小明"
 OFFERS = {CareType.FULL_DAY: (12, 36, 2800), CareType.HOURLY: (12, 36, 30)}
@@ -568,3 +571,142 @@ def test_anonymous_visitor_is_sent_to_sign_in_from_the_log(client, path):
     assert response.status_code == 302
     assert response.location.startswith("/login?next=")
     assert path.split("/")[-1] in response.location
+
+
+# --- the bureau's supervision records ------------------------------------------------------
+
+
+def banned_id_number() -> str:
+    """A valid resident identity card number (Beijing Dongcheng, born 1985)."""
+    body = "11010119850101001"
+    return body + ric.calc_check_digit(body + "0")
+
+
+@pytest.fixture
+def supervised(app, institution, bureau):
+    """One of each supervision record, made through the bureau's services by ``bureau``:
+    returns the institution's id."""
+    institution_id = institution("向阳花托育中心")
+    with app.app_context():
+        regulator = db.session.get(User, bureau)
+        place = db.session.get(Institution, institution_id)
+        today = clock.today()
+        quality.record_assessment(
+            place, "good", today, "晋江市卫健局", "托育机构质量评估标准", regulator
+        )
+        quality.designate(place, "晋江市示范性托育机构", today, regulator)
+        staff.add_ban(regulator, "李某", banned_id_number(), "虐待儿童", today)
+        report, _number = complaints.file_report(
+            complaints.NewReport(category="fees", description="收费与公示不符", institution=place),
+            None,
+            clock.now(),
+        )
+        complaints.answer(report, regulator, "已核查并责令整改。", clock.now())
+        unfiled, _number = complaints.file_report(
+            complaints.NewReport(
+                category="unfiled_care",
+                description="小区内有人无备案看护多名幼儿",
+                place_name="某小区家庭看护点",
+                place_address="青阳街道某小区",
+            ),
+            None,
+            clock.now(),
+        )
+        complaints.answer(unfiled, regulator, "已转辖区街道核查。", clock.now())
+        db.session.add(
+            Inspection(
+                institution_id=institution_id,
+                status=InspectionStatus.RECORDED,
+                inspected_on=today,
+                recorded_by_id=bureau,
+                recorded_at=clock.now(),
+            )
+        )
+        db.session.commit()
+    return institution_id
+
+
+def test_the_bureaus_supervision_records_are_in_the_log_with_who_and_what(
+    client, sign_in, bureau, supervised
+):
+    log = sign_in(bureau)
+
+    rows = log_rows(log.get("/regulator/audit"))
+
+    by_action = {row[2]: row for row in rows}
+    assert set(by_action) == {
+        "Recorded a quality grade",
+        "Designated a demonstration institution",
+        "Added a person to the ban list",
+        "Answered a report",
+        "Recorded an inspection",
+    }
+    assert len(rows) == 6  # two answered reports
+    assert all("晋江市卫健局" in row[1] for row in rows)
+    assert by_action["Recorded a quality grade"][3] == f"向阳花托育中心 ({supervised})"
+    assert by_action["Recorded a quality grade"][4] == "Good"
+    assert by_action["Designated a demonstration institution"][4] == "晋江市示范性托育机构"
+    assert by_action["Added a person to the ban list"][3] == "No filed institution"
+    assert by_action["Added a person to the ban list"][4] == (
+        f"ID number ending {banned_id_number()[-4:]}"
+    )
+    assert by_action["Recorded an inspection"][4] == f"Inspected on {clock.today().isoformat()}"
+    answered = [row for row in rows if row[2] == "Answered a report"]
+    assert sorted(row[4] for row in answered) == ["Care without filing", "Fees or contract"]
+    assert sorted(row[3] for row in answered) == [
+        "No filed institution",
+        f"向阳花托育中心 ({supervised})",
+    ]
+    page = page_text(log.get("/regulator/audit"))
+    for private in ("李某", banned_id_number(), "收费与公示不符", "已核查并责令整改"):
+        assert private not in page
+
+
+@pytest.mark.parametrize(
+    ("action", "shown"),
+    [
+        (audit.QUALITY_ASSESSED, 1),
+        (audit.DESIGNATED, 1),
+        (audit.INSPECTION_RECORDED, 1),
+        (audit.REPORT_ANSWERED, 2),
+        (audit.BAN_RECORDED, 1),
+        (audit.CHILD_RECORD_VIEWED, 0),
+        (FilingAction.APPROVED.value, 0),
+    ],
+)
+def test_the_log_filters_supervision_records_by_action(
+    client, sign_in, bureau, supervised, action, shown
+):
+    rows = log_rows(sign_in(bureau).get("/regulator/audit", query_string={"action": action}))
+
+    assert len(rows) == shown
+    assert all(row[2] == rows[0][2] for row in rows)
+
+
+def test_filtering_by_institution_leaves_out_records_about_none(
+    client, sign_in, bureau, supervised
+):
+    rows = log_rows(
+        sign_in(bureau).get("/regulator/audit", query_string={"institution": supervised})
+    )
+
+    assert sorted(row[2] for row in rows) == [
+        "Answered a report",
+        "Designated a demonstration institution",
+        "Recorded a quality grade",
+        "Recorded an inspection",
+    ]
+
+
+def test_the_download_holds_supervision_records_without_an_institution(
+    client, sign_in, bureau, supervised
+):
+    download = sign_in(bureau).get(
+        "/regulator/audit.csv", query_string={"action": audit.BAN_RECORDED}
+    )
+
+    rows = read_csv(download)
+    assert download.status_code == 200
+    assert len(rows) == 2
+    assert rows[1][1] == "Added a person to the ban list"
+    assert rows[1][5:8] == ["", "", f"ID number ending {banned_id_number()[-4:]}"]

@@ -1,7 +1,9 @@
-"""The audit log: every filing decision and every staff view of a child's record."""
+"""The audit log: every filing decision, every staff view of a child's record and every
+supervision record the bureau made."""
 
 from flask import render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from careapp import clock
 from careapp.csv_export import csv_response
@@ -27,19 +29,39 @@ def _page_number(errors: dict[str, str]) -> int:
     return number
 
 
+#: What the actions other than filing decisions mean.
+ACTION_LABELS = {
+    audit.CHILD_RECORD_VIEWED: _l("Viewed a child's booking record"),
+    audit.QUALITY_ASSESSED: _l("Recorded a quality grade"),
+    audit.DESIGNATED: _l("Designated a demonstration institution"),
+    audit.INSPECTION_RECORDED: _l("Recorded an inspection"),
+    audit.REPORT_ANSWERED: _l("Answered a report"),
+    audit.BAN_RECORDED: _l("Added a person to the ban list"),
+}
+
+
 def action_label(action: str) -> str:
     """What an audit entry's action means, translated."""
-    if action == audit.CHILD_RECORD_VIEWED:
-        return _("Viewed a child's booking record")
+    if action in ACTION_LABELS:
+        return str(ACTION_LABELS[action])
     return label("filing_action", action)
 
 
 def entry_detail(entry: audit.AuditEntry) -> str:
-    """The booking and child ids of a view, or the reason given for a decision."""
+    """What the entry says beyond its action: the booking and child ids of a view, the grade,
+    title, day or category of a supervision record, the reason given for a decision."""
     if entry.action == audit.CHILD_RECORD_VIEWED:
         return _(
             "Booking %(booking)d, child %(child)d", booking=entry.booking_id, child=entry.child_id
         )
+    if entry.action == audit.QUALITY_ASSESSED:
+        return label("quality_grade", entry.reason)
+    if entry.action == audit.INSPECTION_RECORDED:
+        return _("Inspected on %(day)s", day=entry.reason[:10])
+    if entry.action == audit.REPORT_ANSWERED:
+        return label("report_category", entry.reason)
+    if entry.action == audit.BAN_RECORDED:
+        return _("ID number ending %(tail)s", tail=entry.reason)
     return entry.reason
 
 
@@ -85,8 +107,8 @@ def audit_csv():
             entry.actor.display_name,
             entry.actor.email,
             label("role", entry.actor.role),
-            entry.institution_name,
-            entry.institution_id,
+            entry.institution_name or "",
+            entry.institution_id or "",
             entry_detail(entry),
         )
         for entry in audit.audit_entries(filters)

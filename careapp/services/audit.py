@@ -1,7 +1,10 @@
-"""The regulator's audit log: filing decisions and staff views of children's records.
+"""The regulator's audit log: filing decisions, staff views of children's records and the
+bureau's supervision records.
 
 Filing decisions are already kept, never changed, in ``filing_decisions``; staff views of a
-child's booking record are kept in ``child_record_views``. The log reads both as one list.
+child's booking record are kept in ``child_record_views``; quality grades, demonstration
+designations, inspections, answers to reports and the ban list keep who recorded them and
+when in their own tables. The log reads them all as one list.
 """
 
 from collections.abc import Mapping
@@ -13,14 +16,40 @@ from flask_babel import lazy_gettext as _l
 
 from careapp import clock
 from careapp.extensions import db
-from careapp.models import Booking, ChildRecordView, FilingAction, FilingDecision, Institution, User
+from careapp.models import (
+    Booking,
+    ChildRecordView,
+    Complaint,
+    Designation,
+    FilingAction,
+    FilingDecision,
+    Inspection,
+    InspectionStatus,
+    Institution,
+    LifetimeBan,
+    QualityAssessment,
+    User,
+)
 from careapp.models.base import MAX_ID, as_utc
 from careapp.services.errors import InvalidParameters
 from careapp.services.params import Page, ParamReader
 
 #: The action of a child-record view, next to the filing actions.
 CHILD_RECORD_VIEWED = "child_record_viewed"
-ACTIONS = (*FilingAction.values(), CHILD_RECORD_VIEWED)
+#: The actions of the bureau's supervision records.
+QUALITY_ASSESSED = "quality_assessed"
+DESIGNATED = "designated"
+INSPECTION_RECORDED = "inspection_recorded"
+REPORT_ANSWERED = "report_answered"
+BAN_RECORDED = "ban_recorded"
+SUPERVISION_ACTIONS = (
+    QUALITY_ASSESSED,
+    DESIGNATED,
+    INSPECTION_RECORDED,
+    REPORT_ANSWERED,
+    BAN_RECORDED,
+)
+ACTIONS = (*FilingAction.values(), CHILD_RECORD_VIEWED, *SUPERVISION_ACTIONS)
 #: Rows per page of the log.
 PER_PAGE = 50
 
@@ -72,48 +101,110 @@ class AuditEntry:
     occurred_at: datetime
     action: str
     actor: User
-    institution_id: int
-    institution_name: str
+    #: None for an entry about no filed institution (the ban list, a report about a place).
+    institution_id: int | None
+    institution_name: str | None
+    #: A decision's reason, or what a supervision record says (a grade, a title, a day…).
     reason: str
     booking_id: int | None
     child_id: int | None
 
 
 def _union(filters: AuditFilters) -> sa.Subquery:
-    """Filing decisions and child-record views as rows of the same shape, filtered."""
+    """Every source of the log as rows of the same shape, those of ``filters.action`` only
+    when it names one."""
     decisions = sa.select(
         FilingDecision.created_at.label("occurred_at"),
         sa.cast(FilingDecision.action, sa.String(24)).label("action"),
         FilingDecision.actor_id.label("actor_id"),
         FilingDecision.institution_id.label("institution_id"),
-        FilingDecision.reason.label("reason"),
+        sa.cast(FilingDecision.reason, sa.Text).label("reason"),
         sa.null().cast(sa.Integer).label("booking_id"),
         sa.null().cast(sa.Integer).label("child_id"),
     )
-    views = sa.select(
-        ChildRecordView.viewed_at,
-        sa.literal(CHILD_RECORD_VIEWED, sa.String(24)),
-        ChildRecordView.viewer_id,
-        ChildRecordView.institution_id,
-        sa.literal("", sa.Text),
-        ChildRecordView.booking_id,
-        ChildRecordView.child_id,
-    )
-    if filters.action == CHILD_RECORD_VIEWED:
-        decisions = decisions.where(sa.false())
-    elif filters.action:
+    if filters.action in FilingAction.values():
         decisions = decisions.where(FilingDecision.action == filters.action)
-        views = views.where(sa.false())
-    return sa.union_all(decisions, views).subquery("audit")
+    views = sa.select(
+        ChildRecordView.viewed_at.label("occurred_at"),
+        sa.literal(CHILD_RECORD_VIEWED, sa.String(24)).label("action"),
+        ChildRecordView.viewer_id.label("actor_id"),
+        ChildRecordView.institution_id.label("institution_id"),
+        sa.literal("", sa.Text).label("reason"),
+        ChildRecordView.booking_id.label("booking_id"),
+        ChildRecordView.child_id.label("child_id"),
+    )
+    sources = [
+        (FilingAction.values(), decisions),
+        ((CHILD_RECORD_VIEWED,), views),
+        *(((action,), rows) for action, rows in _supervision_records().items()),
+    ]
+    chosen = [rows for actions, rows in sources if not filters.action or filters.action in actions]
+    return sa.union_all(*chosen).subquery("audit")
+
+
+def _supervision_records() -> dict[str, sa.Select]:
+    """The bureau's supervision records as rows of the log, by action."""
+    recorded = Inspection.status == InspectionStatus.RECORDED
+    return {
+        QUALITY_ASSESSED: _record_rows(
+            QUALITY_ASSESSED,
+            QualityAssessment.recorded_at,
+            QualityAssessment.recorded_by_id,
+            QualityAssessment.institution_id,
+            QualityAssessment.grade,
+        ),
+        DESIGNATED: _record_rows(
+            DESIGNATED,
+            Designation.recorded_at,
+            Designation.recorded_by_id,
+            Designation.institution_id,
+            Designation.title,
+        ),
+        INSPECTION_RECORDED: _record_rows(
+            INSPECTION_RECORDED,
+            Inspection.recorded_at,
+            Inspection.recorded_by_id,
+            Inspection.institution_id,
+            Inspection.inspected_on,
+        ).where(recorded),
+        REPORT_ANSWERED: _record_rows(
+            REPORT_ANSWERED,
+            Complaint.replied_at,
+            Complaint.handled_by_id,
+            Complaint.institution_id,
+            Complaint.category,
+        ).where(Complaint.replied_at.is_not(None)),
+        # Only the ID number's last four characters: the log names no banned person.
+        BAN_RECORDED: _record_rows(
+            BAN_RECORDED,
+            LifetimeBan.created_at,
+            LifetimeBan.created_by_id,
+            sa.null(),
+            LifetimeBan.id_number_tail,
+        ),
+    }
+
+
+def _record_rows(action: str, occurred_at, actor_id, institution_id, detail) -> sa.Select:
+    """A source of the log: when, who, about which institution (or none) and what it says."""
+    return sa.select(
+        occurred_at.label("occurred_at"),
+        sa.literal(action, sa.String(24)).label("action"),
+        actor_id.label("actor_id"),
+        sa.cast(institution_id, sa.Integer).label("institution_id"),
+        sa.cast(detail, sa.Text).label("reason"),
+        sa.null().cast(sa.Integer).label("booking_id"),
+        sa.null().cast(sa.Integer).label("child_id"),
+    )
 
 
 def _filtered(filters: AuditFilters) -> sa.Select:
-    """The log's rows joined with who acted and which institution, newest first."""
+    """The log's rows joined with who acted and which institution, if any, newest first."""
     log = _union(filters)
     query = (
         sa.select(log, User, Institution.name)
         .join(User, User.id == log.c.actor_id)
-        .join(Institution, Institution.id == log.c.institution_id)
+        .outerjoin(Institution, Institution.id == log.c.institution_id)
     )
     if filters.actor:
         pattern = f"%{filters.actor.lower()}%"
