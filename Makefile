@@ -8,7 +8,7 @@ WORKERS ?= 2
 TEST_WORKERS ?= auto
 FLASK := $(BIN)/flask --app careapp
 
-.PHONY: serve test translations lint bench bench-booking bench-throughput bench-page-cost bench-scale bench-search-scale clean
+.PHONY: serve test translations lint bench bench-booking bench-throughput bench-page-cost bench-instructions bench-scale bench-search-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench-throughput: $(VENV)/.installed-test translations
 # Needs PostgreSQL: CPU time and statements of one request of each public page, in-process.
 bench-page-cost: $(VENV)/.installed-test translations
 	$(BIN)/python bench/page_cost.py
+
+# Needs PostgreSQL and valgrind: instructions per request, the same whatever the machine's load.
+bench-instructions: $(VENV)/.installed-test translations
+	$(BIN)/python bench/instructions.py
 
 # Needs PostgreSQL. SCALE_ARGS="--sizes 1000,10000 --sqlite-sizes ''" for a quick run.
 bench-scale: $(VENV)/.installed-test translations

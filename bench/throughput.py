@@ -13,6 +13,10 @@ the servers interleaved row by row; the table shows each row's median round.
 wrk runs on the same cores as gunicorn (the machine of the README has two): that holds for
 every row alike, and the short runs keep a whole measurement at about ten minutes.
 
+Two floor rows show what any page or form needing a search page's number of statements could
+reach on this machine: the bare routes, each also sending that many ``SELECT 1`` to the same
+PostgreSQL through SQLAlchemy Core (``bench/bare_app.py``).
+
 Every booking POST books a real place: the bench institution has 30 classes of 20 places
 with hourly slots on three days, 600 parents with one child each, and one prepared request
 per (child, slot) such that no class is overbooked and no child is booked twice at one hour
@@ -64,6 +68,11 @@ SLOT_HOURS = range(8, 17)
 #: The number of the bench institution (its USCC and filing number end with it).
 INSTITUTION_NUMBER = 3
 SCRIPT = Path(__file__).with_name("post.lua")
+#: The floor rows: the bare routes sending as many statements as a search page or a booking
+#: (``SELECT 1`` through SQLAlchemy Core), the most a page needing them could reach here.
+FLOOR_STATEMENTS = 7
+FLOOR_PAGE = f"/statements/{FLOOR_STATEMENTS}"
+FLOOR_POST = f"/session/{FLOOR_STATEMENTS}"
 #: Targets the README states, as shares of the bare route (booking: of the bare session POST).
 TARGETS = {"search_cached": 0.50, "search_uncached": 0.15, "booking": 0.10}
 
@@ -160,14 +169,15 @@ def prepare_bookings(app, folder: Path) -> tuple[Path, list[int]]:
     return requests, sorted(slots.values())
 
 
-def prepare_bare_session(folder: Path) -> Path:
-    """The bare session POST's one request, with a session cookie signed as careapp signs it."""
+def prepare_bare_session(folder: Path, path: str = "/session") -> Path:
+    """The bare session POST's one request to ``path``, with a session cookie signed as
+    careapp signs it."""
     bare = bare_app.create_app(SECRET_KEY)
     serializer = bare.session_interface.get_signing_serializer(bare)
     cookie = serializer.dumps({"_user_id": "1", "_fresh": True, "csrf_token": uuid.uuid4().hex})
-    requests = folder / "session.tsv"
+    requests = folder / f"session{path.replace('/', '-')}.tsv"
     # The same request for every wrk thread (each takes its own share of the lines).
-    requests.write_text(f"/session\tsession={cookie}\tfield=value\n" * THREADS)
+    requests.write_text(f"{path}\tsession={cookie}\tfield=value\n" * THREADS)
     return requests
 
 
@@ -207,7 +217,11 @@ def start_servers(url: str, folder: Path) -> dict[str, tuple[subprocess.Popen, i
     """The bare app and careapp with the page cache on and off, each answering already."""
     run_id = uuid.uuid4().hex[:8]
     plans = {
-        "bare": ("bench.bare_app:create_app()", dict(os.environ, SECRET_KEY=SECRET_KEY), "/ok"),
+        "bare": (
+            "bench.bare_app:create_app()",
+            dict(os.environ, SECRET_KEY=SECRET_KEY, DATABASE_URL=url),
+            "/ok",
+        ),
         "on": ("careapp:create_app()", careapp_env(url, "on", folder, run_id), "/healthz"),
         "off": ("careapp:create_app()", careapp_env(url, "off", folder, run_id), "/healthz"),
     }
@@ -266,6 +280,10 @@ def rows_for(paths: dict[str, str]) -> list[Row]:
         Row("`/statistics`", "/statistics", "page"),
         Row("bare session POST", "/session", "bare-post"),
         Row("booking POST", "/parents/book/…", "booking"),
+        Row(f"floor: bare route + {FLOOR_STATEMENTS} × `SELECT 1`", FLOOR_PAGE, "floor"),
+        Row(
+            f"floor: bare session POST + {FLOOR_STATEMENTS} × `SELECT 1`", FLOOR_POST, "floor-post"
+        ),
     ]
 
 
@@ -302,7 +320,8 @@ def measure(rows: list[Row], servers: dict, app, plan: dict, duration: int, roun
     for number in range(1, rounds + 1):
         print(f"round {number} of {rounds} ...", file=sys.stderr, flush=True)
         for row in rows:
-            names = {"bare": ["bare"], "bare-post": ["bare"]}.get(row.kind, ["on", "off"])
+            bare_kinds = ("bare", "bare-post", "floor", "floor-post")
+            names = ["bare"] if row.kind in bare_kinds else ["on", "off"]
             for name in names:
                 port = servers[name][1]
                 if row.kind == "booking":
@@ -310,8 +329,9 @@ def measure(rows: list[Row], servers: dict, app, plan: dict, duration: int, roun
                     script = [str(plan["bookings"]), str(THREADS), "/parents/bookings/"]
                     rate, problems = run_wrk(port, "/", duration, script)
                     free_bench_slots(app, plan["slot_ids"])
-                elif row.kind == "bare-post":
-                    script = [str(plan["session"]), str(THREADS), "/ok"]
+                elif row.kind in ("bare-post", "floor-post"):
+                    requests = plan["session" if row.kind == "bare-post" else "floor-session"]
+                    script = [str(requests), str(THREADS), "/ok"]
                     rate, problems = run_wrk(port, "/", duration, script)
                     # One request, sent over and over: wrapping round it is the point.
                     problems = [p for p in problems if not p.startswith("wrapped")]
@@ -351,9 +371,9 @@ def report(rows: list[Row], duration: int, rounds: int, has_cache: bool) -> None
     print("| path | cached req/s | share | uncached req/s | share |")
     print("|---|---|---|---|---|")
     for row in rows:
-        if row.kind.startswith("bare"):
+        if row.kind.startswith(("bare", "floor")):
             rate = row.median("bare")
-            base = bare_post if row.kind == "bare-post" else bare
+            base = bare_post if row.kind.endswith("post") else bare
             print(f"| {row.label} | {rate:,.0f} | {share(rate, base)} | | |")
             continue
         base = bare_post if row.kind == "booking" else bare
@@ -411,7 +431,12 @@ def main() -> int:
         started = time.perf_counter()
         prepare_database(url)
         bookings, slot_ids = prepare_bookings(app, folder)
-        plan = {"bookings": bookings, "slot_ids": slot_ids, "session": prepare_bare_session(folder)}
+        plan = {
+            "bookings": bookings,
+            "slot_ids": slot_ids,
+            "session": prepare_bare_session(folder),
+            "floor-session": prepare_bare_session(folder, FLOOR_POST),
+        }
         servers = start_servers(url, folder)
         rows = rows_for(choose_paths(servers["off"][1]))
         for name in ("on", "off"):
