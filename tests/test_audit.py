@@ -421,6 +421,8 @@ def test_log_lists_every_entry_newest_first_in_local_time(log):
         pytest.param({"actor": "卫健"}, [DEREGISTERED, APPROVED], id="actor-chinese-name"),
         pytest.param({"actor": "staff@"}, [VIEWED, SUBMITTED], id="actor-institution"),
         pytest.param({"actor": "nobody"}, [], id="actor-unknown"),
+        pytest.param({"actor": "_"}, [], id="actor-underscore-is-no-wildcard"),
+        pytest.param({"actor": "%"}, [], id="actor-percent-is-no-wildcard"),
         # Local days: 2025-03-02 runs from 2025-03-01 16:00 to 2025-03-02 16:00 UTC.
         pytest.param({"from": "2025-03-02"}, [DEREGISTERED, VIEWED, RETURNED], id="from"),
         pytest.param({"to": "2025-03-01"}, [APPROVED, SUBMITTED], id="to"),

@@ -432,7 +432,9 @@ def test_near_me_statements_do_not_grow_with_the_results(
         response = client.get(path)
     assert response.status_code == 200
     assert len(many) == len(few)
-    assert len(many) <= 8
+    # A search page not kept by the page cache also reads the register's version first
+    # (careapp/fragments.py): 9 at most on the page, the API's lists need fewer.
+    assert len(many) <= 9
 
 
 def test_a_home_based_points_distance_is_measured_to_its_public_point(client, institution):

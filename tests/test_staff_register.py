@@ -522,3 +522,55 @@ def test_ban_list_reads_in_chinese(app, client, auth, regulator):
     assert "终身禁入名单" in page
     assert "Lifetime ban list" not in page
     assert "Attempts to employ" not in page
+
+
+def jinjiang_id_number(born: str) -> str:
+    """A resident identity card number of 晋江 (county code 350582, in use since 1992) of a
+    person born on ``born`` (YYYYMMDD)."""
+    body = f"350582{born}123"
+    return body + ric.calc_check_digit(body + "0")
+
+
+@pytest.mark.parametrize(
+    ("id_number", "valid"),
+    [
+        (jinjiang_id_number("19800101"), True),  # born before the county took its code
+        (jinjiang_id_number("19950101"), True),
+        (jinjiang_id_number("19800101")[:-1] + "0", False),  # wrong check digit
+        ("35999919800101123" + ric.calc_check_digit("359999198001011230"), False),  # no county
+        (jinjiang_id_number("19800230"), False),  # no such day
+        ("11010119900101001", False),  # 17 characters
+    ],
+)
+def test_an_id_number_is_valid_by_its_check_digit_birth_date_and_a_known_county_code(
+    id_number, valid
+):
+    assert staff.is_valid_id_number(id_number) is valid
+
+
+def test_a_resident_born_before_the_county_took_its_code_is_registered_and_banned(
+    app, english, auth, owner, draft, user
+):
+    """A card takes the code of the county that issues it: 350582 (晋江) since 1992 on the card
+    of a resident born in 1980, whom the register and the ban list must both accept."""
+    auth.login(owner)
+    added = english.post(
+        f"/institutions/{draft}/staff", data=person(id_number=jinjiang_id_number("19800101"))
+    )
+    auth.logout()
+    auth.login(user(Role.REGULATOR))
+    banned = english.post(
+        "/regulator/bans",
+        data={
+            "name": "李某",
+            "id_number": jinjiang_id_number("19790505"),
+            "reason": "虐待儿童",
+            "decided_on": clock.today().isoformat(),
+        },
+    )
+
+    assert added.status_code == 302
+    assert len(members(app, draft)) == 1
+    assert banned.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(LifetimeBan.id))) == 1

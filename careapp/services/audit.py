@@ -207,11 +207,12 @@ def _filtered(filters: AuditFilters) -> sa.Select:
         .outerjoin(Institution, Institution.id == log.c.institution_id)
     )
     if filters.actor:
-        pattern = f"%{filters.actor.lower()}%"
+        # Literally: an e-mail address's "_" or a "%" typed is no wildcard.
+        typed = filters.actor.lower()
         query = query.where(
             sa.or_(
-                sa.func.lower(User.email).like(pattern),
-                sa.func.lower(User.display_name).like(pattern),
+                sa.func.lower(User.email).contains(typed, autoescape=True),
+                sa.func.lower(User.display_name).contains(typed, autoescape=True),
             )
         )
     if filters.institution_id:

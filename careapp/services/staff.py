@@ -17,7 +17,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
+from stdnum import numdb
 from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
 
 from careapp.extensions import db
 from careapp.models import (
@@ -37,6 +39,8 @@ from careapp.services.mail import N_, queue_email
 #: While the application is under review the register is what the reviewer reads; after a
 #: rejection or deregistration nobody works there any more.
 EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.RETURNED, Status.FILED})
+#: The county codes of resident identity cards, with the years each was in use.
+COUNTIES = numdb.get("cn/loc")
 
 
 class StaffError(CareappError):
@@ -101,8 +105,26 @@ def normalised_id_number(id_number: str) -> str:
 
 
 def is_valid_id_number(id_number: str) -> bool:
-    """Whether ``id_number`` is a valid resident identity card number (check digit, birth date)."""
-    return ric.is_valid(normalised_id_number(id_number))
+    """Whether ``id_number`` is a valid resident identity card number: 18 characters, its
+    check digit, a real birth date, and a county code that exists or existed.
+
+    Not ``ric.is_valid``: it also wants the county to have had its code in the birth year,
+    but a card takes the code of the county that issues it, so a resident of 晋江 (350582
+    since 1992) born in 1980 holds 350582… and ``ric.is_valid`` refuses it.
+    """
+    number = normalised_id_number(id_number)
+    if len(number) != 18 or not number[:-1].isdigit():
+        return False
+    try:
+        ric.get_birth_date(number)
+    except ValidationError:
+        return False
+    return number[-1] == ric.calc_check_digit(number) and _county_code_known(number[:6])
+
+
+def _county_code_known(code: str) -> bool:
+    """Whether ``code`` names a county, in any period (stdnum's table of county codes)."""
+    return any("county" in names for _part, names in COUNTIES.info(code))
 
 
 def identity_hash(id_number: str) -> str:
