@@ -107,6 +107,20 @@ def create_database(database: str) -> None:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
 
 
+@contextmanager
+def demo_database(database: str):
+    """``database`` created afresh, migrated and filled with the demo (``flask seed-demo``);
+    yields its URL and drops it afterwards."""
+    url = bench_url(database)
+    create_database(database)
+    try:
+        flask_command(url, "db", "upgrade")
+        flask_command(url, "seed-demo")
+        yield url
+    finally:
+        drop_database(database)
+
+
 def flask_command(database_url: str, *arguments: str) -> None:
     """Run ``flask --app careapp ARGUMENTS`` on ``database_url``, as an operator would."""
     env = dict(os.environ, DATABASE_URL=database_url, CAREAPP_ENV="development")

@@ -105,19 +105,13 @@ def main() -> None:
         return
     harness.require_program("valgrind", "install it, e.g. apt-get install -y valgrind")
     harness.require_postgresql()
-    url = harness.bench_url(DATABASE)
-    harness.create_database(DATABASE)
-    try:
-        harness.flask_command(url, "db", "upgrade")
-        harness.flask_command(url, "seed-demo")
+    with harness.demo_database(DATABASE) as url:
         first = first_filed(url)
         print("| page | million instructions per request |")
         print("|---|---|")
         for label, path in PAGES.items():
             counted_path = path.format(first=first)
             print(f"| {label} | {per_request(url, counted_path, arguments.requests):.1f} |")
-    finally:
-        harness.drop_database(DATABASE)
 
 
 if __name__ == "__main__":

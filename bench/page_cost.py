@@ -124,11 +124,7 @@ def main() -> None:
     """Build the demo database, measure every page and print the table."""
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     harness.require_postgresql()
-    url = harness.bench_url(DATABASE)
-    harness.create_database(DATABASE)
-    try:
-        harness.flask_command(url, "db", "upgrade")
-        harness.flask_command(url, "seed-demo")
+    with harness.demo_database(DATABASE) as url:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
             with db.engine.connect() as connection:
@@ -145,8 +141,6 @@ def main() -> None:
                     f"| {cost.wall_median:.1f} | {cost.size / 1024:.0f} | {cost.statements} |"
                 )
             print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
-    finally:
-        harness.drop_database(DATABASE)
 
 
 if __name__ == "__main__":

@@ -78,28 +78,20 @@ def _township(app, institution_id: int) -> None:
         db.session.commit()
 
 
-def _address(app, institution_id: int) -> None:
-    with app.app_context():
-        db.session.get(Institution, institution_id).address = "新华路 88 号"
-        db.session.commit()
+def _institution(**values):
+    """A change of the institution's own columns, through the ORM."""
+
+    def change(app, institution_id: int) -> None:
+        with app.app_context():
+            record = db.session.get(Institution, institution_id)
+            for column, value in values.items():
+                setattr(record, column, value)
+            db.session.commit()
+
+    return change
 
 
-def _grade(app, institution_id: int) -> None:
-    with app.app_context():
-        db.session.get(Institution, institution_id).quality_grade = QualityGrade.GOOD
-        db.session.commit()
-
-
-def _demonstration(app, institution_id: int) -> None:
-    with app.app_context():
-        db.session.get(Institution, institution_id).is_demonstration = True
-        db.session.commit()
-
-
-def _nature(app, institution_id: int) -> None:
-    with app.app_context():
-        db.session.get(Institution, institution_id).nature = Nature.EMPLOYER
-        db.session.commit()
+_address = _institution(address="新华路 88 号")
 
 
 def _ages(app, institution_id: int) -> None:
@@ -132,9 +124,9 @@ CHANGES = {
     "an offer's price": (_price, "4,321"),
     "the township's name": (_township, "新改名街道"),
     "the address": (_address, "新华路 88 号"),
-    "the quality grade": (_grade, "质量："),
-    "a demonstration designation": (_demonstration, "示范性托育机构"),
-    "the nature": (_nature, "用人单位办"),
+    "the quality grade": (_institution(quality_grade=QualityGrade.GOOD), "质量："),
+    "a demonstration designation": (_institution(is_demonstration=True), "示范性托育机构"),
+    "the nature": (_institution(nature=Nature.EMPLOYER), "用人单位办"),
     "a new offer": (_ages, "6–36 个月"),
     "the filing number, in bulk": (_filing_number, "JJ-TY-2099-7777"),
 }
