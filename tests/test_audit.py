@@ -597,6 +597,7 @@ def supervised(app, institution, bureau):
             place, "good", today, "晋江市卫健局", "托育机构质量评估标准", regulator
         )
         quality.designate(place, "晋江市示范性托育机构", today, regulator)
+        quality.revoke(place, today, "年度评估不合格", regulator)
         staff.add_ban(regulator, "李某", banned_id_number(), "虐待儿童", today)
         report, _number = complaints.file_report(
             complaints.NewReport(category="fees", description="收费与公示不符", institution=place),
@@ -639,15 +640,17 @@ def test_the_bureaus_supervision_records_are_in_the_log_with_who_and_what(
     assert set(by_action) == {
         "Recorded a quality grade",
         "Designated a demonstration institution",
+        "Revoked a demonstration designation",
         "Added a person to the ban list",
         "Answered a report",
         "Recorded an inspection",
     }
-    assert len(rows) == 6  # two answered reports
+    assert len(rows) == 7  # two answered reports
     assert all("晋江市卫健局" in row[1] for row in rows)
     assert by_action["Recorded a quality grade"][3] == f"向阳花托育中心 ({supervised})"
     assert by_action["Recorded a quality grade"][4] == "Good"
     assert by_action["Designated a demonstration institution"][4] == "晋江市示范性托育机构"
+    assert by_action["Revoked a demonstration designation"][4] == "年度评估不合格"
     assert by_action["Added a person to the ban list"][3] == "No filed institution"
     assert by_action["Added a person to the ban list"][4] == (
         f"ID number ending {banned_id_number()[-4:]}"
@@ -669,6 +672,7 @@ def test_the_bureaus_supervision_records_are_in_the_log_with_who_and_what(
     [
         (audit.QUALITY_ASSESSED, 1),
         (audit.DESIGNATED, 1),
+        (audit.DESIGNATION_REVOKED, 1),
         (audit.INSPECTION_RECORDED, 1),
         (audit.REPORT_ANSWERED, 2),
         (audit.BAN_RECORDED, 1),
@@ -697,6 +701,7 @@ def test_filtering_by_institution_leaves_out_records_about_none(
         "Designated a demonstration institution",
         "Recorded a quality grade",
         "Recorded an inspection",
+        "Revoked a demonstration designation",
     ]
 
 

@@ -94,6 +94,11 @@ class Designation(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     recorded_at: Mapped[datetime] = created_at_column()
+    #: Who recorded the revocation, and when (none for revocations before migration 0029).
+    revoked_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     institution: Mapped[Institution] = relationship()
 

@@ -34,6 +34,7 @@ ACTION_LABELS = {
     audit.CHILD_RECORD_VIEWED: _l("Viewed a child's booking record"),
     audit.QUALITY_ASSESSED: _l("Recorded a quality grade"),
     audit.DESIGNATED: _l("Designated a demonstration institution"),
+    audit.DESIGNATION_REVOKED: _l("Revoked a demonstration designation"),
     audit.INSPECTION_RECORDED: _l("Recorded an inspection"),
     audit.REPORT_ANSWERED: _l("Answered a report"),
     audit.BAN_RECORDED: _l("Added a person to the ban list"),

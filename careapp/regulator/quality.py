@@ -164,7 +164,7 @@ def revoke_designation(institution_id: int):
     if not form.validate_on_submit():
         return _quality_page(institution, 400, revoke=form)
     try:
-        quality.revoke(institution, form.revoked_on.data, form.reason.data.strip())
+        quality.revoke(institution, form.revoked_on.data, form.reason.data.strip(), current_user)
     except QualityError as error:
         db.session.rollback()
         flash(str(error.message), "error")

@@ -3,8 +3,8 @@ bureau's supervision records.
 
 Filing decisions are already kept, never changed, in ``filing_decisions``; staff views of a
 child's booking record are kept in ``child_record_views``; quality grades, demonstration
-designations, inspections, answers to reports and the ban list keep who recorded them and
-when in their own tables. The log reads them all as one list.
+designations and their revocations, inspections, answers to reports and the ban list keep
+who recorded them and when in their own tables. The log reads them all as one list.
 """
 
 from collections.abc import Mapping
@@ -39,12 +39,14 @@ CHILD_RECORD_VIEWED = "child_record_viewed"
 #: The actions of the bureau's supervision records.
 QUALITY_ASSESSED = "quality_assessed"
 DESIGNATED = "designated"
+DESIGNATION_REVOKED = "designation_revoked"
 INSPECTION_RECORDED = "inspection_recorded"
 REPORT_ANSWERED = "report_answered"
 BAN_RECORDED = "ban_recorded"
 SUPERVISION_ACTIONS = (
     QUALITY_ASSESSED,
     DESIGNATED,
+    DESIGNATION_REVOKED,
     INSPECTION_RECORDED,
     REPORT_ANSWERED,
     BAN_RECORDED,
@@ -160,6 +162,13 @@ def _supervision_records() -> dict[str, sa.Select]:
             Designation.institution_id,
             Designation.title,
         ),
+        DESIGNATION_REVOKED: _record_rows(
+            DESIGNATION_REVOKED,
+            Designation.revoked_at,
+            Designation.revoked_by_id,
+            Designation.institution_id,
+            Designation.revoke_reason,
+        ).where(Designation.revoked_at.is_not(None)),
         INSPECTION_RECORDED: _record_rows(
             INSPECTION_RECORDED,
             Inspection.recorded_at,

@@ -12,6 +12,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from careapp import clock
 from careapp.extensions import db
 from careapp.models import Designation, Institution, QualityAssessment, QualityGrade, User
 from careapp.services.errors import CareappError
@@ -103,8 +104,9 @@ def designate(
     return designation
 
 
-def revoke(institution: Institution, revoked_on: date, reason: str) -> Designation:
-    """Revoke the standing designation (compare-and-set: of two revocations one wins)."""
+def revoke(institution: Institution, revoked_on: date, reason: str, regulator: User) -> Designation:
+    """Revoke the standing designation (compare-and-set: of two revocations one wins); who
+    revoked it, and when, go to the audit log."""
     _locked(institution)
     standing = standing_designation(institution.id)
     if standing is None:
@@ -114,7 +116,12 @@ def revoke(institution: Institution, revoked_on: date, reason: str) -> Designati
     moved = db.session.execute(
         sa.update(Designation)
         .where(Designation.id == standing.id, Designation.revoked_on.is_(None))
-        .values(revoked_on=revoked_on, revoke_reason=reason)
+        .values(
+            revoked_on=revoked_on,
+            revoke_reason=reason,
+            revoked_by_id=regulator.id,
+            revoked_at=clock.now(),
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
