@@ -39,8 +39,6 @@ from careapp.services.mail import N_, queue_email
 #: While the application is under review the register is what the reviewer reads; after a
 #: rejection or deregistration nobody works there any more.
 EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.RETURNED, Status.FILED})
-#: The county codes of resident identity cards, with the years each was in use.
-COUNTIES = numdb.get("cn/loc")
 
 
 class StaffError(CareappError):
@@ -123,8 +121,9 @@ def is_valid_id_number(id_number: str) -> bool:
 
 
 def _county_code_known(code: str) -> bool:
-    """Whether ``code`` names a county, in any period (stdnum's table of county codes)."""
-    return any("county" in names for _part, names in COUNTIES.info(code))
+    """Whether ``code`` names a county, in any period (stdnum's table of county codes, 4 MB,
+    read at the first check and kept)."""
+    return any("county" in names for _part, names in numdb.get("cn/loc").info(code))
 
 
 def identity_hash(id_number: str) -> str:
