@@ -191,3 +191,25 @@ def test_compare_without_public_ids_says_so(client):
     answer = client.get("/compare?ids=999999,abc")
     assert answer.status_code == 200
     assert "Nothing to compare" in answer.get_data(as_text=True)
+
+
+def test_a_signed_in_parent_sees_each_cards_own_star_and_comes_back_to_the_search(
+    client, institution, user, auth
+):
+    """The search page reads the visitor's shortlist and the way back once for all its cards:
+    each card still shows its own state, and each star returns to the search it was sent from."""
+    auth.login(user())
+    starred = institution("晋江市小橡树托育中心")
+    institution("晋江市向日葵托育园")
+    star(client, starred)
+    client.set_cookie("lang", "en")
+
+    page = client.get("/?q=%E6%99%8B%E6%B1%9F").get_data(as_text=True)
+
+    forms = re.findall(r'<form method="post" action="/shortlist/(\d+)".*?</form>', page, re.S)
+    assert len(forms) == 2
+    buttons = dict(re.findall(r'action="/shortlist/(\d+)".*?aria-label="([^"]+)"', page, re.S))
+    assert buttons[str(starred)] == "Remove 晋江市小橡树托育中心 from your shortlist"
+    assert buttons[str(starred + 1)] == "Save 晋江市向日葵托育园 to your shortlist"
+    backs = re.findall(r'name="next" value="([^"]+)"', page)
+    assert backs == ["/?q=%E6%99%8B%E6%B1%9F"] * 2
