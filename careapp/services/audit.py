@@ -115,25 +115,23 @@ class AuditEntry:
 def _union(filters: AuditFilters) -> sa.Subquery:
     """Every source of the log as rows of the same shape, those of ``filters.action`` only
     when it names one."""
-    decisions = sa.select(
-        FilingDecision.created_at.label("occurred_at"),
-        sa.cast(FilingDecision.action, sa.String(24)).label("action"),
-        FilingDecision.actor_id.label("actor_id"),
-        FilingDecision.institution_id.label("institution_id"),
-        sa.cast(FilingDecision.reason, sa.Text).label("reason"),
-        sa.null().cast(sa.Integer).label("booking_id"),
-        sa.null().cast(sa.Integer).label("child_id"),
+    decisions = _log_rows(
+        FilingDecision.created_at,
+        FilingDecision.action,
+        FilingDecision.actor_id,
+        FilingDecision.institution_id,
+        FilingDecision.reason,
     )
     if filters.action in FilingAction.values():
         decisions = decisions.where(FilingDecision.action == filters.action)
-    views = sa.select(
-        ChildRecordView.viewed_at.label("occurred_at"),
-        sa.literal(CHILD_RECORD_VIEWED, sa.String(24)).label("action"),
-        ChildRecordView.viewer_id.label("actor_id"),
-        ChildRecordView.institution_id.label("institution_id"),
-        sa.literal("", sa.Text).label("reason"),
-        ChildRecordView.booking_id.label("booking_id"),
-        ChildRecordView.child_id.label("child_id"),
+    views = _log_rows(
+        ChildRecordView.viewed_at,
+        sa.literal(CHILD_RECORD_VIEWED),
+        ChildRecordView.viewer_id,
+        ChildRecordView.institution_id,
+        sa.literal(""),
+        ChildRecordView.booking_id,
+        ChildRecordView.child_id,
     )
     sources = [
         (FilingAction.values(), decisions),
@@ -195,15 +193,24 @@ def _supervision_records() -> dict[str, sa.Select]:
 
 
 def _record_rows(action: str, occurred_at, actor_id, institution_id, detail) -> sa.Select:
-    """A source of the log: when, who, about which institution (or none) and what it says."""
+    """A source of supervision records: when, who, about which institution (or none) and
+    what it says."""
+    return _log_rows(occurred_at, sa.literal(action), actor_id, institution_id, detail)
+
+
+def _log_rows(
+    occurred_at, action, actor_id, institution_id, reason, booking_id=None, child_id=None
+) -> sa.Select:
+    """A source of the log as rows of the log's one shape (a view's booking and child ids,
+    none for the others)."""
     return sa.select(
         occurred_at.label("occurred_at"),
-        sa.literal(action, sa.String(24)).label("action"),
+        sa.cast(action, sa.String(24)).label("action"),
         actor_id.label("actor_id"),
         sa.cast(institution_id, sa.Integer).label("institution_id"),
-        sa.cast(detail, sa.Text).label("reason"),
-        sa.null().cast(sa.Integer).label("booking_id"),
-        sa.null().cast(sa.Integer).label("child_id"),
+        sa.cast(reason, sa.Text).label("reason"),
+        sa.cast(booking_id, sa.Integer).label("booking_id"),
+        sa.cast(child_id, sa.Integer).label("child_id"),
     )
 
 
