@@ -89,7 +89,6 @@ class SubForm(Form):
 # --- the error summary at the top of a form ---------------------------------------------------
 
 
-#: Fields whose errors the summary leaves out: a stale CSRF token has its own message.
 def _is_hidden(field: Field) -> bool:
     """Whether the page sends the field without showing it (the form's token, its one-time
     key): nobody can correct it, so the banner says so in a sentence of its own instead."""
