@@ -4,11 +4,11 @@ it with its tracking number. Anyone may report, signed in or not; nothing here i
 import re
 
 import sqlalchemy as sa
-from flask import abort, current_app, redirect, render_template, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from careapp import clock
@@ -16,9 +16,9 @@ from careapp.extensions import db, limiter
 from careapp.forms import SiteForm
 from careapp.i18n import current_language
 from careapp.labels import REPORT_CATEGORY_LABELS
-from careapp.models import ReportCategory, Township
+from careapp.models import Region, ReportCategory, Township
 from careapp.public import bp
-from careapp.services import complaints, search
+from careapp.services import complaints, regions, search
 from careapp.validators import china_phone
 
 #: Where the number of a report just sent waits, to be shown once.
@@ -76,6 +76,10 @@ class PlaceReportForm(ReportForm):
             Length(max=200, message=_l("Please use at most %(max)d characters.")),
         ],
     )
+    #: Chosen first where the register holds several regions: the township menu then lists
+    #: that region's townships only, so that the page stays small however many there are.
+    region = SelectField(_l("Region (optional)"), validators=[Optional()])
+    list_townships = SubmitField(_l("List its townships"))
     township = SelectField(_l("Township (optional)"), validators=[Optional()])
 
 
@@ -131,20 +135,47 @@ def report_institution(institution_id: int):
     return page, 400 if form.errors else 200
 
 
-def _township_choices() -> list[tuple[str, str]]:
-    """Every township of the register, as menu options, a blank first."""
+def _place_choices(form: PlaceReportForm) -> tuple[Region | None, bool]:
+    """Fill the region and township menus. Returns the region chosen (in the form, else in the
+    URL, else the only one), whose townships the township menu lists, and whether there are
+    several to choose from. 404 for an unknown region in the URL."""
     language = current_language()
-    townships = db.session.scalars(sa.select(Township).order_by(Township.position, Township.id))
-    return [("", _("I don't know"))] + [(t.code, t.name_for(language)) for t in townships]
+    every = regions.all_regions()
+    form.region.choices = [("", _("I don't know"))] + [
+        (region.code, region.name_for(language)) for region in every
+    ]
+    asked = request.args.get("region")
+    if asked and all(region.code != asked for region in every):
+        abort(404)
+    if not form.is_submitted() and asked:
+        form.region.data = asked
+    region = regions.chosen_region(every, form.region.data or asked, None)
+    form.township.choices = [("", _("I don't know"))]
+    if region is not None:
+        townships = sa.select(Township).where(Township.region_id == region.id)
+        ordered = townships.order_by(Township.position, Township.id)
+        form.township.choices += [
+            (t.code, t.name_for(language)) for t in db.session.scalars(ordered)
+        ]
+    return region, len(every) > 1
+
+
+def _listing_townships() -> bool:
+    """Whether this POST only asks for a region's townships (it sends no report)."""
+    return "list_townships" in request.form
 
 
 @bp.route("/report", methods=["GET", "POST"])
-@limiter.limit(_report_limit, methods=["POST"])
+@limiter.limit(_report_limit, methods=["POST"], exempt_when=_listing_townships)
 def report_place():
     """Report care someone runs without filing, or a concern about a place by its name."""
     form = PlaceReportForm(category=ReportCategory.UNFILED_CARE.value)
     form.offer_categories(list(ReportCategory))
-    form.township.choices = _township_choices()
+    region, many_regions = _place_choices(form)
+    if form.list_townships.data:
+        # The region was chosen: the same form again, with what was typed and its townships.
+        form.township.data = ""
+        return _report_form(form, region, many_regions)
     if form.validate_on_submit():
         township = db.session.scalar(sa.select(Township).where(Township.code == form.township.data))
         return _sent(
@@ -157,8 +188,19 @@ def report_place():
                 township=township if form.township.data else None,
             )
         )
-    page = render_template("public/reports/new.html", form=form, institution=None)
+    page = _report_form(form, region, many_regions)
     return page, 400 if form.errors else 200
+
+
+def _report_form(form: PlaceReportForm, region: Region | None, many_regions: bool) -> str:
+    """The report form about a place the reporter names."""
+    return render_template(
+        "public/reports/new.html",
+        form=form,
+        institution=None,
+        region=region,
+        many_regions=many_regions,
+    )
 
 
 @bp.get("/report/sent")

@@ -44,7 +44,7 @@ def dashboard():
         descending=descending,
         regions=regions.all_regions(),
         chart_target=statistics.shared_target(figures.townships),
-        overdue_reports=complaints.overdue_in(region.id, clock.today()),
+        overdue_reports=complaints.overdue(clock.today(), region.id),
         queue=[
             (item, filing.waiting_working_days(item, clock.today()), filing.review_deadline(item))
             for item in filing.review_queue()

@@ -1,6 +1,6 @@
 """The bureau's queue of reports of a concern: read them, take them up, answer, close."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,7 +13,7 @@ from careapp.extensions import db
 from careapp.forms import SiteForm
 from careapp.models import Complaint
 from careapp.regulator import bp
-from careapp.services import complaints
+from careapp.services import complaints, regions
 from careapp.services.transitions import AlreadyMoved
 
 
@@ -56,13 +56,21 @@ def _load(report_id: int) -> Complaint:
 
 @bp.get("/reports")
 def reports():
-    """Open reports, child safety first, then by deadline; then the latest answered."""
-    today = clock.today()
+    """Open reports, child safety first, then by deadline; then the latest answered. Of one
+    region with ``?region=CODE`` (404 for an unknown code), else of every region."""
+    every = regions.all_regions()
+    code = request.args.get("region")
+    region = regions.chosen_region(every, code, None) if code else None
+    if code and region is None:
+        abort(404)
+    region_id = region.id if region is not None else None
     return render_template(
         "regulator/reports/queue.html",
-        queue=complaints.open_queue(),
-        done=complaints.recently_done(),
-        today=today,
+        queue=complaints.open_queue(region_id),
+        done=complaints.recently_done(region_id=region_id),
+        today=clock.today(),
+        regions=every,
+        region=region,
     )
 
 

@@ -149,18 +149,27 @@ def find_by_number(text: str) -> Complaint | None:
     )
 
 
-def _listed() -> sa.Select:
-    """Reports with what a list shows of them, loaded in the same statement."""
-    return sa.select(Complaint).options(
+def _listed(region_id: int | None = None) -> sa.Select:
+    """Reports with what a list shows of them, loaded in the same statement; with
+    ``region_id``, those of the region's townships and those whose township nobody knows
+    (every region's bureau is to see those)."""
+    query = sa.select(Complaint).options(
         joinedload(Complaint.institution), joinedload(Complaint.township)
+    )
+    if region_id is None:
+        return query
+    in_region = sa.select(Township.id).where(Township.region_id == region_id)
+    return query.where(
+        sa.or_(Complaint.township_id.is_(None), Complaint.township_id.in_(in_region))
     )
 
 
-def open_queue() -> list[Complaint]:
-    """Reports still owed an answer: child safety first, then by deadline and arrival."""
+def open_queue(region_id: int | None = None) -> list[Complaint]:
+    """Reports still owed an answer (of a region with ``region_id``): child safety first, then
+    by deadline and arrival."""
     return list(
         db.session.scalars(
-            _listed()
+            _listed(region_id)
             .where(Complaint.status.in_(OPEN_REPORT_STATUSES))
             .order_by(Complaint.is_urgent.desc(), Complaint.due_on, Complaint.id)
             .limit(QUEUE_SIZE)
@@ -168,11 +177,11 @@ def open_queue() -> list[Complaint]:
     )
 
 
-def recently_done(limit: int = 50) -> list[Complaint]:
-    """Answered and closed reports, latest first."""
+def recently_done(limit: int = 50, region_id: int | None = None) -> list[Complaint]:
+    """Answered and closed reports (of a region with ``region_id``), latest first."""
     return list(
         db.session.scalars(
-            _listed()
+            _listed(region_id)
             .where(Complaint.status.not_in(OPEN_REPORT_STATUSES))
             .order_by(Complaint.id.desc())
             .limit(limit)
@@ -180,11 +189,12 @@ def recently_done(limit: int = 50) -> list[Complaint]:
     )
 
 
-def overdue(today: date) -> list[Complaint]:
-    """Open reports past their deadline, child safety first, the longest overdue first."""
+def overdue(today: date, region_id: int | None = None) -> list[Complaint]:
+    """Open reports past their deadline (of a region with ``region_id``), child safety first,
+    the longest overdue first."""
     return list(
         db.session.scalars(
-            _listed()
+            _listed(region_id)
             .where(Complaint.status.in_(OPEN_REPORT_STATUSES), Complaint.due_on < today)
             .order_by(Complaint.is_urgent.desc(), Complaint.due_on, Complaint.id)
             .limit(QUEUE_SIZE)
@@ -220,12 +230,3 @@ def close(complaint: Complaint, regulator: User, reply: str | None, now: datetim
     if reply:
         values |= {"reply": reply, "replied_at": now}
     change_state(complaint, REPORT_STATES, "close", **values)
-
-
-def overdue_in(region_id: int, today: date) -> list[Complaint]:
-    """Overdue reports of a region's townships, and those whose township nobody knows."""
-    return [
-        report
-        for report in overdue(today)
-        if report.township is None or report.township.region_id == region_id
-    ]
