@@ -42,7 +42,13 @@ def trust_proxies(app: Flask) -> None:
 
 
 class IdConverter(IntegerConverter):
-    """A database id in a URL: 1 up to the largest 32-bit integer; anything else is a 404."""
+    """A database id in a URL: 1 up to the largest 32-bit integer; anything else is a 404.
+
+    ASCII digits without a leading zero only: werkzeug's ``\\d+`` also takes "０１" and "٣",
+    and each spelling of an id would be one more address (and page-cache entry) of one page.
+    """
+
+    regex = r"[1-9][0-9]{0,9}"
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=MAX_ID)

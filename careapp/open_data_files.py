@@ -141,7 +141,7 @@ def _remove_older(folder: Path, download: Download, language: str, version: int)
     prefix = f"{download.name}-{language}-v"
     for path in (*folder.glob(f"{prefix}*"), *folder.glob(f".{prefix}*.part")):
         number = path.name.lstrip(".").removeprefix(prefix).split(".", 1)[0]
-        if number.isdigit() and int(number) < version:
+        if number.isascii() and number.isdigit() and int(number) < version:
             path.unlink(missing_ok=True)
 
 

@@ -1,5 +1,6 @@
 """Parsing of query-string parameters shared by the HTML pages and the API."""
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +15,19 @@ MAX_TEXT_LENGTH = 100
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
 CONTROL_CHARACTER_MESSAGE = _l("Please remove the invisible control characters.")
+#: A whole number as people type it, once full-width characters are read as ASCII: digits
+#: only (``int`` alone also takes "1_0", "+1", "٣" and refuses "²" with an error).
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+#: Digits beyond which no parameter's number is in range (and ``int`` need not read them).
+MAX_DIGITS = 18
+#: The full-width forms of ASCII's printable characters (U+FF01–U+FF5E), as a Chinese input
+#: method types them in full-width mode, to their ASCII characters.
+_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
+def half_width(text: str) -> str:
+    """``text`` with full-width digits, letters and signs (Ｘ, １２) as their ASCII forms."""
+    return text.translate(_HALF_WIDTH)
 
 
 @dataclass
@@ -43,15 +57,14 @@ class ParamReader:
 
     def integer(self, name: str, minimum: int, maximum: int) -> int | None:
         """A whole number between ``minimum`` and ``maximum``."""
-        value = self.raw(name)
+        value = half_width(self.raw(name))
         if not value:
             return None
-        try:
-            number = int(value)
-        except ValueError:
+        if not WHOLE_NUMBER.fullmatch(value):
             self.errors[name] = _l("Please enter a whole number.")
             return None
-        if not minimum <= number <= maximum:
+        number = int(value) if len(value) <= MAX_DIGITS else None
+        if number is None or not minimum <= number <= maximum:
             self.errors[name] = _l(
                 "Please enter a number from %(minimum)d to %(maximum)d.",
                 minimum=minimum,

@@ -39,7 +39,7 @@ def start(user: User, now: datetime) -> str:
 def _parse(cookie_value: str) -> tuple[int, str] | None:
     """The session id and secret a cookie value carries, if it is well formed."""
     identifier, _, secret = (cookie_value or "").partition(".")
-    if not identifier.isdigit() or not secret or len(identifier) > 12:
+    if not (identifier.isascii() and identifier.isdigit()) or not secret or len(identifier) > 12:
         return None
     return int(identifier), secret
 
