@@ -160,21 +160,23 @@ def test_administrative_approval_bureau_is_offered_where_the_region_lists_it(
 def test_authority_the_region_does_not_list_is_refused(app, client, act_as, owner, township_id):
     set_region(app, township_id, registration_authorities="civil_affairs")
     with app.app_context():
-        # A second region still offers market regulation, so the option exists.
+        # A second region offers market regulation: the form of this one still does not.
         db.session.add(
             Region(code="other", name="他市", registration_authorities="market_regulation")
         )
         db.session.commit()
     act_as(owner)
 
+    page = text(client.get("/institutions/new?region=jinjiang"))
     errors = refused(
         client, profile_form(township_id, authority="market_regulation", uscc=make_uscc("9"))
     )
 
     assert (
-        "authority",
-        "This registration authority does not register childcare institutions here.",
-    ) in errors
+        'value="market_regulation"' not in page.split('name="authority"')[1].split("</select>")[0]
+    )
+    assert ("authority", "Not a valid choice.") in errors
+    assert count_institutions(app) == 0
 
 
 @pytest.mark.parametrize(

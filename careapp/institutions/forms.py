@@ -277,7 +277,7 @@ class InstitutionForm(SiteForm):
     nature = SelectField(
         _l("Nature"), choices=choices((n.value, label) for n, label in NATURE_LABELS.items())
     )
-    #: The view narrows the choices to the authorities the regions offer.
+    #: The view narrows the choices to the authorities the chosen region offers.
     authority = SelectField(
         _l("Registration authority"),
         choices=choices((a.value, label) for a, label in AUTHORITY_LABELS.items()),

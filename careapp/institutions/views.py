@@ -1,6 +1,6 @@
 """Views of the institution staff blueprint: load → check → act → commit → redirect."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,9 +11,9 @@ from careapp.i18n import current_language
 from careapp.institutions import bp
 from careapp.institutions.forms import CLASS_ROWS, ConfirmForm, InstitutionForm
 from careapp.labels import AUTHORITY_LABELS
-from careapp.models import Authority, CareType, Institution, Nature, PriceRegime, Status
+from careapp.models import Authority, CareType, Institution, Nature, PriceRegime, Region, Status
 from careapp.models.institution import DEFAULT_CANCEL_CUTOFF_HOURS, default_price_regime
-from careapp.services import filing, follow_up, policy_rules, staff, statistics
+from careapp.services import filing, follow_up, policy_rules, regions, staff
 from careapp.services.locations import CoordinateSystem
 from careapp.services.search import townships_with_counts
 
@@ -29,21 +29,35 @@ def _load_own(institution_id: int) -> Institution:
     return institution
 
 
-def _prepared_form(institution: Institution | None = None) -> InstitutionForm:
-    """The profile form, filled from ``institution`` on a GET, with township choices."""
+def _prepared_form(region: Region, institution: Institution | None = None) -> InstitutionForm:
+    """The profile form, filled from ``institution`` on a GET, with the townships and the
+    registration authorities of ``region``."""
     form = InstitutionForm(data=_form_data(institution) if institution else None)
     form.location_required = institution is not None and institution.status == Status.FILED
-    form.authority.choices = _authority_choices(institution)
+    form.authority.choices = _authority_choices(region, institution)
     form.township_id.choices = choices(
         (township.id, township.name_for(current_language()))
-        for township, _count in townships_with_counts()
+        for township, _count in townships_with_counts(region)
     )
     return form
 
 
-def _authority_choices(institution: Institution | None) -> list:
-    """The authorities the regions offer (and the institution's own, to keep it shown)."""
-    offered = policy_rules.offered_authorities()
+def _application_region() -> Region | None:
+    """The region a new application is for: named in the address, else the posted township's,
+    else the only one; None while an applicant of a register of several has yet to choose.
+    404 for an unknown region in the address."""
+    every = regions.all_regions()
+    code = request.args.get("region")
+    if code:
+        return regions.chosen_region(every, code, None) or abort(404)
+    if (posted := request.form.get("township_id", "")).isascii() and posted.isdigit():
+        return policy_rules.region_of(int(posted)) or regions.chosen_region(every, None, None)
+    return regions.chosen_region(every, None, None)
+
+
+def _authority_choices(region: Region, institution: Institution | None) -> list:
+    """The authorities ``region`` offers (and the institution's own, to keep it shown)."""
+    offered = policy_rules.authorities_of(region)
     if institution is not None and institution.authority not in offered:
         offered.append(Authority(institution.authority))
     return choices((authority.value, AUTHORITY_LABELS[authority]) for authority in offered)
@@ -116,15 +130,22 @@ def home():
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    """Start a filing application (saved as a draft)."""
-    form = _prepared_form()
+    """Start a filing application (saved as a draft), in the region chosen first where the
+    register holds several: its townships, authorities and class rules apply."""
+    region = _application_region()
+    if region is None:
+        return render_template("institutions/choose_region.html", regions=regions.all_regions())
+    form = _prepared_form(region)
     if form.validate_on_submit():
         institution = filing.create_application(current_user, _profile(form))
         db.session.commit()
         flash(_("Your application is saved as a draft. Submit it when it is complete."), "success")
         return redirect(url_for("institutions.status", institution_id=institution.id))
     return render_template(
-        "institutions/form.html", form=form, institution=None, mixed_ratio=_mixed_ratio(None)
+        "institutions/form.html",
+        form=form,
+        institution=None,
+        mixed_ratio=policy_rules.mixed_ratio_of(region),
     )
 
 
@@ -135,7 +156,8 @@ def edit(institution_id: int):
     if not (institution.can_edit_application or institution.status == Status.FILED):
         flash(_("This institution cannot be edited in its current state."), "error")
         return redirect(url_for("institutions.status", institution_id=institution.id))
-    form = _prepared_form(institution)
+    region = institution.township.region
+    form = _prepared_form(region, institution)
     if form.validate_on_submit():
         try:
             message = _save(institution, _profile(form))
@@ -151,14 +173,8 @@ def edit(institution_id: int):
         institution=institution,
         pending=filing.pending_change(institution),
         registered_staff=staff.facts_of(institution, clock.today()).staff,
-        mixed_ratio=_mixed_ratio(institution),
+        mixed_ratio=policy_rules.mixed_ratio_of(region),
     )
-
-
-def _mixed_ratio(institution: Institution | None) -> int:
-    """Children per carer in a mixed-age class where the institution is (a local rule)."""
-    region = policy_rules.region_of(institution.township_id) if institution else None
-    return policy_rules.mixed_ratio_of(region or statistics.find_region(None))
 
 
 def _save(institution: Institution, profile: filing.Profile) -> str:
