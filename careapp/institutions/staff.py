@@ -79,7 +79,7 @@ def edit_staff(institution_id: int, member_id: int):
     form = StaffForm(obj=member, adding=False)
     if form.validate_on_submit():
         try:
-            staff.update_staff(institution, member, form.entry())
+            staff.update_staff(institution, current_user, member, form.entry())
         except staff.StaffError as error:
             db.session.rollback()
             flash(str(error.message), "error")
@@ -104,7 +104,7 @@ def remove_staff(institution_id: int, member_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        staff.remove_staff(institution, member)
+        staff.remove_staff(institution, current_user, member)
     except staff.StaffError as error:
         db.session.rollback()
         flash(str(error.message), "error")

@@ -110,6 +110,8 @@ from careapp.models.staff import (
     BanAlert,
     CertificateType,
     LifetimeBan,
+    StaffChange,
+    StaffChangeKind,
     StaffMember,
     StaffRole,
 )
@@ -222,6 +224,8 @@ __all__ = [
     "BanAlert",
     "CertificateType",
     "LifetimeBan",
+    "StaffChange",
+    "StaffChangeKind",
     "StaffMember",
     "StaffRole",
     "DocumentKind",

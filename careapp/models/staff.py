@@ -1,4 +1,5 @@
-"""The staff register of an institution and the bureau's lifetime ban list (终身禁入).
+"""The staff register of an institution, who changed it, and the bureau's lifetime ban list
+(终身禁入).
 
 A person is known by name and resident identity card number (居民身份证号). The number itself is
 never stored: only a keyed hash (HMAC-SHA256 with the application's secret), which lets the ban
@@ -105,6 +106,43 @@ class StaffMember(db.Model):
 
     def __repr__(self) -> str:
         return f"<StaffMember {self.id} {self.role}>"
+
+
+class StaffChangeKind(StrEnum):
+    """What was done to a person on a register (the values are the audit log's actions)."""
+
+    ADDED = "staff_added"
+    EDITED = "staff_edited"
+    REMOVED = "staff_removed"
+
+
+class StaffChange(db.Model):
+    """Someone added, changed or took off a person of an institution's register. Never updated.
+
+    Keeps who did it and when, and of the person only the ID number's last four characters:
+    no name, and no foreign key to the staff member, so the record outlives the removal.
+    """
+
+    __tablename__ = "staff_changes"
+    __table_args__ = (
+        one_of("action", StaffChangeKind, "action_valid"),
+        sa.Index("ix_staff_changes_changed_at", "changed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("institutions.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[StaffChangeKind] = mapped_column(enum_type(StaffChangeKind))
+    #: The last four characters of the person's ID card number, as on the register.
+    id_number_tail: Mapped[str] = mapped_column(sa.String(4))
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    changed_at: Mapped[datetime] = created_at_column()
+
+    actor: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<StaffChange {self.id} {self.action} by {self.actor_id}>"
 
 
 class LifetimeBan(db.Model):

@@ -1,5 +1,5 @@
-"""The audit log: every filing decision, every staff view of a child's record and every
-supervision record the bureau made."""
+"""The audit log: every filing decision, every staff view of a child's record, every change
+to a staff register and every supervision record the bureau made."""
 
 from flask import render_template, request
 from flask_babel import gettext as _
@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from careapp import clock
 from careapp.csv_export import csv_response
 from careapp.labels import label
+from careapp.models import StaffChangeKind
 from careapp.regulator import bp
 from careapp.services import audit
 from careapp.services.errors import InvalidParameters
@@ -32,6 +33,9 @@ def _page_number(errors: dict[str, str]) -> int:
 #: What the actions other than filing decisions mean.
 ACTION_LABELS = {
     audit.CHILD_RECORD_VIEWED: _l("Viewed a child's booking record"),
+    StaffChangeKind.ADDED: _l("Added a person to the staff register"),
+    StaffChangeKind.EDITED: _l("Changed a person on the staff register"),
+    StaffChangeKind.REMOVED: _l("Took a person off the staff register"),
     audit.QUALITY_ASSESSED: _l("Recorded a quality grade"),
     audit.DESIGNATED: _l("Designated a demonstration institution"),
     audit.DESIGNATION_REVOKED: _l("Revoked a demonstration designation"),
@@ -50,7 +54,8 @@ def action_label(action: str) -> str:
 
 def entry_detail(entry: audit.AuditEntry) -> str:
     """What the entry says beyond its action: the booking and child ids of a view, the grade,
-    title, day or category of a supervision record, the reason given for a decision."""
+    title, day or category of a supervision record, the ID number's tail of a banned person
+    or of a person on a staff register, the reason given for a decision."""
     if entry.action == audit.CHILD_RECORD_VIEWED:
         return _(
             "Booking %(booking)d, child %(child)d", booking=entry.booking_id, child=entry.child_id
@@ -61,7 +66,7 @@ def entry_detail(entry: audit.AuditEntry) -> str:
         return _("Inspected on %(day)s", day=entry.reason[:10])
     if entry.action == audit.REPORT_ANSWERED:
         return label("report_category", entry.reason)
-    if entry.action == audit.BAN_RECORDED:
+    if entry.action == audit.BAN_RECORDED or entry.action in audit.STAFF_ACTIONS:
         return _("ID number ending %(tail)s", tail=entry.reason)
     return entry.reason
 

@@ -1,10 +1,11 @@
-"""The regulator's audit log: filing decisions, staff views of children's records and the
-bureau's supervision records.
+"""The regulator's audit log: filing decisions, staff views of children's records, changes
+to institutions' staff registers and the bureau's supervision records.
 
 Filing decisions are already kept, never changed, in ``filing_decisions``; staff views of a
-child's booking record are kept in ``child_record_views``; quality grades, demonstration
-designations and their revocations, inspections, answers to reports and the ban list keep
-who recorded them and when in their own tables. The log reads them all as one list.
+child's booking record are kept in ``child_record_views``; additions, changes and removals
+on a staff register in ``staff_changes``; quality grades, demonstration designations and
+their revocations, inspections, answers to reports and the ban list keep who recorded them
+and when in their own tables. The log reads them all as one list.
 """
 
 from collections.abc import Mapping
@@ -28,6 +29,8 @@ from careapp.models import (
     Institution,
     LifetimeBan,
     QualityAssessment,
+    StaffChange,
+    StaffChangeKind,
     User,
 )
 from careapp.models.base import MAX_ID, as_utc
@@ -51,7 +54,9 @@ SUPERVISION_ACTIONS = (
     REPORT_ANSWERED,
     BAN_RECORDED,
 )
-ACTIONS = (*FilingAction.values(), CHILD_RECORD_VIEWED, *SUPERVISION_ACTIONS)
+#: The actions of changes to a staff register.
+STAFF_ACTIONS = tuple(StaffChangeKind.values())
+ACTIONS = (*FilingAction.values(), CHILD_RECORD_VIEWED, *STAFF_ACTIONS, *SUPERVISION_ACTIONS)
 #: Rows per page of the log.
 PER_PAGE = 50
 
@@ -106,7 +111,8 @@ class AuditEntry:
     #: None for an entry about no filed institution (the ban list, a report about a place).
     institution_id: int | None
     institution_name: str | None
-    #: A decision's reason, or what a supervision record says (a grade, a title, a day…).
+    #: A decision's reason, or what a supervision record says (a grade, a title, a day…),
+    #: or the ID number's last four characters of a person on a staff register.
     reason: str
     booking_id: int | None
     child_id: int | None
@@ -133,9 +139,20 @@ def _union(filters: AuditFilters) -> sa.Subquery:
         ChildRecordView.booking_id,
         ChildRecordView.child_id,
     )
+    # Only the ID number's last four characters: the log names no staff member.
+    changes = _log_rows(
+        StaffChange.changed_at,
+        StaffChange.action,
+        StaffChange.actor_id,
+        StaffChange.institution_id,
+        StaffChange.id_number_tail,
+    )
+    if filters.action in STAFF_ACTIONS:
+        changes = changes.where(StaffChange.action == filters.action)
     sources = [
         (FilingAction.values(), decisions),
         ((CHILD_RECORD_VIEWED,), views),
+        (STAFF_ACTIONS, changes),
         *(((action,), rows) for action, rows in _supervision_records().items()),
     ]
     chosen = [rows for actions, rows in sources if not filters.action or filters.action in actions]

@@ -1,4 +1,5 @@
-"""The staff register, the bureau's lifetime ban list (终身禁入) and the staff facts of filing.
+"""The staff register and who changed it, the bureau's lifetime ban list (终身禁入) and the
+staff facts of filing.
 
 ID card numbers: validated with ``stdnum.cn.ric``, then kept only as an HMAC-SHA256 keyed with
 IDENTITY_HASH_KEY (else the secret key) plus their last four characters. The same person has
@@ -28,6 +29,8 @@ from careapp.models import (
     Institution,
     LifetimeBan,
     Role,
+    StaffChange,
+    StaffChangeKind,
     StaffMember,
     StaffRole,
     Status,
@@ -35,6 +38,7 @@ from careapp.models import (
 )
 from careapp.services.errors import CareappError
 from careapp.services.mail import N_, queue_email
+from careapp.services.params import half_width
 
 #: While the application is under review the register is what the reviewer reads; after a
 #: rejection or deregistration nobody works there any more.
@@ -98,8 +102,9 @@ class StaffFacts:
 
 
 def normalised_id_number(id_number: str) -> str:
-    """The ID card number in its compact form: no spaces or dashes, upper-case check character."""
-    return "".join((id_number or "").split()).replace("-", "").upper()
+    """The ID card number in its compact form: full-width characters as ASCII, no spaces or
+    dashes, upper-case check character."""
+    return "".join(half_width(id_number or "").split()).replace("-", "").upper()
 
 
 def is_valid_id_number(id_number: str) -> bool:
@@ -111,7 +116,7 @@ def is_valid_id_number(id_number: str) -> bool:
     since 1992) born in 1980 holds 350582… and ``ric.is_valid`` refuses it.
     """
     number = normalised_id_number(id_number)
-    if len(number) != 18 or not number[:-1].isdigit():
+    if len(number) != 18 or not (number[:-1].isascii() and number[:-1].isdigit()):
         return False
     try:
         ric.get_birth_date(number)
@@ -205,6 +210,7 @@ def add_staff(institution: Institution, actor: User, entry: StaffEntry) -> Staff
     _fill(member, entry)
     db.session.add(member)
     db.session.flush()
+    _record_change(institution, actor, member, StaffChangeKind.ADDED)
     sync_counts(institution)
     return member
 
@@ -220,20 +226,40 @@ def _fill(member: StaffMember, entry: StaffEntry) -> None:
     member.training_hours = entry.training_hours
 
 
-def update_staff(institution: Institution, member: StaffMember, entry: StaffEntry) -> None:
-    """Change a person's role, certificate, health check or training (not who they are)."""
+def update_staff(
+    institution: Institution, actor: User, member: StaffMember, entry: StaffEntry
+) -> None:
+    """Change a person's role, certificate, health check or training (not who they are);
+    a save that changes nothing is no change to record."""
     _lock(institution)
     _fill(member, entry)
+    if db.session.is_modified(member):
+        _record_change(institution, actor, member, StaffChangeKind.EDITED)
     db.session.flush()
     sync_counts(institution)
 
 
-def remove_staff(institution: Institution, member: StaffMember) -> None:
-    """Take a person off the register (they left)."""
+def remove_staff(institution: Institution, actor: User, member: StaffMember) -> None:
+    """Take a person off the register (they left); the record of who did it stays."""
     _lock(institution)
+    _record_change(institution, actor, member, StaffChangeKind.REMOVED)
     db.session.delete(member)
     db.session.flush()
     sync_counts(institution)
+
+
+def _record_change(
+    institution: Institution, actor: User, member: StaffMember, action: StaffChangeKind
+) -> None:
+    """Note for the audit log that ``actor`` did ``action`` to ``member`` (ID tail only)."""
+    db.session.add(
+        StaffChange(
+            institution_id=institution.id,
+            action=action,
+            id_number_tail=member.id_number_tail,
+            actor_id=actor.id,
+        )
+    )
 
 
 def facts_of(institution: Institution, today: date) -> StaffFacts:
