@@ -68,8 +68,8 @@ class Settled(CourseError):
 
 
 class FormExpired(CourseError):
-    """The form's one-time key names another family's registration: nothing was registered,
-    and the form is to be sent again with a fresh key."""
+    """The form's one-time key was used already, by another family or on another form:
+    nothing was registered, and the form is to be sent again with a fresh key."""
 
     def __init__(self):
         super().__init__(
@@ -476,11 +476,11 @@ def register(
     Decided under the session's lock: a double tap registers once, and nobody takes a seat
     ahead of families waiting for one.
     """
-    if (earlier := _made_by_this_form(parent, request_key)) is not None:
+    if (earlier := _made_by_session_form(parent, session, request_key)) is not None:
         return earlier
     _check_can_register(session, seats, now)
     _lock_session(session)
-    if (earlier := _made_by_this_form(parent, request_key)) is not None:
+    if (earlier := _made_by_session_form(parent, session, request_key)) is not None:
         return earlier
     _check_can_register(session, seats, now)
     if registration_of(parent, session) is not None:
@@ -510,22 +510,60 @@ def coming_sessions(course: Course, now: datetime) -> list[CourseSession]:
     )
 
 
+def _series_mark(request_key: str) -> str:
+    """The one-time key of the first registration a series makes (in the order of session
+    ids): the same for every course, so that any form finds the key used by a series."""
+    return f"{request_key[:40]}:"
+
+
 def _series_key(request_key: str, session: CourseSession) -> str:
-    """The one-time key of one session's registration within a series."""
+    """The one-time key of each further session's registration within a series."""
     return f"{request_key[:40]}:{session.id}"
 
 
-def _series_with_key(parent: User, request_key: str) -> list[CourseRegistration]:
-    """The registrations a series form with this key made already; FormExpired if the key is
-    another family's."""
+def _made_with_key(parent: User, request_key: str, course: Course) -> list[CourseRegistration]:
+    """Every registration made with this one-time key: by a single-session form anywhere, by
+    a series form anywhere (its mark), and each of a series of ``course``; FormExpired if one
+    is another family's.
+
+    Exact keys, not ``LIKE 'key:%'``: the key's unique index serves them under any collation.
+    """
+    keys = [request_key, _series_mark(request_key)]
+    keys += [_series_key(request_key, session) for session in course.sessions]
     made = list(
         db.session.scalars(
-            sa.select(CourseRegistration).where(
-                CourseRegistration.request_key.startswith(f"{request_key[:40]}:", autoescape=True)
-            )
+            sa.select(CourseRegistration)
+            .where(CourseRegistration.request_key.in_(keys))
+            .order_by(CourseRegistration.id)
         )
     )
     if any(registration.parent_id != parent.id for registration in made):
+        raise FormExpired()
+    return made
+
+
+def _made_by_session_form(
+    parent: User, session: CourseSession, request_key: str
+) -> CourseRegistration | None:
+    """The registration this session's form made with the key already, if any; FormExpired if
+    the key was used otherwise (by another family, for another session, on a series form)."""
+    made = _made_with_key(parent, request_key, session.course)
+    if not made:
+        return None
+    if len(made) == 1 and (made[0].request_key, made[0].session_id) == (request_key, session.id):
+        return made[0]
+    raise FormExpired()
+
+
+def _made_by_series_form(
+    parent: User, course: Course, request_key: str
+) -> list[CourseRegistration]:
+    """The registrations this course's series form made with the key already; FormExpired if
+    the key was used otherwise (by another family, on a single-session form, for another
+    course's series)."""
+    made = _made_with_key(parent, request_key, course)
+    sessions = {session.id for session in course.sessions}
+    if any(r.request_key == request_key or r.session_id not in sessions for r in made):
         raise FormExpired()
     return made
 
@@ -542,7 +580,7 @@ def register_series(
     ids, so that two series at once never wait for each other in a circle. Sessions the
     family holds a seat in already are left as they are; a double tap registers once.
     """
-    if earlier := _series_with_key(parent, request_key):
+    if earlier := _made_by_series_form(parent, course, request_key):
         return SeriesRegistration(earlier, [])
     sessions = coming_sessions(course, now)
     if not sessions:
@@ -558,11 +596,12 @@ def register_series(
         ):
             full.append(session)
             continue
-        joined.append(_new_registration(parent, session, seats, _series_key(request_key, session)))
+        key = _series_key(request_key, session) if joined else _series_mark(request_key)
+        joined.append(_new_registration(parent, session, seats, key))
     db.session.flush()
     if joined:
         return SeriesRegistration(joined, sorted(full, key=lambda s: s.starts_at))
-    if earlier := _series_with_key(parent, request_key):
+    if earlier := _made_by_series_form(parent, course, request_key):
         return SeriesRegistration(earlier, [])  # the other tap, which waited for the locks
     if full:
         raise CourseError(
