@@ -3,8 +3,16 @@ English ("Number must be between 6 and 35."): every form's fields and validators
 default messages up here, in the request's language."""
 
 from flask_babel import get_translations, lazy_ngettext
+from flask_babel import lazy_gettext as _l
+from wtforms.fields import SelectFieldBase
 
 from careapp.services.mail import N_
+
+#: What every choice field (select, radio buttons, check boxes) answers for a value none of
+#: its options has, whether it cannot be read ("", "abc" for a number) or is not offered.
+INVALID_CHOICE = _l("Not a valid choice.")
+#: The arguments of WTForms' choice fields that name those messages.
+CHOICE_MESSAGES = ("invalid_value_message", "invalid_choice_message")
 
 #: The default messages of WTForms 3 validators and fields, marked for extraction (the
 #: validators format them with their own values, so they are never formatted here).
@@ -87,8 +95,17 @@ TRANSLATIONS = SiteTranslations()
 
 
 class TranslatedMeta:
-    """A form Meta mixin: WTForms' messages from the site's catalogs."""
+    """A form Meta mixin: WTForms' messages from the site's catalogs, and one message for
+    every bad value of a choice field."""
 
     def get_translations(self, form) -> SiteTranslations:
         """The site's translations, whatever locales WTForms was given."""
         return TRANSLATIONS
+
+    def bind_field(self, form, unbound_field, options):
+        """Bind a field; a choice field that names no message of its own for a bad value
+        answers ``INVALID_CHOICE`` (WTForms has three, one quoting the value sent)."""
+        if issubclass(unbound_field.field_class, SelectFieldBase):
+            unnamed = [name for name in CHOICE_MESSAGES if name not in unbound_field.kwargs]
+            options = dict.fromkeys(unnamed, INVALID_CHOICE) | options
+        return super().bind_field(form, unbound_field, options)

@@ -6,13 +6,24 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import DateField as WTFormsDateField
 from wtforms import Field, FieldList, Form, FormField, RadioField, SelectMultipleField
+from wtforms.fields import SelectFieldBase
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from careapp.form_messages import TranslatedMeta
-from careapp.services.params import CONTROL_CHARACTER_MESSAGE, EARLIEST_DATE, LATEST_DATE
+from careapp.services.params import EARLIEST_DATE, LATEST_DATE
+
+#: Characters no form keeps: the C0 control characters but tab, line feed and carriage
+#: return, and DEL. Nobody types them, PostgreSQL cannot store NUL, and the others are errors
+#: in an HTML page and in iCalendar text (the calendar feeds).
+UNKEPT_CHARACTERS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+UNKEPT_CHARACTERS_MESSAGE = _l(
+    "Invisible control characters have been removed from this field."
+    " Please check it and send the form again."
+)
 
 
 def choices(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
@@ -37,28 +48,57 @@ class DateField(WTFormsDateField):
 
 
 class SiteForm(FlaskForm):
-    """The base of every form on the site: text holding a NUL character is refused before
-    any other check, because PostgreSQL cannot store it and no one types it. WTForms' own
-    messages come from the site's catalogs (careapp.form_messages)."""
+    """The base of every form on the site. Characters no form keeps (``UNKEPT_CHARACTERS``)
+    are taken out of what was sent before any field reads it, and a field that held some is
+    refused before any other check: the form shown again holds what was typed minus those
+    characters, and says so. A choice field sent a value none of its options has answers one
+    message. WTForms' own messages come from the site's catalogs (careapp.form_messages)."""
 
     class Meta(TranslatedMeta):
         """WTForms' messages in the request's language."""
 
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs) -> None:
+        """Fill the fields from ``formdata`` without the characters no form keeps, noting in
+        ``unkept`` the names of the values that held some."""
+        formdata, self.unkept = _without_unkept(self.meta.wrap_formdata(self, formdata))
+        super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
+
     def validate(self, extra_validators=None) -> bool:
-        """Refuse NUL characters in any field, then run the fields' own checks, then the
-        form's checks across fields (``check_together``)."""
-        refused = [field for field in _leaf_fields(self) if _holds_nul(field)]
+        """Refuse the fields that held characters no form keeps, else run the fields' own
+        checks (a choice sent that no option has gets that one message), then the form's
+        checks across fields (``check_together``)."""
+        refused = [field for field in _leaf_fields(self) if field.name in self.unkept]
         for field in refused:
-            field.errors = [CONTROL_CHARACTER_MESSAGE]
+            field.errors = [UNKEPT_CHARACTERS_MESSAGE]
         if refused:
             return False
-        return self.check_together(super().validate(extra_validators))
+        fields_valid = super().validate(extra_validators)
+        for field in _leaf_fields(self):
+            if field.errors and (message := _choice_error(field, self)) is not None:
+                # In place: a list of fields holds its rows' error lists.
+                field.errors[:] = [message]
+        return self.check_together(fields_valid)
 
     def check_together(self, fields_valid: bool) -> bool:
         """A form's checks across its fields, run only after every field's own checks (so
         never on a value those did not see); ``fields_valid``: whether those passed. Returns
         whether the form is valid. Forms override this, never ``validate``."""
         return fields_valid
+
+
+def _without_unkept(formdata) -> tuple[MultiDict | None, frozenset[str]]:
+    """``formdata`` with the characters no form keeps taken out of its text values, and the
+    names of the values that held some."""
+    if formdata is None:
+        return None, frozenset()
+    kept, held = MultiDict(), set()
+    for name in formdata:
+        for value in formdata.getlist(name):
+            if isinstance(value, str) and (cleaned := value.translate(UNKEPT_CHARACTERS)) != value:
+                held.add(name)
+                value = cleaned
+            kept.add(name, value)
+    return kept, frozenset(held)
 
 
 def _leaf_fields(form) -> Iterable[Field]:
@@ -73,9 +113,19 @@ def _leaf_fields(form) -> Iterable[Field]:
             yield field
 
 
-def _holds_nul(field: Field) -> bool:
-    """Whether any submitted value of ``field`` contains a NUL character."""
-    return any(isinstance(value, str) and "\x00" in value for value in field.raw_data or ())
+def _choice_error(field: Field, form) -> str | None:
+    """The message of a choice field sent a value none of its options has (one that cannot
+    be read, or one not offered), or None: whatever else its checks said about that value,
+    such as "required" for a number that is no option, would only confuse."""
+    if not isinstance(field, SelectFieldBase) or not field.raw_data:
+        return None
+    if field.process_errors:
+        return field.process_errors[0]
+    try:
+        field.pre_validate(form)
+    except ValidationError as error:
+        return error.args[0]
+    return None
 
 
 class SubForm(Form):

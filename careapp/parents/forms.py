@@ -12,8 +12,16 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
+from careapp.form_messages import INVALID_CHOICE
 from careapp.forms import DateField, SiteForm, choices
 from careapp.models import ConsentCapacity
 from careapp.models.base import MAX_ID
@@ -98,8 +106,9 @@ class WaitlistForm(SiteForm):
     child_id = SelectField(
         _l("For which child?"),
         coerce=int,
-        # A booking reads the chosen child by this id: one no row may have is refused here.
-        validators=[DataRequired(), NumberRange(1, MAX_ID, message=_l("Not a valid choice."))],
+        # A booking reads the chosen child by this id: one no row may have is refused here
+        # (InputRequired, not DataRequired, so that a 0 gets the same message as a -1).
+        validators=[InputRequired(), NumberRange(1, MAX_ID, message=INVALID_CHOICE)],
     )
 
     def set_children(self, children, name_of=lambda child: child.name) -> None:
