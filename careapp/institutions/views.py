@@ -29,7 +29,9 @@ def _load_own(institution_id: int) -> Institution:
     return institution
 
 
-def _prepared_form(region: Region, institution: Institution | None = None) -> InstitutionForm:
+def _prepared_form(
+    region: Region | None, institution: Institution | None = None
+) -> InstitutionForm:
     """The profile form, filled from ``institution`` on a GET, with the townships and the
     registration authorities of ``region``."""
     form = InstitutionForm(data=_form_data(institution) if institution else None)
@@ -42,11 +44,10 @@ def _prepared_form(region: Region, institution: Institution | None = None) -> In
     return form
 
 
-def _application_region() -> Region | None:
-    """The region a new application is for: named in the address, else the posted township's,
-    else the only one; None while an applicant of a register of several has yet to choose.
-    404 for an unknown region in the address."""
-    every = regions.all_regions()
+def _application_region(every: list[Region]) -> Region | None:
+    """The region of ``every`` a new application is for: named in the address, else the
+    posted township's, else the only one; None while an applicant of a register of several
+    has yet to choose (or the register has none). 404 for an unknown region in the address."""
     code = request.args.get("region")
     if code:
         return regions.chosen_region(every, code, None) or abort(404)
@@ -55,7 +56,7 @@ def _application_region() -> Region | None:
     return regions.chosen_region(every, None, None)
 
 
-def _authority_choices(region: Region, institution: Institution | None) -> list:
+def _authority_choices(region: Region | None, institution: Institution | None) -> list:
     """The authorities ``region`` offers (and the institution's own, to keep it shown)."""
     offered = policy_rules.authorities_of(region)
     if institution is not None and institution.authority not in offered:
@@ -132,9 +133,10 @@ def home():
 def new():
     """Start a filing application (saved as a draft), in the region chosen first where the
     register holds several: its townships, authorities and class rules apply."""
-    region = _application_region()
-    if region is None:
-        return render_template("institutions/choose_region.html", regions=regions.all_regions())
+    every = regions.all_regions()
+    region = _application_region(every)
+    if region is None and len(every) > 1:
+        return render_template("institutions/choose_region.html", regions=every)
     form = _prepared_form(region)
     if form.validate_on_submit():
         institution = filing.create_application(current_user, _profile(form))
