@@ -4,6 +4,7 @@ Who added, changed or took off a person, when, and at which institution; of the 
 the ID number's last four characters, as for the ban list. A removal stays in the log after
 the person's row is gone. The log's institution number is ASCII digits only.
 """
+# ruff: noqa: F811
 
 from datetime import date
 
@@ -12,7 +13,15 @@ import sqlalchemy as sa
 from downloads import read_csv
 from flask_migrate import downgrade, upgrade
 from test_access_matrix import complete_declarations
-from test_audit import at, field_error, input_value, log_rows, log_times, page_text
+from test_audit import (
+    at,
+    field_error,
+    input_value,
+    log_rows,
+    log_times,
+    page_text,
+    sign_in,  # noqa: F401 (a fixture)
+)
 from test_staff_register import ban, person
 
 from careapp.extensions import db
@@ -68,19 +77,6 @@ def other(institution, other_owner):
     return institution(
         "海滨托育园", status=Status.DRAFT, owner_id=other_owner, **complete_declarations()
     )
-
-
-@pytest.fixture
-def sign_in(client, auth):
-    """Sign ``client`` (reading English) in as another account; returns the client."""
-    client.set_cookie("lang", "en")
-
-    def switch(user_id: int):
-        auth.logout()
-        assert auth.login(user_id).status_code == 302
-        return client
-
-    return switch
 
 
 def add_person(client, institution_id: int, **changes) -> dict:

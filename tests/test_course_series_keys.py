@@ -8,15 +8,22 @@ The lookup is served by the key's unique index under any collation: no ``LIKE``.
 
 Service calls run like requests: their own app context, one ``run_in_transaction``, English.
 """
+# ruff: noqa: F811
 
 import re
-from datetime import timedelta
 from html import unescape
 
 import pytest
 import sqlalchemy as sa
-from conftest import AuthActions
 from flask_babel import force_locale
+from test_courses import (
+    course,  # noqa: F401 (a fixture)
+    provider,  # noqa: F401 (a fixture)
+    qingyang,  # noqa: F401 (a fixture)
+    session_ids,
+    signed_in,  # noqa: F401 (a fixture)
+    verified,  # noqa: F401 (a fixture)
+)
 
 from careapp import clock
 from careapp.database import run_in_transaction
@@ -26,11 +33,7 @@ from careapp.models import (
     CourseFormat,
     CourseRegistration,
     CourseSession,
-    OrganisationType,
-    Provider,
-    ProviderStatus,
     Role,
-    Topic,
     User,
 )
 from careapp.services import courses
@@ -123,42 +126,13 @@ def desk(app) -> KeyDesk:
 
 
 @pytest.fixture
-def course(app, user):
-    """Factory: a live online course of ``weeks`` weekly sessions, open for registration;
-    returns its id and its sessions' ids."""
-    account_id = user(Role.PROVIDER)
-    with app.app_context():
-        provider = Provider(
-            user_id=account_id,
-            name="晋江市妇幼保健院",
-            organisation_type=OrganisationType.MCH_HOSPITAL,
-            phone="0595-85661234",
-            status=ProviderStatus.VERIFIED,
-        )
-        db.session.add(provider)
-        db.session.commit()
-        provider_id = provider.id
+def series_course(app, course, verified):
+    """Factory: a live online course of ``weeks`` weekly sessions of a verified provider, open
+    for registration; its id and its sessions' ids."""
 
     def make(weeks: int = 3) -> tuple[int, list[int]]:
-        starts = clock.local_now().replace(microsecond=0) + timedelta(days=10)
-        with app.app_context():
-            made = courses.create_course(
-                db.session.get(Provider, provider_id),
-                courses.session_times(starts, 90, weeks),
-                title="Weaning basics",
-                description="What to feed and when.",
-                topic=Topic.NUTRITION,
-                format=CourseFormat.LIVE_ONLINE,
-                link="https://live.example.com/room-42",
-                min_age_months=0,
-                max_age_months=36,
-                seats=10,
-                allow_second_seat=False,
-                registration_opens_at=clock.local_now() - timedelta(days=1),
-                registration_closes_at=starts - timedelta(hours=1),
-            )
-            db.session.commit()
-            return made.id, [session.id for session in made.sessions]
+        course_id = course(verified, course_format=CourseFormat.LIVE_ONLINE, weeks=weeks)
+        return course_id, session_ids(app, course_id)
 
     return make
 
@@ -169,24 +143,13 @@ def parent(user):
     return lambda: user(Role.PARENT)
 
 
-@pytest.fixture
-def signed_in(app):
-    """Factory: a new client signed in as ``user_id``, reading English."""
-
-    def make(user_id: int):
-        new_client = app.test_client()
-        assert AuthActions(new_client, app).login(user_id).status_code == 302
-        new_client.set_cookie("lang", "en")
-        return new_client
-
-    return make
-
-
 # --- the same family's same form: what the key made ----------------------------------------
 
 
-def test_a_series_form_sent_again_answers_with_the_registrations_it_made(desk, course, parent):
-    course_id, sessions = course(weeks=3)
+def test_a_series_form_sent_again_answers_with_the_registrations_it_made(
+    desk, series_course, parent
+):
+    course_id, sessions = series_course(weeks=3)
     family = parent()
     made = desk.series(family, course_id, "series-key")
 
@@ -196,8 +159,10 @@ def test_a_series_form_sent_again_answers_with_the_registrations_it_made(desk, c
     assert [session for _id, session in desk.held(family)] == sessions
 
 
-def test_a_single_session_form_sent_again_answers_with_its_registration(desk, course, parent):
-    _course_id, sessions = course(weeks=2)
+def test_a_single_session_form_sent_again_answers_with_its_registration(
+    desk, series_course, parent
+):
+    _course_id, sessions = series_course(weeks=2)
     family = parent()
     made = desk.register(family, sessions[0], "single-key")
 
@@ -212,10 +177,10 @@ def test_a_single_session_form_sent_again_answers_with_its_registration(desk, co
 @pytest.mark.parametrize("second_form", ["single", "series"])
 @pytest.mark.parametrize("same_course", [True, False], ids=["same-course", "another-course"])
 def test_a_key_another_family_used_on_either_form_registers_nothing(
-    desk, course, parent, first_form, second_form, same_course
+    desk, series_course, parent, first_form, second_form, same_course
 ):
-    first_course = course(weeks=2)
-    second_course = first_course if same_course else course(weeks=2)
+    first_course = series_course(weeks=2)
+    second_course = first_course if same_course else series_course(weeks=2)
     first_family, second_family = parent(), parent()
     desk.send(first_form, first_family, first_course, "copied-key")
     held = desk.held(first_family)
@@ -231,11 +196,11 @@ def test_a_key_another_family_used_on_either_form_registers_nothing(
 
 
 def test_a_familys_single_session_key_sent_on_the_series_form_registers_nothing(
-    desk, course, parent
+    desk, series_course, parent
 ):
     """The series form is another form: answering with the one registration would tell the
     family "registered for 1 session" while it asked for every session."""
-    course_id, sessions = course(weeks=3)
+    course_id, sessions = series_course(weeks=3)
     family = parent()
     made = desk.register(family, sessions[0], "single-key")
 
@@ -247,12 +212,12 @@ def test_a_familys_single_session_key_sent_on_the_series_form_registers_nothing(
 
 @pytest.mark.parametrize("same_course", [True, False], ids=["same-course", "another-course"])
 def test_a_familys_series_key_sent_on_a_single_session_form_registers_nothing(
-    desk, course, parent, same_course
+    desk, series_course, parent, same_course
 ):
-    series_course, series_sessions = course(weeks=2)
-    _other, other_sessions = course(weeks=1)
+    series_id, series_sessions = series_course(weeks=2)
+    _other, other_sessions = series_course(weeks=1)
     family = parent()
-    desk.series(family, series_course, "series-key")
+    desk.series(family, series_id, "series-key")
     held = desk.held(family)
     session_id = series_sessions[0] if same_course else other_sessions[0]
 
@@ -263,9 +228,9 @@ def test_a_familys_series_key_sent_on_a_single_session_form_registers_nothing(
 
 
 def test_a_familys_single_session_key_sent_for_another_session_registers_nothing(
-    desk, course, parent
+    desk, series_course, parent
 ):
-    _course_id, sessions = course(weeks=2)
+    _course_id, sessions = series_course(weeks=2)
     family = parent()
     made = desk.register(family, sessions[0], "single-key")
 
@@ -276,12 +241,12 @@ def test_a_familys_single_session_key_sent_for_another_session_registers_nothing
 
 
 def test_a_familys_series_key_copied_to_another_courses_series_is_an_expired_form(
-    desk, signed_in, course, parent
+    desk, signed_in, series_course, parent
 ):
     """Neither registered twice nor told "registered" for the first course's sessions: the
     form comes back expired with a fresh key, which registers."""
-    first_course, _first_sessions = course(weeks=2)
-    second_course, second_sessions = course(weeks=2)
+    first_course, _first_sessions = series_course(weeks=2)
+    second_course, second_sessions = series_course(weeks=2)
     family = parent()
     desk.series(family, first_course, "series-key")
     held = desk.held(family)
@@ -337,10 +302,10 @@ def uses_key_index(app, statement: str, parameters) -> bool:
 
 
 @pytest.mark.parametrize("form", ["single", "series"])
-def test_finding_a_forms_key_uses_the_key_index(app, desk, course, parent, form):
+def test_finding_a_forms_key_uses_the_key_index(app, desk, series_course, parent, form):
     """``LIKE 'key:%'`` is served by a plain index only under the C collation (on SQLite,
     not at all: its LIKE ignores case); an exact lookup is served under any."""
-    course_id, sessions = course(weeks=3)
+    course_id, sessions = series_course(weeks=3)
     family = parent()
     if form == "single":
         desk.register(family, sessions[0], "form-key")

@@ -8,6 +8,7 @@ its options has: empty, not a number, or not offered. Pages are read in English 
 says otherwise (the ``lang`` cookie).
 """
 
+# ruff: noqa: F811
 import re
 from datetime import timedelta
 from html import unescape
@@ -22,6 +23,14 @@ from test_access_matrix import (
     database_state,
     filled,
 )
+from test_courses import (
+    course,  # noqa: F401 (a fixture)
+    first_session,
+    provider,  # noqa: F401 (a fixture)
+    qingyang,  # noqa: F401 (a fixture)
+    signed_in,  # noqa: F401 (a fixture)
+    verified,  # noqa: F401 (a fixture)
+)
 from test_fuzz_forms import harvest, rightful
 from werkzeug.datastructures import MultiDict
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -31,16 +40,11 @@ from careapp import clock
 from careapp.extensions import db
 from careapp.forms import SiteForm, choices
 from careapp.models import (
-    CourseFormat,
-    OrganisationType,
-    Provider,
-    ProviderStatus,
     Role,
     Status,
-    Topic,
     User,
 )
-from careapp.services import booking, courses
+from careapp.services import booking
 
 UNKEPT_MESSAGE = (
     "Invisible control characters have been removed from this field."
@@ -70,18 +74,6 @@ def reader(client, language: str = "en"):
 
 
 @pytest.fixture
-def signed_in(app):
-    """Factory: a new client signed in as ``user_id``, reading English."""
-
-    def make(user_id: int):
-        client = app.test_client()
-        assert AuthActions(client, app).login(user_id).status_code == 302
-        return reader(client)
-
-    return make
-
-
-@pytest.fixture
 def parent_with_child(app, user):
     """A parent account with a child of 18 months; its id."""
     parent_id = user(Role.PARENT)
@@ -98,47 +90,12 @@ def parent_with_child(app, user):
 
 
 @pytest.fixture
-def course_session(app, user, township):
+def course_session(app, course, verified):
     """Factory: the first session of a verified provider's course in person, registration
     open, one seat per family unless ``allow_second_seat``; its id."""
-
-    def make(allow_second_seat: bool = False) -> int:
-        qingyang, account_id = township("qingyang"), user(Role.PROVIDER)
-        with app.app_context():
-            provider = Provider(
-                user_id=account_id,
-                name="晋江市妇幼保健院",
-                name_en="Jinjiang MCH Hospital",
-                organisation_type=OrganisationType.MCH_HOSPITAL,
-                phone="0595-85661234",
-                status=ProviderStatus.VERIFIED,
-                status_reason="",
-            )
-            db.session.add(provider)
-            db.session.flush()
-            starts = clock.local_now() + timedelta(days=10)
-            course = courses.create_course(
-                provider,
-                courses.session_times(starts, 90, 1),
-                title="Weaning basics",
-                description="What to feed and when.",
-                topic=Topic.NUTRITION,
-                format=CourseFormat.IN_PERSON,
-                township_id=qingyang,
-                address="世纪大道 1 号",
-                link=None,
-                min_age_months=0,
-                max_age_months=36,
-                seats=10,
-                allow_second_seat=allow_second_seat,
-                registration_opens_at=clock.local_now() - timedelta(days=1),
-                registration_closes_at=starts - timedelta(hours=1),
-                cancelled=False,
-            )
-            db.session.commit()
-            return course.sessions[0].id
-
-    return make
+    return lambda allow_second_seat=False: first_session(
+        app, course(verified, allow_second_seat=allow_second_seat)
+    )
 
 
 # --- characters no form keeps: the form itself ---------------------------------------------

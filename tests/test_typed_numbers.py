@@ -2,15 +2,23 @@
 types in full-width mode) read as the digits they are; other characters Python's ``int`` or
 ``str.isdigit`` take for digits ("²", "٣", "1_0", "+1", thousands of digits) are refused with
 a message, never a 500; an object has one address."""
+# ruff: noqa: F811
 
 import re
 
 import pytest
 import sqlalchemy as sa
-from test_staff_register import ban, make_id_number, members, person
+from test_staff_register import (
+    ban,
+    draft,  # noqa: F401 (a fixture)
+    make_id_number,
+    members,
+    owner,  # noqa: F401 (a fixture)
+    person,
+)
 
 from careapp.extensions import db
-from careapp.models import LifetimeBan, Role, Status
+from careapp.models import LifetimeBan, Role
 from careapp.services import sessions, staff
 from careapp.services.params import ParamReader, half_width
 
@@ -104,18 +112,6 @@ def test_a_session_cookie_naming_no_ascii_number_signs_nobody_in():
 
 
 # --- ID card numbers on the staff register and the ban list ---------------------------------
-
-
-@pytest.fixture
-def owner(user):
-    return user(Role.INSTITUTION)
-
-
-@pytest.fixture
-def draft(institution, owner):
-    from test_access_matrix import complete_declarations
-
-    return institution("草稿托育园", status=Status.DRAFT, owner_id=owner, **complete_declarations())
 
 
 def test_an_id_number_typed_in_full_width_is_the_same_person(app, client, auth, owner, draft):
